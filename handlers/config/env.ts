@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../domain/errors';
+
+/**
+ * The environment every acquisition Lambda receives. The CDK stack builds it from the same schema
+ * (`HandlerEnvironment`), so a setting the handlers need cannot be forgotten at synth time, and a handler
+ * started with a broken environment fails at once with an error naming the variable.
+ */
+export const handlerEnvironmentSchema = z.object({
+  CASE_TABLE_NAME: z.string().min(1),
+  EVIDENCE_BUCKET: z.string().min(3),
+  EVIDENCE_KEY_ARN: z.string().min(1),
+  TOPIC_ARN: z.string().min(1),
+  /** Minimum GuardDuty severity acquired (HIGH starts at 7.0). */
+  MIN_SEVERITY: z.coerce.number().min(0).max(10),
+  /** Runtime findings about container hosts (EKS/ECS nodes) are acquired only when this is "true". */
+  ACQUIRE_CONTAINER_HOSTS: z.enum(['true', 'false']),
+  /** Hard cap on the wait for snapshots and copies, per case. */
+  MAX_WAIT_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60),
+  /** Copies requested at once per case; EBS limits concurrent copies per account and region. */
+  COPY_CONCURRENCY: z.coerce.number().int().min(1).max(20),
+  /** Tag key prefix for everything this product creates or marks. */
+  TAG_PREFIX: z.string().regex(/^[A-Za-z0-9_.:/=+@-]{1,40}$/),
+  /** Defaults for per-case options. */
+  DEFAULT_WORKSTATION: z.enum(['true', 'false']),
+  DEFAULT_REVOKE_MODE: z.enum(['instance', 'role', 'none']),
+});
+
+export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;
+
+let cached: HandlerEnvironment | undefined;
+
+/** Parsed once per container; tests call `resetEnvironment()` after changing process.env. */
+export function environment(source: NodeJS.ProcessEnv = process.env): HandlerEnvironment {
+  if (cached && source === process.env) return cached;
+  const parsed = handlerEnvironmentSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = issue?.path.join('.') ?? 'environment';
+    throw new ConfigurationError(`environment variable ${name}: ${issue?.message ?? 'invalid'}`);
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}
+
+export function resetEnvironment(): void {
+  cached = undefined;
+}

@@ -1,0 +1,91 @@
+import type {
+  CaseRef,
+  CaseStatus,
+  CustodyAction,
+  FindingSummary,
+  SealedObject,
+  Target,
+} from './types';
+
+/**
+ * The ports the use cases depend on. Adapters in `handlers/adapters/` implement them with the AWS SDK; unit tests
+ * implement them with aws-sdk-client-mock behind the real adapters, or with plain fakes for pure use-case tests.
+ */
+
+/** Result of trying to open a case for a target. */
+export type OpenCaseResult =
+  | { opened: true; caseRef: CaseRef }
+  | { opened: false; existingCaseId: string };
+
+/** A case as stored in the case table. */
+export interface CaseRecord {
+  caseId: string;
+  status: CaseStatus;
+  target: Target;
+  source: CaseRef['source'];
+  openedAt: string;
+  updatedAt: string;
+  executionArn: string;
+  reason?: string;
+  requestedBy?: string;
+  /** Every finding that pointed at this instance while the case was open, first one first. */
+  findings: FindingSummary[];
+  /** Custody chain head: sequence number and SHA-256 of the last record written. */
+  custodySeq: number;
+  custodyHeadSha256: string;
+  /** Key and hash of every custody record, in order (what the manifest lists). */
+  custody: SealedObject[];
+  /** Step results kept for `release` and for the CLI (pre-incident state summary, containment, evidence). */
+  details: Record<string, unknown>;
+  failure?: { step: string; error: string; cause?: string; at: string };
+}
+
+export interface CaseTable {
+  /**
+   * Opens a case with a conditional write on the target's lock item. When the target already has an open case,
+   * nothing is created and the existing case id is returned.
+   */
+  openCase(caseRef: CaseRef): Promise<OpenCaseResult>;
+  /** Appends a finding to an open case (idempotent on finding id + count). */
+  appendFinding(caseId: string, finding: FindingSummary, at: string): Promise<void>;
+  getCase(caseId: string): Promise<CaseRecord | undefined>;
+  /** Merges fields into the case record (`details` keys are merged one level deep). */
+  updateCase(
+    caseId: string,
+    patch: { status?: CaseStatus; details?: Record<string, unknown>; failure?: CaseRecord['failure'] },
+  ): Promise<void>;
+  /**
+   * Moves the custody chain head from (expectedSeq, expectedSha) to the new head, appending the records' index.
+   * Throws `CustodyConflict` when the head moved.
+   */
+  advanceCustody(
+    caseId: string,
+    expected: { seq: number; sha256: string },
+    appended: SealedObject[],
+    newHead: { seq: number; sha256: string },
+  ): Promise<void>;
+}
+
+/** The evidence bucket: every object is written once, with a SHA-256 checksum and a legal hold. */
+export interface EvidenceStore {
+  readonly bucket: string;
+  /** Writes `body` at `key` with checksum and legal hold; returns its hash and version id. */
+  put(key: string, body: string, contentType?: string): Promise<SealedObject>;
+  /** True when an object already exists at `key` (evidence is never overwritten). */
+  exists(key: string): Promise<boolean>;
+}
+
+/** Appends custody records (hash chained) for a case. */
+export interface CustodyLog {
+  append(
+    caseRef: Pick<CaseRef, 'caseId' | 'executionArn'>,
+    actions: CustodyAction[],
+  ): Promise<SealedObject[]>;
+}
+
+export interface Notifier {
+  publish(subject: string, message: string, attributes?: Record<string, string>): Promise<{ messageId?: string }>;
+}
+
+/** Wall clock, injectable so tests are deterministic. */
+export type Clock = () => Date;

@@ -1,0 +1,260 @@
+/**
+ * The shapes that travel between the acquisition state machine's steps.
+ *
+ * Each Lambda step receives the whole execution state and returns only its own part, which the state machine
+ * stores under the step's ResultPath (named in the comment of each type). Keeping the contracts in one file
+ * lets the state machine construct, the handlers, the local runner and the tests agree on one vocabulary.
+ * Pure types: no SDK imports here.
+ */
+
+export interface Target {
+  accountId: string;
+  region: string;
+  instanceId: string;
+}
+
+export interface FindingSummary {
+  id: string;
+  type: string;
+  severity: number;
+  title?: string;
+  /** GuardDuty's `service.count`: republished findings keep their id and raise this. */
+  count?: number;
+  updatedAt?: string;
+}
+
+export type RevokeMode = 'instance' | 'role' | 'none';
+
+/** Per-case options; a manual request may set them, findings get the deployment defaults. */
+export interface CaseOptions {
+  /** Launch the forensic workstation after sealing (issue: forensic workstation). */
+  workstation: boolean;
+  /** Credential containment mode (issue: credential containment). */
+  revoke: RevokeMode;
+}
+
+/** What the normalizer makes of any accepted input, finding or manual request. */
+export interface AcquisitionRequest {
+  source: 'guardduty' | 'manual';
+  target: Target;
+  finding: FindingSummary;
+  reason?: string;
+  requestedBy?: string;
+  options: CaseOptions;
+}
+
+export type Decision =
+  | { decision: 'acquire'; target: Target; finding: FindingSummary }
+  | { decision: 'ignore'; reason: string; finding: Partial<FindingSummary> };
+
+export type CaseStatus = 'ACQUIRING' | 'CONTAINED' | 'FAILED' | 'RELEASED';
+
+export interface CaseRef {
+  caseId: string;
+  target: Target;
+  finding: FindingSummary;
+  source: AcquisitionRequest['source'];
+  reason?: string;
+  requestedBy?: string;
+  options: CaseOptions;
+  openedAt: string;
+  executionArn: string;
+}
+
+/** Output of "Triage and open case" — becomes the whole state (`$`). */
+export type TriageResult =
+  | { outcome: 'ACQUIRE'; case: CaseRef }
+  | { outcome: 'DUPLICATE'; caseId: string; target: Target; finding: FindingSummary }
+  | { outcome: 'IGNORED'; reason: string; finding: Partial<FindingSummary> };
+
+/** One action a step took (or tried), later written as a custody record. */
+export interface CustodyAction {
+  step: string;
+  action: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  performedAt: string;
+  request: Record<string, unknown>;
+  result: Record<string, unknown>;
+}
+
+export interface SecurityGroupRef {
+  groupId: string;
+  groupName?: string;
+}
+
+export interface NetworkInterfaceState {
+  networkInterfaceId: string;
+  deviceIndex: number;
+  attachmentId?: string;
+  vpcId: string;
+  subnetId?: string;
+  privateIpAddress?: string;
+  publicIp?: string;
+  groups: SecurityGroupRef[];
+}
+
+export interface VolumeState {
+  volumeId: string;
+  deviceName: string;
+  sizeGiB: number;
+  volumeType?: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  deleteOnTermination: boolean;
+}
+
+/** The instance as it was before we touched it: what `release` restores, and `instance.json` in the evidence. */
+export interface PreIncidentState {
+  capturedAt: string;
+  target: Target;
+  instanceState: string;
+  instanceType?: string;
+  imageId?: string;
+  launchTime?: string;
+  availabilityZone?: string;
+  vpcId?: string;
+  subnetId?: string;
+  privateIpAddress?: string;
+  publicIpAddress?: string;
+  rootDeviceName?: string;
+  tags: Record<string, string>;
+  iamInstanceProfile?: { arn: string; id?: string; associationId?: string };
+  networkInterfaces: NetworkInterfaceState[];
+  volumes: VolumeState[];
+  /** Instance-store (ephemeral) devices cannot be snapshotted: recorded so the gap is explicit. */
+  instanceStoreDevices: { deviceName: string; virtualName?: string; note: string }[];
+  terminationProtection?: boolean;
+  shutdownBehavior?: string;
+  autoScalingGroup?: { name: string; lifecycleState: string };
+  targetGroups: { targetGroupArn: string; port?: number; availabilityZone?: string }[];
+}
+
+/** Per-VPC isolation groups, when they already exist (found by tag during the describe step). */
+export interface IsolationGroups {
+  vpcId: string;
+  /** All-traffic group used first so existing connections become untracked. */
+  transitionGroupId?: string;
+  /** Rule-less group that finally cuts every flow. */
+  isolationGroupId?: string;
+}
+
+/** Output of "Describe instance" — stored at `$.describe`. */
+export interface DescribeResult {
+  preIncident: PreIncidentState;
+  isolationGroups: IsolationGroups[];
+  actions: CustodyAction[];
+}
+
+export interface SnapshotRef {
+  volumeId: string;
+  snapshotId: string;
+  deviceName?: string;
+  sizeGiB?: number;
+  startTime?: string;
+}
+
+export interface PreservationOutcome {
+  action: string;
+  status: 'applied' | 'skipped' | 'failed';
+  detail?: string;
+  previous?: unknown;
+}
+
+/** Output of "Preserve and snapshot" — stored at `$.acquisition`. */
+export interface AcquisitionResult {
+  snapshotRequestedAt: string;
+  snapshots: SnapshotRef[];
+  preservation: PreservationOutcome[];
+  actions: CustodyAction[];
+}
+
+export interface IsolatedInterface {
+  networkInterfaceId: string;
+  vpcId: string;
+  originalGroupIds: string[];
+  transitionGroupId: string;
+  isolationGroupId: string;
+  isolatedAt: string;
+}
+
+/** Output of "Isolate network" — stored at `$.containment`. */
+export interface ContainmentResult {
+  startedAt: string;
+  containedAt: string;
+  groups: (Required<IsolationGroups> & { created: boolean })[];
+  networkInterfaces: IsolatedInterface[];
+  actions: CustodyAction[];
+}
+
+export type ProgressState = 'pending' | 'completed' | 'error' | 'timeout';
+
+export interface VolumeProgress {
+  volumeId: string;
+  snapshotId: string;
+  state: ProgressState;
+  progress?: string;
+  stateMessage?: string;
+}
+
+/** Output of "Check snapshot progress" — stored at `$.snapshotProgress`. Drives a bounded Wait loop. */
+export interface SnapshotProgress {
+  attempt: number;
+  firstCheckAt: string;
+  checkedAt: string;
+  allSettled: boolean;
+  nextCheckSeconds: number;
+  volumes: VolumeProgress[];
+}
+
+export interface EvidenceCopy {
+  volumeId: string;
+  sourceSnapshotId: string;
+  evidenceSnapshotId?: string;
+  kmsKeyId: string;
+  state: ProgressState | 'skipped';
+  stateMessage?: string;
+  requestedAt?: string;
+  completedAt?: string;
+}
+
+/** Output of "Copy snapshots with evidence key" and "Check evidence copies" — stored at `$.evidence`. */
+export interface EvidenceProgress {
+  attempt: number;
+  firstCheckAt: string;
+  checkedAt: string;
+  allSettled: boolean;
+  nextCheckSeconds: number;
+  copies: EvidenceCopy[];
+}
+
+export interface SealedObject {
+  key: string;
+  sha256: string;
+  versionId?: string;
+}
+
+/** Output of "Seal evidence" — stored at `$.seal`. */
+export interface SealResult {
+  manifest: { bucket: string; key: string; sha256: string; versionId?: string };
+  objects: SealedObject[];
+}
+
+/** What a Catch puts at `$.failure`. */
+export interface StepFailure {
+  Error: string;
+  Cause?: string;
+}
+
+/** The execution state as it grows. Every field after the triage is optional: a failure can come anywhere. */
+export interface AcquisitionState {
+  outcome: 'ACQUIRE';
+  case: CaseRef;
+  describe?: DescribeResult;
+  acquisition?: AcquisitionResult;
+  containment?: ContainmentResult;
+  snapshotProgress?: SnapshotProgress;
+  evidence?: EvidenceProgress;
+  seal?: SealResult;
+  notification?: { notified: boolean; messageId?: string; error?: string };
+  failure?: StepFailure;
+}

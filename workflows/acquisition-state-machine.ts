@@ -1,0 +1,176 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS } from '../handlers/domain/errors';
+import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } from './acquisition-steps';
+
+/**
+ * The forensic acquisition state machine (Standard workflow, JSONPath).
+ *
+ * Flow, as a responder sees it in the console:
+ *  1. Triage and open case — validate the input (a GuardDuty event or a manual request), decide whether to acquire,
+ *     and open the case with a conditional write on the instance. Invalid input fails the execution with
+ *     `InvalidInput`; an instance that already has an open case gets the finding appended and ends as a duplicate.
+ *  2. Describe instance — record the pre-incident state (ENIs and groups, volumes, profile, ASG, target groups) and
+ *     find this product's isolation groups in the instance's VPCs.
+ *  3. Preserve and snapshot — one CreateSnapshots call for every EBS volume (crash-consistent) in parallel with the
+ *     preservation calls (case tag, termination protection, shutdown = stop, volumes kept, ASG standby, target
+ *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
+ *  4. Isolate network — on every ENI, the all-traffic transition group then the rule-less isolation group, which
+ *     also cuts established connections. Containment is done; the custody log is written from here on.
+ *  5. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, a
+ *     hard count in the Choice rule and a time cap in the handler); a snapshot in `error` does not stop the others.
+ *  6. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
+ *     evidence CMK, bounded in the same way.
+ *  7. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
+ *  8. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
+ *  9. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
+ *
+ * Every Task retries throttling and Lambda service errors with exponential backoff and full jitter, and catches
+ * everything else into "Record failure", which writes what was already secured to the case and the custody log,
+ * notifies, and fails the execution.
+ */
+export interface AcquisitionStateMachineProps {
+  /** One function per step; each has its own role with only the permissions its step needs. */
+  readonly functions: Record<AcquisitionStep, IFunction>;
+  /** Cap on each wait loop (snapshots, copies); the Choice rules enforce the matching number of polls. */
+  readonly maxWaitMinutes: number;
+  /** Key for the execution log group. */
+  readonly logKey?: kms.IKey;
+  /** Log retention for execution history logs. */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export class AcquisitionStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AcquisitionStateMachineProps) {
+    super(scope, id);
+    const maxPolls = maxPollsFor(props.maxWaitMinutes);
+
+    const step = (name: AcquisitionStep, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, ACQUISITION_STEPS[name].state, {
+        lambdaFunction: props.functions[name],
+        // The function's own result becomes the step's result; the Lambda API envelope is not kept.
+        payloadResponseOnly: true,
+        // Lambda service errors are retried below, with jitter, alongside AWS throttling.
+        retryOnServiceExceptions: false,
+        resultPath,
+        ...(payload ? { payload } : {}),
+      });
+      task.addRetry({
+        errors: [...THROTTLING_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+
+    // ── Failure path: record what failed and what was already secured, notify, fail. ──
+    const failed = new sfn.Fail(this, CONTROL_STATES.failed, {
+      error: 'AcquisitionFailed',
+      causePath: '$.failure.Cause',
+    });
+    const unrecorded = new sfn.Fail(this, CONTROL_STATES.unrecorded, {
+      comment: 'Recording the failure failed too: the execution history is the remaining record.',
+      errorPath: '$.recordFailureError.Error',
+      causePath: '$.recordFailureError.Cause',
+    });
+    const recordFailure = step('recordFailure', '$.failureRecord');
+    recordFailure.addCatch(unrecorded, { errors: ['States.ALL'], resultPath: '$.recordFailureError' });
+    recordFailure.next(failed);
+
+    const catchInto = (task: tasks.LambdaInvoke): tasks.LambdaInvoke =>
+      task.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+    // ── 1. Triage ──
+    const rejected = new sfn.Fail(this, CONTROL_STATES.rejected, {
+      comment: 'Invalid input, or the case could not be opened: nothing was changed in AWS.',
+      errorPath: '$.Error',
+      causePath: '$.Cause',
+    });
+    const triage = step(
+      'triage',
+      '$',
+      sfn.TaskInput.fromObject({
+        'event.$': '$',
+        'executionArn.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+      }),
+    );
+    triage.addCatch(rejected, { errors: ['States.ALL'] });
+
+    // ── 2–4. Describe, preserve and snapshot, isolate: the path to containment. ──
+    const describe = catchInto(step('describeInstance', '$.describe'));
+    const preserve = catchInto(step('preserveAndSnapshot', '$.acquisition'));
+    const isolate = catchInto(step('isolateNetwork', '$.containment'));
+
+    // ── 5. Bounded wait for the snapshots. ──
+    const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress'));
+    const waitSnapshots = new sfn.Wait(this, CONTROL_STATES.waitSnapshots, {
+      time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
+    });
+
+    // ── 6. Re-encrypted evidence copies, bounded wait. ──
+    const copyEvidence = catchInto(step('copyEvidence', '$.evidence'));
+    const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence'));
+    const waitCopies = new sfn.Wait(this, CONTROL_STATES.waitCopies, {
+      time: sfn.WaitTime.secondsPath('$.evidence.nextCheckSeconds'),
+    });
+
+    // ── 7–9. Seal, notify, close. ──
+    const seal = catchInto(step('sealEvidence', '$.seal'));
+    const notify = step('notify', '$.notification');
+    const closeCase = catchInto(step('closeCase', '$.closure'));
+    // The evidence is sealed by now: a notification failure is recorded by closing the case, not fatal.
+    notify.addCatch(closeCase, { errors: ['States.ALL'], resultPath: '$.notificationFailure' });
+    const succeeded = new sfn.Succeed(this, CONTROL_STATES.succeeded);
+
+    const snapshotsSettled = new sfn.Choice(this, CONTROL_STATES.snapshotsSettled)
+      .when(sfn.Condition.booleanEquals('$.snapshotProgress.allSettled', true), copyEvidence)
+      .when(sfn.Condition.numberGreaterThanEquals('$.snapshotProgress.attempt', maxPolls), copyEvidence)
+      .otherwise(waitSnapshots.next(checkSnapshots));
+
+    const copiesSettled = new sfn.Choice(this, CONTROL_STATES.copiesSettled)
+      .when(sfn.Condition.booleanEquals('$.evidence.allSettled', true), seal)
+      .when(sfn.Condition.numberGreaterThanEquals('$.evidence.attempt', maxPolls), seal)
+      .otherwise(waitCopies.next(checkCopies));
+
+    checkSnapshots.next(snapshotsSettled);
+    copyEvidence.next(copiesSettled);
+    checkCopies.next(copiesSettled);
+    seal.next(notify);
+    notify.next(closeCase);
+    closeCase.next(succeeded);
+
+    const outcome = new sfn.Choice(this, CONTROL_STATES.outcome)
+      .when(sfn.Condition.stringEquals('$.outcome', 'IGNORED'), new sfn.Succeed(this, CONTROL_STATES.ignored))
+      .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
+      .otherwise(describe.next(preserve).next(isolate).next(checkSnapshots));
+
+    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'Forensic acquisition of a compromised EC2 instance: snapshot, contain, seal evidence.',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSONPATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(triage.next(outcome)),
+      // Two capped wait loops plus the work itself; beyond this something is wrong and the execution stops.
+      timeout: Duration.minutes(props.maxWaitMinutes * 2 + 60),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}

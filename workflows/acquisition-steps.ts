@@ -1,0 +1,46 @@
+/**
+ * The acquisition workflow's Lambda steps: which handler implements each, and the state name a responder sees
+ * in the Step Functions console. Shared by the state machine construct, the IR stack (one function per step,
+ * each with its own least-privilege role) and the local runner (which maps each Task to the same handler).
+ */
+export const ACQUISITION_STEPS = {
+  triage: { entry: 'handlers/triage.ts', state: 'Triage and open case' },
+  describeInstance: { entry: 'handlers/describe-instance.ts', state: 'Describe instance' },
+  preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot' },
+  isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network' },
+  checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress' },
+  copyEvidence: { entry: 'handlers/copy-evidence.ts', state: 'Copy snapshots with evidence key' },
+  checkEvidenceCopies: { entry: 'handlers/check-evidence-copies.ts', state: 'Check evidence copies' },
+  sealEvidence: { entry: 'handlers/seal-evidence.ts', state: 'Seal evidence' },
+  notify: { entry: 'handlers/notify.ts', state: 'Notify responders' },
+  closeCase: { entry: 'handlers/close-case.ts', state: 'Close case' },
+  recordFailure: { entry: 'handlers/record-failure.ts', state: 'Record failure' },
+} as const;
+
+export type AcquisitionStep = keyof typeof ACQUISITION_STEPS;
+
+export const ACQUISITION_STEP_NAMES = Object.keys(ACQUISITION_STEPS) as AcquisitionStep[];
+
+/** Terminal and control states, named here so tests and the runner do not repeat string literals. */
+export const CONTROL_STATES = {
+  outcome: 'Acquire, duplicate or ignore?',
+  ignored: 'Finding ignored',
+  duplicate: 'Appended to open case',
+  rejected: 'Input rejected',
+  snapshotsSettled: 'Snapshots settled?',
+  waitSnapshots: 'Wait for snapshots',
+  copiesSettled: 'Evidence copies settled?',
+  waitCopies: 'Wait for evidence copies',
+  succeeded: 'Evidence sealed',
+  failed: 'Acquisition failed',
+  unrecorded: 'Failure not recorded',
+} as const;
+
+/** Wait loops poll no faster than this; with the time cap it bounds the number of checks. */
+export const MIN_POLL_SECONDS = 15;
+export const MAX_POLL_SECONDS = 300;
+
+/** The hard bound on polls of one loop, derived from the time cap so the Choice rule can enforce it. */
+export function maxPollsFor(maxWaitMinutes: number): number {
+  return Math.ceil((maxWaitMinutes * 60) / MIN_POLL_SECONDS) + 1;
+}
