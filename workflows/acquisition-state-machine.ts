@@ -88,8 +88,10 @@ export class AcquisitionStateMachine extends Construct {
     recordFailure.addCatch(unrecorded, { errors: ['States.ALL'], resultPath: '$.recordFailureError' });
     recordFailure.next(failed);
 
-    const catchInto = (task: tasks.LambdaInvoke): tasks.LambdaInvoke =>
+    const catchInto = (task: tasks.LambdaInvoke): tasks.LambdaInvoke => {
       task.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+      return task;
+    };
 
     // ── 1. Triage ──
     const rejected = new sfn.Fail(this, CONTROL_STATES.rejected, {
@@ -165,7 +167,7 @@ export class AcquisitionStateMachine extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'Forensic acquisition of a compromised EC2 instance: snapshot, contain, seal evidence.',
       stateMachineType: sfn.StateMachineType.STANDARD,
-      queryLanguage: sfn.QueryLanguage.JSONPATH,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(triage.next(outcome)),
       // Two capped wait loops plus the work itself; beyond this something is wrong and the execution stops.
       timeout: Duration.minutes(props.maxWaitMinutes * 2 + 60),
