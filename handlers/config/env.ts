@@ -24,11 +24,11 @@ export const handlerEnvironmentSchema = z.object({
   /** Defaults for per-case options. */
   DEFAULT_WORKSTATION: z.enum(['true', 'false']),
   DEFAULT_REVOKE_MODE: z.enum(['instance', 'role', 'none']),
-  /** Comma-separated workload account ids whose instances may be acquired; empty means this account only. */
-  WORKLOAD_ACCOUNTS: z
-    .string()
-    .regex(/^(\d{12}(,\d{12})*)?$/, 'a comma-separated list of 12-digit account ids')
-    .default(''),
+  /**
+   * Comma-separated workload account ids whose instances may be acquired. The stack always sets it (in
+   * single-account mode: the IR account itself); a finding about any other account is ignored with a reason.
+   */
+  WORKLOAD_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids'),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;
