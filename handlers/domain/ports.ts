@@ -35,6 +35,11 @@ export interface CaseRecord {
   custodyHeadSha256: string;
   /** Key and hash of every custody record, in order (what the manifest lists). */
   custody: SealedObject[];
+  /**
+   * Key and hash of every other evidence object of the case (raw findings, instance.json), in the order written.
+   * Optional so that cases opened before it existed still read; the manifest lists these after the custody chain.
+   */
+  evidence?: SealedObject[];
   /** Step results kept for `release` and for the CLI (pre-incident state summary, containment, evidence). */
   details: Record<string, unknown>;
   failure?: { step: string; error: string; cause?: string; at: string };
@@ -64,7 +69,20 @@ export interface CaseTable {
     appended: SealedObject[],
     newHead: { seq: number; sha256: string },
   ): Promise<void>;
+  /**
+   * Appends evidence objects other than custody records (raw findings, instance.json) to the case's index.
+   * Optional in the port for now; the evidence use cases require it (see `EvidenceCaseTable`).
+   */
+  appendEvidence?(caseId: string, objects: SealedObject[]): Promise<void>;
+  /**
+   * Deletes the target's lock when it is held by `caseId` (never another case's lock), so a later finding can open
+   * a new case. Returns false when the lock was absent or held by another case. Optional in the port for now.
+   */
+  releaseLock?(target: Target, caseId: string): Promise<boolean>;
 }
+
+/** The case table as the evidence use cases need it: with the evidence index and lock release. */
+export type EvidenceCaseTable = CaseTable & Required<Pick<CaseTable, 'appendEvidence' | 'releaseLock'>>;
 
 /** The evidence bucket: every object is written once, with a SHA-256 checksum and a legal hold. */
 export interface EvidenceStore {

@@ -63,7 +63,7 @@ export interface CaseRef {
 
 /** Output of "Triage and open case" — becomes the whole state (`$`). */
 export type TriageResult =
-  | { outcome: 'ACQUIRE'; case: CaseRef }
+  | { outcome: 'ACQUIRE'; case: CaseRef; rawEvent: unknown }
   | { outcome: 'DUPLICATE'; caseId: string; target: Target; finding: FindingSummary }
   | { outcome: 'IGNORED'; reason: string; finding: Partial<FindingSummary> };
 
@@ -249,6 +249,8 @@ export interface StepFailure {
 export interface AcquisitionState {
   outcome: 'ACQUIRE';
   case: CaseRef;
+  /** The execution input exactly as received (carried by the triage result; written as `finding-<id>.json`). */
+  rawEvent?: unknown;
   describe?: DescribeResult;
   acquisition?: AcquisitionResult;
   containment?: ContainmentResult;

@@ -1,0 +1,143 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { HandlerEnvironment } from '../../handlers/config/env';
+
+/**
+ * Provisions the IR-side resources the handlers need (evidence key, Object Lock bucket, case table, topic) in an
+ * emulator, mirroring what the IR stack deploys. Idempotent: running it twice finds what the first run made.
+ */
+export interface EmulatorContext {
+  endpoint: string;
+  region: string;
+  accountId: string;
+}
+
+export const EMULATOR_ACCOUNT = '123456789012';
+export const EMULATOR_REGION = 'us-east-1';
+const KEY_ALIAS = 'alias/forensics-evidence';
+const TABLE_NAME = 'forensics-cases';
+const TOPIC_NAME = 'forensics-notifications';
+
+export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'>) {
+  return {
+    endpoint: ctx.endpoint,
+    region: ctx.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+}
+
+async function ensureKey(kms: KMSClient): Promise<string> {
+  try {
+    const found = await kms.send(new DescribeKeyCommand({ KeyId: KEY_ALIAS }));
+    if (found.KeyMetadata?.Arn) return found.KeyMetadata.Arn;
+  } catch (err) {
+    if (!(err instanceof NotFoundException) && (err as Error).name !== 'NotFoundException') throw err;
+  }
+  const created = await kms.send(
+    new CreateKeyCommand({ Description: 'Forensic evidence key (emulator)', KeyUsage: 'ENCRYPT_DECRYPT' }),
+  );
+  const arn = created.KeyMetadata?.Arn;
+  if (!arn) throw new Error('emulator did not return a key ARN');
+  await kms.send(new CreateAliasCommand({ AliasName: KEY_ALIAS, TargetKeyId: created.KeyMetadata?.KeyId }));
+  return arn;
+}
+
+async function ensureBucket(s3: S3Client, bucket: string, keyArn: string, region: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch {
+    // absent: create below
+  }
+  await s3.send(
+    new CreateBucketCommand({
+      Bucket: bucket,
+      ObjectLockEnabledForBucket: true,
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }),
+  );
+  await s3.send(
+    new PutObjectLockConfigurationCommand({
+      Bucket: bucket,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
+      },
+    }),
+  );
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn }, BucketKeyEnabled: true }],
+      },
+    }),
+  );
+}
+
+async function ensureTable(ddb: DynamoDBClient): Promise<void> {
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
+    return;
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException) && (err as Error).name !== 'ResourceNotFoundException') throw err;
+  }
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: TABLE_NAME,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+}
+
+/** Creates (or finds) the IR resources and returns the Lambda environment that points at them. */
+export async function provisionIrResources(
+  ctx: EmulatorContext,
+  overrides: Partial<HandlerEnvironment> = {},
+): Promise<HandlerEnvironment> {
+  const config = emulatorClientConfig(ctx);
+  const kms = new KMSClient(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const ddb = new DynamoDBClient(config);
+  const sns = new SNSClient(config);
+  const bucket = `forensics-evidence-${ctx.accountId}-${ctx.region}`;
+  const keyArn = await ensureKey(kms);
+  await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
+  const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
+  return {
+    CASE_TABLE_NAME: TABLE_NAME,
+    EVIDENCE_BUCKET: bucket,
+    EVIDENCE_KEY_ARN: keyArn,
+    TOPIC_ARN: topic.TopicArn ?? '',
+    MIN_SEVERITY: 7,
+    ACQUIRE_CONTAINER_HOSTS: 'false',
+    MAX_WAIT_MINUTES: 60,
+    COPY_CONCURRENCY: 5,
+    TAG_PREFIX: 'forensics',
+    DEFAULT_WORKSTATION: 'false',
+    DEFAULT_REVOKE_MODE: 'instance',
+    WORKLOAD_ACCOUNTS: ctx.accountId,
+    ...overrides,
+  };
+}

@@ -1,0 +1,234 @@
+import '../runtime/polyfills';
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ExecutionError, StateMachine, type EventLog } from 'aws-local-stepfunctions';
+import type { HandlerEnvironment } from '../../handlers/config/env';
+import { resetEnvironment } from '../../handlers/config/env';
+import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
+import { renderDefinition } from '../../workflows/render-definition';
+import { EMULATOR_ACCOUNT, EMULATOR_REGION, provisionIrResources } from './emulator-resources';
+import { assertLoopbackEndpoint, startMoto, type MotoServer } from './moto-server';
+
+/**
+ * Runs the acquisition state machine locally: the definition CDK synthesizes (rendered with placeholder ARNs),
+ * executed by aws-local-stepfunctions, with every Lambda Task mapped to the real handler module in-process, against
+ * an AWS-compatible emulator. Without an endpoint it starts moto_server on a free loopback port and stops it after.
+ */
+export type RunStatus = 'SUCCEEDED' | 'FAILED' | 'DUPLICATE' | 'IGNORED';
+
+export interface RunLocalResult {
+  caseId: string | null;
+  status: RunStatus;
+  manifest: { bucket: string; key: string; sha256: string } | null;
+  snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null }[];
+  isolation: { securityGroupId: string | null; networkInterfaceIds: string[] };
+  forensicInstanceId: string | null;
+  error?: { name: string; cause?: string };
+  reason?: string;
+}
+
+export interface LocalEnvironment {
+  endpoint: string;
+  region: string;
+  accountId: string;
+  handlerEnv: HandlerEnvironment;
+  stop(): Promise<void>;
+}
+
+export interface ProgressEvent {
+  at: number;
+  kind: 'entered' | 'exited' | 'retried' | 'caught' | 'failed' | 'succeeded';
+  state: string;
+  detail?: string;
+}
+
+export interface RunLocalOptions {
+  /** Called for every state transition; the CLI prints these on stderr. */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Milliseconds each Wait state pauses (the emulator completes snapshots at once). Default 0. */
+  waitMs?: number;
+  /** Milliseconds between state-level retries. Default 50. */
+  retryIntervalMs?: number;
+  /** Execution name (defaults to a random one). */
+  executionName?: string;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Points this process's SDK clients and handler environment at the emulator and provisions the IR resources. */
+export async function prepareLocalEnvironment(
+  options: { endpoint?: string; region?: string; overrides?: Partial<HandlerEnvironment> } = {},
+): Promise<LocalEnvironment> {
+  let moto: MotoServer | undefined;
+  let endpoint = options.endpoint;
+  if (endpoint) assertLoopbackEndpoint(endpoint);
+  else {
+    moto = await startMoto();
+    endpoint = moto.endpoint;
+  }
+  const region = options.region ?? EMULATOR_REGION;
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  try {
+    const handlerEnv = await provisionIrResources(
+      { endpoint, region, accountId: EMULATOR_ACCOUNT },
+      options.overrides,
+    );
+    for (const [k, v] of Object.entries(handlerEnv)) process.env[k] = String(v);
+    resetEnvironment();
+    return {
+      endpoint,
+      region,
+      accountId: EMULATOR_ACCOUNT,
+      handlerEnv,
+      stop: async () => {
+        await moto?.stop();
+      },
+    };
+  } catch (err) {
+    await moto?.stop();
+    throw err;
+  }
+}
+
+let definitionCache: Record<string, unknown> | undefined;
+
+/** Synthesizes the IR stack in-process (bundling skipped: the handlers run from source) and renders its ASL. */
+export async function loadAcquisitionDefinition(): Promise<Record<string, unknown>> {
+  if (definitionCache) return definitionCache;
+  const { synthesizeIrTemplate } = await import('../../infra/synthesize');
+  const template = synthesizeIrTemplate();
+  definitionCache = renderDefinition(template, { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT });
+  return definitionCache;
+}
+
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+async function loadHandlers(): Promise<Record<string, (input: unknown) => Promise<unknown>>> {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const step of ACQUISITION_STEP_NAMES) {
+    const { entry, state } = ACQUISITION_STEPS[step];
+    const mod = (await import(pathToFileURL(resolve(REPO_ROOT, entry)).href)) as { handler: LambdaHandler };
+    handlers[state] = (input) =>
+      mod.handler(input, {
+        functionName: `local-${step}`,
+        awsRequestId: randomUUID(),
+        getRemainingTimeInMillis: () => 900_000,
+      });
+  }
+  return handlers;
+}
+
+function summarize(output: Record<string, unknown>, status: RunStatus): RunLocalResult {
+  const summary = (output.closure ?? output.failureRecord) as Partial<RunLocalResult> | undefined;
+  return {
+    caseId: (summary?.caseId ?? (output.case as { caseId?: string } | undefined)?.caseId ?? output.caseId ?? null) as
+      | string
+      | null,
+    status,
+    manifest: summary?.manifest ?? null,
+    snapshots: summary?.snapshots ?? [],
+    isolation: summary?.isolation ?? { securityGroupId: null, networkInterfaceIds: [] },
+    forensicInstanceId: summary?.forensicInstanceId ?? null,
+  };
+}
+
+/** Executes one acquisition against the prepared environment. */
+export async function executeLocal(
+  env: LocalEnvironment,
+  event: unknown,
+  options: RunLocalOptions = {},
+): Promise<RunLocalResult> {
+  const definition = await loadAcquisitionDefinition();
+  const handlers = await loadHandlers();
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const name = options.executionName ?? `local-${randomUUID()}`;
+  const stateMachineArn = `arn:aws:states:${env.region}:${env.accountId}:stateMachine:ForensicAcquisition`;
+  const waits = { [CONTROL_STATES.waitSnapshots]: options.waitMs ?? 0, [CONTROL_STATES.waitCopies]: options.waitMs ?? 0 };
+  const retryIntervals = Object.fromEntries(
+    ACQUISITION_STEP_NAMES.map((s) => [ACQUISITION_STEPS[s].state, options.retryIntervalMs ?? 50]),
+  );
+  const execution = machine.run(event as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:${env.region}:${env.accountId}:execution:ForensicAcquisition:${name}`,
+        Name: name,
+        Input: event,
+        StartTime: new Date().toISOString(),
+        RoleArn: `arn:aws:iam::${env.accountId}:role/local-runner`,
+      },
+      StateMachine: { Id: stateMachineArn, Name: 'ForensicAcquisition' },
+    } as never,
+  });
+
+  // Keep the last output of the steps whose results the summary needs, even when the execution then fails.
+  const captured: Record<string, unknown> = {};
+  const follow = (async () => {
+    for await (const log of execution.eventLogs as AsyncGenerator<EventLog>) {
+      const at = log.timestamp;
+      switch (log.type) {
+        case 'StateEntered':
+          options.onProgress?.({ at, kind: 'entered', state: log.state.name });
+          break;
+        case 'StateExited':
+          if (log.state.output && typeof log.state.output === 'object') {
+            Object.assign(captured, log.state.output as Record<string, unknown>);
+          }
+          options.onProgress?.({ at, kind: 'exited', state: log.state.name });
+          break;
+        case 'StateRetried':
+          options.onProgress?.({ at, kind: 'retried', state: log.state.name, detail: `attempt ${log.retry.attempt}` });
+          break;
+        case 'StateCaught':
+          options.onProgress?.({ at, kind: 'caught', state: log.state.name });
+          break;
+        case 'StateFailed':
+          options.onProgress?.({ at, kind: 'failed', state: log.state.name, detail: `${log.Error}: ${String(log.Cause)}` });
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+
+  try {
+    const output = (await execution.result) as Record<string, unknown>;
+    await follow.catch(() => undefined);
+    const outcome = output.outcome;
+    if (outcome === 'IGNORED') return { ...summarize(output, 'IGNORED'), reason: String(output.reason ?? '') };
+    if (outcome === 'DUPLICATE') return summarize(output, 'DUPLICATE');
+    return summarize(output, 'SUCCEEDED');
+  } catch (err) {
+    await follow.catch(() => undefined);
+    if (!(err instanceof ExecutionError)) throw err;
+    // The cause is the error the execution failed with: for a Fail state, its Error (name) and Cause (message).
+    const inner = err.cause instanceof Error ? err.cause : err;
+    return {
+      ...summarize(captured, 'FAILED'),
+      error: { name: inner.name, cause: inner.message },
+    };
+  }
+}
+
+/** One-shot: prepare (start moto if needed), execute, stop. */
+export async function runLocal(
+  event: unknown,
+  options: RunLocalOptions & { endpoint?: string; region?: string } = {},
+): Promise<RunLocalResult> {
+  const env = await prepareLocalEnvironment({ endpoint: options.endpoint, region: options.region });
+  try {
+    return await executeLocal(env, event, options);
+  } finally {
+    await env.stop();
+  }
+}

@@ -1,0 +1,235 @@
+import type { CaseRecord } from './ports';
+import type {
+  AcquisitionState,
+  CaseOptions,
+  FindingSummary,
+  PreIncidentState,
+  PreservationOutcome,
+  SealedObject,
+  Target,
+} from './types';
+
+/**
+ * The case manifest (`cases/<caseId>/manifest.json`): what was acquired, what was changed on the instance, and the
+ * SHA-256 of every evidence object written for the case. Built from the execution state and the case record; pure.
+ *
+ * The JSON Schema is `schemas/manifest.v1.schema.json`. A change that removes or renames a field, or changes its
+ * meaning, is a new major version (new schema file); adding an optional field is a minor version.
+ */
+
+export const MANIFEST_SCHEMA_VERSION = '1.0';
+export const MANIFEST_SCHEMA_ID = 'https://schemas.ec2-forensic-acquisition.dev/manifest/v1.json';
+
+export function manifestKey(caseId: string): string {
+  return `cases/${caseId}/manifest.json`;
+}
+
+export interface ManifestSnapshot {
+  volumeId: string;
+  deviceName: string | null;
+  sizeGiB: number | null;
+  /** The snapshot taken in the workload account (crash-consistent set). */
+  originalSnapshotId: string;
+  originalState: string | null;
+  originalStateMessage: string | null;
+  /** The re-encrypted copy under the evidence key (null when not copied). */
+  evidenceSnapshotId: string | null;
+  kmsKeyId: string | null;
+  evidenceState: string | null;
+  evidenceStateMessage: string | null;
+  /** EBS Snapshot Lock on the evidence snapshot (null until snapshot locking is implemented). */
+  lock: { mode: string; lockedUntil?: string; durationDays?: number } | null;
+}
+
+export interface ManifestContainment {
+  network: {
+    startedAt: string;
+    containedAt: string;
+    isolationGroups: { vpcId: string; transitionGroupId: string; isolationGroupId: string; created: boolean }[];
+    networkInterfaces: {
+      networkInterfaceId: string;
+      vpcId: string;
+      originalGroupIds: string[];
+      isolationGroupId: string;
+      isolatedAt: string;
+    }[];
+  } | null;
+}
+
+export interface ManifestPreIncident {
+  capturedAt: string;
+  instanceState: string;
+  instanceType: string | null;
+  imageId: string | null;
+  launchTime: string | null;
+  availabilityZone: string | null;
+  vpcId: string | null;
+  subnetId: string | null;
+  privateIpAddress: string | null;
+  publicIpAddress: string | null;
+  iamInstanceProfileArn: string | null;
+  autoScalingGroup: { name: string; lifecycleState: string } | null;
+  targetGroupArns: string[];
+  networkInterfaces: { networkInterfaceId: string; vpcId: string; groupIds: string[] }[];
+  volumes: { volumeId: string; deviceName: string; sizeGiB: number; encrypted: boolean; kmsKeyId: string | null }[];
+  instanceStoreDevices: { deviceName: string; note: string }[];
+  tags: Record<string, string>;
+}
+
+export interface ManifestV1 {
+  $schema: string;
+  schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
+  caseId: string;
+  executionArn: string;
+  evidenceBucket: string;
+  target: Target;
+  source: 'guardduty' | 'manual';
+  reason: string | null;
+  requestedBy: string | null;
+  options: CaseOptions | null;
+  findings: FindingSummary[];
+  snapshots: ManifestSnapshot[];
+  preservation: PreservationOutcome[];
+  containment: ManifestContainment;
+  /** The forensic workstation (null until the workstation is implemented, or when not requested). */
+  workstation: null;
+  preIncident: ManifestPreIncident | null;
+  timings: {
+    openedAt: string;
+    snapshotRequestedAt: string | null;
+    containedAt: string | null;
+    sealedAt: string;
+    /** Seconds from the case opening (the workflow receiving the finding) to the last ENI isolated. */
+    timeToContainmentSeconds: number | null;
+  };
+  /** Every evidence object of the case written before the manifest, custody chain first, with its SHA-256. */
+  objects: SealedObject[];
+}
+
+/** Summary of the pre-incident state for the manifest and the case record (instance.json holds it all). */
+export function summarizePreIncident(pre: PreIncidentState): ManifestPreIncident {
+  return {
+    capturedAt: pre.capturedAt,
+    instanceState: pre.instanceState,
+    instanceType: pre.instanceType ?? null,
+    imageId: pre.imageId ?? null,
+    launchTime: pre.launchTime ?? null,
+    availabilityZone: pre.availabilityZone ?? null,
+    vpcId: pre.vpcId ?? null,
+    subnetId: pre.subnetId ?? null,
+    privateIpAddress: pre.privateIpAddress ?? null,
+    publicIpAddress: pre.publicIpAddress ?? null,
+    iamInstanceProfileArn: pre.iamInstanceProfile?.arn ?? null,
+    autoScalingGroup: pre.autoScalingGroup ?? null,
+    targetGroupArns: pre.targetGroups.map((tg) => tg.targetGroupArn),
+    networkInterfaces: pre.networkInterfaces.map((eni) => ({
+      networkInterfaceId: eni.networkInterfaceId,
+      vpcId: eni.vpcId,
+      groupIds: eni.groups.map((g) => g.groupId),
+    })),
+    volumes: pre.volumes.map((v) => ({
+      volumeId: v.volumeId,
+      deviceName: v.deviceName,
+      sizeGiB: v.sizeGiB,
+      encrypted: v.encrypted,
+      kmsKeyId: v.kmsKeyId ?? null,
+    })),
+    instanceStoreDevices: pre.instanceStoreDevices.map((d) => ({ deviceName: d.deviceName, note: d.note })),
+    tags: { ...pre.tags },
+  };
+}
+
+/**
+ * Volume → original snapshot → evidence snapshot, joined from the acquisition, the snapshot poll and the copies.
+ * Exported because the case summary returned by close-case and record-failure lists the same chain.
+ */
+export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
+  const progress = new Map((state.snapshotProgress?.volumes ?? []).map((v) => [v.snapshotId, v]));
+  const copies = new Map((state.evidence?.copies ?? []).map((c) => [c.sourceSnapshotId, c]));
+  const volumeSize = new Map((state.describe?.preIncident.volumes ?? []).map((v) => [v.volumeId, v.sizeGiB]));
+  return (state.acquisition?.snapshots ?? []).map((snap) => {
+    const p = progress.get(snap.snapshotId);
+    const c = copies.get(snap.snapshotId);
+    return {
+      volumeId: snap.volumeId,
+      deviceName: snap.deviceName ?? null,
+      sizeGiB: snap.sizeGiB ?? volumeSize.get(snap.volumeId) ?? null,
+      originalSnapshotId: snap.snapshotId,
+      originalState: p?.state ?? null,
+      originalStateMessage: p?.stateMessage ?? null,
+      evidenceSnapshotId: c?.evidenceSnapshotId ?? null,
+      kmsKeyId: c?.kmsKeyId ?? null,
+      evidenceState: c?.state ?? null,
+      evidenceStateMessage: c?.stateMessage ?? null,
+      lock: null,
+    };
+  });
+}
+
+export function secondsBetween(from: string, to: string): number | null {
+  const a = Date.parse(from);
+  const b = Date.parse(to);
+  if (Number.isNaN(a) || Number.isNaN(b)) return null;
+  // Milliseconds kept to three decimals: containment is measured in seconds, but sub-second runs happen locally.
+  return Math.round(b - a) / 1000;
+}
+
+/** Builds the manifest. `objects` are the evidence objects to list (custody chain first, then the others). */
+export function buildManifest(input: {
+  state: AcquisitionState;
+  caseRecord?: Pick<CaseRecord, 'findings'>;
+  bucket: string;
+  sealedAt: string;
+  objects: readonly SealedObject[];
+}): ManifestV1 {
+  const { state } = input;
+  const c = state.case;
+  const containment = state.containment;
+  const findings = input.caseRecord?.findings?.length ? input.caseRecord.findings : [c.finding];
+  return {
+    $schema: MANIFEST_SCHEMA_ID,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    caseId: c.caseId,
+    executionArn: c.executionArn,
+    evidenceBucket: input.bucket,
+    target: { accountId: c.target.accountId, region: c.target.region, instanceId: c.target.instanceId },
+    source: c.source,
+    reason: c.reason ?? null,
+    requestedBy: c.requestedBy ?? null,
+    options: c.options ?? null,
+    findings: findings.map((f) => ({ ...f })),
+    snapshots: snapshotLineage(state),
+    preservation: state.acquisition?.preservation ?? [],
+    containment: {
+      network: containment
+        ? {
+            startedAt: containment.startedAt,
+            containedAt: containment.containedAt,
+            isolationGroups: containment.groups.map((g) => ({
+              vpcId: g.vpcId,
+              transitionGroupId: g.transitionGroupId,
+              isolationGroupId: g.isolationGroupId,
+              created: g.created,
+            })),
+            networkInterfaces: containment.networkInterfaces.map((eni) => ({
+              networkInterfaceId: eni.networkInterfaceId,
+              vpcId: eni.vpcId,
+              originalGroupIds: [...eni.originalGroupIds],
+              isolationGroupId: eni.isolationGroupId,
+              isolatedAt: eni.isolatedAt,
+            })),
+          }
+        : null,
+    },
+    workstation: null,
+    preIncident: state.describe ? summarizePreIncident(state.describe.preIncident) : null,
+    timings: {
+      openedAt: c.openedAt,
+      snapshotRequestedAt: state.acquisition?.snapshotRequestedAt ?? null,
+      containedAt: containment?.containedAt ?? null,
+      sealedAt: input.sealedAt,
+      timeToContainmentSeconds: containment ? secondsBetween(c.openedAt, containment.containedAt) : null,
+    },
+    objects: input.objects.map((o) => ({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}) })),
+  };
+}
