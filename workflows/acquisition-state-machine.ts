@@ -53,14 +53,16 @@ export class AcquisitionStateMachine extends Construct {
     super(scope, id);
     const maxPolls = maxPollsFor(props.maxWaitMinutes);
 
-    const step = (name: AcquisitionStep, resultPath: string, payload?: sfn.TaskInput): tasks.LambdaInvoke => {
+    // resultPath undefined = the ASL default "$" (the result replaces the state), left implicit on purpose: the
+    // local runner's interpreter mishandles an explicit "$".
+    const step = (name: AcquisitionStep, resultPath: string | undefined, payload?: sfn.TaskInput): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, ACQUISITION_STEPS[name].state, {
         lambdaFunction: props.functions[name],
         // The function's own result becomes the step's result; the Lambda API envelope is not kept.
         payloadResponseOnly: true,
         // Lambda service errors are retried below, with jitter, alongside AWS throttling.
         retryOnServiceExceptions: false,
-        resultPath,
+        ...(resultPath ? { resultPath } : {}),
         ...(payload ? { payload } : {}),
       });
       task.addRetry({
@@ -101,7 +103,7 @@ export class AcquisitionStateMachine extends Construct {
     });
     const triage = step(
       'triage',
-      '$',
+      undefined,
       sfn.TaskInput.fromObject({
         'event.$': '$',
         'executionArn.$': '$$.Execution.Id',

@@ -2,7 +2,7 @@ import '../runtime/polyfills';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ExecutionError, StateMachine, type EventLog } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { resetEnvironment } from '../../handlers/config/env';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
@@ -53,6 +53,13 @@ export interface RunLocalOptions {
   /** Execution name (defaults to a random one). */
   executionName?: string;
 }
+
+/** The subset of aws-local-stepfunctions' event log entries the runner reads (the library does not export the type). */
+type EventLog =
+  | { type: 'StateEntered' | 'StateExited' | 'StateCaught'; timestamp: number; state: { name: string; output?: unknown } }
+  | { type: 'StateRetried'; timestamp: number; state: { name: string }; retry: { attempt: number } }
+  | { type: 'StateFailed'; timestamp: number; state: { name: string }; Error: string; Cause: unknown }
+  | { type: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionAborted' | 'ExecutionTimeout'; timestamp: number };
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -174,7 +181,7 @@ export async function executeLocal(
   // Keep the last output of the steps whose results the summary needs, even when the execution then fails.
   const captured: Record<string, unknown> = {};
   const follow = (async () => {
-    for await (const log of execution.eventLogs as AsyncGenerator<EventLog>) {
+    for await (const log of execution.eventLogs as unknown as AsyncGenerator<EventLog>) {
       const at = log.timestamp;
       switch (log.type) {
         case 'StateEntered':

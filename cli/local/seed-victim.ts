@@ -106,8 +106,9 @@ export async function seedVictim(ctx: EmulatorContext, options: VictimOptions = 
       InstanceType: 't3.micro',
       MinCount: 1,
       MaxCount: 1,
-      SubnetId: subnetId,
-      SecurityGroupIds: [webGroupId],
+      // Groups on the interface, not the instance: moto reports instance-level groups on every attached ENI in
+      // addition to the ENI's own, which would hide the effect of isolation from the tests.
+      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [webGroupId] }],
       ...(instanceProfileArn ? { IamInstanceProfile: { Arn: instanceProfileArn } } : {}),
       BlockDeviceMappings: [
         { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true } },

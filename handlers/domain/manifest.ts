@@ -158,7 +158,8 @@ export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
       originalState: p?.state ?? null,
       originalStateMessage: p?.stateMessage ?? null,
       evidenceSnapshotId: c?.evidenceSnapshotId ?? null,
-      kmsKeyId: c?.kmsKeyId ?? null,
+      // The key of the evidence snapshot: none when no copy exists (a skipped copy only names the intended key).
+      kmsKeyId: c?.evidenceSnapshotId ? c.kmsKeyId : null,
       evidenceState: c?.state ?? null,
       evidenceStateMessage: c?.stateMessage ?? null,
       lock: null,

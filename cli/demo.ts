@@ -1,0 +1,108 @@
+#!/usr/bin/env tsx
+import './runtime/quiet-warnings';
+import { createHash } from 'node:crypto';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { emulatorClientConfig } from './local/emulator-resources';
+import { executeLocal, prepareLocalEnvironment } from './local/local-runner';
+import { findingEventFor, seedVictim } from './local/seed-victim';
+
+/**
+ * `npm run demo` — the whole story on the local emulator, for a newcomer: a victim instance, a HIGH GuardDuty
+ * finding, the acquisition as it happens, then proof read back from the emulator (not from the workflow's output).
+ */
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const section = (title: string) => out(`\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}`);
+
+async function main(): Promise<void> {
+  section('1. Starting the local AWS emulator (moto_server on a free loopback port)');
+  const env = await prepareLocalEnvironment();
+  out(`emulator: ${env.endpoint}   account ${env.accountId}   region ${env.region}`);
+  out(`evidence bucket: ${env.handlerEnv.EVIDENCE_BUCKET} (Object Lock, COMPLIANCE)   case table: ${env.handlerEnv.CASE_TABLE_NAME}`);
+  try {
+    const config = emulatorClientConfig(env);
+    const ec2 = new EC2Client(config);
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+
+    section('2. A compromised web server');
+    const victim = await seedVictim(env, { name: 'web-01' });
+    out(`instance ${victim.instanceId} with ${victim.volumeIds.length} EBS volumes (one encrypted with the default EBS key)`);
+    for (const [eni, groups] of Object.entries(victim.originalGroups)) out(`  ${eni}: security groups ${groups.join(', ')}`);
+    out(`  instance role ${victim.roleName}; registered in a target group`);
+
+    section('3. GuardDuty reports CryptoCurrency:EC2/BitcoinTool.B!DNS, severity 8 (HIGH)');
+    const event = findingEventFor(victim, env, { id: 'demo0001' });
+    const started = Date.now();
+    let containedAt: number | undefined;
+    const result = await executeLocal(env, event, {
+      onProgress: (p) => {
+        const t = `${((p.at - started) / 1000).toFixed(2)}s`.padStart(7);
+        if (p.kind === 'entered') out(`${t}  → ${p.state}`);
+        if (p.kind === 'retried') out(`${t}    ↻ retried ${p.state} (${p.detail ?? ''})`);
+        if (p.kind === 'failed') out(`${t}    ✗ ${p.state}: ${p.detail ?? ''}`);
+        if (p.kind === 'exited' && p.state === 'Isolate network') {
+          containedAt = p.at;
+          out(`${t}    ✓ contained`);
+        }
+      },
+    });
+    const total = ((Date.now() - started) / 1000).toFixed(2);
+
+    section('4. What the workflow did — read back from the emulator');
+    out(`case ${result.caseId}: ${result.status} in ${total}s` +
+      (containedAt ? `, contained ${((containedAt - started) / 1000).toFixed(2)}s after the finding arrived` : ''));
+    if (result.error) out(`error: ${result.error.name}: ${result.error.cause ?? ''}`);
+
+    const snaps = await ec2.send(
+      new DescribeSnapshotsCommand({ SnapshotIds: result.snapshots.flatMap((s) => [s.snapshotId, s.evidenceSnapshotId ?? s.snapshotId]) }),
+    );
+    const byId = new Map((snaps.Snapshots ?? []).map((s) => [s.SnapshotId, s]));
+    out('evidence (volume → snapshot → copy re-encrypted with the evidence key):');
+    for (const s of result.snapshots) {
+      const copy = byId.get(s.evidenceSnapshotId ?? '');
+      out(`  ${s.volumeId} → ${s.snapshotId} → ${s.evidenceSnapshotId} (${copy?.State}, key ${copy?.KmsKeyId?.split('/').pop()})`);
+    }
+
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: victim.networkInterfaceIds }));
+    out('network isolation (every interface now has only the rule-less isolation group):');
+    for (const n of enis.NetworkInterfaces ?? []) {
+      out(`  ${n.NetworkInterfaceId}: was ${victim.originalGroups[n.NetworkInterfaceId ?? '']?.join(', ')} → now ${n.Groups?.map((g) => g.GroupId).join(', ')}`);
+    }
+    const protection = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'disableApiTermination' }),
+    );
+    out(`termination protection: ${protection.DisableApiTermination?.Value ? 'on' : 'OFF'}`);
+
+    if (result.manifest) {
+      const { bucket, key, sha256 } = result.manifest;
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const body = (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? '';
+      const recomputed = createHash('sha256').update(body).digest('hex');
+      const manifest = JSON.parse(body) as { objects?: unknown[] };
+      out(`manifest s3://${bucket}/${key}`);
+      out(`  sha256 ${sha256} (recomputed: ${recomputed === sha256 ? 'match' : 'MISMATCH'})`);
+      out(`  legal hold ${head.ObjectLockLegalHoldStatus}, retention ${head.ObjectLockMode} until ${head.ObjectLockRetainUntilDate?.toISOString()}`);
+      out(`  lists ${manifest.objects?.length ?? 0} evidence objects (custody records, finding, pre-incident state)`);
+    }
+
+    section('5. GuardDuty republishes the finding (count 2)');
+    const replay = await executeLocal(env, findingEventFor(victim, env, { id: 'demo0001', count: 2 }));
+    out(`second execution: ${replay.status} — appended to case ${replay.caseId}, no second snapshot`);
+
+    section('Done');
+    out('Next: `npm test` runs every test; README.md explains deployment and the responder workflow.');
+    process.exitCode = result.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    await env.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,72 @@
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { EvidenceWriteFailed } from '../domain/errors';
+import { EvidenceExists } from '../domain/evidence-errors';
+import { base64ToHex, sha256Hex, hexToBase64 } from '../domain/hashing';
+import type { EvidenceStore } from '../domain/ports';
+import type { SealedObject } from '../domain/types';
+
+/**
+ * The evidence bucket (Object Lock with a COMPLIANCE default retention, versioning, SSE-KMS by bucket default).
+ *
+ * Every object is written:
+ * - with the SHA-256 we computed, sent as `x-amz-checksum-sha256`: S3 rejects the upload if the bytes it received
+ *   hash differently, so the hash in the custody chain is the hash of what S3 stored. When S3 echoes the checksum
+ *   back, it is compared too;
+ * - under a legal hold, which keeps the object even after the default retention ends, until a responder lifts it;
+ * - with `If-None-Match: *`: S3 refuses to create a second version at an existing key, so evidence is never
+ *   replaced even by a bug in a use case (they also check `exists` first, to skip rather than fail).
+ * Encryption is not set per object: the bucket's default (the evidence key, bucket key on) applies, and a bucket
+ * policy can then insist on it without every writer knowing the key.
+ */
+export class S3EvidenceStore implements EvidenceStore {
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: string, contentType = 'application/json'): Promise<SealedObject> {
+    const bytes = Buffer.from(body, 'utf8');
+    const sha256 = sha256Hex(bytes);
+    const checksum = hexToBase64(sha256);
+    let out;
+    try {
+      out = await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: contentType,
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumSHA256: checksum,
+          ObjectLockLegalHoldStatus: 'ON',
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((err as Error).name === 'PreconditionFailed' || status === 412) throw new EvidenceExists(key, { cause: err });
+      throw err;
+    }
+    if (out.ChecksumSHA256 && out.ChecksumSHA256 !== checksum) {
+      // S3 validated the upload against our header, so this should not happen; if it does, say so loudly: the
+      // object stays (it is under legal hold) and the custody chain names the hash we meant to store.
+      throw new EvidenceWriteFailed(
+        `S3 reports SHA-256 ${base64ToHex(out.ChecksumSHA256)} for ${key}, expected ${sha256}`,
+      );
+    }
+    return { key, sha256, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // HeadObject has no body, so a missing key arrives as `NotFound` / 404. Without s3:ListBucket S3 answers 403
+      // instead, which is rethrown rather than mistaken for "absent" (that would let evidence be written twice).
+      if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey' || status === 404) return false;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
+import { environment } from './config/env';
+import { InvalidInput } from './domain/errors';
+import type { AcquisitionState, EvidenceProgress } from './domain/types';
+import type { EntryDeps } from './describe-instance';
+import { checkEvidenceCopies } from './use-cases/check-evidence-copies';
+
+/** "Check evidence copies": receives the whole execution state, returns the updated `$.evidence`. */
+export function createCheckEvidenceCopiesHandler(deps: EntryDeps = {}) {
+  return async (state: AcquisitionState): Promise<EvidenceProgress> => {
+    if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
+    if (!state.evidence) throw new InvalidInput('evidence', 'missing: no evidence copy was requested');
+    const env = (deps.env ?? environment)();
+    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    return checkEvidenceCopies(
+      {
+        snapshots,
+        clock: deps.clock ?? (() => new Date()),
+        tagPrefix: env.TAG_PREFIX,
+        evidenceKeyArn: env.EVIDENCE_KEY_ARN,
+        concurrency: env.COPY_CONCURRENCY,
+        maxWaitMinutes: env.MAX_WAIT_MINUTES,
+        log: jsonLog,
+      },
+      { caseRef: state.case, evidence: state.evidence, ...(state.acquisition ? { acquisition: state.acquisition } : {}) },
+    );
+  };
+}
+
+export const handler = createCheckEvidenceCopiesHandler();

@@ -1,0 +1,30 @@
+import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
+import { environment } from './config/env';
+import { InvalidInput } from './domain/errors';
+import type { AcquisitionState, EvidenceProgress } from './domain/types';
+import type { EntryDeps } from './describe-instance';
+import { copyEvidence } from './use-cases/copy-evidence';
+
+/** "Copy snapshots with evidence key": receives the whole execution state, returns `$.evidence`. */
+export function createCopyEvidenceHandler(deps: EntryDeps = {}) {
+  return async (state: AcquisitionState): Promise<EvidenceProgress> => {
+    if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
+    if (!state.acquisition) throw new InvalidInput('acquisition', 'missing: no snapshot was requested');
+    if (!state.snapshotProgress) throw new InvalidInput('snapshotProgress', 'missing: snapshots were never checked');
+    const env = (deps.env ?? environment)();
+    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    return copyEvidence(
+      {
+        snapshots,
+        clock: deps.clock ?? (() => new Date()),
+        tagPrefix: env.TAG_PREFIX,
+        evidenceKeyArn: env.EVIDENCE_KEY_ARN,
+        concurrency: env.COPY_CONCURRENCY,
+        log: jsonLog,
+      },
+      { caseRef: state.case, acquisition: state.acquisition, snapshotProgress: state.snapshotProgress },
+    );
+  };
+}
+
+export const handler = createCopyEvidenceHandler();

@@ -1,0 +1,27 @@
+import { type Ec2SideAdapters, ec2AdaptersFor } from './adapters/ec2-side-adapters';
+import { type HandlerEnvironment, environment } from './config/env';
+import { InvalidInput } from './domain/errors';
+import type { Clock } from './domain/ports';
+import type { AcquisitionState, DescribeResult, Target } from './domain/types';
+import { describeInstance } from './use-cases/describe-instance';
+
+export interface EntryDeps {
+  adaptersFor?: (target: Target) => Ec2SideAdapters;
+  env?: () => HandlerEnvironment;
+  clock?: Clock;
+}
+
+/** "Describe instance": receives the whole execution state, returns `$.describe`. */
+export function createDescribeInstanceHandler(deps: EntryDeps = {}) {
+  return async (state: AcquisitionState): Promise<DescribeResult> => {
+    if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
+    const env = (deps.env ?? environment)();
+    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    return describeInstance(
+      { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX },
+      state.case.target,
+    );
+  };
+}
+
+export const handler = createDescribeInstanceHandler();

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { InvalidInput } from './errors';
+import {
+  ACCOUNT_ID_EXPECTED,
+  ACCOUNT_ID_PATTERN,
+  hasUnsafeCharacters,
+  INSTANCE_ID_EXPECTED,
+  INSTANCE_ID_PATTERN,
+  MAX_IDENTIFIER_LENGTH,
+  MAX_REGION_LENGTH,
+  REGION_EXPECTED,
+  REGION_PATTERN,
+} from './identifier-formats';
+import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './types';
+
+/**
+ * A manual acquisition request: what a responder types into the Step Functions console or passes to the CLI when
+ * no GuardDuty finding names the instance (or the finding's type is one this product does not act on).
+ *
+ * The schema is strict everywhere: an unknown or misspelt key (`option`, `instanceID`) is refused rather than
+ * silently dropped, because a dropped `options.workstation` would change what the case does. `reason` and
+ * `requestedBy` end up in the case record, the custody log and notifications, so they refuse control and
+ * invisible formatting characters (forged log lines, Trojan Source reordering) instead of cleaning them.
+ */
+
+export const MAX_REASON_LENGTH = 1024;
+export const MAX_REQUESTED_BY_LENGTH = 128;
+/**
+ * User names, emails, IAM user names and principal ARNs (`arn:aws:sts::111122223333:assumed-role/IR/alice`):
+ * no spaces, quotes, `;`, `$`, `<`, `>` or backslashes.
+ */
+export const REQUESTED_BY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+=,:/-]*$/;
+
+const UNSAFE = 'contains control or invisible formatting characters';
+const safe = (value: string) => !hasUnsafeCharacters(value);
+
+/** The same checks, in the same order, as identifier-formats' require* functions, so both doors say the same. */
+const identifier = (pattern: RegExp, expected: string, maxLength = MAX_IDENTIFIER_LENGTH) =>
+  z
+    .string()
+    .max(MAX_IDENTIFIER_LENGTH, `longer than ${MAX_IDENTIFIER_LENGTH} characters`)
+    .refine(safe, UNSAFE)
+    .regex(pattern, `expected ${expected}`)
+    .max(maxLength, `expected ${expected}`);
+
+export const manualOptionsSchema = z.strictObject({
+  workstation: z.boolean().optional(),
+  revoke: z.enum(['instance', 'role', 'none']).optional(),
+});
+
+export const manualRequestSchema = z.strictObject({
+  instanceId: identifier(INSTANCE_ID_PATTERN, INSTANCE_ID_EXPECTED),
+  accountId: identifier(ACCOUNT_ID_PATTERN, ACCOUNT_ID_EXPECTED),
+  region: identifier(REGION_PATTERN, REGION_EXPECTED, MAX_REGION_LENGTH),
+  reason: z
+    .string()
+    .max(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`)
+    .refine(safe, UNSAFE)
+    .refine((value) => value.trim().length > 0, 'must not be empty'),
+  requestedBy: z
+    .string()
+    .max(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`)
+    .refine(safe, UNSAFE)
+    .regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)'),
+  options: manualOptionsSchema.optional(),
+});
+
+export type ManualRequest = z.infer<typeof manualRequestSchema>;
+export type ManualOptions = z.infer<typeof manualOptionsSchema>;
+
+/** The manual "finding" type and severity: a responder's request outranks any severity threshold. */
+export const MANUAL_FINDING_TYPE = 'Manual';
+export const MANUAL_FINDING_SEVERITY = 10;
+
+/**
+ * Validates a manual request. `at` is where the request sits in the input ('' at the top), so the field named in
+ * the error is the one the responder typed.
+ */
+export function parseManualRequest(input: unknown, at = ''): ManualRequest {
+  const parsed = manualRequestSchema.safeParse(input, { error: describeIssue });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (!issue) throw new InvalidInput(at || 'input', 'invalid manual request');
+  const path = [...issue.path];
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    // Name the unknown key itself: "options.shell: unknown field" tells the responder what to remove.
+    const key = issue.keys[0];
+    if (key !== undefined) path.push(key);
+    problem = 'unknown field (a manual request takes instanceId, accountId, region, reason, requestedBy, options)';
+    if (issue.path.length > 0) problem = 'unknown option (options take workstation and revoke)';
+  }
+  throw new InvalidInput(joinPath(at, path) || 'input', problem);
+}
+
+/** Error map for the issues whose default text says less than it could (and never with the value in it). */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'required';
+      if (issue.expected === 'object' && issue.path?.length === 0) return 'expected a JSON object';
+      return `expected ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return undefined;
+  }
+}
+
+function joinPath(at: string, path: PropertyKey[]): string {
+  let out = at;
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${String(segment)}` : String(segment);
+  }
+  return out;
+}
+
+/** JSON with object keys sorted at every level: one text per request, whatever order its keys came in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The finding a manual request stands for. Its id is derived from the request itself, so the same request sent
+ * twice (a double click, a retried CLI call) is the same finding and is appended to the open case only once.
+ */
+export function manualFindingSummary(request: ManualRequest): FindingSummary {
+  const digest = createHash('sha256').update(canonicalJson(request)).digest('hex');
+  return { id: `manual-${digest.slice(0, 16)}`, type: MANUAL_FINDING_TYPE, severity: MANUAL_FINDING_SEVERITY };
+}
+
+export function manualTarget(request: ManualRequest): Target {
+  return { accountId: request.accountId, region: request.region, instanceId: request.instanceId };
+}
+
+/** Deployment defaults, with whatever the request sets on top. */
+export function mergeOptions(defaults: CaseOptions, requested?: ManualOptions): CaseOptions {
+  return {
+    workstation: requested?.workstation ?? defaults.workstation,
+    revoke: requested?.revoke ?? defaults.revoke,
+  };
+}
+
+export function toAcquisitionRequest(request: ManualRequest, defaults: CaseOptions): AcquisitionRequest {
+  return {
+    source: 'manual',
+    target: manualTarget(request),
+    finding: manualFindingSummary(request),
+    reason: request.reason,
+    requestedBy: request.requestedBy,
+    options: mergeOptions(defaults, request.options),
+  };
+}

@@ -1,0 +1,48 @@
+import { awsClients } from './adapters/aws-clients';
+import { DynamoCaseTable } from './adapters/case-table';
+import { S3EvidenceStore } from './adapters/evidence-store';
+import { SnsNotifier } from './adapters/sns-notifier';
+import { type HandlerEnvironment, environment } from './config/env';
+import type { Clock } from './domain/ports';
+import { ChainedCustodyLog } from './use-cases/custody-log';
+
+/**
+ * Composition root of the evidence side, shared by the entries that write evidence (isolate network, seal,
+ * close, record failure) and notify. Built on first use, once per container, from the validated environment.
+ */
+export interface EvidenceDeps {
+  cases: DynamoCaseTable;
+  store: S3EvidenceStore;
+  custody: ChainedCustodyLog;
+  notifier: SnsNotifier;
+  clock: Clock;
+  bucket: string;
+}
+
+let shared: { deps: EvidenceDeps; env: HandlerEnvironment } | undefined;
+
+export function evidenceDeps(): EvidenceDeps {
+  const env = environment();
+  // Rebuilt when the environment was re-read (`resetEnvironment()`, as the local runner does between runs).
+  if (shared && shared.env === env) return shared.deps;
+  const clients = awsClients();
+  const clock: Clock = () => new Date();
+  const cases = new DynamoCaseTable(clients.dynamodb(), env.CASE_TABLE_NAME, clock);
+  const store = new S3EvidenceStore(clients.s3(), env.EVIDENCE_BUCKET);
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const deps: EvidenceDeps = {
+    cases,
+    store,
+    custody: new ChainedCustodyLog({ cases, store, clock, actor: functionName ? { functionName } : {} }),
+    notifier: new SnsNotifier(clients.sns(), env.TOPIC_ARN),
+    clock,
+    bucket: env.EVIDENCE_BUCKET,
+  };
+  shared = { deps, env };
+  return deps;
+}
+
+/** Tests and the local runner call this after changing the environment. */
+export function resetEvidenceDeps(): void {
+  shared = undefined;
+}

@@ -1,0 +1,16 @@
+import type { CaseSummary } from './domain/case-summary';
+import type { AcquisitionState } from './domain/types';
+import { evidenceDeps } from './evidence-deps';
+import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
+
+/**
+ * "Record failure". Payload: the whole execution state with `failure` ({Error, Cause}) from the Catch, and the
+ * execution input at `rawEvent` (carried in the state since triage; also accepted when the Task payload adds it).
+ * Returns the case summary with status FAILED (at `$.failureRecord`).
+ */
+export function createRecordFailureHandler(deps: RecordFailureDeps) {
+  return (event: AcquisitionState): Promise<CaseSummary> => recordFailure(deps, event, event.rawEvent);
+}
+
+export const handler = (event: AcquisitionState): Promise<CaseSummary> =>
+  createRecordFailureHandler(evidenceDeps())(event);

@@ -1,0 +1,11 @@
+import type { AcquisitionState, SealResult } from './domain/types';
+import { evidenceDeps } from './evidence-deps';
+import { type SealEvidenceDeps, sealEvidence } from './use-cases/seal-evidence';
+
+/** "Seal evidence". Payload: the whole execution state. Returns the SealResult (stored at `$.seal`). */
+export function createSealEvidenceHandler(deps: SealEvidenceDeps) {
+  return (event: AcquisitionState): Promise<SealResult> => sealEvidence(deps, event);
+}
+
+export const handler = (event: AcquisitionState): Promise<SealResult> =>
+  createSealEvidenceHandler(evidenceDeps())(event);

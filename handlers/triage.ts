@@ -1,0 +1,64 @@
+import { awsClients } from './adapters/aws-clients';
+import { DynamoCaseTable } from './adapters/case-table';
+import { type HandlerEnvironment, environment } from './config/env';
+import { InvalidInput } from './domain/errors';
+import type { CaseTable, Clock } from './domain/ports';
+import type { TriageResult } from './domain/types';
+import { type TriageConfig, triage } from './use-cases/triage';
+
+export interface TriageEntryDeps {
+  cases?: CaseTable;
+  env?: () => HandlerEnvironment;
+  clock?: Clock;
+}
+
+/** The deployment's decision settings and per-case defaults, from the handler environment. */
+export function triageConfigFrom(env: HandlerEnvironment): TriageConfig {
+  return {
+    minSeverity: env.MIN_SEVERITY,
+    acquireContainerHosts: env.ACQUIRE_CONTAINER_HOSTS === 'true',
+    workloadAccounts: env.WORKLOAD_ACCOUNTS.split(','),
+    defaultOptions: {
+      workstation: env.DEFAULT_WORKSTATION === 'true',
+      revoke: env.DEFAULT_REVOKE_MODE,
+    },
+  };
+}
+
+/**
+ * "Triage and open case": receives `{event, executionArn, startedAt}` (the state machine builds it from the
+ * execution input and context) and returns the whole new state: ACQUIRE with the case, DUPLICATE or IGNORED.
+ */
+export function createTriageHandler(deps: TriageEntryDeps = {}) {
+  return async (payload: unknown): Promise<TriageResult> => {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new InvalidInput('payload', 'expected {event, executionArn, startedAt}');
+    }
+    const { event, executionArn, startedAt } = payload as Record<string, unknown>;
+    const env = (deps.env ?? environment)();
+    const result = await triage(
+      { event, executionArn: executionArn as string, startedAt: startedAt as string },
+      {
+        cases: deps.cases ?? new DynamoCaseTable(awsClients().dynamodb(), env.CASE_TABLE_NAME),
+        config: triageConfigFrom(env),
+        clock: deps.clock ?? (() => new Date()),
+      },
+    );
+    // One line per triage, so "why was this finding ignored?" is answered from the logs as well as the history.
+    console.log(JSON.stringify({ step: 'triage', executionArn, ...summary(result) }));
+    return result;
+  };
+}
+
+function summary(result: TriageResult): Record<string, unknown> {
+  switch (result.outcome) {
+    case 'ACQUIRE':
+      return { outcome: result.outcome, caseId: result.case.caseId, target: result.case.target, finding: result.case.finding };
+    case 'DUPLICATE':
+      return { outcome: result.outcome, caseId: result.caseId, target: result.target, finding: result.finding };
+    case 'IGNORED':
+      return { outcome: result.outcome, reason: result.reason, finding: result.finding };
+  }
+}
+
+export const handler = createTriageHandler();

@@ -1,0 +1,99 @@
+import type { SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
+import { isTimedOut, slowestProgress, untilCap } from '../domain/poll-schedule';
+import type { AcquisitionResult, CaseRef, EvidenceCopy, EvidenceProgress } from '../domain/types';
+import { NOT_FOUND_GRACE_SECONDS } from './check-snapshots';
+import { type CopyEvidenceDeps, copyState, progressOf, requestCopies, sizesOf } from './copy-evidence';
+
+export interface CheckEvidenceCopiesDeps extends CopyEvidenceDeps {
+  maxWaitMinutes: number;
+}
+
+const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
+
+/** Key ARNs compare reliably; an alias (or alias ARN) cannot be compared with the key id EC2 reports. */
+const isKeyArn = (id: string) => /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//.test(id);
+
+/**
+ * One poll of the evidence copies. A copy is judged on `State` AND `StateMessage`: a copy whose key cannot be used
+ * (key disabled, grant or key policy missing) surfaces only as `error` with the reason in StateMessage. A completed
+ * copy that is not encrypted with the evidence key is an error too: it would not be the evidence we promised.
+ * Deferred copies (refused for account limits by an earlier step) are requested again; once the time cap has
+ * passed, copies still pending become `timeout`. Settled copies are not described again.
+ */
+export async function checkEvidenceCopies(
+  deps: CheckEvidenceCopiesDeps,
+  input: { caseRef: CaseRef; evidence: EvidenceProgress; acquisition?: AcquisitionResult },
+): Promise<EvidenceProgress> {
+  const now = deps.clock();
+  const checkedAt = now.toISOString();
+  const attempt = input.evidence.attempt + 1;
+  const firstCheckAt = input.evidence.firstCheckAt;
+  const timedOut = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+
+  const inFlight = input.evidence.copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId);
+  const [described, requested] = await Promise.all([
+    inFlight.length
+      ? deps.snapshots.describeSnapshots(inFlight.map((c) => c.evidenceSnapshotId as string))
+      : Promise.resolve<SnapshotStatus[]>([]),
+    // Past the cap nothing new is requested: deferred copies time out with the rest.
+    timedOut ? Promise.resolve(input.evidence.copies) : requestCopies(deps, input.caseRef, input.evidence.copies),
+  ]);
+  const byId = new Map(described.map((s) => [s.snapshotId, s]));
+
+  const copies: EvidenceCopy[] = requested.map((c) => {
+    if (c.state !== 'pending' || !c.evidenceSnapshotId || !inFlight.includes(c)) {
+      return timedOut && c.state === 'pending' ? timeout(c, deps.maxWaitMinutes) : c;
+    }
+    const s = byId.get(c.evidenceSnapshotId);
+    let next: EvidenceCopy;
+    if (!s) {
+      const since = c.requestedAt ? seconds(c.requestedAt, now) : Number.POSITIVE_INFINITY;
+      next =
+        since < NOT_FOUND_GRACE_SECONDS
+          ? c
+          : { ...c, state: 'error', stateMessage: 'evidence copy not found (DescribeSnapshots does not list it)' };
+    } else {
+      const state = copyState(s.state);
+      next = { ...withoutMessage(c), state, ...(s.stateMessage ? { stateMessage: s.stateMessage } : {}) };
+      if (state === 'error' && !s.stateMessage) next.stateMessage = `copy state ${s.state}`;
+      if (state === 'completed') {
+        const wrongKey =
+          s.encrypted === false ||
+          (s.kmsKeyId !== undefined && isKeyArn(s.kmsKeyId) && isKeyArn(deps.evidenceKeyArn) && s.kmsKeyId !== deps.evidenceKeyArn);
+        next = wrongKey
+          ? {
+              ...next,
+              state: 'error',
+              stateMessage: `copy is not encrypted with the evidence key (encrypted=${String(s.encrypted)}, key=${s.kmsKeyId ?? 'none'})`,
+            }
+          : { ...next, completedAt: checkedAt };
+      }
+    }
+    return timedOut && next.state === 'pending' ? timeout(next, deps.maxWaitMinutes) : next;
+  });
+
+  const sizes = sizesOf(input.acquisition);
+  for (const s of described) if (s.sizeGiB !== undefined) sizes.set(s.snapshotId, s.sizeGiB);
+  const progress = progressOf(copies, {
+    attempt,
+    firstCheckAt,
+    checkedAt,
+    sizes,
+    elapsedSeconds: seconds(firstCheckAt, now),
+    progressPercent: slowestProgress(
+      copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId).map((c) => byId.get(c.evidenceSnapshotId as string)?.progress),
+    ),
+  });
+  return progress.allSettled
+    ? progress
+    : { ...progress, nextCheckSeconds: untilCap(progress.nextCheckSeconds, seconds(firstCheckAt, now), deps.maxWaitMinutes) };
+}
+
+function withoutMessage(c: EvidenceCopy): EvidenceCopy {
+  const { stateMessage: _ignored, ...rest } = c;
+  return rest;
+}
+
+function timeout(c: EvidenceCopy, maxWaitMinutes: number): EvidenceCopy {
+  return { ...c, state: 'timeout', stateMessage: `still pending after ${maxWaitMinutes} minutes${c.stateMessage ? ` (${c.stateMessage})` : ''}` };
+}

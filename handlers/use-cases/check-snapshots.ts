@@ -1,0 +1,149 @@
+import type { Ec2SnapshotAdapter, SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
+import { errorMessage, errorName } from '../domain/errors';
+import { isTimedOut, nextCheckSeconds, slowestProgress, untilCap } from '../domain/poll-schedule';
+import type { Clock } from '../domain/ports';
+import type { AcquisitionResult, ProgressState, SnapshotProgress, VolumeProgress } from '../domain/types';
+
+export interface CheckSnapshotsDeps {
+  snapshots: Ec2SnapshotAdapter;
+  clock: Clock;
+  tagPrefix: string;
+  maxWaitMinutes: number;
+  /** Structured log line for what is worth knowing but not worth failing for. */
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+/**
+ * EC2 is eventually consistent: a snapshot created a moment ago may not be listed yet. Only after this long is a
+ * snapshot that DescribeSnapshots does not return treated as lost.
+ */
+export const NOT_FOUND_GRACE_SECONDS = 300;
+
+const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
+
+/** EC2 snapshot state → our progress state. `recoverable` means the snapshot was deleted (it is in the Recycle Bin). */
+export function progressStateOf(state: string): ProgressState {
+  switch (state) {
+    case 'completed':
+      return 'completed';
+    case 'error':
+    case 'recoverable':
+      return 'error';
+    default:
+      return 'pending';
+  }
+}
+
+/**
+ * One poll of the snapshots' progress. Each snapshot settles on its own: one in `error` (with EC2's StateMessage)
+ * never stops the others. Once the time cap has passed, those still pending become `timeout` and the loop ends.
+ * Settled snapshots are not described again.
+ *
+ * The first check also tags each snapshot with its source volume and device — deliberately here, off the path to
+ * containment; later checks repair the tags of any snapshot described without them. Tagging failures are logged,
+ * never fatal: the volume ↔ snapshot mapping is in the acquisition result and the manifest anyway.
+ */
+export async function checkSnapshots(
+  deps: CheckSnapshotsDeps,
+  input: { acquisition: AcquisitionResult; previous?: SnapshotProgress },
+): Promise<SnapshotProgress> {
+  const now = deps.clock();
+  const checkedAt = now.toISOString();
+  const attempt = (input.previous?.attempt ?? 0) + 1;
+  const firstCheckAt = input.previous?.firstCheckAt ?? checkedAt;
+  const refs = input.acquisition.snapshots;
+  const previous = new Map(input.previous?.volumes.map((v) => [v.snapshotId, v]));
+  const sourceVolumeKey = `${deps.tagPrefix}:source-volume`;
+  const tagsOf = (ref: (typeof refs)[number]) => ({
+    [sourceVolumeKey]: ref.volumeId,
+    ...(ref.deviceName ? { [`${deps.tagPrefix}:device`]: ref.deviceName } : {}),
+  });
+  const tagAll = (toTag: typeof refs) =>
+    Promise.allSettled(toTag.map((ref) => deps.snapshots.tag([ref.snapshotId], tagsOf(ref)))).then((results) =>
+      results.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          deps.log?.({
+            level: 'warn',
+            message: 'tagging snapshot failed',
+            snapshotId: toTag[i]?.snapshotId,
+            error: errorName(r.reason),
+            detail: errorMessage(r.reason),
+          });
+        }
+      }),
+    );
+
+  const toDescribe = refs.filter((r) => (previous.get(r.snapshotId)?.state ?? 'pending') === 'pending');
+  const [described] = await Promise.all([
+    toDescribe.length ? deps.snapshots.describeSnapshots(toDescribe.map((r) => r.snapshotId)) : Promise.resolve([]),
+    attempt === 1 ? tagAll(refs) : Promise.resolve(),
+  ]);
+  const byId = new Map<string, SnapshotStatus>(described.map((s) => [s.snapshotId, s]));
+
+  if (attempt > 1) {
+    const untagged = toDescribe.filter((r) => {
+      const s = byId.get(r.snapshotId);
+      return s !== undefined && s.tags[sourceVolumeKey] === undefined;
+    });
+    if (untagged.length) await tagAll(untagged);
+  }
+
+  const timedOut = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+  const sinceRequested = seconds(input.acquisition.snapshotRequestedAt, now);
+  const volumes: VolumeProgress[] = refs.map((ref) => {
+    const before = previous.get(ref.snapshotId);
+    if (before && before.state !== 'pending') return before;
+    const s = byId.get(ref.snapshotId);
+    let v: VolumeProgress;
+    if (!s) {
+      v =
+        sinceRequested < NOT_FOUND_GRACE_SECONDS
+          ? { volumeId: ref.volumeId, snapshotId: ref.snapshotId, state: 'pending', stateMessage: 'not listed yet' }
+          : {
+              volumeId: ref.volumeId,
+              snapshotId: ref.snapshotId,
+              state: 'error',
+              stateMessage: 'snapshot not found (DescribeSnapshots does not list it)',
+            };
+    } else {
+      v = {
+        volumeId: ref.volumeId,
+        snapshotId: ref.snapshotId,
+        state: progressStateOf(s.state),
+        ...(s.progress !== undefined ? { progress: s.progress } : {}),
+        ...(s.stateMessage
+          ? { stateMessage: s.stateMessage }
+          : s.state === 'recoverable'
+            ? { stateMessage: 'snapshot was deleted (recoverable from the Recycle Bin)' }
+            : {}),
+      };
+    }
+    if (v.state === 'pending' && timedOut) {
+      return { ...v, state: 'timeout', stateMessage: `still pending after ${deps.maxWaitMinutes} minutes` };
+    }
+    return v;
+  });
+
+  const pending = volumes.filter((v) => v.state === 'pending');
+  const allSettled = pending.length === 0;
+  const sizeOf = new Map(refs.map((r) => [r.snapshotId, r.sizeGiB ?? byId.get(r.snapshotId)?.sizeGiB ?? 0]));
+  return {
+    attempt,
+    firstCheckAt,
+    checkedAt,
+    allSettled,
+    nextCheckSeconds: allSettled
+      ? 0
+      : untilCap(
+          nextCheckSeconds({
+            attempt,
+            elapsedSeconds: sinceRequested,
+            totalGiB: pending.reduce((sum, v) => sum + (sizeOf.get(v.snapshotId) ?? 0), 0),
+            progressPercent: slowestProgress(pending.map((v) => v.progress)),
+          }),
+          seconds(firstCheckAt, now),
+          deps.maxWaitMinutes,
+        ),
+    volumes,
+  };
+}

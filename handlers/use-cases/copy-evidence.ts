@@ -1,0 +1,203 @@
+import type { Ec2SnapshotAdapter, SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
+import {
+  type RetryPolicy,
+  isThrottlingError,
+  mapSettledWithConcurrency,
+  retryWithBackoff,
+} from '../domain/concurrency';
+import { errorMessage, errorName } from '../domain/errors';
+import { nextCheckSeconds } from '../domain/poll-schedule';
+import type { Clock } from '../domain/ports';
+import type {
+  AcquisitionResult,
+  CaseRef,
+  EvidenceCopy,
+  EvidenceProgress,
+  ProgressState,
+  SnapshotProgress,
+} from '../domain/types';
+
+export interface CopyEvidenceDeps {
+  snapshots: Ec2SnapshotAdapter;
+  clock: Clock;
+  tagPrefix: string;
+  /** The evidence CMK every copy is encrypted with. */
+  evidenceKeyArn: string;
+  /** CopySnapshot requests in flight at once (EBS limits concurrent copies per account and region). */
+  concurrency: number;
+  /** Retries on limit and throttling errors inside the Lambda; tests shorten the delays. */
+  retry?: Partial<RetryPolicy>;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 };
+/** Marks a copy not requested yet because of account limits; the check step requests it again. */
+export const DEFERRED_PREFIX = 'deferred:';
+
+/**
+ * Requests an evidence copy of every completed snapshot: same region, encrypted with the evidence CMK. The copy is
+ * what makes a snapshot of an unencrypted volume, or of one encrypted with the default `aws/ebs` key, shareable.
+ *
+ * Volumes whose snapshot errored or timed out get a `skipped` entry with the reason, so the gap stays visible.
+ * Copies already made by an earlier attempt of this step are found by tag and not requested twice. Copy requests
+ * run with bounded concurrency and retry limit errors with jittered backoff; a copy still refused for limits is
+ * left `pending` without an id ("deferred") for the check step to request again, any other refusal is `error`.
+ * Nothing here, or anywhere in this product, deletes a snapshot.
+ */
+export async function copyEvidence(
+  deps: CopyEvidenceDeps,
+  input: { caseRef: CaseRef; acquisition: AcquisitionResult; snapshotProgress: SnapshotProgress },
+): Promise<EvidenceProgress> {
+  const now = deps.clock().toISOString();
+  const existing = await findExistingCopies(deps, input.caseRef.caseId);
+
+  const copies: EvidenceCopy[] = input.snapshotProgress.volumes.map((v) => {
+    if (v.state !== 'completed') {
+      return {
+        volumeId: v.volumeId,
+        sourceSnapshotId: v.snapshotId,
+        kmsKeyId: deps.evidenceKeyArn,
+        state: 'skipped',
+        stateMessage: `source snapshot ${v.state}${v.stateMessage ? `: ${v.stateMessage}` : ''}`,
+      };
+    }
+    const found = existing.get(v.snapshotId);
+    if (found) {
+      return {
+        volumeId: v.volumeId,
+        sourceSnapshotId: v.snapshotId,
+        evidenceSnapshotId: found.snapshotId,
+        kmsKeyId: deps.evidenceKeyArn,
+        state: copyState(found.state),
+        ...(found.stateMessage ? { stateMessage: found.stateMessage } : {}),
+        ...(found.state === 'completed' ? { completedAt: now } : {}),
+      };
+    }
+    return {
+      volumeId: v.volumeId,
+      sourceSnapshotId: v.snapshotId,
+      kmsKeyId: deps.evidenceKeyArn,
+      state: 'pending',
+      stateMessage: `${DEFERRED_PREFIX} not requested yet`,
+    };
+  });
+
+  const requested = await requestCopies(deps, input.caseRef, copies);
+  return progressOf(requested, {
+    attempt: 0,
+    firstCheckAt: now,
+    checkedAt: now,
+    sizes: sizesOf(input.acquisition),
+  });
+}
+
+/**
+ * Requests the copies that have no evidence snapshot yet (`pending` without id), bounded and retried. Returns the
+ * list with those entries updated; other entries are returned as they are. Shared with the check step.
+ */
+export async function requestCopies(
+  deps: CopyEvidenceDeps,
+  caseRef: CaseRef,
+  copies: EvidenceCopy[],
+): Promise<EvidenceCopy[]> {
+  const region = caseRef.target.region;
+  const todo = copies.filter((c) => c.state === 'pending' && !c.evidenceSnapshotId);
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
+  const tag = (name: string) => `${deps.tagPrefix}:${name}`;
+
+  const results = await mapSettledWithConcurrency(todo, deps.concurrency, (c) =>
+    retryWithBackoff(
+      () =>
+        deps.snapshots.copySnapshot({
+          sourceSnapshotId: c.sourceSnapshotId,
+          sourceRegion: region,
+          kmsKeyId: deps.evidenceKeyArn,
+          description: `Forensic evidence case ${caseRef.caseId}: copy of ${c.sourceSnapshotId} (${c.volumeId})`.slice(0, 255),
+          tags: {
+            [tag('case-id')]: caseRef.caseId,
+            [tag('source-volume')]: c.volumeId,
+            [tag('source-snapshot')]: c.sourceSnapshotId,
+            [tag('evidence')]: 'true',
+          },
+        }),
+      policy,
+    ),
+  );
+
+  const updated = new Map<EvidenceCopy, EvidenceCopy>();
+  todo.forEach((c, i) => {
+    const r = results[i] as PromiseSettledResult<string>;
+    const requestedAt = deps.clock().toISOString();
+    if (r.status === 'fulfilled') {
+      const { stateMessage: _deferred, ...rest } = c;
+      updated.set(c, { ...rest, evidenceSnapshotId: r.value, state: 'pending', requestedAt });
+    } else if (isThrottlingError(r.reason)) {
+      updated.set(c, { ...c, state: 'pending', stateMessage: `${DEFERRED_PREFIX} ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+    } else {
+      deps.log?.({ level: 'error', message: 'CopySnapshot refused', sourceSnapshotId: c.sourceSnapshotId, error: errorName(r.reason) });
+      updated.set(c, { ...c, state: 'error', stateMessage: `CopySnapshot: ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+    }
+  });
+  return copies.map((c) => updated.get(c) ?? c);
+}
+
+/** Copies made for this case by an earlier attempt, by source snapshot id. A failed lookup only risks a duplicate. */
+async function findExistingCopies(deps: CopyEvidenceDeps, caseId: string): Promise<Map<string, SnapshotStatus>> {
+  try {
+    const found = await deps.snapshots.findByTags({
+      [`${deps.tagPrefix}:case-id`]: caseId,
+      [`${deps.tagPrefix}:evidence`]: 'true',
+    });
+    const bySource = new Map<string, SnapshotStatus>();
+    for (const s of found) {
+      const source = s.tags[`${deps.tagPrefix}:source-snapshot`];
+      if (source && (!bySource.has(source) || s.state !== 'error')) bySource.set(source, s);
+    }
+    return bySource;
+  } catch (err) {
+    if (isThrottlingError(err)) throw err;
+    deps.log?.({ level: 'warn', message: 'lookup of existing evidence copies failed', error: errorName(err) });
+    return new Map();
+  }
+}
+
+export function copyState(state: string): ProgressState {
+  if (state === 'completed') return 'completed';
+  if (state === 'error' || state === 'recoverable') return 'error';
+  return 'pending';
+}
+
+export function sizesOf(acquisition: AcquisitionResult | undefined): Map<string, number> {
+  return new Map((acquisition?.snapshots ?? []).map((s) => [s.snapshotId, s.sizeGiB ?? 0]));
+}
+
+/** Builds the progress record shared by the copy and check steps. */
+export function progressOf(
+  copies: EvidenceCopy[],
+  at: {
+    attempt: number;
+    firstCheckAt: string;
+    checkedAt: string;
+    sizes: Map<string, number>;
+    elapsedSeconds?: number;
+    progressPercent?: number;
+  },
+): EvidenceProgress {
+  const pending = copies.filter((c) => c.state === 'pending');
+  const allSettled = pending.length === 0;
+  return {
+    attempt: at.attempt,
+    firstCheckAt: at.firstCheckAt,
+    checkedAt: at.checkedAt,
+    allSettled,
+    nextCheckSeconds: allSettled
+      ? 0
+      : nextCheckSeconds({
+          attempt: Math.max(1, at.attempt),
+          elapsedSeconds: at.elapsedSeconds ?? 0,
+          totalGiB: pending.reduce((sum, c) => sum + (at.sizes.get(c.sourceSnapshotId) ?? 0), 0),
+          ...(at.progressPercent !== undefined ? { progressPercent: at.progressPercent } : {}),
+        }),
+    copies,
+  };
+}

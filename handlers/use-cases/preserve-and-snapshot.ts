@@ -1,0 +1,299 @@
+import type { AutoScalingAdapter } from '../adapters/auto-scaling-adapter';
+import type { Ec2InstanceAdapter } from '../adapters/ec2-instance-adapter';
+import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
+import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
+import { isThrottlingError } from '../domain/concurrency';
+import { SnapshotFailed, errorMessage, errorName } from '../domain/errors';
+import type { Clock } from '../domain/ports';
+import type {
+  AcquisitionResult,
+  CaseRef,
+  CustodyAction,
+  DescribeResult,
+  PreservationOutcome,
+  SnapshotRef,
+} from '../domain/types';
+
+export interface PreserveAndSnapshotDeps {
+  instances: Ec2InstanceAdapter;
+  snapshots: Ec2SnapshotAdapter;
+  autoScaling: AutoScalingAdapter;
+  targetGroups: TargetGroupAdapter;
+  clock: Clock;
+  tagPrefix: string;
+}
+
+const STEP = 'preserveAndSnapshot';
+/** EC2 limits: snapshot descriptions to 255 characters, tag values to 256. */
+const DESCRIPTION_MAX = 255;
+const TAG_VALUE_MAX = 256;
+
+/** Lifecycle states in which the instance is already out of (or leaving) its group's service. */
+const ALREADY_OUT_OF_SERVICE = new Set(['Standby', 'EnteringStandby', 'Detaching', 'Detached']);
+
+interface Outcome {
+  preservation: PreservationOutcome;
+  action: CustodyAction;
+}
+
+/**
+ * Fixes the evidence's point in time and keeps the instance and its volumes from disappearing, all at once:
+ * ONE CreateSnapshots call (crash-consistent across volumes) runs in parallel with the preservation calls (case
+ * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
+ * deregistration).
+ *
+ * Preservation failures are recorded, never thrown: they must not delay containment. Only CreateSnapshots can fail
+ * the step — by its AWS error name when it is throttling (the state machine retries; every preservation call is
+ * idempotent), as `SnapshotFailed` otherwise or when no snapshot at all was taken. Volumes that CreateSnapshots
+ * skipped are recorded in its custody action.
+ */
+export async function preserveAndSnapshot(
+  deps: PreserveAndSnapshotDeps,
+  input: { caseRef: CaseRef; describe: DescribeResult },
+): Promise<AcquisitionResult> {
+  const { caseRef, describe } = input;
+  const pre = describe.preIncident;
+  const { instanceId } = caseRef.target;
+  const tag = (name: string) => `${deps.tagPrefix}:${name}`;
+
+  const snapshotRequestedAt = deps.clock().toISOString();
+  const snapshotCall = deps.snapshots.createInstanceSnapshots({
+    instanceId,
+    description: `Forensic acquisition case ${caseRef.caseId}: ${instanceId} (finding ${caseRef.finding.id})`.slice(
+      0,
+      DESCRIPTION_MAX,
+    ),
+    tags: {
+      [tag('case-id')]: caseRef.caseId,
+      [tag('finding-id')]: caseRef.finding.id.slice(0, TAG_VALUE_MAX),
+    },
+  });
+
+  const attempt = async (
+    action: string,
+    request: Record<string, unknown>,
+    previous: unknown,
+    fn: () => Promise<string | undefined>,
+  ): Promise<Outcome> => {
+    try {
+      const detail = await fn();
+      return outcome(deps.clock, action, 'applied', request, previous, detail);
+    } catch (err) {
+      return outcome(deps.clock, action, 'failed', request, previous, `${errorName(err)}: ${errorMessage(err)}`);
+    }
+  };
+  const skip = (action: string, previous: unknown, detail: string): Promise<Outcome> =>
+    Promise.resolve(outcome(deps.clock, action, 'skipped', { instanceId }, previous, detail));
+
+  const keptVolumes = pre.volumes.filter((v) => v.deleteOnTermination);
+  const byTargetGroup = new Map<string, PreIncidentTargets>();
+  for (const tg of pre.targetGroups) {
+    const list = byTargetGroup.get(tg.targetGroupArn) ?? [];
+    list.push(tg);
+    byTargetGroup.set(tg.targetGroupArn, list);
+  }
+
+  const preservationCalls: Promise<Outcome>[] = [
+    attempt(
+      'tag-instance',
+      { instanceId, tags: { [tag('case-id')]: caseRef.caseId } },
+      { [tag('case-id')]: pre.tags[tag('case-id')] ?? null },
+      async () => {
+        await deps.instances.tag([instanceId], { [tag('case-id')]: caseRef.caseId });
+        return undefined;
+      },
+    ),
+    pre.terminationProtection === true
+      ? skip('enable-termination-protection', true, 'already enabled')
+      : attempt('enable-termination-protection', { instanceId, disableApiTermination: true }, pre.terminationProtection ?? null, async () => {
+          await deps.instances.enableTerminationProtection(instanceId);
+          return undefined;
+        }),
+    pre.shutdownBehavior === 'stop'
+      ? skip('shutdown-behavior-stop', 'stop', 'already stop')
+      : attempt(
+          'shutdown-behavior-stop',
+          { instanceId, instanceInitiatedShutdownBehavior: 'stop' },
+          pre.shutdownBehavior ?? null,
+          async () => {
+            await deps.instances.setShutdownBehaviorStop(instanceId);
+            return undefined;
+          },
+        ),
+    keptVolumes.length === 0
+      ? skip('keep-volumes-on-termination', [], 'no volume is deleted on termination')
+      : attempt(
+          'keep-volumes-on-termination',
+          { instanceId, deleteOnTermination: false, devices: keptVolumes.map((v) => v.deviceName) },
+          keptVolumes.map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: true })),
+          async () => {
+            await deps.instances.keepVolumesOnTermination(
+              instanceId,
+              keptVolumes.map((v) => v.deviceName),
+            );
+            return undefined;
+          },
+        ),
+    leaveAutoScalingGroup(deps, instanceId, pre.autoScalingGroup, attempt, skip),
+    ...(byTargetGroup.size === 0
+      ? [skip('deregister-targets', [], 'not registered in any target group')]
+      : [...byTargetGroup].map(([targetGroupArn, registrations]) => {
+          const targets = registrations.map((r) => ({
+            id: instanceId,
+            ...(r.port !== undefined ? { port: r.port } : {}),
+            ...(r.availabilityZone ? { availabilityZone: r.availabilityZone } : {}),
+          }));
+          return attempt('deregister-targets', { targetGroupArn, targets }, registrations, async () => {
+            await deps.targetGroups.deregister(targetGroupArn, targets);
+            return undefined;
+          });
+        })),
+  ];
+
+  const [snapshotR, ...preserved] = await Promise.allSettled([snapshotCall, ...preservationCalls]);
+  // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
+  const outcomes = preserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const preservation = outcomes.map((o) => o.preservation);
+
+  if (snapshotR.status === 'rejected') {
+    const err = snapshotR.reason;
+    if (isThrottlingError(err)) throw err;
+    throw new SnapshotFailed(
+      `CreateSnapshots for ${instanceId} failed (${errorName(err)}: ${errorMessage(err)}); preservation=${JSON.stringify(preservation)}`,
+      { cause: err },
+    );
+  }
+
+  const { snapshots, missingVolumeIds } = matchSnapshots(snapshotR.value, describe);
+  if (snapshots.length === 0) {
+    throw new SnapshotFailed(
+      `CreateSnapshots for ${instanceId} returned no snapshot (volumes: ${missingVolumeIds.join(', ') || 'none'}); preservation=${JSON.stringify(preservation)}`,
+    );
+  }
+
+  const snapshotAction: CustodyAction = {
+    step: STEP,
+    action: 'create-snapshots',
+    status: 'succeeded',
+    performedAt: snapshotRequestedAt,
+    request: {
+      instanceId,
+      excludeBootVolume: false,
+      tags: { [tag('case-id')]: caseRef.caseId, [tag('finding-id')]: caseRef.finding.id },
+    },
+    result: {
+      snapshots: snapshots.map((s) => ({ volumeId: s.volumeId, snapshotId: s.snapshotId, deviceName: s.deviceName ?? null })),
+      missingVolumeIds,
+    },
+  };
+
+  return {
+    snapshotRequestedAt,
+    snapshots,
+    preservation,
+    actions: [snapshotAction, ...outcomes.map((o) => o.action)],
+  };
+}
+
+type PreIncidentTargets = DescribeResult['preIncident']['targetGroups'];
+type Attempt = (
+  action: string,
+  request: Record<string, unknown>,
+  previous: unknown,
+  fn: () => Promise<string | undefined>,
+) => Promise<Outcome>;
+type Skip = (action: string, previous: unknown, detail: string) => Promise<Outcome>;
+
+/**
+ * Standby first: the instance stays a member (release puts it back in service) but leaves health checks and
+ * scaling. When standby is refused — typically because decrementing the desired capacity would go below the
+ * minimum — detach WITHOUT decrementing: the group launches a replacement, which keeps the service up, and the
+ * evidence is safe from the group either way. A refusal because a previous attempt of this step already put it in
+ * standby is recognised by describing the membership again.
+ */
+async function leaveAutoScalingGroup(
+  deps: PreserveAndSnapshotDeps,
+  instanceId: string,
+  asg: DescribeResult['preIncident']['autoScalingGroup'],
+  attempt: Attempt,
+  skip: Skip,
+): Promise<Outcome> {
+  if (!asg) return skip('leave-auto-scaling-group', null, 'not in an Auto Scaling group');
+  const previous = { autoScalingGroupName: asg.name, lifecycleState: asg.lifecycleState };
+  if (ALREADY_OUT_OF_SERVICE.has(asg.lifecycleState)) {
+    return skip('leave-auto-scaling-group', previous, `already ${asg.lifecycleState}`);
+  }
+  if (asg.lifecycleState !== 'InService') {
+    return attempt('leave-auto-scaling-group', { autoScalingGroupName: asg.name, instanceId }, previous, async () => {
+      throw Object.assign(new Error(`lifecycle state ${asg.lifecycleState}: cannot enter standby or detach now`), {
+        name: 'UnsupportedLifecycleState',
+      });
+    });
+  }
+  return attempt(
+    'leave-auto-scaling-group',
+    { autoScalingGroupName: asg.name, instanceId, enterStandby: true, shouldDecrementDesiredCapacity: true },
+    previous,
+    async () => {
+      try {
+        await deps.autoScaling.enterStandby(asg.name, instanceId);
+        return 'EnterStandby';
+      } catch (standbyErr) {
+        const now = await deps.autoScaling.describeMembership(instanceId).catch(() => undefined);
+        if (now && ALREADY_OUT_OF_SERVICE.has(now.lifecycleState)) return `already ${now.lifecycleState}`;
+        if (!now) return 'no longer in an Auto Scaling group';
+        try {
+          await deps.autoScaling.detach(asg.name, instanceId, false);
+        } catch (detachErr) {
+          throw Object.assign(
+            new Error(
+              `EnterStandby: ${errorName(standbyErr)}: ${errorMessage(standbyErr)}; DetachInstances: ${errorName(detachErr)}: ${errorMessage(detachErr)}`,
+            ),
+            { name: errorName(detachErr) },
+          );
+        }
+        return `DetachInstances (ShouldDecrementDesiredCapacity=false) after EnterStandby was refused: ${errorName(standbyErr)}: ${errorMessage(standbyErr)}`;
+      }
+    },
+  );
+}
+
+function matchSnapshots(
+  taken: TakenSnapshot[],
+  describe: DescribeResult,
+): { snapshots: SnapshotRef[]; missingVolumeIds: string[] } {
+  const volumes = new Map(describe.preIncident.volumes.map((v) => [v.volumeId, v]));
+  const snapshots: SnapshotRef[] = taken.map((s) => {
+    const v = volumes.get(s.volumeId);
+    return {
+      volumeId: s.volumeId,
+      snapshotId: s.snapshotId,
+      ...(v?.deviceName ? { deviceName: v.deviceName } : {}),
+      ...(s.sizeGiB !== undefined ? { sizeGiB: s.sizeGiB } : v ? { sizeGiB: v.sizeGiB } : {}),
+      ...(s.startTime ? { startTime: s.startTime } : {}),
+    };
+  });
+  const covered = new Set(taken.map((s) => s.volumeId));
+  return { snapshots, missingVolumeIds: [...volumes.keys()].filter((id) => !covered.has(id)) };
+}
+
+function outcome(
+  clock: Clock,
+  action: string,
+  status: PreservationOutcome['status'],
+  request: Record<string, unknown>,
+  previous: unknown,
+  detail: string | undefined,
+): Outcome {
+  return {
+    preservation: { action, status, ...(detail ? { detail } : {}), previous },
+    action: {
+      step: STEP,
+      action,
+      status: status === 'applied' ? 'succeeded' : status,
+      performedAt: clock().toISOString(),
+      request,
+      result: { status, ...(detail ? { detail } : {}), previous },
+    },
+  };
+}

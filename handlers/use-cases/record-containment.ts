@@ -1,0 +1,63 @@
+import { pendingCustodyActions } from '../domain/case-evidence';
+import { summarizePreIncident } from '../domain/manifest';
+import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
+import type { AcquisitionState, ContainmentResult } from '../domain/types';
+import { caseEvidenceObjects, requireCase, writeEvidenceOnce } from './case-evidence-objects';
+
+export { pendingCustodyActions };
+
+export interface RecordContainmentDeps {
+  custody: CustodyLog;
+  store: EvidenceStore;
+  cases: EvidenceCaseTable;
+  clock: Clock;
+}
+
+/** `details` key marking that the deferred custody records were written (read by the failure recorder too). */
+export const DEFERRED_CUSTODY_MARK = 'deferredCustodyRecordedAt';
+
+/**
+ * Called by "Isolate network" right after containment: writes what the path to containment deferred so that
+ * nothing slowed it down.
+ *
+ * 1. The deferred custody records (case opened, finding received, describe, preservation and snapshot, containment),
+ *    once: a mark in the case's details keeps a retried step from writing them twice.
+ * 2. `instance.json` (the pre-incident state) and `finding-<id>.json` (the raw input), each written once.
+ * 3. The case details: pre-incident summary, snapshots, preservation and containment (what `release` needs).
+ */
+export async function recordContainment(
+  deps: RecordContainmentDeps,
+  state: AcquisitionState,
+  containment: ContainmentResult,
+  rawEvent: unknown = state.rawEvent,
+): Promise<void> {
+  const caseId = state.case.caseId;
+  const full: AcquisitionState = { ...state, containment };
+  const current = await requireCase(deps.cases, caseId);
+
+  if (!current.details[DEFERRED_CUSTODY_MARK]) {
+    await deps.custody.append(state.case, pendingCustodyActions(full));
+    await deps.cases.updateCase(caseId, { details: { [DEFERRED_CUSTODY_MARK]: deps.clock().toISOString() } });
+  }
+
+  await writeEvidenceOnce(deps, current, caseEvidenceObjects(full, rawEvent));
+
+  await deps.cases.updateCase(caseId, {
+    details: {
+      ...(state.describe ? { preIncident: summarizePreIncident(state.describe.preIncident) } : {}),
+      ...(state.acquisition
+        ? {
+            snapshotRequestedAt: state.acquisition.snapshotRequestedAt,
+            snapshots: state.acquisition.snapshots,
+            preservation: state.acquisition.preservation,
+          }
+        : {}),
+      containment: {
+        startedAt: containment.startedAt,
+        containedAt: containment.containedAt,
+        groups: containment.groups,
+        networkInterfaces: containment.networkInterfaces,
+      },
+    },
+  });
+}

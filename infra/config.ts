@@ -1,0 +1,168 @@
+import type { IConstruct } from 'constructs';
+import { z } from 'zod';
+
+/**
+ * Deployment settings of the IR stack, read from the CDK context (`cdk.json` "context", overridable with
+ * `cdk synth -c forensics:minSeverity=8`).
+ *
+ * Why a schema: a typo or an out-of-range value in an incident-response deployment is found by nobody until the
+ * incident it should have handled. Every setting is checked at synth time and an error names the setting, so
+ * `cdk synth` fails with `cdk.json context forensics:minSeverity: expected number ≤ 10` instead of deploying a
+ * workflow that silently ignores CRITICAL findings. Unknown `forensics:*` keys are errors for the same reason.
+ *
+ * Values from `cdk.json` arrive typed (numbers, booleans, arrays); values from `-c key=value` on the command
+ * line arrive as strings, so numbers, booleans and lists also accept their string spelling
+ * ("8", "true", "a@example.com,b@example.com").
+ */
+
+/** Prefix of every setting of this project in the CDK context. */
+export const CONTEXT_PREFIX = 'forensics:';
+
+// ── Coercions for command-line context (strings) that stay strict about everything else. ──
+
+const fromNumberString = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+
+const fromBooleanString = (value: unknown): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+const fromListString = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim());
+};
+
+const number = (opts: { min: number; max: number; int?: boolean }) => {
+  const base = z.number({ error: 'expected a number' });
+  const shaped = (opts.int ? base.int({ error: 'expected a whole number' }) : base)
+    .min(opts.min, { error: `expected number ≥ ${opts.min}` })
+    .max(opts.max, { error: `expected number ≤ ${opts.max}` });
+  return z.preprocess(fromNumberString, shaped);
+};
+
+const boolean = () => z.preprocess(fromBooleanString, z.boolean({ error: 'expected true or false' }));
+
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(fromListString, z.array(item, { error: 'expected a list (JSON array or comma-separated string)' }));
+
+/** Same rule as the handlers' TAG_PREFIX (handlers/config/env.ts); `aws:` keys are reserved by AWS. */
+const TAG_PREFIX_PATTERN = /^[A-Za-z0-9_.:/=+@-]{1,40}$/;
+
+/** The settings, keyed exactly as they appear in `cdk.json`. Defaults are the documented ones. */
+export const contextSchema = z
+  .object({
+    /** GuardDuty severity from which a finding is acquired. 7 = HIGH (7.0–8.9) and CRITICAL (9.0–10.0). */
+    'forensics:minSeverity': number({ min: 1, max: 10 }).default(7),
+    /** Object Lock default retention of the evidence bucket, in days (S3 allows up to 100 years). */
+    'forensics:evidenceRetentionDays': number({ min: 1, max: 36500, int: true }).default(365),
+    /**
+     * COMPLIANCE: nobody, the account root included, can delete or shorten retention of evidence until it
+     * expires. GOVERNANCE: principals with s3:BypassGovernanceRetention can — for trials, not for real cases.
+     */
+    'forensics:objectLockMode': z
+      .enum(['COMPLIANCE', 'GOVERNANCE'], { error: 'expected "COMPLIANCE" or "GOVERNANCE"' })
+      .default('COMPLIANCE'),
+    /** E-mail addresses subscribed to case notifications (each must confirm the subscription). */
+    'forensics:notificationEmails': list(z.email({ error: 'expected e-mail addresses' })).default([]),
+    /** Acquire the host node named by container/cluster runtime findings (EKS/ECS). Opt-in. */
+    'forensics:acquireContainerHosts': boolean().default(false),
+    /** Hard cap on each wait loop (snapshots, evidence copies), in minutes. At most 7 days, as the handlers. */
+    'forensics:maxWaitMinutes': number({ min: 1, max: 7 * 24 * 60, int: true }).default(1440),
+    /** Snapshot copies requested at once per case (EBS limits concurrent copies per account and region). */
+    'forensics:copyConcurrency': number({ min: 1, max: 20, int: true }).default(5),
+    /** Prefix of every tag key this product writes, e.g. `forensics:case-id`, `forensics:role`. */
+    'forensics:tagPrefix': z
+      .string({ error: 'expected a string' })
+      .regex(TAG_PREFIX_PATTERN, { error: 'expected 1–40 characters of letters, digits and _.:/=+@-' })
+      .refine((value) => !value.toLowerCase().startsWith('aws:'), { error: 'the "aws:" prefix is reserved by AWS' })
+      .default('forensics'),
+    /** Default of the per-case option "start a forensic workstation". */
+    'forensics:workstation': boolean().default(true),
+    /** Default credential revocation: this instance's session only, every session of the role, or none. */
+    'forensics:revokeMode': z
+      .enum(['instance', 'role', 'none'], { error: 'expected "instance", "role" or "none"' })
+      .default('instance'),
+    /** Accounts whose instances may be acquired. Empty: the IR account itself (single-account mode). */
+    'forensics:workloadAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' }))
+      .default([])
+      .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
+    /** CloudFormation stack name; the CLI finds the deployment by it. */
+    'forensics:stackName': z
+      .string({ error: 'expected a string' })
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
+        error: 'expected a CloudFormation stack name (letter first, then letters, digits, hyphens; ≤ 128)',
+      })
+      .default('ForensicAcquisition'),
+  })
+  .strict();
+
+export type ContextSettings = z.output<typeof contextSchema>;
+
+/** The parsed configuration, in the names the stack uses. */
+export interface ForensicsConfig {
+  readonly minSeverity: number;
+  readonly evidenceRetentionDays: number;
+  readonly objectLockMode: 'COMPLIANCE' | 'GOVERNANCE';
+  readonly notificationEmails: readonly string[];
+  readonly acquireContainerHosts: boolean;
+  readonly maxWaitMinutes: number;
+  readonly copyConcurrency: number;
+  readonly tagPrefix: string;
+  readonly workstation: boolean;
+  readonly revokeMode: 'instance' | 'role' | 'none';
+  /** Empty means single-account mode: the IR account is the only workload account. */
+  readonly workloadAccounts: readonly string[];
+  readonly stackName: string;
+}
+
+/** Thrown for an invalid setting; the message names it as it is spelled in `cdk.json`. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Validate the `forensics:*` entries of a context object. Other keys (CDK feature flags, `aws:cdk:*`) are not
+ * ours and are ignored. Throws `ConfigError` naming the first invalid setting.
+ */
+export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
+  const ours = Object.fromEntries(Object.entries(context).filter(([key]) => key.startsWith(CONTEXT_PREFIX)));
+  const parsed = contextSchema.safeParse(ours);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (issue?.code === 'unrecognized_keys') {
+      const keys = issue.keys.join(', ');
+      const known = Object.keys(contextSchema.shape).join(', ');
+      throw new ConfigError(`cdk.json context ${keys}: unknown setting (known: ${known})`);
+    }
+    const key = issue?.path[0] === undefined ? 'forensics' : String(issue.path[0]);
+    const where = issue && issue.path.length > 1 ? `[${issue.path.slice(1).join('.')}]` : '';
+    throw new ConfigError(`cdk.json context ${key}${where}: ${issue?.message ?? 'invalid value'}`);
+  }
+  const s = parsed.data;
+  return {
+    minSeverity: s['forensics:minSeverity'],
+    evidenceRetentionDays: s['forensics:evidenceRetentionDays'],
+    objectLockMode: s['forensics:objectLockMode'],
+    notificationEmails: s['forensics:notificationEmails'],
+    acquireContainerHosts: s['forensics:acquireContainerHosts'],
+    maxWaitMinutes: s['forensics:maxWaitMinutes'],
+    copyConcurrency: s['forensics:copyConcurrency'],
+    tagPrefix: s['forensics:tagPrefix'],
+    workstation: s['forensics:workstation'],
+    revokeMode: s['forensics:revokeMode'],
+    workloadAccounts: s['forensics:workloadAccounts'],
+    stackName: s['forensics:stackName'],
+  };
+}
+
+/** Read and validate the settings from an app's (or any construct's) context. */
+export function loadConfig(app: IConstruct): ForensicsConfig {
+  return parseConfig(app.node.getAllContext());
+}

@@ -1,0 +1,130 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { HandlerEnvironment } from '../../handlers/config/env';
+import { ACQUISITION_STEPS, type AcquisitionStep } from '../../workflows/acquisition-steps';
+
+/**
+ * The Lambda environment, one string per key of `HandlerEnvironment` (handlers/config/env.ts). Mapped from that
+ * type so that a setting added to the handlers' schema fails compilation here until the stack provides it, and
+ * a key the handlers do not read cannot be added by mistake.
+ */
+export type LambdaEnvironment = { readonly [K in keyof HandlerEnvironment]: string };
+
+/** Repository root: handler entries in ACQUISITION_STEPS are relative to it, whatever the working directory. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The one runtime every step runs on. cdk-nag's AwsSolutions-L1 requires the newest Node.js runtime this CDK
+ * version knows; a runtime change is made here and nowhere else.
+ */
+export const FORENSIC_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface ForensicFunctionProps {
+  /** Which acquisition step this function implements; its handler entry comes from ACQUISITION_STEPS. */
+  readonly step: AcquisitionStep;
+  /** The handlers' environment, complete by construction (see `LambdaEnvironment`). */
+  readonly environment: LambdaEnvironment;
+  /** Key for the function's log group: logs carry case data (instance ids, findings, principals). */
+  readonly logKey: kms.IKey;
+  /** @default one year — the execution is part of the case record */
+  readonly logRetention?: logs.RetentionDays;
+  /** Upper bound of one invocation; the state machine retries throttling on top of the SDK's own retries. */
+  readonly timeout: Duration;
+  /** @default 512 MB — more memory is more CPU, which the SHA-256 hashing of evidence records uses */
+  readonly memorySize?: number;
+  readonly description?: string;
+}
+
+/**
+ * The house Lambda function of the acquisition workflow: every step runs on the same runtime, architecture,
+ * logging and tracing settings, so a security review of one function covers all eleven.
+ *
+ * - **Its own role, no managed policy.** The role starts with nothing but writing to its own log group and
+ *   X-Ray; the stack adds the step's permissions statement by statement (`role`), so each role is exactly the
+ *   least privilege of its step and nothing is inherited from AWSLambdaBasicExecutionRole (which would allow
+ *   writing to every log group of the account).
+ * - **Explicit, KMS-encrypted, retained log group** with JSON logs: the executions of an incident response are
+ *   themselves evidence of what was done, so they outlive a stack deletion and are queryable by field.
+ * - **ARM64** (cheaper, no x86-only dependency) and **X-Ray active** tracing, so a slow containment step is visible.
+ * - **Bundled locally with esbuild** (no Docker): ESM output, as the handlers are ESM TypeScript; a small banner
+ *   gives CommonJS dependencies the `require` they expect inside an ES module. The AWS SDK is bundled rather than
+ *   taken from the runtime, so the SDK version that runs is the one locked and tested in this repository.
+ */
+export class ForensicFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  readonly step: AcquisitionStep;
+
+  constructor(scope: Construct, id: string, props: ForensicFunctionProps) {
+    super(scope, id);
+    this.step = props.step;
+    const { entry, state } = ACQUISITION_STEPS[props.step];
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Acquisition step "${state}": only the calls this step makes`,
+    });
+    // Only this function's own log group (CreateLogStream, PutLogEvents), not the account's.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description ?? `Forensic acquisition: ${state}`,
+      runtime: FORENSIC_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      role: this.role,
+      environment: {
+        ...props.environment,
+        // Stack traces in the logs point at the TypeScript source, not the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      // Adds xray:PutTraceSegments/PutTelemetryRecords on "*" to the role (X-Ray has no resource to scope to).
+      tracing: lambda.Tracing.ACTIVE,
+      // A step that is throttled is retried by the state machine with jitter; a recursive loop is a bug.
+      recursiveLoop: lambda.RecursiveLoop.TERMINATE,
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        // ESM builds of dependencies first, so tree shaking works on the AWS SDK.
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        bundleAwsSDK: true,
+        externalModules: [],
+        banner: "import { createRequire as __forensicsCreateRequire } from 'node:module'; const require = __forensicsCreateRequire(import.meta.url);",
+        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
+      },
+    });
+  }
+
+  /** Add one statement to this step's role (the stack documents each with the handler call that needs it). */
+  addToRolePolicy(statement: iam.PolicyStatement): void {
+    this.role.addToPrincipalPolicy(statement);
+  }
+}

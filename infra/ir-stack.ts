@@ -1,0 +1,746 @@
+import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct, IConstruct } from 'constructs';
+import { handlerEnvironmentSchema } from '../handlers/config/env';
+import { AcquisitionStateMachine } from '../workflows/acquisition-state-machine';
+import { ACQUISITION_STEP_NAMES, ACQUISITION_STEPS, type AcquisitionStep } from '../workflows/acquisition-steps';
+import type { ForensicsConfig } from './config';
+import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
+
+/**
+ * CloudFormation output keys of the IR stack. The CLI finds a deployment by these exact keys
+ * (`aws cloudformation describe-stacks --stack-name <forensics:stackName>`); renaming one breaks it.
+ */
+export const IR_STACK_OUTPUTS = {
+  stateMachineArn: 'StateMachineArn',
+  evidenceBucketName: 'EvidenceBucketName',
+  caseTableName: 'CaseTableName',
+  evidenceKeyArn: 'EvidenceKeyArn',
+  topicArn: 'TopicArn',
+} as const;
+
+/** Alias of the evidence key, so responders and the workstation find it without reading the stack. */
+export const EVIDENCE_KEY_ALIAS = 'alias/forensics-evidence';
+
+/** The GuardDuty finding type whose instance is the one whose role credentials were stolen. */
+export const CREDENTIAL_EXFILTRATION_TYPE_PREFIX = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration';
+
+/**
+ * The EventBridge pattern that starts an acquisition: GuardDuty findings of at least `minSeverity` (a numeric
+ * match, so CRITICAL 9.0–10.0 is included, unlike matching the HIGH label) that are either about an EC2
+ * instance or the credential-exfiltration findings (resource type `AccessKey`) that name the instance whose
+ * credentials leaked. Sample, archived and container-host findings pass this coarse filter on purpose: triage
+ * decides and records why it ignored them, which a rule that never fires cannot do.
+ */
+export function findingEventPattern(minSeverity: number): events.EventPattern {
+  return {
+    source: ['aws.guardduty'],
+    detailType: ['GuardDuty Finding'],
+    detail: {
+      severity: events.Match.greaterThanOrEqual(minSeverity),
+      $or: [
+        { resource: { resourceType: ['Instance'] } },
+        { type: events.Match.prefix(CREDENTIAL_EXFILTRATION_TYPE_PREFIX) },
+      ],
+    },
+  };
+}
+
+/**
+ * Upper bound of one invocation per step. Steps that loop over every ENI, volume or snapshot of an instance
+ * (with the SDK's own retries inside) get minutes; the pollers and bookkeeping steps get less, so a hung call
+ * is retried by the state machine instead of holding the execution.
+ */
+const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
+  triage: Duration.seconds(30),
+  describeInstance: Duration.seconds(90),
+  preserveAndSnapshot: Duration.minutes(3),
+  isolateNetwork: Duration.minutes(3),
+  checkSnapshots: Duration.seconds(60),
+  copyEvidence: Duration.minutes(5),
+  checkEvidenceCopies: Duration.seconds(60),
+  sealEvidence: Duration.minutes(3),
+  notify: Duration.seconds(30),
+  closeCase: Duration.seconds(60),
+  recordFailure: Duration.minutes(2),
+};
+
+export interface IrStackProps extends StackProps {
+  readonly config: ForensicsConfig;
+}
+
+/** One least-privilege statement and the handler call that needs it. */
+interface Permission {
+  /** Statement id in the template (alphanumeric); docs/permissions.md lists the same ids. */
+  readonly sid: string;
+  /** Which handler call needs it — also the reason given to cdk-nag for any wildcard resource. */
+  readonly why: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly conditions?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The incident-response account's stack (single-account mode: the IR account is also the workload account).
+ *
+ * Everything that holds case data — evidence bucket, case table, notification topic, dead-letter queue, logs,
+ * and the re-encrypted evidence snapshots — is encrypted with one customer-managed evidence key, so access to
+ * a case is governed in one key policy and revoking a principal's use of that key closes every store at once.
+ * Evidence is written once under S3 Object Lock (COMPLIANCE by default): not even the account root can delete or
+ * shorten it before the retention ends. Every acquisition step is its own function with its own role holding
+ * only the calls that step makes (docs/permissions.md), scoped to this account and region, to this product's
+ * tags and to the key's use through the one service that needs it.
+ *
+ * Scope: the IAM scoping is to this stack's region, and the evidence key is regional; acquiring in other regions
+ * needs one deployment per region (or a multi-Region key), which is not part of this stack yet.
+ */
+export class IrStack extends Stack {
+  readonly config: ForensicsConfig;
+  readonly evidenceKey: kms.Key;
+  readonly accessLogBucket: s3.Bucket;
+  readonly evidenceBucket: s3.Bucket;
+  readonly caseTable: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly functions: Record<AcquisitionStep, ForensicFunction>;
+  readonly acquisition: AcquisitionStateMachine;
+  readonly findingRule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: IrStackProps) {
+    super(scope, id, props);
+    const config = props.config;
+    this.config = config;
+
+    // Rule name fixed from the stack name so the key policy can name the rule without a dependency cycle.
+    const ruleName = `${this.stackName}-guardduty-findings`;
+
+    // ── Evidence key ──────────────────────────────────────────────────────────────────────────────────────
+    this.evidenceKey = new kms.Key(this, 'EvidenceKey', {
+      alias: EVIDENCE_KEY_ALIAS,
+      description: 'Forensic evidence: snapshots, evidence bucket, case table, notifications, workflow logs',
+      enableKeyRotation: true,
+      // Deleting this key would make every evidence snapshot and object unreadable.
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+      // The default policy gives the account root full control, so IAM policies (below, per step) decide who
+      // uses the key; the services that act on their own behalf are added explicitly.
+    });
+    this.evidenceKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
+        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': this.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    this.evidenceKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeWritesUndeliveredFindingsToTheDeadLetterQueue',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': this.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }),
+          },
+        },
+      }),
+    );
+
+    // ── Evidence bucket and its access log ────────────────────────────────────────────────────────────────
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      // S3 server access logging can only deliver to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      // No access log of its own: it is the log destination (cdk-nag S1 recognises that), and logging into
+      // itself would loop. Who read or wrote evidence is kept for as long as the evidence itself.
+      lifecycleRules: [
+        { id: 'expire-with-evidence', expiration: Duration.days(config.evidenceRetentionDays + 1) },
+        { id: 'old-versions', noncurrentVersionExpiration: Duration.days(30) },
+      ],
+    });
+
+    this.evidenceBucket = new s3.Bucket(this, 'EvidenceBucket', {
+      objectLockEnabled: true,
+      objectLockDefaultRetention:
+        config.objectLockMode === 'COMPLIANCE'
+          ? s3.ObjectLockRetention.compliance(Duration.days(config.evidenceRetentionDays))
+          : s3.ObjectLockRetention.governance(Duration.days(config.evidenceRetentionDays)),
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.evidenceKey,
+      // One KMS call per bucket key instead of per object: cheaper and below KMS request quotas in a burst.
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'evidence-bucket/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ── Case table ────────────────────────────────────────────────────────────────────────────────────────
+    // Customer-managed evidence key rather than an AWS-managed one: case items hold the pre-incident state and
+    // the findings, i.e. case data; one key policy then governs every store of a case, and key use is logged
+    // in CloudTrail under a key the IR team controls. DynamoDB caches the table key, so the KMS cost is small.
+    this.caseTable = new dynamodb.Table(this, 'CaseTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.evidenceKey,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ── Notifications ─────────────────────────────────────────────────────────────────────────────────────
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'Forensic acquisition',
+      masterKey: this.evidenceKey,
+      enforceSSL: true,
+    });
+    for (const email of config.notificationEmails) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    // ── One function and one role per step ───────────────────────────────────────────────────────────────
+    const environment: LambdaEnvironment = {
+      CASE_TABLE_NAME: this.caseTable.tableName,
+      EVIDENCE_BUCKET: this.evidenceBucket.bucketName,
+      EVIDENCE_KEY_ARN: this.evidenceKey.keyArn,
+      TOPIC_ARN: this.topic.topicArn,
+      MIN_SEVERITY: String(config.minSeverity),
+      ACQUIRE_CONTAINER_HOSTS: String(config.acquireContainerHosts),
+      MAX_WAIT_MINUTES: String(config.maxWaitMinutes),
+      COPY_CONCURRENCY: String(config.copyConcurrency),
+      TAG_PREFIX: config.tagPrefix,
+      DEFAULT_WORKSTATION: String(config.workstation),
+      DEFAULT_REVOKE_MODE: config.revokeMode,
+      // Single-account mode: the IR account itself is the only workload account.
+      WORKLOAD_ACCOUNTS: config.workloadAccounts.length > 0 ? config.workloadAccounts.join(',') : this.account,
+    };
+    checkEnvironment(this, environment);
+    if (config.workloadAccounts.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'forensics:crossAccountNotDeployed',
+        'forensics:workloadAccounts lists accounts, but this stack grants its steps access to the IR account ' +
+          'only: instances in other accounts need responder roles there, which this stack does not deploy yet.',
+      );
+    }
+
+    this.functions = Object.fromEntries(
+      ACQUISITION_STEP_NAMES.map((step) => [
+        step,
+        new ForensicFunction(this, `${pascal(step)}Step`, {
+          step,
+          environment,
+          logKey: this.evidenceKey,
+          timeout: STEP_TIMEOUTS[step],
+        }),
+      ]),
+    ) as Record<AcquisitionStep, ForensicFunction>;
+    this.grantStepPermissions(config.tagPrefix);
+
+    // ── State machine ─────────────────────────────────────────────────────────────────────────────────────
+    this.acquisition = new AcquisitionStateMachine(this, 'Acquisition', {
+      functions: Object.fromEntries(
+        ACQUISITION_STEP_NAMES.map((step): [AcquisitionStep, IFunction] => [step, this.functions[step].function]),
+      ) as Record<AcquisitionStep, IFunction>,
+      maxWaitMinutes: config.maxWaitMinutes,
+      logKey: this.evidenceKey,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+    });
+    this.acknowledgeStateMachineRole();
+
+    // ── GuardDuty findings start the workflow ────────────────────────────────────────────────────────────
+    this.deadLetterQueue = new sqs.Queue(this, 'FindingDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.evidenceKey,
+      enforceSSL: true,
+      // The longest SQS allows: an undelivered finding is an incident nobody responded to yet.
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the EventBridge rule target (findings EventBridge could ' +
+        'not deliver to the state machine); cdk-nag only recognises queues used in an SQS redrive policy.',
+    });
+
+    this.findingRule = new events.Rule(this, 'GuardDutyFindingRule', {
+      ruleName,
+      description: `GuardDuty EC2 findings with severity >= ${config.minSeverity} start a forensic acquisition`,
+      eventPattern: findingEventPattern(config.minSeverity),
+    });
+    this.findingRule.addTarget(
+      new targets.SfnStateMachine(this.acquisition.stateMachine, {
+        deadLetterQueue: this.deadLetterQueue,
+        // A finding must not be lost to a throttled StartExecution: retry for as long as EventBridge allows.
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+
+    // ── Outputs the CLI reads ─────────────────────────────────────────────────────────────────────────────
+    new CfnOutput(this, IR_STACK_OUTPUTS.stateMachineArn, {
+      value: this.acquisition.stateMachine.stateMachineArn,
+      description: 'Forensic acquisition state machine (start an execution to acquire an instance manually)',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.evidenceBucketName, {
+      value: this.evidenceBucket.bucketName,
+      description: 'Evidence bucket (Object Lock); custody records and manifests under cases/<caseId>/',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.caseTableName, {
+      value: this.caseTable.tableName,
+      description: 'Case table',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.evidenceKeyArn, {
+      value: this.evidenceKey.keyArn,
+      description: `Evidence KMS key (${EVIDENCE_KEY_ALIAS})`,
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.topicArn, {
+      value: this.topic.topicArn,
+      description: 'Case notification topic',
+    });
+  }
+
+  // ── Per-step least privilege (docs/permissions.md has the same table) ─────────────────────────────────
+
+  private grantStepPermissions(tagPrefix: string): void {
+    const f = this.functions;
+    const ec2Service = `ec2.${this.region}.amazonaws.com`;
+    const ec2 = (resource: string): string =>
+      this.formatArn({ service: 'ec2', resource, resourceName: '*' });
+    // Snapshot ARNs carry no account id.
+    const snapshots = this.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
+    const anyKeyInAccount = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    const roleTag = `aws:ResourceTag/${tagPrefix}:role`;
+    const ourTagKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${tagPrefix}:*`] } };
+
+    const table = this.caseTable.tableArn;
+    const caseObjects = this.evidenceBucket.arnForObjects('cases/*');
+
+    // Building blocks shared by several steps.
+    const caseTable = (step: AcquisitionStep, actions: string[], why: string): void => {
+      this.allow(f[step], { sid: `${pascal(step)}CaseTable`, why, actions, resources: [table] });
+      const writes = actions.some((a) => !/^dynamodb:(GetItem|ConditionCheckItem)$/.test(a));
+      this.allow(f[step], {
+        sid: `${pascal(step)}CaseTableKey`,
+        why: 'The case table is encrypted with the evidence key; DynamoDB uses it on the caller\'s behalf.',
+        actions: writes
+          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+          : ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [this.evidenceKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.amazonaws.com` } },
+      });
+    };
+    const custody = (step: AcquisitionStep, why: string): void => {
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceObjects`,
+        why: `${why} PutObject writes records (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
+          'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
+        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
+        resources: [caseObjects],
+      });
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceList`,
+        why: 'Without ListBucket, HeadObject of a record not yet written answers 403 instead of 404; cases/ only.',
+        actions: ['s3:ListBucket'],
+        resources: [this.evidenceBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['cases/*'] } },
+      });
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceKeyViaS3`,
+        why: 'SSE-KMS with the evidence key (bucket key): S3 generates and decrypts data keys as the caller.',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.evidenceKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` },
+          StringLike: {
+            'kms:EncryptionContext:aws:s3:arn': [this.evidenceBucket.bucketArn, caseObjects],
+          },
+        },
+      });
+    };
+    const publish = (step: AcquisitionStep, why: string): void => {
+      this.allow(f[step], { sid: `${pascal(step)}Publish`, why, actions: ['sns:Publish'], resources: [this.topic.topicArn] });
+      this.allow(f[step], {
+        sid: `${pascal(step)}TopicKeyViaSns`,
+        why: 'The topic is encrypted with the evidence key: SNS generates the message data key as the publisher.',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.evidenceKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
+      });
+    };
+
+    // ── triage ──
+    caseTable(
+      'triage',
+      ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      'Opens the case with TransactWriteItems (PutItem of the case + conditional PutItem of the instance lock, ' +
+        'ConditionCheckItem); GetItem/UpdateItem append a finding to an already open case.',
+    );
+
+    // ── describeInstance: read-only, and these APIs support no resource-level permissions. ──
+    this.allow(f.describeInstance, {
+      sid: 'DescribeInstanceReadOnly',
+      why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
+        'DescribeInstanceTypes (instance-store devices, recorded as not acquirable), ' +
+        'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +
+        'Read-only, and these actions support no resource-level permissions (Resource "*").',
+      actions: [
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceAttribute',
+        'ec2:DescribeVolumes',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeIamInstanceProfileAssociations',
+        'ec2:DescribeInstanceTypes',
+        'autoscaling:DescribeAutoScalingInstances',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      resources: ['*'],
+    });
+
+    // ── preserveAndSnapshot ──
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveCreateSnapshots',
+      why: 'CreateSnapshots: one crash-consistent call for every EBS volume of the instance (authorised on the ' +
+        'instance, its volumes and the new snapshots, in this account and region).',
+      actions: ['ec2:CreateSnapshots'],
+      resources: [ec2('instance'), ec2('volume'), snapshots],
+    });
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveTagSnapshotsAtCreation',
+      why: 'CreateSnapshots TagSpecifications (case id, finding id, source volume, device): tagging allowed only ' +
+        'as part of that CreateSnapshots call.',
+      actions: ['ec2:CreateTags'],
+      resources: [snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+    });
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveTagInstance',
+      why: `CreateTags on the instance with the case id; only tag keys under "${tagPrefix}:" so the step cannot ` +
+        'rewrite the instance\'s own tags.',
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('instance')],
+      conditions: ourTagKeysOnly,
+    });
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveInstanceAttributes',
+      why: 'ModifyInstanceAttribute: termination protection on, shutdown behaviour = stop, ' +
+        'DeleteOnTermination=false on every attached volume (block device mapping).',
+      actions: ['ec2:ModifyInstanceAttribute'],
+      resources: [ec2('instance'), ec2('volume')],
+    });
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveLeaveAutoScalingGroup',
+      why: 'EnterStandby or DetachInstances: take the instance out of its Auto Scaling group before isolation, ' +
+        'or failing health checks make the group terminate the evidence.',
+      actions: ['autoscaling:EnterStandby', 'autoscaling:DetachInstances'],
+      resources: [
+        this.formatArn({
+          service: 'autoscaling',
+          resource: 'autoScalingGroup',
+          resourceName: '*:autoScalingGroupName/*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    this.allow(f.preserveAndSnapshot, {
+      sid: 'PreserveDeregisterTargets',
+      why: 'DeregisterTargets: remove the instance from its load balancer target groups before isolation.',
+      actions: ['elasticloadbalancing:DeregisterTargets'],
+      resources: [this.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
+    });
+
+    // ── isolateNetwork ──
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateCreateTaggedGroup',
+      why: `CreateSecurityGroup for the transition and isolation groups; only groups created with the ` +
+        `"${tagPrefix}:role" tag, so the later rule changes can be confined to this product's groups.`,
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: [ec2('security-group')],
+      conditions: { Null: { [`aws:RequestTag/${tagPrefix}:role`]: 'false' } },
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateCreateGroupInVpc',
+      why: 'CreateSecurityGroup is also authorised on the VPC the group is created in (the instance\'s VPC).',
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: [ec2('vpc')],
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateTagGroupsAtCreation',
+      why: 'CreateSecurityGroup TagSpecifications: tagging allowed only as part of creating the group.',
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('security-group')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateRulesOnOwnGroups',
+      why: 'AuthorizeSecurityGroupIngress/Egress (all-traffic transition group) and RevokeSecurityGroupIngress/' +
+        'Egress (the isolation group keeps no rule, also when an existing group is reused): only on groups ' +
+        'carrying this product\'s role tag.',
+      actions: [
+        'ec2:AuthorizeSecurityGroupIngress',
+        'ec2:AuthorizeSecurityGroupEgress',
+        'ec2:RevokeSecurityGroupIngress',
+        'ec2:RevokeSecurityGroupEgress',
+      ],
+      resources: [ec2('security-group')],
+      conditions: { Null: { [roleTag]: 'false' } },
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateSwapInterfaceGroups',
+      why: 'ModifyNetworkInterfaceAttribute on every ENI of the instance (authorised on the ENI, its instance, VPC ' +
+        'and the groups assigned): first the transition group, then the isolation group. Not limited to tagged ' +
+        'groups: if isolation fails after the all-traffic transition group, the step puts the ENI back into its ' +
+        'original groups rather than leave it wide open.',
+      actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+      resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'IsolateFindGroups',
+      why: 'DescribeSecurityGroups finds existing isolation groups per VPC (read-only; no resource-level permissions).',
+      actions: ['ec2:DescribeSecurityGroups'],
+      resources: ['*'],
+    });
+    caseTable('isolateNetwork', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the containment applied.');
+    custody('isolateNetwork', 'Custody records of the containment (cases/<caseId>/custody/).');
+
+    // ── checkSnapshots ──
+    this.allow(f.checkSnapshots, {
+      sid: 'CheckSnapshotsDescribe',
+      why: 'DescribeSnapshots polls progress and state (read-only; no resource-level permissions).',
+      actions: ['ec2:DescribeSnapshots'],
+      resources: ['*'],
+    });
+    this.allow(f.checkSnapshots, {
+      sid: 'CheckSnapshotsTag',
+      why: `CreateTags marks each snapshot's outcome; only tag keys under "${tagPrefix}:".`,
+      actions: ['ec2:CreateTags'],
+      resources: [snapshots],
+      conditions: ourTagKeysOnly,
+    });
+
+    // ── copyEvidence ──
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceCopySnapshot',
+      why: 'CopySnapshot re-encrypts each completed snapshot with the evidence key into an IR-owned snapshot.',
+      actions: ['ec2:CopySnapshot'],
+      resources: [snapshots],
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceFindEarlierCopies',
+      why: 'DescribeSnapshots (own snapshots, by case tags) finds copies made by an earlier attempt, so a retry ' +
+        'does not copy twice (read-only; no resource-level permissions).',
+      actions: ['ec2:DescribeSnapshots'],
+      resources: ['*'],
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceTagCopiesAtCreation',
+      why: 'CopySnapshot TagSpecifications: tagging allowed only as part of the copy.',
+      actions: ['ec2:CreateTags'],
+      resources: [snapshots],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceUseEvidenceKeyViaEc2',
+      why: 'CopySnapshot with KmsKeyId = evidence key: EBS encrypts the copy with it as the caller, through EC2 only.',
+      actions: [
+        'kms:Encrypt',
+        'kms:Decrypt',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:DescribeKey',
+      ],
+      resources: [this.evidenceKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceGrantEvidenceKeyToEbs',
+      why: 'CopySnapshot: EBS creates a grant on the evidence key for the copy; only grants for AWS resources.',
+      actions: ['kms:CreateGrant'],
+      resources: [this.evidenceKey.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': ec2Service },
+        Bool: { 'kms:GrantIsForAWSResource': 'true' },
+      },
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceReadSourceKeysViaEc2',
+      why: 'CopySnapshot of a source snapshot encrypted with another key of this account (aws/ebs or a customer ' +
+        'key): EBS decrypts it as the caller. Any key, because the compromised volume\'s key is not known in ' +
+        'advance; only through EC2 in this region.',
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom'],
+      resources: [anyKeyInAccount],
+      conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+    });
+    this.allow(f.copyEvidence, {
+      sid: 'CopyEvidenceGrantSourceKeysToEbs',
+      why: 'CopySnapshot: EBS creates a grant on the source snapshot\'s key; only grants for AWS resources, via EC2.',
+      actions: ['kms:CreateGrant'],
+      resources: [anyKeyInAccount],
+      conditions: {
+        StringEquals: { 'kms:ViaService': ec2Service },
+        Bool: { 'kms:GrantIsForAWSResource': 'true' },
+      },
+    });
+
+    // ── checkEvidenceCopies ──
+    this.allow(f.checkEvidenceCopies, {
+      sid: 'CheckEvidenceCopiesDescribe',
+      why: 'DescribeSnapshots checks each copy\'s State/StateMessage (read-only; no resource-level permissions).',
+      actions: ['ec2:DescribeSnapshots'],
+      resources: ['*'],
+    });
+
+    // ── sealEvidence, closeCase ──
+    caseTable('sealEvidence', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem records the manifest.');
+    custody('sealEvidence', 'Raw findings, pre-incident state, manifest and custody records.');
+    caseTable('closeCase', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem sets it CONTAINED.');
+    custody('closeCase', 'The closing custody record.');
+
+    // ── notify ──
+    publish('notify', 'Publish the case summary (or what failed) to the responders.');
+    caseTable('notify', ['dynamodb:GetItem'], 'GetItem reads the case for the notification.');
+
+    // ── recordFailure ──
+    caseTable(
+      'recordFailure',
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      'GetItem/UpdateItem record the failure in the case; DeleteItem releases the instance lock when nothing ' +
+        'was changed on the instance, so a later finding can acquire it.',
+    );
+    custody('recordFailure', 'The failure custody record: what failed and what was already secured.');
+    publish('recordFailure', 'Publish the failure to the responders.');
+  }
+
+  /**
+   * Add a statement to a step's role. Any wildcard resource is acknowledged to cdk-nag (AwsSolutions-IAM5) on
+   * that role only, with the statement's own reason — no blanket stack-level suppression.
+   */
+  private allow(fn: ForensicFunction, p: Permission): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: p.sid,
+        effect: iam.Effect.ALLOW,
+        actions: p.actions,
+        resources: p.resources,
+        ...(p.conditions ? { conditions: p.conditions } : {}),
+      }),
+    );
+    for (const resource of p.resources) {
+      const flat = flattenReference(this.resolve(resource));
+      if (flat.includes('*')) {
+        Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${p.sid}: ${p.why}` });
+      }
+    }
+  }
+
+  /** The wildcards CDK itself puts in the state machine's and the functions' roles, each with its reason. */
+  private acknowledgeStateMachineRole(): void {
+    for (const fn of Object.values(this.functions)) {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing (active): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
+          'permissions. Any other "*" on this role is a read-only Describe* call, acknowledged with its own reason.',
+      });
+    }
+    const role = this.acquisition.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions execution logging (logs:CreateLogDelivery, PutResourcePolicy, Describe*, ...) and X-Ray ' +
+        'tracing require Resource "*"; these APIs support no resource-level permissions.',
+    });
+    for (const fn of Object.values(this.functions)) {
+      const flat = flattenReference(this.resolve(fn.function.functionArn));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flat}:*]`,
+        reason:
+          `lambda:InvokeFunction on the "${ACQUISITION_STEPS[fn.step].state}" function and its versions/aliases ` +
+          '(ARN:*), as granted by the LambdaInvoke task; no other function.',
+      });
+    }
+  }
+}
+
+/** Check the environment values known at synth time against the handlers' own schema. */
+function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): void {
+  for (const [key, value] of Object.entries(environment) as [keyof LambdaEnvironment, string][]) {
+    if (Token.isUnresolved(value)) continue;
+    const parsed = handlerEnvironmentSchema.shape[key].safeParse(value);
+    if (!parsed.success) {
+      throw new Error(
+        `${scope.node.path}: Lambda environment ${key}=${JSON.stringify(value)} is rejected by the handlers: ` +
+          (parsed.error.issues[0]?.message ?? 'invalid'),
+      );
+    }
+  }
+}
+
+/**
+ * The text cdk-nag reports for a CloudFormation value (`arn:<AWS::Partition>:ec2:...`, `<Table1234.Arn>`), so
+ * an acknowledgement names exactly the finding it answers. Same flattening as cdk-nag's own.
+ */
+export function flattenReference(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
+  if (typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (Array.isArray(v['Fn::Join'])) {
+      const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
+      return items.map(flattenReference).join(delimiter);
+    }
+    if (v['Fn::Sub'] !== undefined) return flattenReference(v['Fn::Sub']);
+    if (Array.isArray(v['Fn::GetAtt'])) {
+      const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
+      return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+    }
+    if (v['Fn::ImportValue'] !== undefined) return flattenReference(v['Fn::ImportValue']);
+    if (v.Ref !== undefined) return `<${flattenReference(v.Ref)}>`;
+  }
+  return JSON.stringify(value);
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorClientConfig } from '../../cli/local/emulator-resources';
+import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
+
+/**
+ * End to end on moto: the synthesized definition, the real handlers, a seeded victim. Every assertion reads the
+ * emulator's state through the SDK — never the runner's own summary alone.
+ */
+let env: LocalEnvironment;
+let ec2: EC2Client;
+let s3: S3Client;
+let victim: Victim;
+let result: RunLocalResult;
+const event = () => findingEventFor(victim, env, { id: 'e2e0001finding' });
+
+async function bodyOf(bucket: string, key: string): Promise<string> {
+  const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await obj.Body?.transformToString()) ?? '';
+}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+beforeAll(async () => {
+  env = await prepareLocalEnvironment();
+  const config = emulatorClientConfig(env);
+  ec2 = new EC2Client(config);
+  s3 = new S3Client({ ...config, forcePathStyle: true });
+  victim = await seedVictim(env);
+  result = await executeLocal(env, event());
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('acquisition of a compromised instance (single account, emulator)', () => {
+  it('succeeds and opens a case', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.caseId).toMatch(new RegExp(`${victim.instanceId}$`));
+  });
+
+  it('snapshots every attached EBS volume, tagged with the case', async () => {
+    const snaps = await ec2.send(
+      new DescribeSnapshotsCommand({
+        OwnerIds: ['self'],
+        Filters: [{ Name: 'tag:forensics:case-id', Values: [result.caseId ?? ''] }],
+      }),
+    );
+    const originals = (snaps.Snapshots ?? []).filter((s) => !s.Tags?.some((t) => t.Key === 'forensics:evidence'));
+    expect(originals.map((s) => s.VolumeId).sort()).toEqual([...victim.volumeIds].sort());
+    for (const s of result.snapshots) {
+      expect(originals.map((o) => o.SnapshotId)).toContain(s.snapshotId);
+    }
+  });
+
+  it('copies every snapshot re-encrypted with the evidence key', async () => {
+    expect(result.snapshots).toHaveLength(victim.volumeIds.length);
+    const ids = result.snapshots.map((s) => s.evidenceSnapshotId ?? 'missing');
+    const copies = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: ids }));
+    expect(copies.Snapshots).toHaveLength(victim.volumeIds.length);
+    for (const copy of copies.Snapshots ?? []) {
+      // moto keeps the source's Encrypted flag on copies; the key id is what it records faithfully.
+      expect(copy.KmsKeyId).toBe(env.handlerEnv.EVIDENCE_KEY_ARN);
+      expect(copy.State).toBe('completed');
+    }
+  });
+
+  it('isolates every network interface with a rule-less group', async () => {
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: victim.networkInterfaceIds }));
+    const groupIds = new Set((enis.NetworkInterfaces ?? []).flatMap((n) => n.Groups?.map((g) => g.GroupId) ?? []));
+    expect(groupIds.size).toBe(1);
+    const [isolationGroupId] = [...groupIds];
+    expect(result.isolation.securityGroupId).toBe(isolationGroupId);
+    expect([...result.isolation.networkInterfaceIds].sort()).toEqual([...victim.networkInterfaceIds].sort());
+    const groups = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [isolationGroupId ?? ''] }));
+    const group = groups.SecurityGroups?.[0];
+    expect(group?.IpPermissions ?? []).toEqual([]);
+    expect(group?.IpPermissionsEgress ?? []).toEqual([]);
+  });
+
+  it('preserves the instance: termination protection, stop on shutdown, volumes kept, out of the target group', async () => {
+    const termination = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'disableApiTermination' }),
+    );
+    expect(termination.DisableApiTermination?.Value).toBe(true);
+    const shutdown = await ec2.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
+    );
+    expect(shutdown.InstanceInitiatedShutdownBehavior?.Value).toBe('stop');
+    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim.instanceId] }));
+    const instance = described.Reservations?.[0]?.Instances?.[0];
+    for (const m of instance?.BlockDeviceMappings ?? []) expect(m.Ebs?.DeleteOnTermination).toBe(false);
+    expect(instance?.Tags).toContainEqual({ Key: 'forensics:case-id', Value: result.caseId });
+    const elbv2 = new ElasticLoadBalancingV2Client(emulatorClientConfig(env));
+    const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: victim.targetGroupArn }));
+    expect((health.TargetHealthDescriptions ?? []).map((d) => d.Target?.Id)).not.toContain(victim.instanceId);
+  });
+
+  it('seals a manifest under legal hold whose checksum and listed hashes match the stored objects', async () => {
+    const manifest = result.manifest;
+    expect(manifest).not.toBeNull();
+    const head = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: manifest?.key, ChecksumMode: 'ENABLED' }));
+    expect(head.ObjectLockLegalHoldStatus).toBe('ON');
+    // Real S3 applies the bucket's default COMPLIANCE retention on top of the legal hold; moto skips the default
+    // when a legal hold header is present (moto/s3/responses.py, _get_lock_details), so only the hold is checked.
+    const body = await bodyOf(manifest?.bucket ?? '', manifest?.key ?? '');
+    expect(sha256(body)).toBe(manifest?.sha256);
+    expect(head.ChecksumSHA256).toBe(createHash('sha256').update(body).digest('base64'));
+    const parsed = JSON.parse(body) as { caseId: string; objects: { key: string; sha256: string }[] };
+    expect(parsed.caseId).toBe(result.caseId);
+    const keys = parsed.objects.map((o) => o.key);
+    expect(keys).toContain(`cases/${result.caseId}/instance.json`);
+    expect(keys.some((k) => k.includes('/custody/'))).toBe(true);
+    expect(keys.some((k) => /finding-.+\.json$/.test(k))).toBe(true);
+    for (const o of parsed.objects) {
+      expect(sha256(await bodyOf(manifest?.bucket ?? '', o.key)), o.key).toBe(o.sha256);
+      const h = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: o.key }));
+      expect(h.ObjectLockLegalHoldStatus, o.key).toBe('ON');
+    }
+  });
+
+  it('links every custody record to the previous one by SHA-256', async () => {
+    const bucket = env.handlerEnv.EVIDENCE_BUCKET;
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `cases/${result.caseId}/custody/` }));
+    const keys = (versions.Versions ?? []).map((v) => v.Key ?? '').sort();
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(keys).size).toBe(keys.length); // one version per record: nothing overwritten
+    let prev = '0'.repeat(64);
+    for (const key of keys) {
+      const body = await bodyOf(bucket, key);
+      const record = JSON.parse(body) as { prevSha256: string };
+      expect(record.prevSha256, key).toBe(prev);
+      prev = sha256(body);
+    }
+  });
+
+  it('records a replayed finding as a duplicate and takes no second snapshot', async () => {
+    const before = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    const replay = await executeLocal(env, findingEventFor(victim, env, { id: 'e2e0001finding', count: 2 }));
+    expect(replay.status).toBe('DUPLICATE');
+    expect(replay.caseId).toBe(result.caseId);
+    const after = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    expect(after.Snapshots?.length).toBe(before.Snapshots?.length);
+  });
+});
+
+describe('input that must change nothing', () => {
+  it('rejects a malformed manual request with InvalidInput naming the field', async () => {
+    const before = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    const bad = await executeLocal(env, {
+      instanceId: 'not-an-instance',
+      accountId: env.accountId,
+      region: env.region,
+      reason: 'test',
+      requestedBy: 'analyst',
+    });
+    expect(bad.status).toBe('FAILED');
+    expect(bad.error?.name).toBe('InvalidInput');
+    expect(bad.error?.cause).toContain('instanceId');
+    const after = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    expect(after.Snapshots?.length).toBe(before.Snapshots?.length);
+  });
+
+  it('fails an unknown instance with InstanceNotFound and takes no snapshot', async () => {
+    const before = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    const unknown = await executeLocal(env, findingEventFor({ instanceId: 'i-0123456789abcdef0' }, env));
+    expect(unknown.status).toBe('FAILED');
+    expect(`${unknown.error?.name} ${unknown.error?.cause}`).toMatch(/InstanceNotFound|i-0123456789abcdef0/);
+    const after = await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    expect(after.Snapshots?.length).toBe(before.Snapshots?.length);
+  });
+
+  it('ignores a low-severity finding', async () => {
+    const low = await executeLocal(env, findingEventFor(victim, env, { id: 'e2elow', severity: 2 }));
+    expect(low.status).toBe('IGNORED');
+  });
+});

@@ -1,0 +1,132 @@
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { THROTTLING_ERRORS } from '../../handlers/domain/errors';
+import { ACQUISITION_STEPS, CONTROL_STATES, maxPollsFor } from '../../workflows/acquisition-steps';
+import { renderAsl, synth } from './support';
+
+// asl-validator ships no type declarations: typed here with the part of its API this test uses.
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: { message: string }[]; errorsText: (separator?: string) => string };
+
+/** The synthesized definition (as deployed, references replaced by placeholder ARNs), checked as ASL. */
+interface State {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Record<string, unknown>[];
+  Retry?: { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[];
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+  SecondsPath?: string;
+}
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+  TimeoutSeconds?: number;
+}
+
+let asl: Definition;
+beforeAll(() => {
+  asl = renderAsl(synth().json) as unknown as Definition;
+});
+
+const state = (name: string): State => {
+  const found = asl.States[name];
+  if (!found) throw new Error(`no state "${name}"`);
+  return found;
+};
+
+/** Successors along the normal flow (Next, Choice branches and Default); Catch edges are the failure path. */
+const successors = (s: State): string[] => [
+  ...(s.Next ? [s.Next] : []),
+  ...(s.Choices ?? []).map((c) => c.Next as string),
+  ...(s.Default ? [s.Default] : []),
+];
+
+describe('acquisition state machine definition', () => {
+  it('is valid ASL (asl-validator, including ARN and path checks)', () => {
+    const result = aslValidator(asl, { checkPaths: true, checkArn: true });
+    expect(result.errors, result.errorsText('\n')).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('has a Task for every acquisition step, each naming a Lambda function', () => {
+    for (const { state: name } of Object.values(ACQUISITION_STEPS)) {
+      expect(state(name).Type, name).toBe('Task');
+      expect(JSON.stringify(state(name))).toMatch(/arn:aws:lambda:[^"]+:function:/);
+    }
+  });
+
+  it('every Task retries throttling with full jitter, and catches everything', () => {
+    const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
+    expect(tasks.length).toBe(Object.keys(ACQUISITION_STEPS).length);
+    for (const [name, task] of tasks) {
+      const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
+      expect(throttling, `${name}: Retry on throttling`).toBeDefined();
+      expect(throttling?.JitterStrategy, name).toBe('FULL');
+      expect(task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), `${name}: Catch States.ALL`).toBe(true);
+    }
+  });
+
+  it('every Wait loop is bounded by a Choice rule on the poll count, which also leaves the loop', () => {
+    const waits = Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait');
+    expect(waits.map(([n]) => n).sort()).toEqual([CONTROL_STATES.waitCopies, CONTROL_STATES.waitSnapshots].sort());
+    const bound = maxPollsFor(1440);
+    for (const [name, wait] of waits) {
+      // Follow the loop from the Wait until we are back at it; it must pass through a bounding Choice.
+      const check = state(wait.Next!);
+      expect(check.Type, name).toBe('Task');
+      const choiceName = check.Next!;
+      const choice = state(choiceName);
+      expect(choice.Type, name).toBe('Choice');
+      expect(choice.Default, `${choiceName}: loops back through the wait`).toBe(name);
+      const bounding = (choice.Choices ?? []).find(
+        (c) => c.NumericGreaterThanEquals === bound && String(c.Variable).endsWith('.attempt'),
+      );
+      expect(bounding, `${choiceName}: bound of ${bound} polls`).toBeDefined();
+      expect(bounding?.Next, `${choiceName}: bound exits the loop`).not.toBe(name);
+      expect(wait.SecondsPath, name).toMatch(/nextCheckSeconds$/);
+    }
+  });
+
+  it('the bound and the execution timeout follow forensics:maxWaitMinutes', () => {
+    const short = renderAsl(synth({ 'forensics:maxWaitMinutes': 60 }).json) as unknown as Definition;
+    expect(short.TimeoutSeconds).toBe((60 * 2 + 60) * 60);
+    const choice = short.States[CONTROL_STATES.snapshotsSettled]!;
+    expect(JSON.stringify(choice.Choices)).toContain(`"NumericGreaterThanEquals":${maxPollsFor(60)}`);
+  });
+
+  it('reaches "Isolate network" within 6 states of the start (containment is not delayed)', () => {
+    const target = ACQUISITION_STEPS.isolateNetwork.state;
+    const depth = new Map<string, number>([[asl.StartAt, 1]]);
+    const queue = [asl.StartAt];
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      for (const next of successors(state(name))) {
+        if (!depth.has(next)) {
+          depth.set(next, depth.get(name)! + 1);
+          queue.push(next);
+        }
+      }
+    }
+    expect(depth.get(target)).toBeDefined();
+    expect(depth.get(target)!).toBeLessThanOrEqual(6);
+  });
+
+  it('every state is reachable and every non-terminal state leads somewhere', () => {
+    const reachable = new Set<string>([asl.StartAt]);
+    const queue = [asl.StartAt];
+    while (queue.length > 0) {
+      const s = state(queue.shift()!);
+      for (const next of [...successors(s), ...(s.Catch ?? []).map((c) => c.Next)]) {
+        if (!reachable.has(next)) {
+          reachable.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    expect([...reachable].sort()).toEqual(Object.keys(asl.States).sort());
+  });
+});

@@ -1,0 +1,79 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { type BuiltApp, buildApp } from '../../infra/app';
+
+/**
+ * Synthesize the IR app in-process, as `cdk synth` would (cdk.json context, cdk-nag plugin), with esbuild
+ * bundling skipped: these tests are about the template, and skipping keeps each synthesis to a few seconds.
+ */
+export interface Synthesized extends BuiltApp {
+  readonly json: CfnTemplate;
+  readonly template: Template;
+  /** CDK's policy validation report (cdk-nag's findings land here). */
+  readonly report: ValidationReport;
+  readonly outdir: string;
+}
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown }>;
+}
+export interface ValidationReport {
+  pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+export function synth(context: Record<string, unknown> = {}): Synthesized {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-stack-test-'));
+  const built = buildApp({ 'aws:cdk:bundling-stacks': [], ...context }, { outdir });
+  const assembly = built.app.synth();
+  const json = assembly.getStackArtifact(built.stack.artifactId).template as CfnTemplate;
+  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+  return { ...built, json, template: Template.fromJSON(json), report, outdir };
+}
+
+export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
+
+export const PLACEHOLDER = { partition: 'aws', region: 'us-east-1', account: '123456789012' } as const;
+
+/**
+ * The state machine's DefinitionString as ASL: Fn::Join over literal text and references, each reference replaced
+ * by a placeholder ARN of the right service (so asl-validator's ARN check is meaningful).
+ */
+export function renderAsl(json: CfnTemplate): Record<string, unknown> {
+  const machines = resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
+  if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
+  const definition = machines[0]![1].Properties?.DefinitionString;
+  const resolve = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const v = value as Record<string, unknown>;
+    if (Array.isArray(v['Fn::Join'])) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(resolve).join(sep);
+    }
+    const ref = v.Ref ?? (Array.isArray(v['Fn::GetAtt']) ? (v['Fn::GetAtt'] as string[])[0] : undefined);
+    if (ref === 'AWS::Partition') return PLACEHOLDER.partition;
+    if (ref === 'AWS::Region') return PLACEHOLDER.region;
+    if (ref === 'AWS::AccountId') return PLACEHOLDER.account;
+    if (ref === 'AWS::URLSuffix') return 'amazonaws.com';
+    if (typeof ref === 'string') {
+      const type = json.Resources[ref]?.Type;
+      if (type === 'AWS::Lambda::Function') {
+        return `arn:aws:lambda:${PLACEHOLDER.region}:${PLACEHOLDER.account}:function:${ref}`;
+      }
+      return `arn:aws:placeholder:${PLACEHOLDER.region}:${PLACEHOLDER.account}:${ref}`;
+    }
+    throw new Error(`unsupported intrinsic in DefinitionString: ${JSON.stringify(value).slice(0, 200)}`);
+  };
+  return JSON.parse(resolve(definition)) as Record<string, unknown>;
+}

@@ -1,0 +1,116 @@
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateSnapshotsCommand,
+  CreateTagsCommand,
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../handlers/adapters/aws-clients';
+import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
+import { createCheckSnapshotsHandler } from '../../handlers/check-snapshots';
+import type { HandlerEnvironment } from '../../handlers/config/env';
+import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
+import type { AcquisitionState } from '../../handlers/domain/types';
+import { createPreserveAndSnapshotHandler } from '../../handlers/preserve-and-snapshot';
+import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from './ec2-test-fixtures';
+
+const ec2 = mockClient(EC2Client);
+const asg = mockClient(AutoScalingClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const env = () => ({ TAG_PREFIX: 'ir', MAX_WAIT_MINUTES: 60, COPY_CONCURRENCY: 2, EVIDENCE_KEY_ARN: 'arn:k' }) as HandlerEnvironment;
+
+/** Real adapters on clients made for the region asked, recording which regions were asked. */
+function recordingClients(regions: string[]): AwsClients {
+  return {
+    ec2: (r) => (regions.push(`ec2:${r}`), new EC2Client({ region: r })),
+    autoScaling: (r) => (regions.push(`asg:${r}`), new AutoScalingClient({ region: r })),
+    elbv2: (r) => (regions.push(`elbv2:${r}`), new ElasticLoadBalancingV2Client({ region: r })),
+    s3: () => {
+      throw new Error('not used');
+    },
+    dynamodb: () => {
+      throw new Error('not used');
+    },
+    sns: () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+const state = (extra: Partial<AcquisitionState> = {}): AcquisitionState => ({ outcome: 'ACQUIRE', case: CASE, ...extra });
+
+describe('EC2-side step entries', () => {
+  beforeEach(() => {
+    ec2.reset();
+    asg.reset();
+    elb.reset();
+  });
+
+  it('describe: acts in the target region with the deployment tag prefix and returns $.describe', async () => {
+    // Prepare
+    const regions: string[] = [];
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, VpcId: 'vpc-1' }] }],
+    });
+    ec2.on(DescribeInstanceAttributeCommand).resolves({});
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({});
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({});
+    elb.on(DescribeTargetGroupsCommand).resolves({});
+    const handler = createDescribeInstanceHandler({
+      adaptersFor: (t) => ec2AdaptersFor(t, recordingClients(regions)),
+      env,
+      clock: fixedClock('2026-01-10T10:00:00.000Z'),
+    });
+    // Act
+    const result = await handler(state());
+    // Assess
+    expect(regions).toEqual([`ec2:${REGION}`, `asg:${REGION}`, `elbv2:${REGION}`]);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input.Filters?.[0]?.Name).toBe('tag:ir:role');
+    expect(result.preIncident.target).toEqual(CASE.target);
+  });
+
+  it('preserve: reads $.describe from the whole state and rejects a state without it', async () => {
+    ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', VolumeId: 'vol-root' }] });
+    ec2.on(CreateTagsCommand).resolves({});
+    ec2.on(ModifyInstanceAttributeCommand).resolves({});
+    const handler = createPreserveAndSnapshotHandler({ adaptersFor: (t) => ec2AdaptersFor(t, recordingClients([])), env });
+    await expect(handler(state())).rejects.toMatchObject({ name: 'InvalidInput', field: 'describe' });
+    const result = await handler(state({ describe: describeResult() }));
+    expect(result.snapshots.map((s) => s.snapshotId)).toEqual(['snap-1']);
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input.Tags).toEqual([{ Key: 'ir:case-id', Value: CASE.caseId }]);
+  });
+
+  it('check snapshots: continues from the previous progress in the state', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', State: 'completed' }] });
+    const handler = createCheckSnapshotsHandler({
+      adaptersFor: (t) => ec2AdaptersFor(t, recordingClients([])),
+      env,
+      clock: fixedClock('2026-01-10T10:05:00.000Z'),
+    });
+    const result = await handler(
+      state({
+        acquisition: { snapshotRequestedAt: '2026-01-10T10:00:00.000Z', snapshots: [{ volumeId: 'vol-root', snapshotId: 'snap-1' }], preservation: [], actions: [] },
+        snapshotProgress: {
+          attempt: 2,
+          firstCheckAt: '2026-01-10T10:01:00.000Z',
+          checkedAt: '2026-01-10T10:03:00.000Z',
+          allSettled: false,
+          nextCheckSeconds: 60,
+          volumes: [{ volumeId: 'vol-root', snapshotId: 'snap-1', state: 'pending' }],
+        },
+      }),
+    );
+    expect(result).toMatchObject({ attempt: 3, firstCheckAt: '2026-01-10T10:01:00.000Z', allSettled: true });
+  });
+});

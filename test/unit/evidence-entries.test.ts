@@ -1,0 +1,81 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resetEnvironment } from '../../handlers/config/env';
+import { resetEvidenceDeps } from '../../handlers/evidence-deps';
+import { handler as notifyHandler } from '../../handlers/notify';
+import { createRecordFailureHandler } from '../../handlers/record-failure';
+import { FakeCaseTable, RAW_EVENT, describedState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
+
+const ENV = {
+  CASE_TABLE_NAME: 'ir-cases',
+  EVIDENCE_BUCKET: 'ir-evidence-bucket',
+  EVIDENCE_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/evidence',
+  TOPIC_ARN: 'arn:aws:sns:eu-west-1:999988887777:ir',
+  MIN_SEVERITY: '7',
+  ACQUIRE_CONTAINER_HOSTS: 'false',
+  MAX_WAIT_MINUTES: '60',
+  COPY_CONCURRENCY: '5',
+  TAG_PREFIX: 'forensics',
+  DEFAULT_WORKSTATION: 'false',
+  DEFAULT_REVOKE_MODE: 'instance',
+  WORKLOAD_ACCOUNTS: '111122223333',
+};
+
+describe('evidence entries', () => {
+  const saved = { ...process.env };
+  const sns = mockClient(SNSClient);
+
+  beforeAll(() => {
+    Object.assign(process.env, ENV, { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' });
+    resetEnvironment();
+    resetEvidenceDeps();
+  });
+  afterAll(() => {
+    process.env = saved;
+    resetEnvironment();
+    resetEvidenceDeps();
+    sns.restore();
+  });
+  afterEach(() => sns.reset());
+
+  it('notify publishes to the configured topic from the execution state', async () => {
+    // Prepare
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+
+    // Act
+    const out = await notifyHandler(describedState());
+
+    // Assess
+    expect(out).toEqual({ notified: true, messageId: 'm-1' });
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.TopicArn).toBe(ENV.TOPIC_ARN);
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(`s3://${ENV.EVIDENCE_BUCKET}/cases/`);
+  });
+
+  it('record-failure takes the raw event from the payload', async () => {
+    // Prepare
+    sns.on(PublishCommand).resolves({});
+    const bucket = mockEvidenceBucket();
+    const cases = new FakeCaseTable();
+    const clock = steppingClock();
+    const state = { ...describedState(), rawEvent: RAW_EVENT, failure: { Error: 'SnapshotFailed', Cause: 'x' } };
+    cases.seed(state.case);
+    const run = createRecordFailureHandler({
+      cases,
+      store: bucket.store,
+      clock,
+      custody: new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: {}, sleep: async () => {} }),
+      notifier: { publish: async () => ({}) },
+      log: () => {},
+    });
+
+    // Act
+    const summary = await run(state);
+
+    // Assess
+    expect(summary.status).toBe('FAILED');
+    expect(JSON.parse(bucket.objects.get('cases/case-20250301-0001/finding-a1b2c3d4e5f60718293a4b5c6d7e8f90.json')!.body)).toEqual(RAW_EVENT);
+    bucket.s3.restore();
+  });
+});

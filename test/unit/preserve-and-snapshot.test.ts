@@ -1,0 +1,252 @@
+import {
+  AutoScalingClient,
+  DescribeAutoScalingInstancesCommand,
+  DetachInstancesCommand,
+  EnterStandbyCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateSnapshotsCommand,
+  CreateTagsCommand,
+  DeleteSnapshotCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
+import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from './ec2-test-fixtures';
+
+const ec2 = mockClient(EC2Client);
+const asg = mockClient(AutoScalingClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const TG = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/0123456789abcdef';
+
+const deps = () => ({ ...adapters(), clock: tickingClock(), tagPrefix: 'forensics' });
+const victim = () =>
+  describeResult({
+    autoScalingGroup: { name: 'web-asg', lifecycleState: 'InService' },
+    targetGroups: [
+      { targetGroupArn: TG, port: 80 },
+      { targetGroupArn: TG, port: 8080 },
+    ],
+  });
+
+function mockAllSucceed() {
+  ec2.on(CreateSnapshotsCommand).resolves({
+    Snapshots: [
+      { SnapshotId: 'snap-root', VolumeId: 'vol-root', VolumeSize: 8, StartTime: new Date('2026-01-10T10:00:01Z') },
+      { SnapshotId: 'snap-data', VolumeId: 'vol-data', VolumeSize: 100, StartTime: new Date('2026-01-10T10:00:01Z') },
+    ],
+  });
+  ec2.on(CreateTagsCommand).resolves({});
+  ec2.on(ModifyInstanceAttributeCommand).resolves({});
+  asg.on(EnterStandbyCommand).resolves({});
+  elb.on(DeregisterTargetsCommand).resolves({});
+}
+
+describe('preserveAndSnapshot', () => {
+  beforeEach(() => {
+    ec2.reset();
+    asg.reset();
+    elb.reset();
+  });
+  afterEach(() => {
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+  });
+
+  it('takes one crash-consistent CreateSnapshots and applies every preservation with exact parameters', async () => {
+    // Prepare
+    mockAllSucceed();
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    // Assess
+    const create = ec2.commandCalls(CreateSnapshotsCommand);
+    expect(create).toHaveLength(1);
+    expect(create[0]?.args[0].input).toEqual({
+      InstanceSpecification: { InstanceId: INSTANCE_ID, ExcludeBootVolume: false },
+      Description: `Forensic acquisition case ${CASE.caseId}: ${INSTANCE_ID} (finding ${CASE.finding.id})`,
+      TagSpecifications: [
+        {
+          ResourceType: 'snapshot',
+          Tags: [
+            { Key: 'forensics:case-id', Value: CASE.caseId },
+            { Key: 'forensics:finding-id', Value: CASE.finding.id },
+          ],
+        },
+      ],
+    });
+    expect(ec2.commandCalls(CreateTagsCommand)[0]?.args[0].input).toEqual({
+      Resources: [INSTANCE_ID],
+      Tags: [{ Key: 'forensics:case-id', Value: CASE.caseId }],
+    });
+    expect(ec2.commandCalls(ModifyInstanceAttributeCommand).map((c) => c.args[0].input)).toEqual(
+      expect.arrayContaining([
+        { InstanceId: INSTANCE_ID, DisableApiTermination: { Value: true } },
+        { InstanceId: INSTANCE_ID, InstanceInitiatedShutdownBehavior: { Value: 'stop' } },
+        // Only the volume that was deleted on termination; one call for all such devices.
+        { InstanceId: INSTANCE_ID, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }] },
+      ]),
+    );
+    expect(ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(3);
+    expect(asg.commandCalls(EnterStandbyCommand)[0]?.args[0].input).toEqual({
+      AutoScalingGroupName: 'web-asg',
+      InstanceIds: [INSTANCE_ID],
+      ShouldDecrementDesiredCapacity: true,
+    });
+    expect(asg.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+    expect(elb.commandCalls(DeregisterTargetsCommand).map((c) => c.args[0].input)).toEqual([
+      { TargetGroupArn: TG, Targets: [{ Id: INSTANCE_ID, Port: 80 }, { Id: INSTANCE_ID, Port: 8080 }] },
+    ]);
+
+    expect(result.snapshots).toEqual([
+      { volumeId: 'vol-root', snapshotId: 'snap-root', deviceName: '/dev/xvda', sizeGiB: 8, startTime: '2026-01-10T10:00:01.000Z' },
+      { volumeId: 'vol-data', snapshotId: 'snap-data', deviceName: '/dev/sdf', sizeGiB: 100, startTime: '2026-01-10T10:00:01.000Z' },
+    ]);
+    expect(result.snapshotRequestedAt).toBe('2026-01-10T10:00:00.000Z');
+    expect(result.preservation.map((p) => [p.action, p.status, p.previous])).toEqual([
+      ['tag-instance', 'applied', { 'forensics:case-id': null }],
+      ['enable-termination-protection', 'applied', false],
+      ['shutdown-behavior-stop', 'applied', 'terminate'],
+      ['keep-volumes-on-termination', 'applied', [{ deviceName: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true }]],
+      ['leave-auto-scaling-group', 'applied', { autoScalingGroupName: 'web-asg', lifecycleState: 'InService' }],
+      ['deregister-targets', 'applied', [{ targetGroupArn: TG, port: 80 }, { targetGroupArn: TG, port: 8080 }]],
+    ]);
+    // One custody action per action taken, the snapshot first.
+    expect(result.actions.map((a) => [a.action, a.status])).toEqual([
+      ['create-snapshots', 'succeeded'],
+      ['tag-instance', 'succeeded'],
+      ['enable-termination-protection', 'succeeded'],
+      ['shutdown-behavior-stop', 'succeeded'],
+      ['keep-volumes-on-termination', 'succeeded'],
+      ['leave-auto-scaling-group', 'succeeded'],
+      ['deregister-targets', 'succeeded'],
+    ]);
+    for (const a of result.actions) expect(a.performedAt).toMatch(/^2026-01-10T10:00:\d\d\.000Z$/);
+  });
+
+  it('issues the preservation calls while CreateSnapshots is still in flight', async () => {
+    // Prepare
+    mockAllSucceed();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let modifyCallsWhileSnapshotPending = -1;
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    await new Promise((r) => setTimeout(r, 10));
+    modifyCallsWhileSnapshotPending = ec2.commandCalls(ModifyInstanceAttributeCommand).length;
+    release();
+    await running;
+    // Assess
+    expect(modifyCallsWhileSnapshotPending).toBe(3);
+    expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
+  });
+
+  it('records a failed preservation call with the previous value and still takes the snapshot', async () => {
+    // Prepare
+    mockAllSucceed();
+    ec2
+      .on(ModifyInstanceAttributeCommand, { DisableApiTermination: { Value: true } })
+      .rejects(awsError('UnauthorizedOperation', 'You are not authorized'));
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    // Assess
+    expect(result.snapshots).toHaveLength(2);
+    expect(result.preservation.find((p) => p.action === 'enable-termination-protection')).toEqual({
+      action: 'enable-termination-protection',
+      status: 'failed',
+      detail: 'UnauthorizedOperation: You are not authorized',
+      previous: false,
+    });
+    expect(result.actions.find((a) => a.action === 'enable-termination-protection')?.status).toBe('failed');
+    expect(result.preservation.filter((p) => p.status === 'applied')).toHaveLength(5);
+  });
+
+  it('detaches without decrementing when standby is refused', async () => {
+    // Prepare
+    mockAllSucceed();
+    asg.on(EnterStandbyCommand).rejects(awsError('ValidationError', 'AutoScalingGroup web-asg has min-size=1 ... update the AutoScalingGroup sizes'));
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: 'web-asg', LifecycleState: 'InService' } as never],
+    });
+    asg.on(DetachInstancesCommand).resolves({});
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    // Assess
+    expect(asg.commandCalls(DetachInstancesCommand)[0]?.args[0].input).toEqual({
+      AutoScalingGroupName: 'web-asg',
+      InstanceIds: [INSTANCE_ID],
+      ShouldDecrementDesiredCapacity: false,
+    });
+    const outcome = result.preservation.find((p) => p.action === 'leave-auto-scaling-group');
+    expect(outcome?.status).toBe('applied');
+    expect(outcome?.detail).toMatch(/^DetachInstances .*ValidationError/);
+  });
+
+  it('recognises a standby already applied by an earlier attempt of the step', async () => {
+    mockAllSucceed();
+    asg.on(EnterStandbyCommand).rejects(awsError('ValidationError', 'The instance is not in InService'));
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [{ InstanceId: INSTANCE_ID, AutoScalingGroupName: 'web-asg', LifecycleState: 'Standby' } as never],
+    });
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    expect(asg.commandCalls(DetachInstancesCommand)).toHaveLength(0);
+    expect(result.preservation.find((p) => p.action === 'leave-auto-scaling-group')).toMatchObject({ status: 'applied', detail: 'already Standby' });
+  });
+
+  it('skips what already holds and says so', async () => {
+    mockAllSucceed();
+    const described = describeResult({ terminationProtection: true, shutdownBehavior: 'stop', volumes: [
+      { volumeId: 'vol-root', deviceName: '/dev/xvda', sizeGiB: 8, encrypted: false, deleteOnTermination: false },
+    ] });
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    expect(ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
+    expect(asg.commandCalls(EnterStandbyCommand)).toHaveLength(0);
+    expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(0);
+    expect(result.preservation.map((p) => [p.action, p.status])).toEqual([
+      ['tag-instance', 'applied'],
+      ['enable-termination-protection', 'skipped'],
+      ['shutdown-behavior-stop', 'skipped'],
+      ['keep-volumes-on-termination', 'skipped'],
+      ['leave-auto-scaling-group', 'skipped'],
+      ['deregister-targets', 'skipped'],
+    ]);
+  });
+
+  it('lets a throttled CreateSnapshots surface by its AWS error name', async () => {
+    mockAllSucceed();
+    ec2.on(CreateSnapshotsCommand).rejects(awsError('SnapshotCreationPerVolumeRateExceeded', 'slow down'));
+    await expect(preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() })).rejects.toMatchObject({
+      name: 'SnapshotCreationPerVolumeRateExceeded',
+    });
+  });
+
+  it('turns any other CreateSnapshots failure into SnapshotFailed, carrying the preservation already done', async () => {
+    mockAllSucceed();
+    ec2.on(CreateSnapshotsCommand).rejects(awsError('UnauthorizedOperation', 'no ec2:CreateSnapshots'));
+    const error = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'SnapshotFailed' });
+    expect((error as Error).message).toMatch(/UnauthorizedOperation/);
+    expect((error as Error).message).toMatch(/enable-termination-protection/);
+  });
+
+  it('records volumes CreateSnapshots left out, and fails only when none was taken', async () => {
+    // Prepare
+    mockAllSucceed();
+    ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] });
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    // Assess
+    expect(result.snapshots.map((s) => s.volumeId)).toEqual(['vol-root']);
+    expect(result.actions[0]?.result.missingVolumeIds).toEqual(['vol-data']);
+
+    ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
+    await expect(preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() })).rejects.toMatchObject({
+      name: 'SnapshotFailed',
+    });
+  });
+});

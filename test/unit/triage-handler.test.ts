@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { HandlerEnvironment } from '../../handlers/config/env';
+import { InvalidInput } from '../../handlers/domain/errors';
+import type { CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
+import type { CaseRef } from '../../handlers/domain/types';
+import { createTriageHandler, triageConfigFrom } from '../../handlers/triage';
+
+const ENV: HandlerEnvironment = {
+  CASE_TABLE_NAME: 'cases',
+  EVIDENCE_BUCKET: 'evidence',
+  EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:999988887777:key/11111111-2222-3333-4444-555555555555',
+  TOPIC_ARN: 'arn:aws:sns:us-east-1:999988887777:forensics',
+  MIN_SEVERITY: 8,
+  ACQUIRE_CONTAINER_HOSTS: 'true',
+  MAX_WAIT_MINUTES: 60,
+  COPY_CONCURRENCY: 2,
+  TAG_PREFIX: 'forensics',
+  DEFAULT_WORKSTATION: 'true',
+  DEFAULT_REVOKE_MODE: 'role',
+  WORKLOAD_ACCOUNTS: '111122223333,222233334444',
+};
+
+const manualRequest = {
+  instanceId: 'i-0123456789abcdef0',
+  accountId: '222233334444',
+  region: 'eu-west-1',
+  reason: 'EDR alert',
+  requestedBy: 'alice',
+};
+
+function openingCaseTable(opened: CaseRef[]): CaseTable {
+  const refuse = async () => {
+    throw new Error('not expected');
+  };
+  return {
+    openCase: async (caseRef): Promise<OpenCaseResult> => {
+      opened.push(caseRef);
+      return { opened: true, caseRef };
+    },
+    appendFinding: refuse,
+    getCase: refuse,
+    updateCase: refuse,
+    advanceCustody: refuse,
+  };
+}
+
+describe('triage handler', () => {
+  it('reads the decision settings and case defaults from the handler environment', () => {
+    // Act
+    const config = triageConfigFrom(ENV);
+
+    // Assess
+    expect(config).toEqual({
+      minSeverity: 8,
+      acquireContainerHosts: true,
+      workloadAccounts: ['111122223333', '222233334444'],
+      defaultOptions: { workstation: true, revoke: 'role' },
+    });
+  });
+
+  it('triages the payload the state machine builds, with injected dependencies', async () => {
+    // Prepare
+    const opened: CaseRef[] = [];
+    const handler = createTriageHandler({
+      cases: openingCaseTable(opened),
+      env: () => ENV,
+      clock: () => new Date('2026-11-28T09:15:02Z'),
+    });
+
+    // Act
+    const result = await handler({
+      event: manualRequest,
+      executionArn: 'arn:aws:states:us-east-1:999988887777:execution:Acquisition:x',
+      startedAt: '2026-11-28T09:15:00Z',
+    });
+
+    // Assess
+    expect(result).toMatchObject({
+      outcome: 'ACQUIRE',
+      case: { caseId: '20261128T091500Z-i-0123456789abcdef0', options: { workstation: true, revoke: 'role' } },
+    });
+    expect(opened).toHaveLength(1);
+  });
+
+  it.each([null, 'event', [1]])('refuses a payload that is not an object: %j', async (payload) => {
+    // Prepare
+    const opened: CaseRef[] = [];
+    const handler = createTriageHandler({ cases: openingCaseTable(opened), env: () => ENV });
+
+    // Act
+    const outcome = handler(payload);
+
+    // Assess
+    await expect(outcome).rejects.toBeInstanceOf(InvalidInput);
+    expect(opened).toEqual([]);
+  });
+});
