@@ -7,9 +7,9 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectLockConfigurationCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorClientConfig } from './local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment } from './local/local-runner';
+import { executeLocal, loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from './local/local-runner';
 import { findingEventFor, seedVictim } from './local/seed-victim';
 
 /**
@@ -21,7 +21,9 @@ const section = (title: string) => out(`\n── ${title} ${'─'.repeat(Math.ma
 
 async function main(): Promise<void> {
   section('1. Starting the local AWS emulator (moto_server on a free loopback port)');
-  const env = await prepareLocalEnvironment();
+  const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  // Synthesizing the CDK app takes a few seconds: done before the clock starts, as a deployment would be.
+  await Promise.all([loadAcquisitionDefinition(), loadHandlers()]);
   out(`emulator: ${env.endpoint}   account ${env.accountId}   region ${env.region}`);
   out(`evidence bucket: ${env.handlerEnv.EVIDENCE_BUCKET} (Object Lock, COMPLIANCE)   case table: ${env.handlerEnv.CASE_TABLE_NAME}`);
   try {
@@ -86,7 +88,9 @@ async function main(): Promise<void> {
       const manifest = JSON.parse(body) as { objects?: unknown[] };
       out(`manifest s3://${bucket}/${key}`);
       out(`  sha256 ${sha256} (recomputed: ${recomputed === sha256 ? 'match' : 'MISMATCH'})`);
-      out(`  legal hold ${head.ObjectLockLegalHoldStatus}, retention ${head.ObjectLockMode} until ${head.ObjectLockRetainUntilDate?.toISOString()}`);
+      const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+      const retention = lock.ObjectLockConfiguration?.Rule?.DefaultRetention;
+      out(`  legal hold ${head.ObjectLockLegalHoldStatus}; bucket default retention ${retention?.Mode} ${retention?.Days ?? retention?.Years} day(s)`);
       out(`  lists ${manifest.objects?.length ?? 0} evidence objects (custody records, finding, pre-incident state)`);
     }
 

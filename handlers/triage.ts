@@ -53,7 +53,12 @@ export function createTriageHandler(deps: TriageEntryDeps = {}) {
 function summary(result: TriageResult): Record<string, unknown> {
   switch (result.outcome) {
     case 'ACQUIRE':
-      return { outcome: result.outcome, caseId: result.case.caseId, target: result.case.target, finding: result.case.finding };
+      return {
+        outcome: result.outcome,
+        caseId: result.case.caseId,
+        target: result.case.target,
+        finding: result.case.finding,
+      };
     case 'DUPLICATE':
       return { outcome: result.outcome, caseId: result.caseId, target: result.target, finding: result.finding };
     case 'IGNORED':

@@ -93,11 +93,14 @@ export const contextSchema = z
     'forensics:workloadAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' }))
       .default([])
       .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
-    /** CloudFormation stack name; the CLI finds the deployment by it. */
+    /**
+     * CloudFormation stack name; the CLI finds the deployment by it. At most 45 characters: the GuardDuty rule is
+     * named `<stackName>-guardduty-findings` and EventBridge rule names stop at 64.
+     */
     'forensics:stackName': z
       .string({ error: 'expected a string' })
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, {
-        error: 'expected a CloudFormation stack name (letter first, then letters, digits, hyphens; ≤ 128)',
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,44}$/, {
+        error: 'expected a CloudFormation stack name (letter first, then letters, digits, hyphens; ≤ 45)',
       })
       .default('ForensicAcquisition'),
   })

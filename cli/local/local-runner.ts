@@ -65,8 +65,15 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Points this process's SDK clients and handler environment at the emulator and provisions the IR resources. */
 export async function prepareLocalEnvironment(
-  options: { endpoint?: string; region?: string; overrides?: Partial<HandlerEnvironment> } = {},
+  options: {
+    endpoint?: string;
+    region?: string;
+    overrides?: Partial<HandlerEnvironment>;
+    /** Where the handlers' own log lines go (CloudWatch in AWS). Default: stderr, so stdout stays the result. */
+    handlerLogs?: 'stderr' | 'silent';
+  } = {},
 ): Promise<LocalEnvironment> {
+  redirectHandlerLogs(options.handlerLogs ?? 'stderr');
   let moto: MotoServer | undefined;
   let endpoint = options.endpoint;
   if (endpoint) assertLoopbackEndpoint(endpoint);
@@ -107,6 +114,18 @@ export async function prepareLocalEnvironment(
   }
 }
 
+/**
+ * In Lambda, handlers log JSON lines to stdout (CloudWatch). Locally stdout carries the runner's one JSON result, so
+ * the handlers' console output goes to stderr — or nowhere, for the demo and the tests.
+ */
+function redirectHandlerLogs(mode: 'stderr' | 'silent'): void {
+  const write = mode === 'silent' ? () => undefined : (...args: unknown[]) => process.stderr.write(`${args.map(String).join(' ')}\n`);
+  console.log = write;
+  console.info = write;
+  console.warn = write;
+  console.error = write;
+}
+
 let definitionCache: Record<string, unknown> | undefined;
 
 /** Synthesizes the IR stack in-process (bundling skipped: the handlers run from source) and renders its ASL. */
@@ -120,7 +139,11 @@ export async function loadAcquisitionDefinition(): Promise<Record<string, unknow
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
-async function loadHandlers(): Promise<Record<string, (input: unknown) => Promise<unknown>>> {
+let handlersCache: Record<string, (input: unknown) => Promise<unknown>> | undefined;
+
+/** Imports every step's handler module once (from source: the same code esbuild bundles for Lambda). */
+export async function loadHandlers(): Promise<Record<string, (input: unknown) => Promise<unknown>>> {
+  if (handlersCache) return handlersCache;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const step of ACQUISITION_STEP_NAMES) {
     const { entry, state } = ACQUISITION_STEPS[step];
@@ -132,6 +155,7 @@ async function loadHandlers(): Promise<Record<string, (input: unknown) => Promis
         getRemainingTimeInMillis: () => 900_000,
       });
   }
+  handlersCache = handlers;
   return handlers;
 }
 

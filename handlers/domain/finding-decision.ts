@@ -2,6 +2,7 @@ import { InvalidInput } from './errors';
 import { fieldPath, type GuardDutyItem, type ManualItem, type NormalizedFinding } from './finding-normalizer';
 import {
   displayText,
+  INSTANCE_ID_PATTERN,
   requireAccountId,
   requireFindingId,
   requireFindingType,
@@ -137,14 +138,17 @@ function decideFinding(item: GuardDutyItem, config: DecisionConfig): Decision {
     if (namedInstance === undefined || namedInstance === null || namedInstance === '') {
       return ignore(`finding about ${article(resourceType)} resource names no host instance`, summary);
     }
-    instanceId = requireInstanceId(namedInstance, instanceIdField);
     if (!config.acquireContainerHosts) {
+      // The host is not a target here, so its id is only quoted (when well formed), never required.
+      const wellFormed = typeof namedInstance === 'string' && INSTANCE_ID_PATTERN.test(namedInstance);
+      const host = wellFormed ? ` ${namedInstance}` : '';
       return ignore(
-        `runtime finding about ${article(resourceType)} resource: it names host instance ${instanceId}, ` +
+        `runtime finding about ${article(resourceType)} resource: it names host instance${host}, ` +
           'but acquiring container hosts is not enabled in this deployment',
         summary,
       );
     }
+    instanceId = requireInstanceId(namedInstance, instanceIdField);
   } else if (resourceType === ACCESS_KEY_RESOURCE_TYPE) {
     return ignore(
       `finding about an access key (${summary.type}), not an EC2 instance: ` +

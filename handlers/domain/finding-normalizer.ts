@@ -103,12 +103,16 @@ export function normalize(input: unknown): NormalizedFinding[] {
 
   if (has(input, 'detail-type') || has(input, 'source') || has(input, 'detail')) return [normalizeEvent(input)];
   if (has(input, 'ProductArn') || has(input, 'AwsAccountId')) {
-    throw new InvalidInput('input', 'a Security Hub (ASFF) finding: give the GuardDuty finding or its EventBridge event');
+    throw new InvalidInput(
+      'input',
+      'a Security Hub (ASFF) finding: give the GuardDuty finding or its EventBridge event',
+    );
   }
   if (has(input, 'Findings') || has(input, 'findings')) return normalizeGetFindings(input);
   if (has(input, 'resource') || has(input, 'Resource')) return [normalizeFinding(input, '', 'finding')];
   if (has(input, 'instanceId') || has(input, 'requestedBy') || has(input, 'reason')) {
-    return [{ source: 'manual', origin: { shape: 'manual', path: '', casing: 'camel' }, request: parseManualRequest(input) }];
+    const origin: FindingOrigin = { shape: 'manual', path: '', casing: 'camel' };
+    return [{ source: 'manual', origin, request: parseManualRequest(input) }];
   }
   // A finding that lost its resource: say what is missing rather than "unrecognized".
   if (['type', 'Type', 'severity', 'Severity', 'schemaVersion', 'SchemaVersion'].some((k) => has(input, k))) {
@@ -128,8 +132,8 @@ function normalizeEvent(event: Record<string, unknown>): GuardDutyItem {
     throw new InvalidInput('detail-type', `expected "${EVENT_DETAIL_TYPE}"`);
   }
   if (!isObject(event.detail)) {
-    const problem = event.detail === undefined ? 'required' : `expected the finding object, got ${jsonType(event.detail)}`;
-    throw new InvalidInput('detail', problem);
+    const got = jsonType(event.detail);
+    throw new InvalidInput('detail', event.detail === undefined ? 'required' : `expected the finding object, got ${got}`);
   }
   // The envelope's account and region are the delivering bus's (often the GuardDuty administrator): unused.
   return normalizeFinding(event.detail, 'detail', 'eventbridge');
@@ -170,14 +174,16 @@ function normalizeFinding(raw: unknown, at: string, shape: InputShape): GuardDut
 
   const resource = finding.resource;
   if (!isObject(resource)) {
-    throw new InvalidInput(field('resource'), resource === undefined ? 'required' : `expected an object, got ${jsonType(resource)}`);
+    const problem = resource === undefined ? 'required' : `expected an object, got ${jsonType(resource)}`;
+    throw new InvalidInput(field('resource'), problem);
   }
   requireResourceType(resource.resourceType, field('resource.resourceType'));
   optionalObject(resource.instanceDetails, field('resource.instanceDetails'));
   if (isObject(resource.instanceDetails)) {
     const instanceId = resource.instanceDetails.instanceId;
     if (instanceId !== undefined && instanceId !== null && typeof instanceId !== 'string') {
-      throw new InvalidInput(field('resource.instanceDetails.instanceId'), `expected a string, got ${jsonType(instanceId)}`);
+      const problem = `expected a string, got ${jsonType(instanceId)}`;
+      throw new InvalidInput(field('resource.instanceDetails.instanceId'), problem);
     }
   }
   optionalObject(finding.service, field('service'));

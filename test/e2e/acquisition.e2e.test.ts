@@ -32,7 +32,7 @@ async function bodyOf(bucket: string, key: string): Promise<string> {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment();
+  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });

@@ -74,6 +74,7 @@ describe('infra config (cdk.json context)', () => {
     [{ 'forensics:workloadAccounts': ['12345'] }, 'cdk.json context forensics:workloadAccounts[0]: expected 12-digit account ids'],
     [{ 'forensics:workloadAccounts': ['111111111111', '111111111111'] }, 'cdk.json context forensics:workloadAccounts: account ids must not repeat'],
     [{ 'forensics:stackName': '1stack' }, 'cdk.json context forensics:stackName: expected a CloudFormation stack name'],
+    [{ 'forensics:stackName': `S${'x'.repeat(45)}` }, 'cdk.json context forensics:stackName: expected a CloudFormation stack name'],
     [{ 'forensics:minSeverty': 7 }, 'cdk.json context forensics:minSeverty: unknown setting'],
   ])('rejects %j naming the setting', (context, message) => {
     expect(() => parseConfig(context)).toThrow(ConfigError);

@@ -334,6 +334,23 @@ describe('decide: what the finding is about', () => {
     });
   });
 
+  it('does not require a well-formed host id while container hosts are not acquired', () => {
+    // Prepare
+    const input = () =>
+      event((d) => {
+        d.resource.resourceType = 'Container';
+        d.resource.instanceDetails.instanceId = 'GeneratedFindingInstanceId';
+      });
+
+    // Act
+    const off = decideOne(input());
+    const on = invalidInputOf(() => decideOne(input(), { acquireContainerHosts: true }));
+
+    // Assess
+    expect(reasonOf(off)).toMatch(/^runtime finding about a Container resource: it names host instance, but/);
+    expect(on.field).toBe('detail.resource.instanceDetails.instanceId');
+  });
+
   it('ignores a cluster finding that names no host, even with container hosts on', () => {
     // Act
     const decision = decideOne(
