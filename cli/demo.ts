@@ -39,10 +39,16 @@ async function main(): Promise<void> {
 
     section('3. GuardDuty reports CryptoCurrency:EC2/BitcoinTool.B!DNS, severity 8 (HIGH)');
     const event = findingEventFor(victim, env, { id: 'demo0001' });
-    const started = Date.now();
+    let started = Date.now();
+    let first = true;
     let containedAt: number | undefined;
     const result = await executeLocal(env, event, {
       onProgress: (p) => {
+        if (first) {
+          // The clock starts when the execution does (the interpreter validates the definition first).
+          started = p.at;
+          first = false;
+        }
         const t = `${((p.at - started) / 1000).toFixed(2)}s`.padStart(7);
         if (p.kind === 'entered') out(`${t}  → ${p.state}`);
         if (p.kind === 'retried') out(`${t}    ↻ retried ${p.state} (${p.detail ?? ''})`);
