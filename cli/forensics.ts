@@ -2,6 +2,7 @@
 import './runtime/quiet-warnings';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerReleaseCommand } from './commands/release';
 
 /**
  * `forensics` — the responders' command line. Errors go to stderr as one line; exit codes follow AWS CLI habits:
@@ -83,6 +84,92 @@ program
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.exitCode = result.status === 'FAILED' ? 1 : 0;
   });
+
+registerReleaseCommand(program);
+
+// ── Responder commands (cases, evidence, manual acquisition) ──
+// Deployment discovery flags shared by every command that talks to the IR deployment.
+function deploymentOptions(cmd: Command, regionFlag = '--region <region>'): Command {
+  return cmd
+    .option('--stack <name>', 'IR CloudFormation stack to read resources from (default: cdk.json forensics:stackName)')
+    .option('--profile <name>', 'shared config profile (credentials and region)')
+    .option(regionFlag, 'region of the IR deployment (default: the SDK default region)')
+    .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only)')
+    .option('--state-machine-arn <arn>', 'acquisition state machine (or FORENSICS_STATE_MACHINE_ARN)')
+    .option('--bucket <name>', 'evidence bucket (or FORENSICS_BUCKET)')
+    .option('--table <name>', 'case table (or FORENSICS_TABLE)')
+    .option('--key-arn <arn>', 'evidence KMS key ARN (or FORENSICS_KEY_ARN)')
+    .option('--output <format>', 'json or text', 'text');
+}
+
+async function exitWith(code: Promise<number>): Promise<void> {
+  process.exitCode = await code;
+}
+
+deploymentOptions(
+  program
+    .command('acquire')
+    .description('Start an acquisition of an instance by hand (a manual request), optionally following it.')
+    .option('--instance <id>', 'instance id of the target')
+    .option('--account <id>', 'account id of the target')
+    .option('--region <region>', 'region of the target (the deployment region is --deployment-region)')
+    .option('--reason <text>', 'why the instance is acquired (recorded in the case and the custody log)')
+    .option('--requested-by <name>', 'who asks (default: the caller identity ARN)')
+    .option('--workstation', 'launch a forensic workstation (default: the deployment default)')
+    .option('--no-workstation', 'do not launch a forensic workstation')
+    .option('--revoke <mode>', 'credential containment: instance, role or none')
+    .option('--wait', 'follow the execution, one line per state, exit 1 if it fails', false)
+    .option('--timeout <minutes>', 'with --wait: give up after this many minutes', '120')
+    .option('--name <name>', 'execution name (default cli-<instance>-<time>)'),
+  '--deployment-region <region>',
+).action(async (opts: Record<string, unknown>) => {
+  const { runAcquire } = await import('./commands/acquire');
+  await exitWith(runAcquire(opts as never, processIoWithPrefix()));
+});
+
+deploymentOptions(
+  program
+    .command('cases')
+    .description('List cases from the case table, newest first.')
+    .option('--status <status>', 'ACQUIRING, CONTAINED, FAILED or RELEASED')
+    .option('--instance <id>', 'only cases of this instance')
+    .option('--since <date>', 'only cases opened at or after this ISO 8601 date/time'),
+).action(async (opts: Record<string, unknown>) => {
+  const { runCases } = await import('./commands/cases');
+  await exitWith(runCases(opts as never, processIoWithPrefix()));
+});
+
+const caseCommand = program.command('case').description('Inspect, verify and download one case.');
+deploymentOptions(caseCommand.command('show').description('Readable manifest summary and custody timeline.').argument('<caseId>')).action(
+  async (caseId: string, opts: Record<string, unknown>) => {
+    const { runCaseShow } = await import('./commands/case-show');
+    await exitWith(runCaseShow(caseId, opts as never, processIoWithPrefix()));
+  },
+);
+deploymentOptions(
+  caseCommand.command('verify').description('Recompute and check every hash, version, hold and snapshot: PASS/FAIL per check.').argument('<caseId>'),
+).action(async (caseId: string, opts: Record<string, unknown>) => {
+  const { runCaseVerify } = await import('./commands/case-verify');
+  await exitWith(runCaseVerify(caseId, opts as never, processIoWithPrefix()));
+});
+deploymentOptions(
+  caseCommand
+    .command('download')
+    .description('Write the evidence objects byte for byte, plus SHA256SUMS, then verify them.')
+    .argument('<caseId>')
+    .requiredOption('--out <dir>', 'directory to write to (absent or empty)'),
+).action(async (caseId: string, opts: Record<string, unknown>) => {
+  const { runCaseDownload } = await import('./commands/case-download');
+  await exitWith(runCaseDownload(caseId, opts as never, processIoWithPrefix()));
+});
+
+/** stdout for answers, stderr for progress and the one-line error (the commands add the `forensics:` prefix). */
+function processIoWithPrefix() {
+  return {
+    out: (line: string) => process.stdout.write(`${line}\n`),
+    err: (line: string) => process.stderr.write(`${line}\n`),
+  };
+}
 
 try {
   await program.parseAsync(process.argv);

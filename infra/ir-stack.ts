@@ -540,6 +540,33 @@ export class IrStack extends Stack {
       actions: ['ec2:DescribeSecurityGroups'],
       resources: ['*'],
     });
+    // Credential containment (handlers/use-cases/revoke-credentials.ts), right after the network.
+    const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
+    this.allow(f.isolateNetwork, {
+      sid: 'RevokeFindInstanceRole',
+      why: 'GetInstanceProfile resolves the role of the instance\'s profile (read-only). Instance profile names are ' +
+        'only known at run time, so any profile of this account.',
+      actions: ['iam:GetInstanceProfile'],
+      resources: [iamArn('instance-profile')],
+    });
+    this.allow(f.isolateNetwork, {
+      sid: 'RevokeDenyPolicyOnInstanceRole',
+      why: 'GetRolePolicy records whether the case\'s deny policy already existed (previous state); PutRolePolicy ' +
+        'attaches the inline deny-all policy "forensics-deny-<caseId>" conditioned on ec2:SourceInstanceARN. The ' +
+        'compromised instance\'s role is only known at run time, so any role of this account; IAM has no condition ' +
+        'key for an inline policy\'s name, and AWS itself refuses inline policies on service-linked roles. This ' +
+        'function\'s own role is excluded by the explicit deny RevokeNotOnOwnRole.',
+      actions: ['iam:GetRolePolicy', 'iam:PutRolePolicy'],
+      resources: [iamArn('role')],
+    });
+    f.isolateNetwork.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RevokeNotOnOwnRole',
+        effect: iam.Effect.DENY,
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: [f.isolateNetwork.role.roleArn],
+      }),
+    );
     caseTable('isolateNetwork', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the containment applied.');
     custody('isolateNetwork', 'Custody records of the containment (cases/<caseId>/custody/).');
 

@@ -52,6 +52,11 @@ export interface RunLocalOptions {
   retryIntervalMs?: number;
   /** Execution name (defaults to a random one). */
   executionName?: string;
+  /**
+   * Wraps the handler of a Task state (by state name), e.g. to observe its output or to fail it the way the Lambda
+   * service would (benchmark, fault-injection tests). Default: the real handlers as they are.
+   */
+  wrapHandler?: (state: string, handler: (input: unknown) => Promise<unknown>) => (input: unknown) => Promise<unknown>;
 }
 
 /** The subset of aws-local-stepfunctions' event log entries the runner reads (the library does not export the type). */
@@ -188,8 +193,12 @@ export async function executeLocal(
   const retryIntervals = Object.fromEntries(
     ACQUISITION_STEP_NAMES.map((s) => [ACQUISITION_STEPS[s].state, options.retryIntervalMs ?? 50]),
   );
+  const wrap = options.wrapHandler;
+  const taskHandlers = wrap
+    ? Object.fromEntries(Object.entries(handlers).map(([state, fn]) => [state, wrap(state, fn)]))
+    : handlers;
   const execution = machine.run(event as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
+    overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: {
         Id: `arn:aws:states:${env.region}:${env.accountId}:execution:ForensicAcquisition:${name}`,

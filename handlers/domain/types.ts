@@ -177,6 +177,32 @@ export interface IsolatedInterface {
   isolatedAt: string;
 }
 
+/** One deny policy put on the instance's role by credential containment (what `release` deletes). */
+export interface AppliedDenyPolicy {
+  roleName: string;
+  roleArn: string;
+  policyName: string;
+  instanceArn: string;
+  /** Mode `role`: sessions issued before this time are denied. */
+  issuedBefore?: string;
+  /** Previous state: whether an inline policy of that name already existed (a retried step), and its document. */
+  previouslyExisted: boolean;
+  previousDocument: string | null;
+  appliedAt: string;
+}
+
+/** Credential containment (issue: credential containment) — part of `$.containment`. */
+export interface CredentialContainment {
+  mode: RevokeMode;
+  status: 'applied' | 'skipped' | 'failed';
+  /** Why it was skipped, or what failed. */
+  reason?: string;
+  instanceProfileArn?: string;
+  roleName?: string;
+  roleArn?: string;
+  policies: AppliedDenyPolicy[];
+}
+
 /** Output of "Isolate network" — stored at `$.containment`. */
 export interface ContainmentResult {
   startedAt: string;
@@ -184,6 +210,8 @@ export interface ContainmentResult {
   groups: (Required<IsolationGroups> & { created: boolean })[];
   networkInterfaces: IsolatedInterface[];
   actions: CustodyAction[];
+  /** Credential containment, run right after the network (absent in results from before it existed). */
+  credentials?: CredentialContainment;
 }
 
 export type ProgressState = 'pending' | 'completed' | 'error' | 'timeout';

@@ -44,7 +44,13 @@ export async function recordContainment(
 
   await deps.cases.updateCase(caseId, {
     details: {
-      ...(state.describe ? { preIncident: summarizePreIncident(state.describe.preIncident) } : {}),
+      ...(state.describe
+        ? {
+            preIncident: summarizePreIncident(state.describe.preIncident),
+            // With ports and zones: what `release` registers again (the summary keeps only the ARNs).
+            targetGroups: state.describe.preIncident.targetGroups,
+          }
+        : {}),
       ...(state.acquisition
         ? {
             snapshotRequestedAt: state.acquisition.snapshotRequestedAt,
@@ -57,6 +63,7 @@ export async function recordContainment(
         containedAt: containment.containedAt,
         groups: containment.groups,
         networkInterfaces: containment.networkInterfaces,
+        ...(containment.credentials ? { credentials: containment.credentials } : {}),
       },
     },
   });

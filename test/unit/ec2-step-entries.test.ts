@@ -43,6 +43,9 @@ function recordingClients(regions: string[]): AwsClients {
     sns: () => {
       throw new Error('not used');
     },
+    iam: () => {
+      throw new Error('not used');
+    },
   };
 }
 

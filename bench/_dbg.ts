@@ -1,0 +1,15 @@
+import '../cli/runtime/polyfills';
+import { prepareLocalEnvironment, loadAcquisitionDefinition, loadHandlers } from '../cli/local/local-runner';
+import { findingEventFor } from '../cli/local/seed-victim';
+import { CallInstrument } from './aws-calls';
+import { runCase } from './cases';
+import { VictimFactory } from './victims';
+const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+const inst = new CallInstrument({ latencyMs: 50, throttleRate: 0, seed: 1 });
+await loadAcquisitionDefinition(); await loadHandlers();
+const v = await new VictimFactory(env).create(Number(process.argv[2] ?? 1));
+const m = await runCase({ env, instrument: inst }, 'x', v, findingEventFor(v, env));
+const { calls } = inst;
+for (const c of calls) process.stdout.write([(c.start - m.startedAt!).toString().padStart(6), (c.end - m.startedAt!).toString().padStart(6), c.service, c.command, c.end <= m.containedAt! ? '*' : ''].join(' ')+'\n');
+process.stdout.write("\n"+JSON.stringify({ ...m }, null, 1));
+await env.stop(); process.exit(0);

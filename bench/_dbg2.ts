@@ -1,0 +1,17 @@
+import '../cli/runtime/polyfills';
+import { prepareLocalEnvironment, loadAcquisitionDefinition, loadHandlers } from '../cli/local/local-runner';
+import { findingEventFor } from '../cli/local/seed-victim';
+import { addClientMiddleware } from '../handlers/adapters/aws-clients';
+import { CallInstrument } from './aws-calls';
+import { runCase } from './cases';
+import { VictimFactory } from './victims';
+const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+let shown = 0;
+addClientMiddleware(async (c, next) => { try { return await next(); } catch (e: any) { if (shown++ < 3) process.stdout.write(`${c.service}:${c.command} ${e.name} ${e.$response?.statusCode} ${String(e.$response?.body ?? '').slice(0,100)} ${JSON.stringify(e.$metadata)}\n`); throw e; } });
+const inst = new CallInstrument({ latencyMs: 50, throttleRate: Number(process.argv[2]), seed: 1 });
+await loadAcquisitionDefinition(); await loadHandlers();
+const vs = await new VictimFactory(env).createMany(100, 2);
+const ms = await Promise.all(vs.map((v, i) => runCase({ env, instrument: inst }, `c${i}`, v, findingEventFor(v, env))));
+const counts: Record<string, number> = {}; for (const m of ms) counts[m.status] = (counts[m.status] ?? 0) + 1;
+process.stdout.write(JSON.stringify(counts) + '\n');
+await env.stop(); process.exit(0);

@@ -1,0 +1,185 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { BundleMeasurement } from './bundles';
+import { linearFit } from './metrics';
+import type { ScenarioResult } from './scenarios';
+
+/** The benchmark's outputs: bench/results/latest.json, the generated section of docs/benchmarks.md, a summary. */
+export interface BenchReport {
+  schemaVersion: 1;
+  generatedAt: string;
+  mode: 'full' | 'smoke';
+  machine: { node: string; platform: string; cpus: number };
+  settings: { latencyMs: number; throttleRate: number; seed: number };
+  totalWallMs: number;
+  scenarios: ScenarioResult[];
+  callsVsVolumes: { points: { volumes: number; awsCallsPerCase: number }[]; slope: number; intercept: number; r2: number } | null;
+  targets: { target: string; measured: string; met: boolean | null }[];
+  bundles: BundleMeasurement[];
+}
+
+export const BEGIN = '<!-- BEGIN GENERATED: npm run bench -->';
+export const END = '<!-- END GENERATED: npm run bench -->';
+
+const fmt = (v: number | null | undefined, unit = '') => (v === null || v === undefined ? '–' : `${Math.round(v)}${unit}`);
+
+export function callsVsVolumes(scenarios: ScenarioResult[]): BenchReport['callsVsVolumes'] {
+  const points = scenarios
+    .filter((s) => s.id.startsWith('single-') && s.acquired.awsCallsPerCase.p50 !== null)
+    .map((s) => ({ volumes: s.config.volumes, awsCallsPerCase: s.acquired.awsCallsPerCase.p50 as number }));
+  const fit = linearFit(points.map((p) => ({ x: p.volumes, y: p.awsCallsPerCase })));
+  return fit ? { points, ...fit } : null;
+}
+
+export function targetsOf(scenarios: ScenarioResult[], fit: BenchReport['callsVsVolumes']): BenchReport['targets'] {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const single = scenarios.filter((s) => s.id.startsWith('single-'));
+  const targets: BenchReport['targets'] = [];
+  if (single.length) {
+    const rt = Math.max(...single.map((s) => s.acquired.roundTripsToContainment.max ?? Number.POSITIVE_INFINITY));
+    const tr = Math.max(...single.map((s) => s.acquired.transitionsToContainment.max ?? Number.POSITIVE_INFINITY));
+    const vols = single.map((s) => s.config.volumes).join('/');
+    targets.push({
+      target: 'containment within 6 sequential AWS round trips of execution start, whatever the volume count',
+      measured: `max ${rt} over ${vols} volumes (${single.map((s) => `${s.config.volumes}v: ${fmt(s.acquired.roundTripsToContainment.max)}`).join(', ')})`,
+      met: Number.isFinite(rt) ? rt <= 6 : null,
+    });
+    targets.push({
+      target: 'containment within 6 state transitions of execution start',
+      measured: `max ${tr} (${vols} volumes)`,
+      met: Number.isFinite(tr) ? tr <= 6 : null,
+    });
+  }
+  if (fit) {
+    targets.push({
+      target: 'total AWS calls linear in volumes',
+      measured: `calls ≈ ${fit.intercept.toFixed(1)} + ${fit.slope.toFixed(2)}·volumes (R² ${fit.r2.toFixed(3)}; ${fit.points.map((p) => `${p.volumes}v: ${p.awsCallsPerCase}`).join(', ')})`,
+      met: fit.r2 >= 0.98,
+    });
+  }
+  const slow = byId.get('slow-4vol-15min');
+  if (slow) {
+    const t = slow.acquired.transitionsPerCase.max;
+    targets.push({
+      target: '≤ 60 state transitions for a 4-volume case whose snapshots take 15 minutes',
+      measured: `${fmt(t)} transitions (${fmt(slow.acquired.waitsPerCase.max)} waits, ${fmt(slow.acquired.simulatedWaitSeconds.max)} simulated s); ${fmt(byId.get('single-4vol')?.acquired.transitionsPerCase.max)} when snapshots complete at once`,
+      met: t === null ? null : t <= 60,
+    });
+  }
+  const burst = byId.get('burst-100-throttled');
+  if (burst) {
+    const ok = burst.outcomes.SUCCEEDED ?? 0;
+    targets.push({
+      target: '100 simultaneous cases all succeed with 10% injected throttling',
+      measured: `${ok}/${burst.executions} succeeded, ${burst.throttledAttempts} throttled attempts, wall ${fmt(burst.wallMs / 1000)} s`,
+      met: ok === burst.executions && burst.failures.length === 0,
+    });
+  }
+  const same = byId.get('same-instance-10');
+  if (same) {
+    targets.push({
+      target: '10 findings at once for one instance: one case, the others DUPLICATE',
+      measured: `${same.outcomes.SUCCEEDED ?? 0} SUCCEEDED, ${same.outcomes.DUPLICATE ?? 0} DUPLICATE, ${same.outcomes.FAILED ?? 0} FAILED`,
+      met: (same.outcomes.SUCCEEDED ?? 0) === 1 && (same.outcomes.DUPLICATE ?? 0) === 9,
+    });
+  }
+  return targets;
+}
+
+export function markdown(report: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(
+    `Generated ${report.generatedAt} (${report.mode} run) on ${report.machine.platform}, Node.js ${report.machine.node}, ${report.machine.cpus} CPUs; ` +
+      `${report.settings.latencyMs} ms injected latency per AWS call; default injected throttling ${Math.round(report.settings.throttleRate * 100)}%. ` +
+      `Total ${Math.round(report.totalWallMs / 1000)} s.`,
+    '',
+    '### Targets',
+    '',
+    '| Target | Measured | Met |',
+    '|---|---|---|',
+    ...report.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`),
+    '',
+    '### Scenarios',
+    '',
+    '| Scenario | Executions | Outcomes | Containment p50 / p95 (ms) | Sequential round trips to containment | Transitions to containment | AWS calls per case (per volume) | Transitions per case | End-to-end p50 / p95 (ms) | Wall (s) | Throttled attempts | Failures |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const s of report.scenarios) {
+    const a = s.acquired;
+    const outcomes = Object.entries(s.outcomes)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
+    const perVolume = a.awsCallsPerVolume === null ? '' : ` (${a.awsCallsPerVolume.toFixed(1)})`;
+    lines.push(
+      `| ${s.title} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.failures.length} |`,
+    );
+  }
+  const dup = report.scenarios.filter((s) => s.duplicates.count > 0);
+  if (dup.length) {
+    lines.push('', 'Duplicate executions (a finding for an instance that already has an open case):', '');
+    for (const s of dup) {
+      lines.push(
+        `- ${s.title}: ${s.duplicates.count} duplicates, ${fmt(s.duplicates.awsCallsPerExecution.p50)} AWS calls and ${fmt(s.duplicates.transitionsPerExecution.p50)} transitions each (p50), ${fmt(s.duplicates.endToEndMs.p50)} ms.`,
+      );
+    }
+  }
+  const firstSingle = report.scenarios.find((s) => s.id.startsWith('single-'));
+  if (firstSingle && Object.keys(firstSingle.callsByCommand).length) {
+    lines.push(
+      '',
+      `AWS calls of one case, "${firstSingle.title}": ` +
+        Object.entries(firstSingle.callsByCommand)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(', '),
+    );
+  }
+  const failures = report.scenarios.flatMap((s) => s.failures.map((f) => ({ ...f, scenario: s.id })));
+  if (failures.length) {
+    lines.push('', '### Failures', '');
+    for (const f of failures.slice(0, 20)) lines.push(`- ${f.scenario} / ${f.caseKey}: ${f.status} ${f.error ?? ''}`.trim());
+    if (failures.length > 20) lines.push(`- … and ${failures.length - 20} more (bench/results/latest.json)`);
+  }
+  if (report.bundles.length) {
+    lines.push(
+      '',
+      '### Lambda bundles',
+      '',
+      '| Step | Entry | Bundle (KiB) | Source map (KiB) | Cold import (ms, median) |',
+      '|---|---|---|---|---|',
+      ...report.bundles.map(
+        (b) => `| ${b.step} | \`${b.entry}\` | ${(b.bytes / 1024).toFixed(0)} | ${(b.sourceMapBytes / 1024).toFixed(0)} | ${b.coldImportMs} |`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the generated section of docs/benchmarks.md (between the markers), keeping the hand-written rest. */
+export async function writeMarkdown(path: string, generated: string): Promise<void> {
+  const current = await readFile(path, 'utf8').catch(() => '');
+  const block = `${BEGIN}\n${generated}\n${END}`;
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next =
+    start >= 0 && end > start
+      ? `${current.slice(0, start)}${block}${current.slice(end + END.length)}`
+      : `${current.trimEnd()}${current ? '\n\n' : ''}${block}\n`;
+  await writeFile(path, next);
+}
+
+export function summary(report: BenchReport): string {
+  const lines = [`bench (${report.mode}): ${report.scenarios.length} scenario(s) in ${Math.round(report.totalWallMs / 1000)} s`];
+  for (const s of report.scenarios) {
+    const a = s.acquired;
+    lines.push(
+      `  ${s.id.padEnd(20)} ${String(s.executions).padStart(3)} exec  containment p50 ${fmt(a.containmentMs.p50, ' ms')} p95 ${fmt(a.containmentMs.p95, ' ms')}` +
+        `  round trips ${fmt(a.roundTripsToContainment.max)}  transitions→containment ${fmt(a.transitionsToContainment.max)}` +
+        `  calls/case ${fmt(a.awsCallsPerCase.p50)}  transitions/case ${fmt(a.transitionsPerCase.p50)}  failures ${s.failures.length}`,
+    );
+  }
+  for (const t of report.targets) lines.push(`  [${t.met === null ? ' ' : t.met ? 'x' : '!'}] ${t.target}: ${t.measured}`);
+  if (report.bundles.length) {
+    const max = report.bundles.reduce((m, b) => (b.bytes > m.bytes ? b : m));
+    lines.push(`  bundles: largest ${max.step} ${(max.bytes / 1024).toFixed(0)} KiB, cold import ${max.coldImportMs} ms`);
+  }
+  return lines.join('\n');
+}

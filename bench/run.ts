@@ -1,0 +1,99 @@
+import '../cli/runtime/polyfills';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, platform } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from '../cli/local/local-runner';
+import { CallInstrument } from './aws-calls';
+import { measureBundles } from './bundles';
+import { type BenchReport, callsVsVolumes, markdown, summary, targetsOf, writeMarkdown } from './report';
+import { SCENARIOS, SMOKE_SCENARIO, type ScenarioResult, runScenario } from './scenarios';
+import { VictimFactory } from './victims';
+
+/**
+ * `npm run bench [-- --smoke] [--latency MS] [--throttle RATE] [--only id,id] [--no-bundles] [--seed N]`
+ *
+ * One moto_server for the whole run (started on a free loopback port, stopped at the end), the synthesized
+ * definition and the real handlers in-process (cli/local/local-runner.ts), a call middleware on the handlers' SDK
+ * clients (bench/aws-calls.ts). Writes bench/results/latest.json and the generated section of docs/benchmarks.md
+ * (the smoke run writes bench/results/smoke.json and leaves the docs alone), and prints a summary on stdout.
+ * Measures; asserts nothing (exit 1 only when the benchmark itself could not run).
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      latency: { type: 'string', default: '50' },
+      throttle: { type: 'string', default: '0' },
+      only: { type: 'string' },
+      'no-bundles': { type: 'boolean', default: false },
+      seed: { type: 'string', default: '7' },
+    },
+    allowPositionals: false,
+  });
+  const latencyMs = Number(values.latency);
+  const throttleRate = Number(values.throttle);
+  const seed = Number(values.seed);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency: milliseconds ≥ 0');
+  if (!Number.isFinite(throttleRate) || throttleRate < 0 || throttleRate >= 1) throw new Error('--throttle: a rate in [0, 1)');
+  const mode: BenchReport['mode'] = values.smoke ? 'smoke' : 'full';
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const scenarios = values.smoke ? [SMOKE_SCENARIO] : SCENARIOS.filter((s) => !only || only.includes(s.id));
+  if (scenarios.length === 0) throw new Error(`--only: no such scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+
+  const t0 = performance.now();
+  log(`bench: ${mode}, ${latencyMs} ms per AWS call, throttling ${Math.round(throttleRate * 100)}% by default`);
+  const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  const instrument = new CallInstrument({ latencyMs, throttleRate, seed });
+  const results: ScenarioResult[] = [];
+  try {
+    // Loaded before the clock starts (synthesis and imports are not the workflow's time).
+    await loadAcquisitionDefinition();
+    await loadHandlers();
+    const victims = new VictimFactory(env);
+    for (const scenario of scenarios) {
+      log(`scenario ${scenario.id}: ${scenario.title}`);
+      results.push(await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, log }));
+    }
+  } finally {
+    instrument.dispose();
+    await env.stop();
+  }
+
+  let bundles: BenchReport['bundles'] = [];
+  if (!values['no-bundles']) {
+    log('bundles: esbuild + cold import of every handler');
+    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: ['triage', 'isolateNetwork'] } : {}) });
+  }
+
+  const fit = callsVsVolumes(results);
+  const report: BenchReport = {
+    schemaVersion: 1,
+    generatedAt: new Date().toISOString(),
+    mode,
+    machine: { node: process.version, platform: `${platform()}-${process.arch}`, cpus: cpus().length },
+    settings: { latencyMs, throttleRate, seed },
+    totalWallMs: Math.round(performance.now() - t0),
+    scenarios: results,
+    callsVsVolumes: fit,
+    targets: targetsOf(results, fit),
+    bundles,
+  };
+  const resultsDir = join(ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, mode === 'smoke' ? 'smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (mode === 'full' && !only) await writeMarkdown(join(ROOT, 'docs', 'benchmarks.md'), markdown(report));
+  process.stdout.write(`${summary(report)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

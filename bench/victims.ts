@@ -1,0 +1,84 @@
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { emulatorClientConfig, type EmulatorContext } from '../cli/local/emulator-resources';
+
+/**
+ * Benchmark victims: instances with exactly N EBS volumes (root + N-1 data volumes, all from the launch's block
+ * device mappings), one network interface each, all in one VPC and subnet — as a worm spreading through one tier
+ * would find them. Sharing the VPC also means concurrent cases race to create the same isolation groups, which the
+ * isolate step must settle. Seeding is not measured (its calls go through a separate client, not the handlers').
+ */
+export interface BenchVictim {
+  instanceId: string;
+  volumes: number;
+}
+
+export class VictimFactory {
+  private readonly ec2: EC2Client;
+  private network: Promise<{ subnetId: string; groupId: string; imageId: string }> | undefined;
+  private count = 0;
+
+  constructor(ctx: EmulatorContext) {
+    this.ec2 = new EC2Client({ ...emulatorClientConfig(ctx), maxAttempts: 10 });
+  }
+
+  private prepare(): Promise<{ subnetId: string; groupId: string; imageId: string }> {
+    this.network ??= (async () => {
+      const vpc = await this.ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }));
+      const vpcId = vpc.Vpc?.VpcId ?? '';
+      const subnet = await this.ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.40.0.0/18', AvailabilityZone: 'us-east-1a' }),
+      );
+      const group = await this.ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: 'bench-web', Description: 'web tier', VpcId: vpcId }),
+      );
+      const images = await this.ec2.send(new DescribeImagesCommand({}));
+      const imageId = images.Images?.[0]?.ImageId;
+      if (!imageId) throw new Error('the emulator has no AMI to launch victims from');
+      return { subnetId: subnet.Subnet?.SubnetId ?? '', groupId: group.GroupId ?? '', imageId };
+    })();
+    return this.network;
+  }
+
+  async create(volumes: number): Promise<BenchVictim> {
+    if (volumes < 1 || volumes > 24) throw new Error(`volumes: 1–24 supported, got ${volumes}`);
+    const { subnetId, groupId, imageId } = await this.prepare();
+    const letters = 'fghijklmnopqrstuvwxyz';
+    const mappings = [
+      { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true } },
+      ...Array.from({ length: volumes - 1 }, (_, i) => ({
+        DeviceName: i < letters.length ? `/dev/sd${letters[i]}` : `/dev/sda${letters[i - letters.length]}`,
+        Ebs: { VolumeSize: 20 + i, VolumeType: 'gp3' as const, DeleteOnTermination: true },
+      })),
+    ];
+    const run = await this.ec2.send(
+      new RunInstancesCommand({
+        ImageId: imageId,
+        InstanceType: 't3.micro',
+        MinCount: 1,
+        MaxCount: 1,
+        NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [groupId] }],
+        BlockDeviceMappings: mappings,
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: `bench-${this.count++}` }] }],
+      }),
+    );
+    const instanceId = run.Instances?.[0]?.InstanceId;
+    if (!instanceId) throw new Error('RunInstances returned no instance');
+    return { instanceId, volumes };
+  }
+
+  /** Many victims, a few launches at a time (the emulator is single-process). */
+  async createMany(n: number, volumes: number): Promise<BenchVictim[]> {
+    const out: BenchVictim[] = [];
+    for (let i = 0; i < n; i += 8) {
+      out.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, () => this.create(volumes)))));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,303 @@
+import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+import { GetObjectLockConfigurationCommand, HeadObjectCommand, type HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { verifyChain } from '../../handlers/domain/custody-record';
+import { base64ToHex } from '../../handlers/domain/hashing';
+import { manifestKey, type ManifestV1 } from '../../handlers/domain/manifest';
+import type { CaseRecord } from '../../handlers/domain/ports';
+import { clientConfig, type Deployment, type DeploymentOptions, resolveDeployment, s3Config } from '../deployment/discover';
+import { type CheckResult, type CheckStatus, renderChecks, shortHash, summarizeChecks } from '../output/format';
+import { EXIT_FAILED, EXIT_OK, type Io, parseOutputFormat, runCommand } from './common';
+import {
+  type CustodyEntry,
+  type KeyVersions,
+  latestVersion,
+  listVersions,
+  loadCustody,
+  mapLimit,
+  readCaseRecord,
+  readObject,
+  requireCaseId,
+  sealedManifest,
+} from './evidence-reader';
+
+/**
+ * `forensics case verify <caseId>`: proves, from the stored evidence alone plus the case table, that nothing of the
+ * case was altered. Every check prints one line, PASS / FAIL / WARN / SKIP; exit 0 only when no check FAILs.
+ *
+ * What is checked, and against what:
+ * - `bucket.object-lock`: the evidence bucket has Object Lock enabled (without it legal holds mean nothing).
+ * - `case.record`: the case exists in the case table.
+ * - `custody.chain`: the custody records as stored now (latest version of every `custody/` key), walked in order:
+ *   seq 1..n, each `prevSha256` the SHA-256 of the previous stored body, bodies canonical JSON, and the last hash
+ *   equal to the head the case table holds (`verifyChain`).
+ * - `manifest.sealed`: the chain's `seal` record names the manifest (hash, version) and the case table agrees.
+ * - for the manifest, every object it lists and every custody record written after it:
+ *   `object.exists`, `object.sha256` (recomputed from the bytes of the version named, against the manifest — or the
+ *   seal record for the manifest, or the case table's index for later custody records), `object.s3-checksum` (S3's
+ *   stored SHA-256 checksum, HeadObject ChecksumMode ENABLED), `object.version` (the version named is the latest:
+ *   no newer version or delete marker shadows it), `object.legal-hold` (ON), `object.retention` (Object Lock
+ *   retention mode and date as S3 reports them).
+ * - `manifest.coverage`: objects under the case prefix that nothing lists (WARN: not evidence, but worth a look).
+ * - for each evidence snapshot the manifest names: `snapshot.exists`, `snapshot.state` (completed), `snapshot.owner`
+ *   (the IR account: the account of the evidence key), `snapshot.kms-key` (KmsKeyId = the evidence key ARN),
+ *   `snapshot.lock` (SKIP while the product does not lock snapshots: the manifest's `lock` is null).
+ *
+ * Retention: real S3 applies the bucket's default COMPLIANCE retention to every new object version, legal hold or
+ * not, so an object without retention on AWS means the bucket was misconfigured when it was written: FAIL. moto does
+ * not apply the default retention when a legal hold is set, so on an emulator endpoint a missing retention is a WARN.
+ * An expired retention is a PASS with a note: the legal hold (checked separately) is what keeps the object then.
+ */
+
+export interface VerifyOptions extends DeploymentOptions {
+  output?: string;
+  /** Clock for retention dates (tests). */
+  now?: Date;
+}
+
+export interface VerifyReport {
+  caseId: string;
+  result: 'PASS' | 'FAIL';
+  counts: Record<CheckStatus, number>;
+  checks: CheckResult[];
+}
+
+export async function runCaseVerify(caseId: string, options: VerifyOptions, io: Io): Promise<number> {
+  return runCommand(io, async () => {
+    const format = parseOutputFormat(options.output);
+    requireCaseId(caseId);
+    const deployment = await resolveDeployment(options, ['bucket', 'table', 'keyArn']);
+    const report = await verifyCase(deployment, caseId, options.now ?? new Date());
+    if (format === 'json') io.out(JSON.stringify(report, null, 2));
+    else {
+      // Text form: keys relative to the case prefix (the JSON form keeps them whole).
+      const prefix = `cases/${caseId}/`;
+      const shown = report.checks.map((c) => ({ ...c, subject: c.subject.startsWith(prefix) && c.subject !== prefix ? c.subject.slice(prefix.length) : c.subject }));
+      io.out(`Case ${caseId}, evidence bucket ${deployment.bucket}`);
+      for (const line of renderChecks(shown)) io.out(line);
+      const c = report.counts;
+      io.out(`${report.result}: case ${caseId}: ${c.PASS} passed, ${c.FAIL} failed, ${c.WARN} warnings, ${c.SKIP} skipped`);
+    }
+    return report.result === 'PASS' ? EXIT_OK : EXIT_FAILED;
+  });
+}
+
+interface Expected {
+  key: string;
+  sha256: string;
+  versionId?: string;
+  /** Which evidence names this hash. */
+  listedBy: 'manifest' | 'seal record' | 'case table';
+}
+
+export async function verifyCase(deployment: Deployment, caseId: string, now: Date): Promise<VerifyReport> {
+  const bucket = deployment.bucket as string;
+  const keyArn = deployment.keyArn as string;
+  const emulator = Boolean(deployment.endpoint);
+  const s3 = new S3Client(s3Config(deployment));
+  const checks: CheckResult[] = [];
+  const add = (status: CheckStatus, check: string, subject: string, detail: string) => checks.push({ status, check, subject, detail });
+  try {
+    // ── Bucket ──
+    try {
+      const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+      const cfg = lock.ObjectLockConfiguration;
+      const retention = cfg?.Rule?.DefaultRetention;
+      const rule = retention ? `default retention ${retention.Mode} ${retention.Days ?? retention.Years} ${retention.Days ? 'days' : 'years'}` : 'no default retention';
+      add(cfg?.ObjectLockEnabled === 'Enabled' ? 'PASS' : 'FAIL', 'bucket.object-lock', bucket, cfg?.ObjectLockEnabled === 'Enabled' ? `Object Lock enabled, ${rule}` : 'Object Lock is not enabled');
+    } catch (err) {
+      add('FAIL', 'bucket.object-lock', bucket, `cannot read the Object Lock configuration: ${(err as Error).name}`);
+    }
+
+    // ── Case record ──
+    const record = await readCaseRecord(deployment, caseId);
+    if (record) add('PASS', 'case.record', caseId, `status ${record.status}, ${record.custody.length} custody records indexed`);
+    else add('FAIL', 'case.record', caseId, `no case in table ${deployment.table}`);
+
+    // ── Custody chain (as stored now) ──
+    const { entries: custody } = await loadCustody(s3, bucket, caseId);
+    checkChain(custody, record, caseId, add);
+
+    // ── Manifest: which version was sealed ──
+    const mKey = manifestKey(caseId);
+    const sealRecord = custody.map((e) => e.record).find((r) => r?.action === 'seal');
+    const sealedByChain = sealRecord?.result?.manifest as { key?: string; sha256?: string; versionId?: string } | undefined;
+    const sealedByTable = sealedManifest(record);
+    if (!sealedByChain?.sha256) {
+      add('FAIL', 'manifest.sealed', mKey, 'no seal record in the custody chain: the case was never sealed');
+    } else if (sealedByTable && (sealedByTable.sha256 !== sealedByChain.sha256 || (sealedByTable.versionId ?? '') !== (sealedByChain.versionId ?? ''))) {
+      add('FAIL', 'manifest.sealed', mKey, `the case table names ${shortHash(sealedByTable.sha256)} version ${sealedByTable.versionId ?? '-'}, the seal record ${shortHash(sealedByChain.sha256)} version ${sealedByChain.versionId ?? '-'}`);
+    } else {
+      add('PASS', 'manifest.sealed', mKey, `seal record names sha256 ${shortHash(sealedByChain.sha256)} version ${sealedByChain.versionId ?? '-'}${sealedByTable ? '; the case table agrees' : ''}`);
+    }
+
+    // ── Objects ──
+    const versions = await listVersions(s3, bucket, `cases/${caseId}/`);
+    let manifest: ManifestV1 | undefined;
+    const expected: Expected[] = [];
+    const sealed = sealedByChain?.sha256 ? sealedByChain : sealedByTable;
+    if (sealed?.sha256) {
+      expected.push({ key: mKey, sha256: sealed.sha256, ...(sealed.versionId ? { versionId: sealed.versionId } : {}), listedBy: 'seal record' });
+    }
+    try {
+      const manifestVersion = sealed?.versionId ?? latestVersion(versions.get(mKey))?.versionId;
+      const m = await readObject(s3, bucket, mKey, manifestVersion === 'null' ? undefined : manifestVersion);
+      manifest = JSON.parse(m.bytes.toString('utf8')) as ManifestV1;
+      if (manifest.caseId !== caseId || !Array.isArray(manifest.objects)) {
+        add('FAIL', 'manifest.content', mKey, `not the manifest of case ${caseId} (caseId ${String(manifest.caseId)})`);
+      } else {
+        add('PASS', 'manifest.content', mKey, `schema ${manifest.schemaVersion}, ${manifest.objects.length} objects, ${manifest.snapshots?.length ?? 0} snapshots`);
+      }
+      if (!sealed?.sha256) expected.push({ key: mKey, sha256: m.sha256, ...(m.versionId ? { versionId: m.versionId } : {}), listedBy: 'case table' });
+    } catch (err) {
+      add('FAIL', 'manifest.content', mKey, `cannot read the manifest: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+    const listed = new Set(expected.map((e) => e.key));
+    for (const o of manifest?.objects ?? []) {
+      if (listed.has(o.key)) continue;
+      listed.add(o.key);
+      expected.push({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}), listedBy: 'manifest' });
+    }
+    // Custody records written after the manifest (the seal record, notification, close): hashed by the chain and
+    // indexed in the case table.
+    for (const c of record?.custody ?? []) {
+      if (listed.has(c.key)) continue;
+      listed.add(c.key);
+      expected.push({ key: c.key, sha256: c.sha256, ...(c.versionId ? { versionId: c.versionId } : {}), listedBy: 'case table' });
+    }
+    for (const c of custody) {
+      if (listed.has(c.key)) continue;
+      listed.add(c.key);
+      add('FAIL', 'custody.index', c.key, 'custody record in the bucket that neither the manifest nor the case table lists');
+    }
+    const results = await mapLimit(expected, 8, (e) => checkObject(s3, bucket, e, versions.get(e.key), emulator, now));
+    for (const r of results) checks.push(...r);
+
+    const unlisted = [...versions.keys()].filter((k) => !listed.has(k) && !custody.some((c) => c.key === k));
+    for (const key of unlisted) add('WARN', 'manifest.coverage', key, 'object under the case prefix that no evidence lists');
+
+    // ── Snapshots ──
+    if (manifest?.snapshots) await checkSnapshots(deployment, manifest, keyArn, add);
+  } finally {
+    s3.destroy();
+  }
+  const counts = summarizeChecks(checks);
+  return { caseId, result: counts.FAIL > 0 ? 'FAIL' : 'PASS', counts, checks };
+}
+
+type Add = (status: CheckStatus, check: string, subject: string, detail: string) => void;
+
+function checkChain(custody: CustodyEntry[], record: CaseRecord | undefined, caseId: string, add: Add): void {
+  const subject = `cases/${caseId}/custody/`;
+  if (custody.length === 0) {
+    add('FAIL', 'custody.chain', subject, 'no custody records in the bucket');
+    return;
+  }
+  const chain = verifyChain(
+    custody.map((e) => e.object.bytes.toString('utf8')),
+    { caseId, ...(record ? { expectedHead: { seq: record.custodySeq, sha256: record.custodyHeadSha256 } } : {}) },
+  );
+  if (chain.valid) {
+    add('PASS', 'custody.chain', subject, `${chain.length} records, seq 1..${chain.head.seq}, hash chain intact, head ${shortHash(chain.head.sha256)}${record ? ' matches the case table' : ''}`);
+    return;
+  }
+  const first = chain.problems[0];
+  const at = first?.seq !== null && first?.seq !== undefined ? custody.find((e) => e.record?.seq === first.seq)?.key ?? `seq ${first.seq}` : subject;
+  const more = chain.problems.length > 1 ? ` (+${chain.problems.length - 1} more)` : '';
+  add('FAIL', 'custody.chain', at, `${first?.problem ?? 'chain broken'}${more}`);
+}
+
+async function checkObject(
+  s3: S3Client,
+  bucket: string,
+  e: Expected,
+  versions: KeyVersions | undefined,
+  emulator: boolean,
+  now: Date,
+): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const add = (status: CheckStatus, check: string, detail: string) => out.push({ status, check, subject: e.key, detail });
+  let head: HeadObjectCommandOutput;
+  let sha256: string;
+  try {
+    head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: e.key, ...(e.versionId ? { VersionId: e.versionId } : {}), ChecksumMode: 'ENABLED' }));
+    sha256 = (await readObject(s3, bucket, e.key, e.versionId)).sha256;
+  } catch (err) {
+    add('FAIL', 'object.exists', `${e.versionId ? `version ${e.versionId}` : 'object'} not readable: ${(err as Error).name}`);
+    return out;
+  }
+  add(sha256 === e.sha256 ? 'PASS' : 'FAIL', 'object.sha256', sha256 === e.sha256 ? `${shortHash(sha256)} matches the ${e.listedBy}` : `recomputed ${shortHash(sha256)}, the ${e.listedBy} says ${shortHash(e.sha256)}`);
+
+  if (!head.ChecksumSHA256) add('FAIL', 'object.s3-checksum', 'S3 stores no SHA-256 checksum for this version');
+  else {
+    const stored = base64ToHex(head.ChecksumSHA256.split('-')[0] ?? '');
+    add(stored === sha256 ? 'PASS' : 'FAIL', 'object.s3-checksum', stored === sha256 ? 'S3 stored checksum matches the bytes' : `S3 stored checksum ${shortHash(stored)} differs from the bytes ${shortHash(sha256)}`);
+  }
+
+  const latest = latestVersion(versions);
+  const named = e.versionId ?? head.VersionId;
+  if (versions?.deleted) add('FAIL', 'object.version', 'a delete marker hides the object');
+  else if (!latest) add('FAIL', 'object.version', 'no version listed');
+  else if (named && latest.versionId !== named) {
+    add('FAIL', 'object.version', `newer version ${latest.versionId}${latest.lastModified ? ` (${latest.lastModified.toISOString()})` : ''} shadows version ${named}`);
+  } else if (!e.versionId && (versions?.versions.length ?? 0) > 1) {
+    add('FAIL', 'object.version', `${versions?.versions.length} versions stored and the ${e.listedBy} names none`);
+  } else {
+    add('PASS', 'object.version', `version ${latest.versionId} is the latest (${versions?.versions.length ?? 1} version${(versions?.versions.length ?? 1) > 1 ? 's' : ''})`);
+  }
+
+  add(head.ObjectLockLegalHoldStatus === 'ON' ? 'PASS' : 'FAIL', 'object.legal-hold', `legal hold ${head.ObjectLockLegalHoldStatus ?? 'absent'}`);
+
+  if (head.ObjectLockMode && head.ObjectLockRetainUntilDate) {
+    const until = head.ObjectLockRetainUntilDate;
+    const expired = until.getTime() <= now.getTime();
+    add('PASS', 'object.retention', `${head.ObjectLockMode} until ${until.toISOString()}${expired ? ' (expired: the legal hold keeps the object)' : ''}`);
+  } else if (emulator) {
+    add('WARN', 'object.retention', 'no retention reported (the emulator does not apply default retention with a legal hold)');
+  } else {
+    add('FAIL', 'object.retention', 'no Object Lock retention on this version');
+  }
+  return out;
+}
+
+async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyArn: string, add: Add): Promise<void> {
+  const irAccount = keyArn.split(':')[4] ?? '';
+  const ec2 = new EC2Client(clientConfig(deployment, manifest.target.region));
+  try {
+    for (const s of manifest.snapshots) {
+      const id = s.evidenceSnapshotId;
+      if (!id) {
+        add('FAIL', 'snapshot.exists', s.volumeId, `no evidence copy of ${s.originalSnapshotId} (state ${s.evidenceState ?? 'none'})`);
+        continue;
+      }
+      let snap: Snapshot | undefined;
+      try {
+        snap = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0];
+      } catch (err) {
+        if (!/NotFound/i.test((err as Error).name)) throw err;
+      }
+      if (!snap) {
+        add('FAIL', 'snapshot.exists', id, `evidence snapshot of ${s.volumeId} not found in ${manifest.target.region}`);
+        continue;
+      }
+      add('PASS', 'snapshot.exists', id, `evidence copy of ${s.volumeId} (${s.deviceName ?? '-'}) from ${s.originalSnapshotId}`);
+      add(snap.State === 'completed' ? 'PASS' : 'FAIL', 'snapshot.state', id, `state ${snap.State ?? 'unknown'}${snap.StateMessage ? `: ${snap.StateMessage}` : ''}`);
+      add(snap.OwnerId === irAccount ? 'PASS' : 'FAIL', 'snapshot.owner', id, snap.OwnerId === irAccount ? `owned by the IR account ${irAccount}` : `owned by ${snap.OwnerId ?? 'unknown'}, not the IR account ${irAccount}`);
+      add(snap.KmsKeyId === keyArn ? 'PASS' : 'FAIL', 'snapshot.kms-key', id, snap.KmsKeyId === keyArn ? 'encrypted with the evidence key' : `key ${snap.KmsKeyId ?? 'none'}, not the evidence key ${keyArn}`);
+      if (!s.lock) {
+        add('SKIP', 'snapshot.lock', id, 'EBS Snapshot Lock is not implemented yet in this product (manifest lock: null)');
+        continue;
+      }
+      try {
+        const locked = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }));
+        const info = locked.Snapshots?.[0];
+        const ok = info?.LockState === 'compliance' || info?.LockState === 'governance' || info?.LockState === 'compliance-cooloff';
+        add(ok ? 'PASS' : 'FAIL', 'snapshot.lock', id, ok ? `${info?.LockState} until ${info?.LockExpiresOn?.toISOString() ?? '-'}` : `not locked (manifest says ${s.lock.mode})`);
+      } catch (err) {
+        add('SKIP', 'snapshot.lock', id, `cannot read the snapshot lock: ${(err as Error).name}`);
+      }
+    }
+  } finally {
+    ec2.destroy();
+  }
+}
+

@@ -1,0 +1,12 @@
+/**
+ * The IR stack's CloudFormation output keys, as `infra/ir-stack.ts` exports them in `IR_STACK_OUTPUTS`. Repeated
+ * here so that the CLI does not load aws-cdk-lib at start-up; `test/unit/cli-deployment.test.ts` asserts the two
+ * stay equal.
+ */
+export const IR_STACK_OUTPUTS = {
+  stateMachineArn: 'StateMachineArn',
+  evidenceBucketName: 'EvidenceBucketName',
+  caseTableName: 'CaseTableName',
+  evidenceKeyArn: 'EvidenceKeyArn',
+  topicArn: 'TopicArn',
+} as const;

@@ -1,0 +1,44 @@
+import { type AutoScalingClient, ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
+import { type ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Target } from '../domain/types';
+import type { ReleasePorts } from '../use-cases/release-containment';
+import { type AwsClients, awsClients } from './aws-clients';
+import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
+import { IamRoleAdapter } from './iam-role-adapter';
+
+/** Auto Scaling side of release: back in service from standby. */
+export class ReleaseAutoScalingAdapter {
+  constructor(private readonly autoScaling: AutoScalingClient) {}
+
+  async exitStandby(groupName: string, instanceId: string): Promise<void> {
+    await this.autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] }));
+  }
+}
+
+/** Load balancer side of release: registered again with the recorded ports. */
+export class ReleaseTargetGroupAdapter {
+  constructor(private readonly elbv2: ElasticLoadBalancingV2Client) {}
+
+  async register(targetGroupArn: string, targets: { id: string; port?: number; availabilityZone?: string }[]): Promise<void> {
+    await this.elbv2.send(
+      new RegisterTargetsCommand({
+        TargetGroupArn: targetGroupArn,
+        Targets: targets.map((t) => ({
+          Id: t.id,
+          ...(t.port !== undefined ? { Port: t.port } : {}),
+          ...(t.availabilityZone ? { AvailabilityZone: t.availabilityZone } : {}),
+        })),
+      }),
+    );
+  }
+}
+
+/** The release adapters for the case's target (single-account mode: the caller's own account). */
+export function releaseAdaptersFor(target: Target, clients: AwsClients = awsClients()): ReturnType<ReleasePorts['adaptersFor']> {
+  return {
+    network: new Ec2SecurityGroupAdapter(clients.ec2(target.region)),
+    iam: new IamRoleAdapter(clients.iam()),
+    autoScaling: new ReleaseAutoScalingAdapter(clients.autoScaling(target.region)),
+    targetGroups: new ReleaseTargetGroupAdapter(clients.elbv2(target.region)),
+  };
+}

@@ -1,0 +1,212 @@
+import { errorMessage, errorName } from '../domain/errors';
+import { CaseNotFound } from '../domain/evidence-errors';
+import type { CaseRecord, CaseTable, Clock, CustodyLog } from '../domain/ports';
+import { CaseAlreadyReleased, CaseStillAcquiring, ReleaseIncomplete } from '../domain/release-errors';
+import type {
+  AppliedDenyPolicy,
+  CustodyAction,
+  IsolatedInterface,
+  PreservationOutcome,
+  PreIncidentState,
+  Target,
+} from '../domain/types';
+
+/** What release needs; evidence (snapshots, objects, legal holds, manifest) is deliberately out of reach. */
+export interface ReleasePorts {
+  cases: Pick<CaseTable, 'getCase' | 'updateCase'> & { releaseLock(target: Target, caseId: string): Promise<boolean> };
+  custody: CustodyLog;
+  adaptersFor(target: Target): {
+    network: { setInterfaceGroups(networkInterfaceId: string, groupIds: string[]): Promise<void> };
+    iam: { deleteRolePolicy(roleName: string, policyName: string): Promise<boolean> };
+    autoScaling: { exitStandby(groupName: string, instanceId: string): Promise<void> };
+    targetGroups: {
+      register(targetGroupArn: string, targets: { id: string; port?: number; availabilityZone?: string }[]): Promise<void>;
+    };
+  };
+  clock: Clock;
+}
+
+export interface ReleaseRequest {
+  caseId: string;
+  reason: string;
+  requestedBy?: string;
+  /** Who acts, recorded as the custody records' actor (e.g. `forensics-cli` or a release execution ARN). */
+  actor: string;
+}
+
+export interface ReleaseResult {
+  caseId: string;
+  status: 'RELEASED';
+  releasedAt: string;
+  lockReleased: boolean;
+  actions: CustodyAction[];
+}
+
+const STEP = 'release';
+
+/** One restore action: key (for reruns), what to call, and what to record. */
+interface Planned {
+  key: string;
+  action: string;
+  request: Record<string, unknown>;
+  previous: Record<string, unknown>;
+  run?: () => Promise<Record<string, unknown> | void>;
+  /** Set for actions that are recorded as skipped, with the reason. */
+  skip?: string;
+}
+
+/**
+ * Releases a case's containment: every ENI back in its recorded original groups, the case's deny policies deleted,
+ * the instance out of Auto Scaling standby and registered again in its target groups when acquisition took it out;
+ * then the case is RELEASED, the target lock deleted, and every action appended to the custody log.
+ *
+ * Refuses (named errors) an unknown case, a case still ACQUIRING, and a released one. A failed action does not stop
+ * the others: everything is recorded, the case stays as it was, and `ReleaseIncomplete` is thrown; a rerun skips
+ * what already succeeded. Snapshots, evidence objects, legal holds and the manifest are never touched.
+ */
+export async function releaseContainment(deps: ReleasePorts, request: ReleaseRequest): Promise<ReleaseResult> {
+  const record = await deps.cases.getCase(request.caseId);
+  if (!record) throw new CaseNotFound(request.caseId);
+  if (record.status === 'ACQUIRING') throw new CaseStillAcquiring(request.caseId);
+  if (record.status === 'RELEASED') {
+    const release = record.details.release as { releasedAt?: string } | undefined;
+    throw new CaseAlreadyReleased(request.caseId, release?.releasedAt);
+  }
+
+  const adapters = deps.adaptersFor(record.target);
+  const done = new Set(((record.details.release as { succeeded?: string[] } | undefined)?.succeeded ?? []).map(String));
+  const plan = planRelease(record, adapters);
+
+  const actions: CustodyAction[] = [];
+  const succeeded: string[] = [...done];
+  const failures: string[] = [];
+  for (const p of plan) {
+    const performedAt = () => deps.clock().toISOString();
+    const common = { request: { ...p.request, reason: request.reason } };
+    if (p.skip || done.has(p.key) || !p.run) {
+      actions.push({
+        step: STEP,
+        action: p.action,
+        status: 'skipped',
+        performedAt: performedAt(),
+        ...common,
+        result: { reason: p.skip ?? 'already done by an earlier release attempt', previous: p.previous },
+      });
+      continue;
+    }
+    try {
+      const extra = (await p.run()) ?? {};
+      succeeded.push(p.key);
+      actions.push({ step: STEP, action: p.action, status: 'succeeded', performedAt: performedAt(), ...common, result: { previous: p.previous, ...extra } });
+    } catch (err) {
+      failures.push(`${p.action} ${JSON.stringify(p.request)}: ${errorName(err)}: ${errorMessage(err)}`);
+      actions.push({
+        step: STEP,
+        action: p.action,
+        status: 'failed',
+        performedAt: performedAt(),
+        ...common,
+        result: { previous: p.previous, error: errorName(err), message: errorMessage(err) },
+      });
+    }
+  }
+
+  const releasedAt = deps.clock().toISOString();
+  const caseRef = { caseId: record.caseId, executionArn: request.actor };
+  const who = { reason: request.reason, ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}) };
+  if (failures.length > 0) {
+    await deps.custody.append(caseRef, actions);
+    await deps.cases.updateCase(record.caseId, {
+      details: { release: { attemptedAt: releasedAt, ...who, succeeded, failures } },
+    });
+    throw new ReleaseIncomplete(record.caseId, failures);
+  }
+
+  await deps.cases.updateCase(record.caseId, {
+    status: 'RELEASED',
+    details: { release: { releasedAt, ...who, succeeded, previousStatus: record.status } },
+  });
+  const lockReleased = await deps.cases.releaseLock(record.target, record.caseId);
+  const closing: CustodyAction = {
+    step: STEP,
+    action: 'release-case',
+    status: 'succeeded',
+    performedAt: releasedAt,
+    request: { caseId: record.caseId, ...who },
+    result: { status: 'RELEASED', previousStatus: record.status, lockReleased, evidence: 'unchanged (snapshots, objects, legal holds, manifest)' },
+  };
+  await deps.custody.append(caseRef, [...actions, closing]);
+  return { caseId: record.caseId, status: 'RELEASED', releasedAt, lockReleased, actions: [...actions, closing] };
+}
+
+interface ReleaseDetails {
+  containment?: { networkInterfaces?: IsolatedInterface[]; credentials?: { policies?: AppliedDenyPolicy[] } };
+  preservation?: PreservationOutcome[];
+  targetGroups?: PreIncidentState['targetGroups'];
+  preIncident?: { targetGroupArns?: string[] };
+}
+
+/** The restore actions, from what the case recorded; pure apart from the closures it builds. */
+export function planRelease(record: CaseRecord, adapters: ReturnType<ReleasePorts['adaptersFor']>): Planned[] {
+  const details = record.details as ReleaseDetails;
+  const instanceId = record.target.instanceId;
+  const plan: Planned[] = [];
+
+  for (const eni of details.containment?.networkInterfaces ?? []) {
+    plan.push({
+      key: `eni:${eni.networkInterfaceId}`,
+      action: 'restore-network-interface-groups',
+      request: { networkInterfaceId: eni.networkInterfaceId, groupIds: eni.originalGroupIds },
+      previous: { groupIds: [eni.isolationGroupId] },
+      run: () => adapters.network.setInterfaceGroups(eni.networkInterfaceId, eni.originalGroupIds),
+    });
+  }
+
+  for (const policy of details.containment?.credentials?.policies ?? []) {
+    plan.push({
+      key: `policy:${policy.roleName}/${policy.policyName}`,
+      action: 'delete-deny-role-policy',
+      request: { roleName: policy.roleName, policyName: policy.policyName },
+      previous: { instanceArn: policy.instanceArn, ...(policy.issuedBefore ? { issuedBefore: policy.issuedBefore } : {}) },
+      run: async () => ({ deleted: await adapters.iam.deleteRolePolicy(policy.roleName, policy.policyName) }),
+    });
+  }
+
+  const preservation = details.preservation ?? [];
+  const asg = preservation.find((p) => p.action === 'leave-auto-scaling-group' && p.status === 'applied');
+  if (asg) {
+    const previous = (asg.previous ?? {}) as { autoScalingGroupName?: string; lifecycleState?: string };
+    const groupName = previous.autoScalingGroupName ?? '';
+    const viaStandby = (asg.detail ?? 'EnterStandby') === 'EnterStandby';
+    plan.push({
+      key: `asg:${groupName}`,
+      action: 'return-to-auto-scaling-group',
+      request: { autoScalingGroupName: groupName, instanceId },
+      previous,
+      ...(viaStandby
+        ? { run: () => adapters.autoScaling.exitStandby(groupName, instanceId) }
+        : { skip: `acquisition did not use standby (${asg.detail}); the group launched a replacement, so the instance is not attached again` }),
+    });
+  }
+
+  if (preservation.some((p) => p.action === 'deregister-targets' && p.status === 'applied')) {
+    const registrations: PreIncidentState['targetGroups'] =
+      details.targetGroups ?? (details.preIncident?.targetGroupArns ?? []).map((targetGroupArn) => ({ targetGroupArn }));
+    const byGroup = new Map<string, { id: string; port?: number; availabilityZone?: string }[]>();
+    for (const r of registrations) {
+      const list = byGroup.get(r.targetGroupArn) ?? [];
+      list.push({ id: instanceId, ...(r.port !== undefined ? { port: r.port } : {}), ...(r.availabilityZone ? { availabilityZone: r.availabilityZone } : {}) });
+      byGroup.set(r.targetGroupArn, list);
+    }
+    for (const [targetGroupArn, targets] of byGroup) {
+      plan.push({
+        key: `tg:${targetGroupArn}`,
+        action: 'register-targets',
+        request: { targetGroupArn, targets },
+        previous: { registered: false },
+        run: () => adapters.targetGroups.register(targetGroupArn, targets),
+      });
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,132 @@
+import { errorMessage, errorName } from '../domain/errors';
+import type { Clock } from '../domain/ports';
+import {
+  BLAST_RADIUS,
+  denyPolicyName,
+  instanceArn,
+  instanceProfileNameFromArn,
+  isServiceLinkedRole,
+  partitionOf,
+  revocationPolicyDocument,
+} from '../domain/revocation-policy';
+import type {
+  AppliedDenyPolicy,
+  CaseRef,
+  CredentialContainment,
+  CustodyAction,
+  PreIncidentState,
+  RevokeMode,
+} from '../domain/types';
+
+/** The IAM calls credential containment makes (implemented by `IamRoleAdapter`). */
+export interface RevokeIamPort {
+  rolesOfInstanceProfile(instanceProfileName: string): Promise<{ roleName: string; arn: string; path: string }[] | undefined>;
+  getRolePolicy(roleName: string, policyName: string): Promise<string | undefined>;
+  putRolePolicy(roleName: string, policyName: string, document: string): Promise<void>;
+}
+
+export interface RevokeCredentialsDeps {
+  iam: RevokeIamPort;
+  clock: Clock;
+}
+
+/** Custody step name: credential containment is part of the containment step. */
+const STEP = 'isolateNetwork';
+
+/**
+ * Credential containment: an inline deny-all policy on the instance's role, conditioned on this instance's ARN
+ * (mode `instance`), plus a deny of older sessions of the role (mode `role`). Never throws: a failure is returned
+ * with status `failed` (and recorded) so that the network containment that already happened is neither undone nor
+ * reported as failed. Skips, with the reason, when the mode is `none`, the instance has no instance profile, the
+ * profile has no role, or the role is service-linked (AWS refuses inline policies on those).
+ */
+export async function revokeCredentials(
+  deps: RevokeCredentialsDeps,
+  input: { caseRef: CaseRef; preIncident: PreIncidentState; mode: RevokeMode },
+): Promise<{ credentials: CredentialContainment; actions: CustodyAction[] }> {
+  const { caseRef, preIncident, mode } = input;
+  const target = caseRef.target;
+  const profileArn = preIncident.iamInstanceProfile?.arn;
+  const now = () => deps.clock().toISOString();
+  const base = { instanceId: target.instanceId, mode };
+
+  const skipped = (reason: string, extra: Partial<CredentialContainment> = {}) => ({
+    credentials: { mode, status: 'skipped' as const, reason, policies: [], ...extra },
+    actions: [
+      {
+        step: STEP,
+        action: 'revoke-credentials',
+        status: 'skipped' as const,
+        performedAt: now(),
+        request: { ...base, ...(profileArn ? { instanceProfileArn: profileArn } : {}) },
+        result: { reason, ...(extra.roleArn ? { roleArn: extra.roleArn } : {}) },
+      },
+    ],
+  });
+  const failed = (reason: string, extra: Partial<CredentialContainment>, request: Record<string, unknown>) => ({
+    credentials: { mode, status: 'failed' as const, reason, policies: [], ...extra },
+    actions: [
+      { step: STEP, action: 'revoke-credentials', status: 'failed' as const, performedAt: now(), request: { ...base, ...request }, result: { error: reason } },
+    ],
+  });
+
+  if (mode === 'none') return skipped('revoke mode is none');
+  if (!profileArn) return skipped('the instance has no IAM instance profile');
+  const profileName = instanceProfileNameFromArn(profileArn);
+  if (!profileName) return skipped(`not an instance profile ARN: ${profileArn}`, { instanceProfileArn: profileArn });
+
+  let roles: Awaited<ReturnType<RevokeIamPort['rolesOfInstanceProfile']>>;
+  try {
+    roles = await deps.iam.rolesOfInstanceProfile(profileName);
+  } catch (err) {
+    return failed(`GetInstanceProfile: ${errorName(err)}: ${errorMessage(err)}`, { instanceProfileArn: profileArn }, { instanceProfileArn: profileArn });
+  }
+  if (!roles) return skipped('the instance profile no longer exists', { instanceProfileArn: profileArn });
+  const role = roles[0];
+  if (!role) return skipped('the instance profile has no role', { instanceProfileArn: profileArn });
+  const roleRef = { instanceProfileArn: profileArn, roleName: role.roleName, roleArn: role.arn };
+  if (isServiceLinkedRole(role)) {
+    return skipped('the role is service-linked: AWS allows no inline policy on it', roleRef);
+  }
+
+  const policyName = denyPolicyName(caseRef.caseId);
+  const arn = instanceArn(partitionOf(role.arn), target);
+  const issuedBefore = mode === 'role' ? now() : undefined;
+  const document = JSON.stringify(revocationPolicyDocument({ mode, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}) }));
+  const request = { ...roleRef, policyName, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}), document };
+
+  let previousDocument: string | undefined;
+  try {
+    previousDocument = await deps.iam.getRolePolicy(role.roleName, policyName);
+    await deps.iam.putRolePolicy(role.roleName, policyName, document);
+  } catch (err) {
+    return failed(`${errorName(err)}: ${errorMessage(err)}`, roleRef, request);
+  }
+  const appliedAt = now();
+  const policy: AppliedDenyPolicy = {
+    roleName: role.roleName,
+    roleArn: role.arn,
+    policyName,
+    instanceArn: arn,
+    ...(issuedBefore ? { issuedBefore } : {}),
+    previouslyExisted: previousDocument !== undefined,
+    previousDocument: previousDocument ?? null,
+    appliedAt,
+  };
+  return {
+    credentials: { mode, status: 'applied', ...roleRef, policies: [policy] },
+    actions: [
+      {
+        step: STEP,
+        action: 'put-deny-role-policy',
+        status: 'succeeded',
+        performedAt: appliedAt,
+        request,
+        result: {
+          blastRadius: BLAST_RADIUS[mode],
+          previous: { policyExisted: policy.previouslyExisted, document: policy.previousDocument },
+        },
+      },
+    ],
+  };
+}
