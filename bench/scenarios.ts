@@ -39,6 +39,7 @@ export const SCENARIOS: Scenario[] = [
     snapshotMinutes: 15,
   },
   { id: 'burst-25', title: '25 instances at once (2 volumes each)', volumes: 2, instances: 25, findingsPerInstance: 1, repetitions: 1 },
+  { id: 'burst-100', title: '100 instances at once (2 volumes each)', volumes: 2, instances: 100, findingsPerInstance: 1, repetitions: 1 },
   {
     id: 'burst-100-throttled',
     title: '100 instances at once (2 volumes each), 10% of calls throttled',
