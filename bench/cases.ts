@@ -107,19 +107,20 @@ export async function runCase(
   );
   const endToEndMs = Date.now() - t0;
   const calls = ctx.instrument.callsOf(caseKey);
-  const contained = startedAt !== null && containedAt !== null;
+  // Assigned in the callbacks above, which the compiler's narrowing does not see.
+  const start = startedAt as number | null;
+  const end = containedAt as number | null;
+  const contained = start !== null && end !== null;
   return {
     caseKey,
     instanceId: victim.instanceId,
     volumes: victim.volumes,
     status: result.status,
     ...(result.error ? { error: `${result.error.name}: ${result.error.cause ?? ''}`.slice(0, 500) } : {}),
-    startedAt,
-    containedAt,
-    containmentMs: contained ? (containedAt as number) - (startedAt as number) : null,
-    roundTripsToContainment: contained
-      ? sequentialRoundTrips(calls, startedAt as number, containedAt as number)
-      : null,
+    startedAt: start,
+    containedAt: end,
+    containmentMs: start !== null && end !== null ? end - start : null,
+    roundTripsToContainment: start !== null && end !== null ? sequentialRoundTrips(calls, start, end) : null,
     transitionsToContainment: contained ? transitionsToContainment : null,
     stateEntered,
     stateRetried,

@@ -151,7 +151,7 @@ export async function runScenario(
   const outcomes: Record<string, number> = {};
   for (const c of cases) outcomes[c.status] = (outcomes[c.status] ?? 0) + 1;
   const expectedDuplicates = scenario.instances * (scenario.findingsPerInstance - 1) * scenario.repetitions;
-  const failures = cases
+  const failures: ScenarioResult['failures'] = cases
     .filter((c) => c.status === 'FAILED' || c.status === 'IGNORED')
     .map((c) => ({ caseKey: c.caseKey, status: c.status, ...(c.error ? { error: c.error } : {}) }));
   if (duplicates.length !== expectedDuplicates) {

@@ -16,19 +16,34 @@ export interface ReleaseCommandOptions {
   endpoint?: string;
   table?: string;
   bucket?: string;
+  stack?: string;
+  region?: string;
+  profile?: string;
   requestedBy?: string;
 }
 
 export async function runRelease(caseId: string, opts: ReleaseCommandOptions): Promise<ReleaseResult> {
   if (!opts.reason.trim()) throw new ReleaseUsageError('--reason: must not be empty');
-  const table = opts.table ?? process.env.CASE_TABLE_NAME;
-  const bucket = opts.bucket ?? process.env.EVIDENCE_BUCKET;
-  if (!table) throw new ReleaseUsageError('--table (or CASE_TABLE_NAME) is required');
-  if (!bucket) throw new ReleaseUsageError('--bucket (or EVIDENCE_BUCKET) is required');
-  if (opts.endpoint) {
-    assertLoopbackEndpoint(opts.endpoint);
-    process.env.AWS_ENDPOINT_URL = opts.endpoint;
-  }
+  if (opts.endpoint) assertLoopbackEndpoint(opts.endpoint);
+  // Same discovery as every other command: flag, then FORENSICS_TABLE / FORENSICS_BUCKET, then the stack outputs.
+  const { resolveDeployment } = await import('../deployment/discover');
+  const deployment = await resolveDeployment(
+    {
+      ...(opts.stack ? { stack: opts.stack } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.table ? { table: opts.table } : {}),
+      ...(opts.bucket ? { bucket: opts.bucket } : {}),
+    },
+    ['table', 'bucket'],
+  );
+  const table = deployment.table;
+  const bucket = deployment.bucket;
+  if (!table || !bucket) throw new ReleaseUsageError('cannot find the case table and evidence bucket: use --stack, --table/--bucket or FORENSICS_TABLE/FORENSICS_BUCKET');
+  if (opts.endpoint) process.env.AWS_ENDPOINT_URL = opts.endpoint;
+  if (deployment.region) process.env.AWS_REGION = deployment.region;
+  if (opts.profile) process.env.AWS_PROFILE = opts.profile;
   // Loaded here, not at startup: the other commands of the CLI do not pay for the SDK clients.
   const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore }, { releaseAdaptersFor }, { ChainedCustodyLog }, { releaseContainment }] =
     await Promise.all([
@@ -74,8 +89,11 @@ export function registerReleaseCommand(program: Command): void {
     .argument('<caseId>', 'the case to release')
     .requiredOption('--reason <text>', 'why the instance is cleared (recorded in the custody log)')
     .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only)')
-    .option('--table <name>', 'case table name (default: $CASE_TABLE_NAME)')
-    .option('--bucket <name>', 'evidence bucket name (default: $EVIDENCE_BUCKET)')
+    .option('--stack <name>', 'IR stack whose outputs name the table and bucket (default: ForensicAcquisition)')
+    .option('--region <region>', 'region of the IR deployment')
+    .option('--profile <name>', 'shared-config profile')
+    .option('--table <name>', 'case table name (default: $FORENSICS_TABLE, else the stack output)')
+    .option('--bucket <name>', 'evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
     .option('--requested-by <who>', 'responder recorded with the release (default: the OS user)')
     .action(async (caseId: string, opts: ReleaseCommandOptions) => {
       try {
@@ -84,7 +102,7 @@ export function registerReleaseCommand(program: Command): void {
       } catch (err) {
         const e = err as Error;
         process.stderr.write(`forensics: ${e.name}: ${e.message.split('\n')[0]}\n`);
-        process.exitCode = err instanceof ReleaseUsageError || /^--endpoint/.test(e.message) ? 2 : 1;
+        process.exitCode = err instanceof ReleaseUsageError || e.name === 'UsageError' || /^--endpoint/.test(e.message) ? 2 : 1;
       }
     });
 }
