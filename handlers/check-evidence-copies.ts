@@ -1,17 +1,19 @@
 import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
-import { environment } from './config/env';
+import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { AcquisitionState, EvidenceProgress } from './domain/types';
+import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
 import type { EntryDeps } from './describe-instance';
+import { chainSettingsFor } from './evidence-chain-deps';
+import type { ChainSettings } from './use-cases/evidence-chain';
 import { checkEvidenceCopies } from './use-cases/check-evidence-copies';
 
 /** "Check evidence copies": receives the whole execution state, returns the updated `$.evidence`. */
-export function createCheckEvidenceCopiesHandler(deps: EntryDeps = {}) {
+export function createCheckEvidenceCopiesHandler(deps: EntryDeps & { chain?: (target: Target, env: HandlerEnvironment) => ChainSettings } = {}) {
   return async (state: AcquisitionState): Promise<EvidenceProgress> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.evidence) throw new InvalidInput('evidence', 'missing: no evidence copy was requested');
     const env = (deps.env ?? environment)();
-    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     return checkEvidenceCopies(
       {
         snapshots,
@@ -21,6 +23,7 @@ export function createCheckEvidenceCopiesHandler(deps: EntryDeps = {}) {
         concurrency: env.COPY_CONCURRENCY,
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
         log: jsonLog,
+        chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
       },
       { caseRef: state.case, evidence: state.evidence, ...(state.acquisition ? { acquisition: state.acquisition } : {}) },
     );

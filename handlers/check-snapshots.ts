@@ -11,7 +11,7 @@ export function createCheckSnapshotsHandler(deps: EntryDeps = {}) {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.acquisition) throw new InvalidInput('acquisition', 'missing: no snapshot was requested');
     const env = (deps.env ?? environment)();
-    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     return checkSnapshots(
       {
         snapshots,

@@ -1,18 +1,20 @@
 import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
-import { environment } from './config/env';
+import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { AcquisitionState, EvidenceProgress } from './domain/types';
+import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
 import type { EntryDeps } from './describe-instance';
+import { chainSettingsFor } from './evidence-chain-deps';
+import type { ChainSettings } from './use-cases/evidence-chain';
 import { copyEvidence } from './use-cases/copy-evidence';
 
 /** "Copy snapshots with evidence key": receives the whole execution state, returns `$.evidence`. */
-export function createCopyEvidenceHandler(deps: EntryDeps = {}) {
+export function createCopyEvidenceHandler(deps: EntryDeps & { chain?: (target: Target, env: HandlerEnvironment) => ChainSettings } = {}) {
   return async (state: AcquisitionState): Promise<EvidenceProgress> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.acquisition) throw new InvalidInput('acquisition', 'missing: no snapshot was requested');
     if (!state.snapshotProgress) throw new InvalidInput('snapshotProgress', 'missing: snapshots were never checked');
     const env = (deps.env ?? environment)();
-    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     return copyEvidence(
       {
         snapshots,
@@ -21,6 +23,7 @@ export function createCopyEvidenceHandler(deps: EntryDeps = {}) {
         evidenceKeyArn: env.EVIDENCE_KEY_ARN,
         concurrency: env.COPY_CONCURRENCY,
         log: jsonLog,
+        chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
       },
       { caseRef: state.case, acquisition: state.acquisition, snapshotProgress: state.snapshotProgress },
     );

@@ -6,7 +6,8 @@ import type { AcquisitionState, DescribeResult, Target } from './domain/types';
 import { describeInstance } from './use-cases/describe-instance';
 
 export interface EntryDeps {
-  adaptersFor?: (target: Target) => Ec2SideAdapters;
+  /** Builds the target-side adapters; `via.caseId` selects the case's responder session. */
+  adaptersFor?: (target: Target, via?: { caseId: string }) => Ec2SideAdapters;
   env?: () => HandlerEnvironment;
   clock?: Clock;
 }
@@ -16,7 +17,7 @@ export function createDescribeInstanceHandler(deps: EntryDeps = {}) {
   return async (state: AcquisitionState): Promise<DescribeResult> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     const env = (deps.env ?? environment)();
-    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     return describeInstance(
       { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX },
       state.case.target,

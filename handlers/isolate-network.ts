@@ -1,6 +1,6 @@
-import { awsClients } from './adapters/aws-clients';
 import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
 import { IamRoleAdapter } from './adapters/iam-role-adapter';
+import { workloadClientsFor } from './adapters/responder-credentials';
 import { environment } from './config/env';
 import { errorMessage, errorName, InvalidInput } from './domain/errors';
 import type { AcquisitionState, ContainmentResult } from './domain/types';
@@ -26,7 +26,7 @@ export function createIsolateNetworkHandler(
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
     const clock = deps.clock ?? (() => new Date());
-    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     const network = await isolateNetwork(
       { securityGroups: adapters.securityGroups, clock, tagPrefix: env.TAG_PREFIX },
       { caseRef: state.case, describe: state.describe },
@@ -36,7 +36,7 @@ export function createIsolateNetworkHandler(
     let revoked: Awaited<ReturnType<typeof revokeCredentials>>;
     try {
       revoked = await revokeCredentials(
-        { iam: (deps.iam ?? (() => new IamRoleAdapter(awsClients().iam())))(), clock },
+        { iam: (deps.iam ?? (() => new IamRoleAdapter(workloadClientsFor(state.case.target, state.case.caseId).iam())))(), clock },
         { caseRef: state.case, preIncident: state.describe.preIncident, mode },
       );
     } catch (err) {

@@ -11,7 +11,7 @@ export function createPreserveAndSnapshotHandler(deps: EntryDeps = {}) {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
-    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target);
+    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     return preserveAndSnapshot(
       { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX },
       { caseRef: state.case, describe: state.describe },

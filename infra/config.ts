@@ -85,6 +85,19 @@ export const contextSchema = z
       .default('forensics'),
     /** Default of the per-case option "start a forensic workstation". */
     'forensics:workstation': boolean().default(true),
+    /**
+     * SSM parameter holding the workstation AMI id, resolved at deploy time: the current Amazon Linux 2023 image by
+     * default; point it at a parameter of your own forensic image (SIFT-like) to get your tools.
+     */
+    'forensics:workstationAmiParameter': z
+      .string({ error: 'expected a string' })
+      .regex(/^\/[A-Za-z0-9_.\-/]{1,2047}$/, { error: 'expected an SSM parameter name starting with "/"' })
+      .default('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'),
+    /** Workstation instance type (a Nitro type: device serials then carry the EBS volume ids the mount report uses). */
+    'forensics:workstationInstanceType': z
+      .string({ error: 'expected a string' })
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'expected an EC2 instance type such as m7i.large' })
+      .default('m7i.large'),
     /** Default credential revocation: this instance's session only, every session of the role, or none. */
     'forensics:revokeMode': z
       .enum(['instance', 'role', 'none'], { error: 'expected "instance", "role" or "none"' })
@@ -120,6 +133,8 @@ export interface ForensicsConfig {
   readonly tagPrefix: string;
   readonly workstation: boolean;
   readonly revokeMode: 'instance' | 'role' | 'none';
+  readonly workstationAmiParameter: string;
+  readonly workstationInstanceType: string;
   /** Empty means single-account mode: the IR account is the only workload account. */
   readonly workloadAccounts: readonly string[];
   readonly stackName: string;
@@ -160,6 +175,8 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     tagPrefix: s['forensics:tagPrefix'],
     workstation: s['forensics:workstation'],
     revokeMode: s['forensics:revokeMode'],
+    workstationAmiParameter: s['forensics:workstationAmiParameter'],
+    workstationInstanceType: s['forensics:workstationInstanceType'],
     workloadAccounts: s['forensics:workloadAccounts'],
     stackName: s['forensics:stackName'],
   };

@@ -16,6 +16,8 @@ import { AcquisitionStateMachine } from '../workflows/acquisition-state-machine'
 import { ACQUISITION_STEP_NAMES, ACQUISITION_STEPS, type AcquisitionStep } from '../workflows/acquisition-steps';
 import type { ForensicsConfig } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
+import { ForensicWorkstation } from './constructs/forensic-workstation';
+import { ReleaseWorkflow } from './release-workflow';
 
 /**
  * CloudFormation output keys of the IR stack. The CLI finds a deployment by these exact keys
@@ -27,6 +29,10 @@ export const IR_STACK_OUTPUTS = {
   caseTableName: 'CaseTableName',
   evidenceKeyArn: 'EvidenceKeyArn',
   topicArn: 'TopicArn',
+  releaseStateMachineArn: 'ReleaseStateMachineArn',
+  workstationLaunchTemplateId: 'WorkstationLaunchTemplateId',
+  workstationSubnetIds: 'WorkstationSubnetIds',
+  workstationSecurityGroupId: 'WorkstationSecurityGroupId',
 } as const;
 
 /** Alias of the evidence key, so responders and the workstation find it without reading the stack. */
@@ -70,6 +76,8 @@ const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
   copyEvidence: Duration.minutes(5),
   checkEvidenceCopies: Duration.seconds(60),
   sealEvidence: Duration.minutes(3),
+  // Creates volumes, launches, and waits (bounded, 2 × 4 min) for the instance, the volumes and the attachments.
+  launchWorkstation: Duration.minutes(10),
   notify: Duration.seconds(30),
   closeCase: Duration.seconds(60),
   recordFailure: Duration.minutes(2),
@@ -113,6 +121,10 @@ export class IrStack extends Stack {
   readonly topic: sns.Topic;
   readonly functions: Record<AcquisitionStep, ForensicFunction>;
   readonly acquisition: AcquisitionStateMachine;
+  /** Forensic VPC, launch template and instance role of the workstation (infra/constructs/forensic-workstation.ts). */
+  readonly workstation: ForensicWorkstation;
+  /** The release state machine and its functions (infra/release-workflow.ts). */
+  readonly release: ReleaseWorkflow;
   readonly findingRule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
 
@@ -263,12 +275,21 @@ export class IrStack extends Stack {
       );
     }
 
+    this.workstation = new ForensicWorkstation(this, 'Workstation', {
+      evidenceKey: this.evidenceKey,
+      evidenceBucket: this.evidenceBucket,
+      tagPrefix: config.tagPrefix,
+      amiParameterName: config.workstationAmiParameter,
+      instanceType: config.workstationInstanceType,
+    });
+
     this.functions = Object.fromEntries(
       ACQUISITION_STEP_NAMES.map((step) => [
         step,
         new ForensicFunction(this, `${pascal(step)}Step`, {
           step,
-          environment,
+          // Only the workstation step learns the forensic VPC (handlers/config/workstation-env.ts).
+          environment: step === 'launchWorkstation' ? { ...environment, ...this.workstation.environment() } : environment,
           logKey: this.evidenceKey,
           timeout: STEP_TIMEOUTS[step],
         }),
@@ -286,6 +307,15 @@ export class IrStack extends Stack {
       logRetention: logs.RetentionDays.ONE_YEAR,
     });
     this.acknowledgeStateMachineRole();
+
+    // ── Release state machine: undoes a case's containment with its own least-privilege roles ──────────────
+    this.release = new ReleaseWorkflow(this, 'Release', {
+      environment,
+      evidenceKey: this.evidenceKey,
+      evidenceBucket: this.evidenceBucket,
+      caseTable: this.caseTable,
+      topic: this.topic,
+    });
 
     // ── GuardDuty findings start the workflow ────────────────────────────────────────────────────────────
     this.deadLetterQueue = new sqs.Queue(this, 'FindingDeadLetterQueue', {
@@ -336,6 +366,23 @@ export class IrStack extends Stack {
     new CfnOutput(this, IR_STACK_OUTPUTS.topicArn, {
       value: this.topic.topicArn,
       description: 'Case notification topic',
+    });
+    const ws = this.workstation.environment();
+    new CfnOutput(this, IR_STACK_OUTPUTS.workstationLaunchTemplateId, {
+      value: ws.WORKSTATION_LAUNCH_TEMPLATE_ID,
+      description: 'Forensic workstation launch template (forensics workstation launch <caseId>)',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.workstationSubnetIds, {
+      value: ws.WORKSTATION_SUBNET_IDS,
+      description: 'Isolated subnets of the forensic VPC, comma-separated',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.workstationSecurityGroupId, {
+      value: ws.WORKSTATION_SECURITY_GROUP_ID,
+      description: 'Forensic workstation security group (no ingress)',
+    });
+    new CfnOutput(this, IR_STACK_OUTPUTS.releaseStateMachineArn, {
+      value: this.release.machine.stateMachine.stateMachineArn,
+      description: 'Release state machine (forensics release <caseId> starts it): undoes a case\'s containment',
     });
   }
 
@@ -663,6 +710,11 @@ export class IrStack extends Stack {
     custody('sealEvidence', 'Raw findings, pre-incident state, manifest and custody records.');
     caseTable('closeCase', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem sets it CONTAINED.');
     custody('closeCase', 'The closing custody record.');
+
+    // ── launchWorkstation (after sealing; infra/constructs/forensic-workstation.ts lists its EC2/KMS/IAM calls) ──
+    caseTable('launchWorkstation', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem records the workstation and indexes its record object.');
+    custody('launchWorkstation', 'The workstation record (workstation-<instanceId>.json) and its custody records.');
+    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) this.allow(f.launchWorkstation, p);
 
     // ── notify ──
     publish('notify', 'Publish the case summary (or what failed) to the responders.');

@@ -27,8 +27,12 @@ import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } 
  *  6. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
  *     evidence CMK, bounded in the same way.
  *  7. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
- *  8. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
- *  9. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
+ *  8. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
+ *     volumes from the evidence snapshots attached to a hardened instance in the isolated forensic VPC. The
+ *     evidence is sealed by then, so its failure is caught into "Notify responders" (at `$.workstationFailure`),
+ *     recorded and reported, and never fails the acquisition.
+ *  9. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
+ * 10. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
  *
  * Every Task retries throttling and Lambda service errors with exponential backoff and full jitter, and catches
  * everything else into "Record failure", which writes what was already secured to the case and the custody log,
@@ -136,6 +140,19 @@ export class AcquisitionStateMachine extends Construct {
     const closeCase = catchInto(step('closeCase', '$.closure'));
     // The evidence is sealed by now: a notification failure is recorded by closing the case, not fatal.
     notify.addCatch(closeCase, { errors: ['States.ALL'], resultPath: '$.notificationFailure' });
+    // The workstation comes after sealing: its failure is reported by the notification and recorded at closing.
+    const launchWorkstation = step('launchWorkstation', '$.workstation');
+    launchWorkstation.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.workstationFailure' });
+    launchWorkstation.next(notify);
+    const workstationRequested = new sfn.Choice(this, CONTROL_STATES.workstationRequested)
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.case.options.workstation'),
+          sfn.Condition.booleanEquals('$.case.options.workstation', true),
+        ),
+        launchWorkstation,
+      )
+      .otherwise(notify);
     const succeeded = new sfn.Succeed(this, CONTROL_STATES.succeeded);
 
     const snapshotsSettled = new sfn.Choice(this, CONTROL_STATES.snapshotsSettled)
@@ -151,7 +168,7 @@ export class AcquisitionStateMachine extends Construct {
     checkSnapshots.next(snapshotsSettled);
     copyEvidence.next(copiesSettled);
     checkCopies.next(copiesSettled);
-    seal.next(notify);
+    seal.next(workstationRequested);
     notify.next(closeCase);
     closeCase.next(succeeded);
 

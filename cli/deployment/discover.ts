@@ -17,7 +17,7 @@ import { UsageError } from '../commands/common';
  * points every client at a local emulator and accepts loopback addresses only.
  */
 
-export type DeploymentResource = 'stateMachineArn' | 'bucket' | 'table' | 'keyArn';
+export type DeploymentResource = 'stateMachineArn' | 'bucket' | 'table' | 'keyArn' | 'releaseStateMachineArn';
 
 export interface DeploymentOptions {
   stack?: string;
@@ -29,6 +29,7 @@ export interface DeploymentOptions {
   bucket?: string;
   table?: string;
   keyArn?: string;
+  releaseStateMachineArn?: string;
 }
 
 export interface Deployment {
@@ -40,6 +41,8 @@ export interface Deployment {
   bucket?: string;
   table?: string;
   keyArn?: string;
+  /** The release state machine (`forensics release`). */
+  releaseStateMachineArn?: string;
   /** Where each resource came from. */
   sources: Partial<Record<DeploymentResource, 'flag' | 'env' | 'stack'>>;
 }
@@ -49,6 +52,7 @@ export const RESOURCE_ENV: Record<DeploymentResource, string> = {
   bucket: 'FORENSICS_BUCKET',
   table: 'FORENSICS_TABLE',
   keyArn: 'FORENSICS_KEY_ARN',
+  releaseStateMachineArn: 'FORENSICS_RELEASE_STATE_MACHINE_ARN',
 };
 
 export const RESOURCE_FLAG: Record<DeploymentResource, string> = {
@@ -56,6 +60,7 @@ export const RESOURCE_FLAG: Record<DeploymentResource, string> = {
   bucket: '--bucket',
   table: '--table',
   keyArn: '--key-arn',
+  releaseStateMachineArn: '--release-state-machine-arn',
 };
 
 const RESOURCE_OUTPUT: Record<DeploymentResource, string> = {
@@ -63,6 +68,7 @@ const RESOURCE_OUTPUT: Record<DeploymentResource, string> = {
   bucket: IR_STACK_OUTPUTS.evidenceBucketName,
   table: IR_STACK_OUTPUTS.caseTableName,
   keyArn: IR_STACK_OUTPUTS.evidenceKeyArn,
+  releaseStateMachineArn: IR_STACK_OUTPUTS.releaseStateMachineArn,
 };
 
 export const FALLBACK_STACK_NAME = 'ForensicAcquisition';
@@ -129,7 +135,7 @@ export async function resolveDeployment(
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     sources: {},
   };
-  const all: DeploymentResource[] = ['stateMachineArn', 'bucket', 'table', 'keyArn'];
+  const all: DeploymentResource[] = ['stateMachineArn', 'bucket', 'table', 'keyArn', 'releaseStateMachineArn'];
   for (const resource of all) {
     const flag = options[resource];
     const fromEnv = env[RESOURCE_ENV[resource]];

@@ -9,4 +9,5 @@ export const IR_STACK_OUTPUTS = {
   caseTableName: 'CaseTableName',
   evidenceKeyArn: 'EvidenceKeyArn',
   topicArn: 'TopicArn',
+  releaseStateMachineArn: 'ReleaseStateMachineArn',
 } as const;

@@ -6,6 +6,7 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { resetEnvironment } from '../../handlers/config/env';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
+import { RELEASE_STEPS, RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { renderDefinition } from '../../workflows/render-definition';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, provisionIrResources } from './emulator-resources';
 import { assertLoopbackEndpoint, startMoto, type MotoServer } from './moto-server';
@@ -132,13 +133,35 @@ function redirectHandlerLogs(mode: 'stderr' | 'silent'): void {
 }
 
 let definitionCache: Record<string, unknown> | undefined;
+let templateCache: Promise<Record<string, unknown>> | undefined;
 
-/** Synthesizes the IR stack in-process (bundling skipped: the handlers run from source) and renders its ASL. */
+/**
+ * Logical-id parts of the IR stack's state machines (construct ids `Acquisition` and `Release`), so each is
+ * rendered by name: the template holds more than one state machine.
+ */
+export const ACQUISITION_MACHINE_LOGICAL_ID = 'AcquisitionStateMachine';
+export const RELEASE_MACHINE_LOGICAL_ID = 'ReleaseStateMachine';
+
+/** The IR stack's template, synthesized in-process once (bundling skipped: the handlers run from source). */
+async function loadIrTemplate(): Promise<Record<string, unknown>> {
+  templateCache ??= import('../../infra/synthesize')
+    .then(({ synthesizeIrTemplate }) => synthesizeIrTemplate())
+    .catch((err: unknown) => {
+      templateCache = undefined;
+      throw err;
+    });
+  return templateCache;
+}
+
+/** Synthesizes the IR stack in-process and renders the acquisition state machine's ASL. */
 export async function loadAcquisitionDefinition(): Promise<Record<string, unknown>> {
   if (definitionCache) return definitionCache;
-  const { synthesizeIrTemplate } = await import('../../infra/synthesize');
-  const template = synthesizeIrTemplate();
-  definitionCache = renderDefinition(template, { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT });
+  const template = await loadIrTemplate();
+  definitionCache = renderDefinition(
+    template,
+    { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT },
+    ACQUISITION_MACHINE_LOGICAL_ID,
+  );
   return definitionCache;
 }
 
@@ -270,5 +293,113 @@ export async function runLocal(
     return await executeLocal(env, event, options);
   } finally {
     await env.stop();
+  }
+}
+
+// ── Release: the release state machine, run the same way ──────────────────────────────────────────────────────
+
+let releaseDefinitionCache: Record<string, unknown> | undefined;
+let releaseHandlersCache: Record<string, (input: unknown) => Promise<unknown>> | undefined;
+
+/** The release state machine's ASL, from the same in-process synthesis as the acquisition's. */
+export async function loadReleaseDefinition(): Promise<Record<string, unknown>> {
+  if (releaseDefinitionCache) return releaseDefinitionCache;
+  const template = await loadIrTemplate();
+  releaseDefinitionCache = renderDefinition(
+    template,
+    { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT },
+    RELEASE_MACHINE_LOGICAL_ID,
+  );
+  return releaseDefinitionCache;
+}
+
+/** Imports every release step's handler module once, keyed by state name (of the release machine). */
+export async function loadReleaseHandlers(): Promise<Record<string, (input: unknown) => Promise<unknown>>> {
+  if (releaseHandlersCache) return releaseHandlersCache;
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const step of RELEASE_STEP_NAMES) {
+    const { entry, state } = RELEASE_STEPS[step];
+    const mod = (await import(pathToFileURL(resolve(REPO_ROOT, entry)).href)) as { handler: LambdaHandler };
+    handlers[state] = (input) =>
+      mod.handler(input, { functionName: `local-${step}`, awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 900_000 });
+  }
+  releaseHandlersCache = handlers;
+  return handlers;
+}
+
+export interface ReleaseRunInput {
+  caseId: string;
+  reason: string;
+  requestedBy: string;
+}
+
+export interface RunLocalReleaseResult {
+  caseId: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  executionArn: string;
+  /** The release use case's result (`$.release`) when the release step succeeded. */
+  release?: unknown;
+  notification?: unknown;
+  /** For a failed execution: the error it failed with (e.g. CaseAlreadyReleased, ReleaseIncomplete) and its cause. */
+  error?: { name: string; cause?: string };
+}
+
+/**
+ * Executes the release state machine (the synthesized definition, the real release handlers) against the prepared
+ * environment. The input goes to the machine as is: validating it is the machine's first step.
+ */
+export async function executeLocalRelease(
+  env: LocalEnvironment,
+  input: ReleaseRunInput,
+  options: Pick<RunLocalOptions, 'onProgress' | 'retryIntervalMs' | 'executionName' | 'wrapHandler'> = {},
+): Promise<RunLocalReleaseResult> {
+  const definition = await loadReleaseDefinition();
+  const handlers = await loadReleaseHandlers();
+  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const name = options.executionName ?? `local-release-${randomUUID()}`;
+  const machineName = 'ForensicRelease';
+  const executionArn = `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`;
+  const retryIntervals = Object.fromEntries(RELEASE_STEP_NAMES.map((s) => [RELEASE_STEPS[s].state, options.retryIntervalMs ?? 50]));
+  const wrap = options.wrapHandler;
+  const taskHandlers = wrap ? Object.fromEntries(Object.entries(handlers).map(([state, fn]) => [state, wrap(state, fn)])) : handlers;
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: taskHandlers as never, retryIntervalOverrides: retryIntervals },
+    context: {
+      Execution: {
+        Id: executionArn,
+        Name: name,
+        Input: input,
+        StartTime: new Date().toISOString(),
+        RoleArn: `arn:aws:iam::${env.accountId}:role/local-runner`,
+      },
+      StateMachine: { Id: `arn:aws:states:${env.region}:${env.accountId}:stateMachine:${machineName}`, Name: machineName },
+    } as never,
+  });
+  const follow = (async () => {
+    for await (const log of execution.eventLogs as unknown as AsyncGenerator<EventLog>) {
+      if (log.type === 'StateEntered') options.onProgress?.({ at: log.timestamp, kind: 'entered', state: log.state.name });
+      else if (log.type === 'StateCaught') options.onProgress?.({ at: log.timestamp, kind: 'caught', state: log.state.name });
+      else if (log.type === 'StateRetried') {
+        options.onProgress?.({ at: log.timestamp, kind: 'retried', state: log.state.name, detail: `attempt ${log.retry.attempt}` });
+      } else if (log.type === 'StateFailed') {
+        options.onProgress?.({ at: log.timestamp, kind: 'failed', state: log.state.name, detail: `${log.Error}: ${String(log.Cause)}` });
+      }
+    }
+  })();
+  try {
+    const output = (await execution.result) as { release?: unknown; notification?: unknown };
+    await follow.catch(() => undefined);
+    return {
+      caseId: input.caseId,
+      status: 'SUCCEEDED',
+      executionArn,
+      ...(output.release !== undefined ? { release: output.release } : {}),
+      ...(output.notification !== undefined ? { notification: output.notification } : {}),
+    };
+  } catch (err) {
+    await follow.catch(() => undefined);
+    if (!(err instanceof ExecutionError)) throw err;
+    const inner = err.cause instanceof Error ? err.cause : err;
+    return { caseId: input.caseId, status: 'FAILED', executionArn, error: { name: inner.name, cause: inner.message } };
   }
 }

@@ -5,6 +5,8 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
 /**
  * SDK clients, created once per container and per region and reused across invocations.
@@ -26,12 +28,19 @@ export interface AwsClients {
 
 const MAX_ATTEMPTS = 5;
 
-function baseConfig(region: string) {
+/** Options of `createAwsClients`: by default the SDK's default credential chain (the Lambda's own role). */
+export interface AwsClientOptions {
+  /** Credentials for every client of the set, e.g. the responder role assumed in a workload account. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+}
+
+function baseConfig(region: string, options: AwsClientOptions = {}) {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   return {
     region,
     maxAttempts: MAX_ATTEMPTS,
     ...(endpoint ? { endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   };
 }
 
@@ -133,7 +142,12 @@ function withCallHooks<T>(client: T): T {
   return client;
 }
 
-export function createAwsClients(): AwsClients {
+/** An STS client with the Lambda's own credentials (regional endpoint of `region`), with the call hooks. */
+export function createStsClient(region: string = homeRegion()): STSClient {
+  return withCallHooks(new STSClient(baseConfig(region)));
+}
+
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const perRegion = new Map<string, unknown>();
   const memo = <T>(key: string, make: () => T): T => {
     let client = perRegion.get(key) as T | undefined;
@@ -144,17 +158,17 @@ export function createAwsClients(): AwsClients {
     return client;
   };
   return {
-    ec2: (region) => memo(`ec2:${region}`, () => new EC2Client(baseConfig(region))),
-    autoScaling: (region) => memo(`asg:${region}`, () => new AutoScalingClient(baseConfig(region))),
-    elbv2: (region) => memo(`elbv2:${region}`, () => new ElasticLoadBalancingV2Client(baseConfig(region))),
+    ec2: (region) => memo(`ec2:${region}`, () => new EC2Client(baseConfig(region, options))),
+    autoScaling: (region) => memo(`asg:${region}`, () => new AutoScalingClient(baseConfig(region, options))),
+    elbv2: (region) => memo(`elbv2:${region}`, () => new ElasticLoadBalancingV2Client(baseConfig(region, options))),
     s3: () =>
       memo('s3', () =>
         // Path-style keeps emulator endpoints working; real S3 accepts it for these bucket names too.
-        new S3Client({ ...baseConfig(homeRegion()), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
+        new S3Client({ ...baseConfig(homeRegion(), options), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
       ),
-    dynamodb: () => memo('ddb', () => new DynamoDBClient(baseConfig(homeRegion()))),
-    sns: () => memo('sns', () => new SNSClient(baseConfig(homeRegion()))),
-    iam: () => memo('iam', () => new IAMClient(baseConfig(homeRegion()))),
+    dynamodb: () => memo('ddb', () => new DynamoDBClient(baseConfig(homeRegion(), options))),
+    sns: () => memo('sns', () => new SNSClient(baseConfig(homeRegion(), options))),
+    iam: () => memo('iam', () => new IAMClient(baseConfig(homeRegion(), options))),
   };
 }
 

@@ -2,15 +2,20 @@ import {
   CopySnapshotCommand,
   CreateSnapshotsCommand,
   CreateTagsCommand,
+  DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
+  LockSnapshotCommand,
+  ModifySnapshotAttributeCommand,
   type Filter,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 
 /**
  * EBS snapshots: the crash-consistent multi-volume snapshot, progress checks, and the evidence copies.
- * Nothing here deletes a snapshot, on purpose: evidence is only ever added.
+ * Nothing here deletes an original or an evidence snapshot, on purpose: evidence is only ever added. The one
+ * delete, `deleteIntermediateCopy`, removes the workload-side shared copy of the cross-account chain and refuses
+ * any snapshot it was not told is that copy (see evidence-chain.ts).
  */
 
 export interface TakenSnapshot {
@@ -30,6 +35,22 @@ export interface SnapshotStatus {
   kmsKeyId?: string;
   sizeGiB?: number;
   tags: Record<string, string>;
+}
+
+export interface SnapshotLockRequest {
+  snapshotId: string;
+  mode: 'compliance' | 'governance';
+  durationDays: number;
+  /** Compliance mode only: hours during which the lock can still be removed or changed (0 = none). */
+  coolOffHours: number;
+}
+
+export interface SnapshotLockResult {
+  lockState?: string;
+  lockCreatedOn?: string;
+  lockExpiresOn?: string;
+  coolOffPeriodExpiresOn?: string;
+  lockDurationDays?: number;
 }
 
 export interface CopyRequest {
@@ -137,5 +158,48 @@ export class Ec2SnapshotAdapter {
     );
     if (!out.SnapshotId) throw new Error(`CopySnapshot of ${request.sourceSnapshotId} returned no snapshot id`);
     return out.SnapshotId;
+  }
+
+  /** Shares a snapshot with one account (createVolumePermission add): what lets the IR account copy it. */
+  async shareWith(snapshotId: string, accountId: string): Promise<void> {
+    await this.ec2.send(
+      new ModifySnapshotAttributeCommand({
+        SnapshotId: snapshotId,
+        Attribute: 'createVolumePermission',
+        OperationType: 'add',
+        UserIds: [accountId],
+      }),
+    );
+  }
+
+  /** EBS Snapshot Lock. Compliance mode: after the cool-off nobody, the account root included, can delete it. */
+  async lock(request: SnapshotLockRequest): Promise<SnapshotLockResult> {
+    const out = await this.ec2.send(
+      new LockSnapshotCommand({
+        SnapshotId: request.snapshotId,
+        LockMode: request.mode,
+        LockDuration: request.durationDays,
+        ...(request.mode === 'compliance' && request.coolOffHours > 0 ? { CoolOffPeriod: request.coolOffHours } : {}),
+      }),
+    );
+    return {
+      ...(out.LockState ? { lockState: out.LockState } : {}),
+      ...(out.LockCreatedOn ? { lockCreatedOn: out.LockCreatedOn.toISOString() } : {}),
+      ...(out.LockExpiresOn ? { lockExpiresOn: out.LockExpiresOn.toISOString() } : {}),
+      ...(out.CoolOffPeriodExpiresOn ? { coolOffPeriodExpiresOn: out.CoolOffPeriodExpiresOn.toISOString() } : {}),
+      ...(out.LockDuration !== undefined ? { lockDurationDays: out.LockDuration } : {}),
+    };
+  }
+
+  /**
+   * Deletes the intermediate copy of the cross-account chain (in the workload account), never anything else: the
+   * caller names the original snapshot and the IR copy, and a request to delete either is refused.
+   */
+  async deleteIntermediateCopy(copy: { intermediateSnapshotId: string; originalSnapshotId: string; evidenceSnapshotId?: string }): Promise<void> {
+    const id = copy.intermediateSnapshotId;
+    if (!id || id === copy.originalSnapshotId || id === copy.evidenceSnapshotId) {
+      throw new Error(`refusing to delete ${id}: it is not an intermediate copy`);
+    }
+    await this.ec2.send(new DeleteSnapshotCommand({ SnapshotId: id }));
   }
 }

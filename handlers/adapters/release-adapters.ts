@@ -5,6 +5,7 @@ import type { ReleasePorts } from '../use-cases/release-containment';
 import { type AwsClients, awsClients } from './aws-clients';
 import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
 import { IamRoleAdapter } from './iam-role-adapter';
+import { workloadClientsFor } from './responder-credentials';
 
 /** Auto Scaling side of release: back in service from standby. */
 export class ReleaseAutoScalingAdapter {
@@ -33,8 +34,16 @@ export class ReleaseTargetGroupAdapter {
   }
 }
 
-/** The release adapters for the case's target (single-account mode: the caller's own account). */
-export function releaseAdaptersFor(target: Target, clients: AwsClients = awsClients()): ReturnType<ReleasePorts['adaptersFor']> {
+/**
+ * The release adapters for the case's target. With explicit clients (the CLI: the caller's own credentials) those
+ * are used; with a case id, the responder role's session in the target's account (as the acquisition does), or the
+ * process's own credentials in single-account mode without a responder role.
+ */
+export function releaseAdaptersFor(
+  target: Target,
+  clients: AwsClients | { caseId: string } = awsClients(),
+): ReturnType<ReleasePorts['adaptersFor']> {
+  if (!('ec2' in clients)) clients = workloadClientsFor(target, clients.caseId);
   return {
     network: new Ec2SecurityGroupAdapter(clients.ec2(target.region)),
     iam: new IamRoleAdapter(clients.iam()),

@@ -29,6 +29,22 @@ export const handlerEnvironmentSchema = z.object({
    * single-account mode: the IR account itself); a finding about any other account is ignored with a reason.
    */
   WORKLOAD_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids'),
+  /**
+   * Name of the responder role in each workload account (issue: multi-account). Set: every call on the instance
+   * is made with credentials from assuming `arn:<partition>:iam::<target account>:role/<name>` (session name =
+   * case id). Unset: the Lambda's own credentials, which is only allowed when the target is the IR account itself.
+   */
+  RESPONDER_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name').optional(),
+  /** sts:ExternalId the responder roles require (optional: trust may use aws:PrincipalOrgID instead). */
+  RESPONDER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'an STS external id').optional(),
+  /** EBS Snapshot Lock on the IR-owned evidence snapshots: mode (`none` = do not lock). Default compliance. */
+  SNAPSHOT_LOCK_MODE: z.enum(['compliance', 'governance', 'none']).optional(),
+  /** Lock duration in days (EBS allows 1–36500). Default 365. */
+  SNAPSHOT_LOCK_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  /** Compliance-mode cool-off period in hours (0 = none, at most 72). Default 24. */
+  SNAPSHOT_LOCK_COOL_OFF_HOURS: z.coerce.number().int().min(0).max(72).optional(),
+  /** Cross-account: delete the intermediate shared copy in the workload account once the IR copy completed. */
+  REMOVE_INTERMEDIATE_COPIES: z.enum(['true', 'false']).optional(),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;

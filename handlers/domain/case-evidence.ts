@@ -126,6 +126,48 @@ export function evidenceCustodyActions(state: AcquisitionState): CustodyAction[]
           checks: evidence.attempt,
         },
       });
+      // Multi-account chain: the workload-side copy, its share with the IR account and what became of it.
+      if (copy.intermediate) {
+        const i = copy.intermediate;
+        actions.push({
+          step: STEP.checkEvidenceCopies,
+          action: 'intermediate-copy-shared',
+          status: i.sharedAt ? 'succeeded' : 'failed',
+          performedAt: i.sharedAt ?? i.completedAt ?? evidence.checkedAt,
+          request: { volumeId: copy.volumeId, sourceSnapshotId: copy.sourceSnapshotId, accountId: i.accountId, kmsKeyId: copy.kmsKeyId },
+          result: {
+            intermediateSnapshotId: i.snapshotId ?? null,
+            sharedWith: i.sharedWith ?? null,
+            requestedAt: i.requestedAt ?? null,
+            completedAt: i.completedAt ?? null,
+            sharedAt: i.sharedAt ?? null,
+            removal: i.removal ?? { status: 'retained' },
+          },
+        });
+      }
+      // EBS Snapshot Lock: "unsupported" (API not available) is recorded as skipped, with the reason.
+      if (copy.lock) {
+        const l = copy.lock;
+        actions.push({
+          step: STEP.checkEvidenceCopies,
+          action: 'evidence-lock',
+          status: l.status === 'locked' ? 'succeeded' : l.status === 'failed' ? 'failed' : 'skipped',
+          performedAt: l.lockedAt ?? evidence.checkedAt,
+          request: {
+            snapshotId: copy.evidenceSnapshotId ?? null,
+            mode: l.mode ?? null,
+            durationDays: l.durationDays ?? null,
+            ...(l.coolOffHours !== undefined ? { coolOffHours: l.coolOffHours } : {}),
+          },
+          result: {
+            status: l.status,
+            ...(l.lockState ? { lockState: l.lockState } : {}),
+            ...(l.lockedUntil ? { lockedUntil: l.lockedUntil } : {}),
+            ...(l.coolOffUntil ? { coolOffUntil: l.coolOffUntil } : {}),
+            ...(l.reason ? { reason: l.reason } : {}),
+          },
+        });
+      }
     }
   }
   return actions;

@@ -33,6 +33,6 @@ export function caseSummary(state: AcquisitionState, status: CaseSummary['status
       securityGroupId: enis[0]?.isolationGroupId ?? state.containment?.groups[0]?.isolationGroupId ?? null,
       networkInterfaceIds: enis.map((n) => n.networkInterfaceId),
     },
-    forensicInstanceId: null,
+    forensicInstanceId: state.workstation?.instanceId ?? null,
   };
 }

@@ -17,6 +17,10 @@ import type {
  * meaning, is a new major version (new schema file); adding an optional field is a minor version.
  */
 
+/**
+ * Still 1.0: the multi-account chain only added optional members per snapshot (accounts, intermediate copy, lock
+ * status and timings), no required field changed; a reader of 1.0 manifests reads these unchanged.
+ */
 export const MANIFEST_SCHEMA_VERSION = '1.0';
 export const MANIFEST_SCHEMA_ID = 'https://schemas.ec2-forensic-acquisition.dev/manifest/v1.json';
 
@@ -37,8 +41,43 @@ export interface ManifestSnapshot {
   kmsKeyId: string | null;
   evidenceState: string | null;
   evidenceStateMessage: string | null;
-  /** EBS Snapshot Lock on the evidence snapshot (null until snapshot locking is implemented). */
-  lock: { mode: string; lockedUntil?: string; durationDays?: number } | null;
+  /**
+   * EBS Snapshot Lock on the evidence snapshot: null when no lock was attempted (locking disabled, or no
+   * evidence snapshot). `status` says whether it is locked, or why not (optional).
+   */
+  lock: {
+    mode: string;
+    lockedUntil?: string;
+    durationDays?: number;
+    status?: 'locked' | 'unsupported' | 'failed';
+    lockState?: string;
+    lockedAt?: string;
+    coolOffHours?: number;
+    coolOffUntil?: string;
+    reason?: string;
+  } | null;
+  /** Optional (multi-account): the account that owns the original snapshot (the workload account). */
+  originalAccountId?: string;
+  /** Optional (multi-account): the IR account that owns the evidence snapshot. */
+  evidenceAccountId?: string | null;
+  /** Optional, cross-account only: the workload-side copy under the evidence key, shared with the IR account. */
+  intermediateCopy?: {
+    snapshotId: string | null;
+    accountId: string;
+    sharedWith: string | null;
+    removal: 'removed' | 'retained' | 'failed' | null;
+  } | null;
+  /** Optional (multi-account): when each link of the chain was requested and completed. */
+  timings?: {
+    originalRequestedAt: string | null;
+    intermediateRequestedAt: string | null;
+    intermediateCompletedAt: string | null;
+    sharedAt: string | null;
+    evidenceRequestedAt: string | null;
+    evidenceCompletedAt: string | null;
+    lockedAt: string | null;
+    intermediateRemovedAt: string | null;
+  };
 }
 
 export interface ManifestContainment {
@@ -162,9 +201,47 @@ export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
       kmsKeyId: c?.evidenceSnapshotId ? c.kmsKeyId : null,
       evidenceState: c?.state ?? null,
       evidenceStateMessage: c?.stateMessage ?? null,
-      lock: null,
+      lock:
+        c?.lock && c.lock.status !== 'disabled' && c.lock.mode
+          ? {
+              mode: c.lock.mode,
+              status: c.lock.status,
+              ...(c.lock.lockedUntil ? { lockedUntil: c.lock.lockedUntil } : {}),
+              ...(c.lock.durationDays !== undefined ? { durationDays: c.lock.durationDays } : {}),
+              ...(c.lock.lockState ? { lockState: c.lock.lockState } : {}),
+              ...(c.lock.lockedAt ? { lockedAt: c.lock.lockedAt } : {}),
+              ...(c.lock.coolOffHours !== undefined ? { coolOffHours: c.lock.coolOffHours } : {}),
+              ...(c.lock.coolOffUntil ? { coolOffUntil: c.lock.coolOffUntil } : {}),
+              ...(c.lock.reason ? { reason: c.lock.reason } : {}),
+            }
+          : null,
+      originalAccountId: c?.sourceAccountId ?? state.case.target.accountId,
+      evidenceAccountId: c?.evidenceSnapshotId ? evidenceAccountOf(c, state.case.target.accountId) : null,
+      intermediateCopy: c?.intermediate
+        ? {
+            snapshotId: c.intermediate.snapshotId ?? null,
+            accountId: c.intermediate.accountId,
+            sharedWith: c.intermediate.sharedWith ?? null,
+            removal: c.intermediate.removal?.status ?? null,
+          }
+        : null,
+      timings: {
+        originalRequestedAt: snap.startTime ?? state.acquisition?.snapshotRequestedAt ?? null,
+        intermediateRequestedAt: c?.intermediate?.requestedAt ?? null,
+        intermediateCompletedAt: c?.intermediate?.completedAt ?? null,
+        sharedAt: c?.intermediate?.sharedAt ?? null,
+        evidenceRequestedAt: c?.requestedAt ?? null,
+        evidenceCompletedAt: c?.completedAt ?? null,
+        lockedAt: c?.lock?.lockedAt ?? null,
+        intermediateRemovedAt: c?.intermediate?.removal?.status === 'removed' ? (c.intermediate.removal.at ?? null) : null,
+      },
     };
   });
+}
+
+/** The evidence snapshot's owner: the IR account (the evidence key's account) when the chain crossed accounts. */
+function evidenceAccountOf(c: { kmsKeyId: string; intermediate?: { sharedWith?: string } }, targetAccount: string): string {
+  return c.intermediate?.sharedWith ?? /^arn:[^:]+:kms:[^:]*:(\d{12}):/.exec(c.kmsKeyId)?.[1] ?? targetAccount;
 }
 
 export function secondsBetween(from: string, to: string): number | null {

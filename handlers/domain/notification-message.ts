@@ -1,4 +1,4 @@
-import type { ParsedFailure, SecuredSummary, StepName } from './case-evidence';
+import { type ParsedFailure, type SecuredSummary, type StepName, parseFailureCause } from './case-evidence';
 import { snapshotLineage, secondsBetween } from './manifest';
 import type { AcquisitionState } from './types';
 
@@ -57,6 +57,27 @@ function timeToContainment(state: AcquisitionState): string {
   return s === null ? 'unknown' : `${s} s after the case opened`;
 }
 
+/** The workstation part of the success notification: where to connect, or why there is none. */
+export function workstationLines(state: AcquisitionState): string[] {
+  const ws = state.workstation;
+  if (ws) {
+    return [
+      `- forensic workstation: ${ws.instanceId} in ${ws.availabilityZone}, ${ws.volumes.length} evidence volume(s) attached read-only`,
+      ...ws.volumes.map((v) => `  ${v.attachDevice} <- ${v.sourceVolumeId}${v.sourceDeviceName ? ` (${v.sourceDeviceName})` : ''} from ${v.evidenceSnapshotId}`),
+      `  shell: aws ssm start-session --target ${ws.instanceId} --region ${state.case.target.region}`,
+      `  mount report: ${ws.analysisPrefix}`,
+    ];
+  }
+  if (state.workstationFailure) {
+    const failure = parseFailureCause(state.workstationFailure);
+    return [
+      `- forensic workstation: FAILED (${failure.error}: ${failure.message.slice(0, 300)}).`,
+      '  The evidence is sealed and unaffected; retry with: forensics workstation launch ' + state.case.caseId,
+    ];
+  }
+  return [`- forensic workstation: ${state.case.options?.workstation ? 'not launched' : 'none (not requested for this case)'}`];
+}
+
 export function successNotification(state: AcquisitionState, bucket: string): Notification {
   const c = state.case;
   const manifest = state.seal?.manifest;
@@ -72,7 +93,7 @@ export function successNotification(state: AcquisitionState, bucket: string): No
     'Evidence:',
     `- s3://${bucket}/cases/${c.caseId}/`,
     ...(manifest ? [`- manifest s3://${manifest.bucket}/${manifest.key} (sha256 ${manifest.sha256})`] : []),
-    '- forensic workstation: none',
+    ...workstationLines(state),
     '',
     'The instance stays isolated and the case stays open until a responder releases it.',
   ].join('\n');

@@ -243,6 +243,45 @@ export interface EvidenceCopy {
   stateMessage?: string;
   requestedAt?: string;
   completedAt?: string;
+  /**
+   * Cross-account chain (issue: multi-account): where this volume's copy chain is. `workload-copy` (copy with the
+   * evidence key in the workload account) → `shared` (that copy shared with the IR account) → `ir-copy` (IR-owned
+   * copy requested) → `locked` (EBS Snapshot Lock applied or skipped, see `lock`). Absent in single-account mode
+   * without locking (the original behaviour).
+   */
+  stage?: EvidenceStage;
+  /** The account that owns the original snapshot (the workload account). */
+  sourceAccountId?: string;
+  /** Cross-account only: the intermediate copy in the workload account, shared with the IR account. */
+  intermediate?: IntermediateCopy;
+  /** EBS Snapshot Lock on the evidence snapshot. */
+  lock?: EvidenceLock;
+}
+
+export type EvidenceStage = 'workload-copy' | 'shared' | 'ir-copy' | 'locked';
+
+export interface IntermediateCopy {
+  snapshotId?: string;
+  accountId: string;
+  requestedAt?: string;
+  completedAt?: string;
+  sharedWith?: string;
+  sharedAt?: string;
+  /** Removed only after the IR copy completed (REMOVE_INTERMEDIATE_COPIES); otherwise retained. */
+  removal?: { status: 'removed' | 'retained' | 'failed'; at?: string; reason?: string };
+}
+
+export interface EvidenceLock {
+  /** `locked`: LockSnapshot succeeded; `unsupported`: the API is not available here; `failed`: refused. */
+  status: 'locked' | 'unsupported' | 'failed' | 'disabled';
+  mode?: 'compliance' | 'governance';
+  durationDays?: number;
+  coolOffHours?: number;
+  lockState?: string;
+  lockedAt?: string;
+  lockedUntil?: string;
+  coolOffUntil?: string;
+  reason?: string;
 }
 
 /** Output of "Copy snapshots with evidence key" and "Check evidence copies" — stored at `$.evidence`. */
@@ -285,6 +324,9 @@ export interface AcquisitionState {
   snapshotProgress?: SnapshotProgress;
   evidence?: EvidenceProgress;
   seal?: SealResult;
+  /** "Launch forensic workstation" (only when `case.options.workstation`); its failure lands at `workstationFailure`. */
+  workstation?: import('./workstation').WorkstationResult;
+  workstationFailure?: StepFailure;
   notification?: { notified: boolean; messageId?: string; error?: string };
   failure?: StepFailure;
 }

@@ -3,6 +3,7 @@ import { isTimedOut, slowestProgress, untilCap } from '../domain/poll-schedule';
 import type { AcquisitionResult, CaseRef, EvidenceCopy, EvidenceProgress } from '../domain/types';
 import { NOT_FOUND_GRACE_SECONDS } from './check-snapshots';
 import { type CopyEvidenceDeps, copyState, progressOf, requestCopies, sizesOf } from './copy-evidence';
+import { advanceWorkloadSide, finalizeCompleted, isCrossAccount } from './evidence-chain';
 
 export interface CheckEvidenceCopiesDeps extends CopyEvidenceDeps {
   maxWaitMinutes: number;
@@ -19,6 +20,9 @@ const isKeyArn = (id: string) => /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//.test(i
  * copy that is not encrypted with the evidence key is an error too: it would not be the evidence we promised.
  * Deferred copies (refused for account limits by an earlier step) are requested again; once the time cap has
  * passed, copies still pending become `timeout`. Settled copies are not described again.
+ *
+ * With `deps.chain` (the handlers always pass it) each poll also advances the cross-account chain and locks the
+ * evidence snapshots that completed (see evidence-chain.ts): no extra state, no extra transition.
  */
 export async function checkEvidenceCopies(
   deps: CheckEvidenceCopiesDeps,
@@ -31,16 +35,19 @@ export async function checkEvidenceCopies(
   const timedOut = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
 
   const inFlight = input.evidence.copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId);
+  // Cross-account: the evidence snapshot is the IR-owned copy, described with the IR account's own credentials.
+  const cross = isCrossAccount(deps.chain, input.caseRef.target);
+  const evidenceSide = cross && deps.chain ? deps.chain.irSnapshots : deps.snapshots;
   const [described, requested] = await Promise.all([
     inFlight.length
-      ? deps.snapshots.describeSnapshots(inFlight.map((c) => c.evidenceSnapshotId as string))
+      ? evidenceSide.describeSnapshots(inFlight.map((c) => c.evidenceSnapshotId as string))
       : Promise.resolve<SnapshotStatus[]>([]),
     // Past the cap nothing new is requested: deferred copies time out with the rest.
     timedOut ? Promise.resolve(input.evidence.copies) : requestCopies(deps, input.caseRef, input.evidence.copies),
   ]);
   const byId = new Map(described.map((s) => [s.snapshotId, s]));
 
-  const copies: EvidenceCopy[] = requested.map((c) => {
+  const checked: EvidenceCopy[] = requested.map((c) => {
     if (c.state !== 'pending' || !c.evidenceSnapshotId || !inFlight.includes(c)) {
       return timedOut && c.state === 'pending' ? timeout(c, deps.maxWaitMinutes) : c;
     }
@@ -71,6 +78,12 @@ export async function checkEvidenceCopies(
     }
     return timedOut && next.state === 'pending' ? timeout(next, deps.maxWaitMinutes) : next;
   });
+  // The rest of the chain: workload-side copies → share → IR copy (cross-account), then lock what completed.
+  const advanced =
+    cross && deps.chain && !timedOut
+      ? await advanceWorkloadSide({ ...deps, chain: deps.chain }, input.caseRef, checked, now, NOT_FOUND_GRACE_SECONDS)
+      : checked;
+  const copies = await finalizeCompleted(deps, input.caseRef, advanced);
 
   const sizes = sizesOf(input.acquisition);
   for (const s of described) if (s.sizeGiB !== undefined) sizes.set(s.snapshotId, s.sizeGiB);

@@ -38,6 +38,18 @@ export async function closeCase(deps: CloseCaseDeps, state: CloseCaseInput): Pro
       result: { error: failure.error, message: failure.message },
     });
   }
+  // The workstation step's failure (caught into Notify): recorded in the case and the custody log, not fatal.
+  const workstationFailure = state.workstationFailure ? parseFailureCause(state.workstationFailure) : undefined;
+  if (workstationFailure) {
+    actions.push({
+      step: 'launch-workstation',
+      action: 'launch-workstation',
+      status: 'failed',
+      performedAt: now,
+      request: { requested: true },
+      result: { error: workstationFailure.error, message: workstationFailure.message, evidence: 'sealed, unaffected' },
+    });
+  }
   actions.push({
     step: STEP.closeCase,
     action: 'close',
@@ -49,9 +61,23 @@ export async function closeCase(deps: CloseCaseDeps, state: CloseCaseInput): Pro
       lock: 'kept until release',
       manifest: state.seal?.manifest ?? null,
       notification,
+      workstation: state.workstation
+        ? { instanceId: state.workstation.instanceId, record: state.workstation.record }
+        : workstationFailure
+          ? { failed: workstationFailure.error }
+          : null,
     },
   });
   await deps.custody.append(state.case, actions);
-  await deps.cases.updateCase(caseId, { status: 'CONTAINED', details: { closedAt: now, notification } });
+  await deps.cases.updateCase(caseId, {
+    status: 'CONTAINED',
+    details: {
+      closedAt: now,
+      notification,
+      ...(workstationFailure
+        ? { workstationFailure: { error: workstationFailure.error, message: workstationFailure.message, at: now } }
+        : {}),
+    },
+  });
   return caseSummary(state, 'SUCCEEDED');
 }

@@ -8,6 +8,7 @@ import {
 import { errorMessage, errorName } from '../domain/errors';
 import { nextCheckSeconds } from '../domain/poll-schedule';
 import type { Clock } from '../domain/ports';
+import { type ChainSettings, finalizeCompleted, isCrossAccount } from './evidence-chain';
 import type {
   AcquisitionResult,
   CaseRef,
@@ -28,6 +29,11 @@ export interface CopyEvidenceDeps {
   /** Retries on limit and throttling errors inside the Lambda; tests shorten the delays. */
   retry?: Partial<RetryPolicy>;
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * The cross-account chain and the snapshot lock (issue: multi-account; see evidence-chain.ts). Absent: the
+   * single-account copy without lock, as before. The handlers always pass it.
+   */
+  chain?: ChainSettings;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 };
@@ -49,7 +55,8 @@ export async function copyEvidence(
   input: { caseRef: CaseRef; acquisition: AcquisitionResult; snapshotProgress: SnapshotProgress },
 ): Promise<EvidenceProgress> {
   const now = deps.clock().toISOString();
-  const existing = await findExistingCopies(deps, input.caseRef.caseId);
+  const cross = isCrossAccount(deps.chain, input.caseRef.target);
+  const existing = await findExistingCopies(deps, input.caseRef.caseId, cross ? 'intermediate' : 'true');
 
   const copies: EvidenceCopy[] = input.snapshotProgress.volumes.map((v) => {
     if (v.state !== 'completed') {
@@ -62,6 +69,19 @@ export async function copyEvidence(
       };
     }
     const found = existing.get(v.snapshotId);
+    if (found && cross) {
+      // The intermediate copy from an earlier attempt: the check step takes the chain on from there.
+      return {
+        volumeId: v.volumeId,
+        sourceSnapshotId: v.snapshotId,
+        kmsKeyId: deps.evidenceKeyArn,
+        sourceAccountId: input.caseRef.target.accountId,
+        stage: 'workload-copy',
+        intermediate: { snapshotId: found.snapshotId, accountId: input.caseRef.target.accountId },
+        state: copyState(found.state) === 'error' ? 'error' : 'pending',
+        ...(found.stateMessage ? { stateMessage: `intermediate copy: ${found.stateMessage}` } : {}),
+      };
+    }
     if (found) {
       return {
         volumeId: v.volumeId,
@@ -82,7 +102,7 @@ export async function copyEvidence(
     };
   });
 
-  const requested = await requestCopies(deps, input.caseRef, copies);
+  const requested = await finalizeCompleted(deps, input.caseRef, await requestCopies(deps, input.caseRef, copies));
   return progressOf(requested, {
     attempt: 0,
     firstCheckAt: now,
@@ -101,7 +121,8 @@ export async function requestCopies(
   copies: EvidenceCopy[],
 ): Promise<EvidenceCopy[]> {
   const region = caseRef.target.region;
-  const todo = copies.filter((c) => c.state === 'pending' && !c.evidenceSnapshotId);
+  const cross = isCrossAccount(deps.chain, caseRef.target);
+  const todo = copies.filter((c) => c.state === 'pending' && !c.evidenceSnapshotId && !c.intermediate?.snapshotId && !c.stage);
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
   const tag = (name: string) => `${deps.tagPrefix}:${name}`;
 
@@ -112,12 +133,16 @@ export async function requestCopies(
           sourceSnapshotId: c.sourceSnapshotId,
           sourceRegion: region,
           kmsKeyId: deps.evidenceKeyArn,
-          description: `Forensic evidence case ${caseRef.caseId}: copy of ${c.sourceSnapshotId} (${c.volumeId})`.slice(0, 255),
+          description: (cross
+            ? `Forensic evidence case ${caseRef.caseId}: intermediate copy of ${c.sourceSnapshotId} (${c.volumeId}) for the IR account`
+            : `Forensic evidence case ${caseRef.caseId}: copy of ${c.sourceSnapshotId} (${c.volumeId})`
+          ).slice(0, 255),
           tags: {
             [tag('case-id')]: caseRef.caseId,
             [tag('source-volume')]: c.volumeId,
             [tag('source-snapshot')]: c.sourceSnapshotId,
-            [tag('evidence')]: 'true',
+            // Cross-account: marks the workload-side copy that the chain may remove once the IR copy completed.
+            [tag('evidence')]: cross ? 'intermediate' : 'true',
           },
         }),
       policy,
@@ -130,7 +155,18 @@ export async function requestCopies(
     const requestedAt = deps.clock().toISOString();
     if (r.status === 'fulfilled') {
       const { stateMessage: _deferred, ...rest } = c;
-      updated.set(c, { ...rest, evidenceSnapshotId: r.value, state: 'pending', requestedAt });
+      updated.set(
+        c,
+        cross
+          ? {
+              ...rest,
+              state: 'pending',
+              stage: 'workload-copy',
+              sourceAccountId: caseRef.target.accountId,
+              intermediate: { snapshotId: r.value, accountId: caseRef.target.accountId, requestedAt },
+            }
+          : { ...rest, evidenceSnapshotId: r.value, state: 'pending', requestedAt },
+      );
     } else if (isThrottlingError(r.reason)) {
       updated.set(c, { ...c, state: 'pending', stateMessage: `${DEFERRED_PREFIX} ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
     } else {
@@ -142,11 +178,15 @@ export async function requestCopies(
 }
 
 /** Copies made for this case by an earlier attempt, by source snapshot id. A failed lookup only risks a duplicate. */
-async function findExistingCopies(deps: CopyEvidenceDeps, caseId: string): Promise<Map<string, SnapshotStatus>> {
+export async function findExistingCopies(
+  deps: Pick<CopyEvidenceDeps, 'snapshots' | 'tagPrefix' | 'log'>,
+  caseId: string,
+  evidenceTag: 'true' | 'intermediate' = 'true',
+): Promise<Map<string, SnapshotStatus>> {
   try {
     const found = await deps.snapshots.findByTags({
       [`${deps.tagPrefix}:case-id`]: caseId,
-      [`${deps.tagPrefix}:evidence`]: 'true',
+      [`${deps.tagPrefix}:evidence`]: evidenceTag,
     });
     const bySource = new Map<string, SnapshotStatus>();
     for (const s of found) {

@@ -9,6 +9,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { ACQUISITION_STEPS, type AcquisitionStep } from '../../workflows/acquisition-steps';
+import { RELEASE_STEPS, type ReleaseStep } from '../../workflows/release-steps';
+
+/** A step of any of this product's state machines (acquisition or release). */
+export type WorkflowStep = AcquisitionStep | ReleaseStep;
+
+/** Handler entry, console state name and workflow of a step, from ACQUISITION_STEPS or RELEASE_STEPS. */
+export function stepDefinition(step: WorkflowStep): { entry: string; state: string; workflow: 'acquisition' | 'release' } {
+  if (step in RELEASE_STEPS) return { ...RELEASE_STEPS[step as ReleaseStep], workflow: 'release' };
+  return { ...ACQUISITION_STEPS[step as AcquisitionStep], workflow: 'acquisition' };
+}
 
 /**
  * The Lambda environment, one string per key of `HandlerEnvironment` (handlers/config/env.ts). Mapped from that
@@ -26,9 +36,9 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  */
 export const FORENSIC_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-export interface ForensicFunctionProps {
-  /** Which acquisition step this function implements; its handler entry comes from ACQUISITION_STEPS. */
-  readonly step: AcquisitionStep;
+export interface ForensicFunctionProps<S extends WorkflowStep = AcquisitionStep> {
+  /** Which step this function implements; its handler entry comes from ACQUISITION_STEPS (or RELEASE_STEPS). */
+  readonly step: S;
   /** The handlers' environment, complete by construction (see `LambdaEnvironment`). */
   readonly environment: LambdaEnvironment;
   /** Key for the function's log group: logs carry case data (instance ids, findings, principals). */
@@ -57,16 +67,17 @@ export interface ForensicFunctionProps {
  *   gives CommonJS dependencies the `require` they expect inside an ES module. The AWS SDK is bundled rather than
  *   taken from the runtime, so the SDK version that runs is the one locked and tested in this repository.
  */
-export class ForensicFunction extends Construct {
+export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
-  readonly step: AcquisitionStep;
+  readonly step: S;
 
-  constructor(scope: Construct, id: string, props: ForensicFunctionProps) {
+  constructor(scope: Construct, id: string, props: ForensicFunctionProps<S>) {
     super(scope, id);
     this.step = props.step;
-    const { entry, state } = ACQUISITION_STEPS[props.step];
+    const { entry, state, workflow } = stepDefinition(props.step);
+    const label = workflow === 'release' ? 'Release' : 'Acquisition';
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -76,7 +87,7 @@ export class ForensicFunction extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Acquisition step "${state}": only the calls this step makes`,
+      description: `${label} step "${state}": only the calls this step makes`,
     });
     // Only this function's own log group (CreateLogStream, PutLogEvents), not the account's.
     this.logGroup.grantWrite(this.role);
@@ -86,7 +97,7 @@ export class ForensicFunction extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      description: props.description ?? `Forensic acquisition: ${state}`,
+      description: props.description ?? `Forensic ${workflow}: ${state}`,
       runtime: FORENSIC_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,

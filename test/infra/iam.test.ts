@@ -116,7 +116,8 @@ describe('no wildcard permissions', () => {
 /** The statements of one step's role, by Sid. */
 function stepStatements(step: AcquisitionStep): Map<string, Statement> {
   const fn = resourcesOfType(s.json, 'AWS::Lambda::Function').find(([, r]) =>
-    String(r.Properties?.Description).includes(`: ${stateOf(step)}`),
+    // Exact: the release machine has a "Notify responders" step too ("Forensic release: ...").
+    String(r.Properties?.Description) === `Forensic acquisition: ${stateOf(step)}`,
   );
   if (!fn) throw new Error(`no function for ${step}`);
   const roleId = (fn[1].Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;

@@ -4,6 +4,7 @@ import { handlerEnvironmentSchema } from '../../handlers/config/env';
 import { FORENSIC_RUNTIME } from '../../infra/constructs/forensic-function';
 import { EVIDENCE_KEY_ALIAS, IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { ACQUISITION_STEP_NAMES } from '../../workflows/acquisition-steps';
+import { RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { type CfnResource, type CfnTemplate, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
 
 let s: Synthesized;
@@ -25,6 +26,12 @@ const bucketByLock = (json: CfnTemplate, locked: boolean): [string, CfnResource]
   return found[0]!;
 };
 const keyId = (json: CfnTemplate) => single(json, 'AWS::KMS::Key')[0];
+/** The acquisition state machine (the template also holds the release state machine). */
+const acquisitionMachine = (json: CfnTemplate): [string, CfnResource] => {
+  const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith('AcquisitionStateMachine'));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
 
 describe('evidence key', () => {
   it('rotates, is retained and carries the alias', () => {
@@ -183,8 +190,8 @@ describe('case table, topic, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('one function per acquisition step and no other (no CDK helper functions)', () => {
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(ACQUISITION_STEP_NAMES.length);
+  it('one function per acquisition and release step and no other (no CDK helper functions)', () => {
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(ACQUISITION_STEP_NAMES.length + RELEASE_STEP_NAMES.length);
   });
 
   it('every function: ARM64, current runtime, JSON logs to an explicit encrypted retained log group, X-Ray', () => {
@@ -207,7 +214,7 @@ describe('functions', () => {
     const roles = resourcesOfType(s.json, 'AWS::Lambda::Function').map(
       ([, fn]) => (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
     );
-    expect(new Set(roles).size).toBe(ACQUISITION_STEP_NAMES.length);
+    expect(new Set(roles).size).toBe(ACQUISITION_STEP_NAMES.length + RELEASE_STEP_NAMES.length);
   });
 
   it('every function gets exactly the handler environment (handlers/config/env.ts), with valid values', () => {
@@ -237,7 +244,7 @@ describe('functions', () => {
 
 describe('state machine', () => {
   it('Standard, logging ALL with execution data to an encrypted log group, X-Ray tracing', () => {
-    const [, sm] = single(s.json, 'AWS::StepFunctions::StateMachine');
+    const [, sm] = acquisitionMachine(s.json);
     expect(sm.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -256,7 +263,7 @@ describe('state machine', () => {
   });
 
   it('the GuardDuty rule targets the state machine with retries and an encrypted dead-letter queue', () => {
-    const [smId] = single(s.json, 'AWS::StepFunctions::StateMachine');
+    const [smId] = acquisitionMachine(s.json);
     const [queueId] = single(s.json, 'AWS::SQS::Queue');
     s.template.hasResourceProperties('AWS::Events::Rule', {
       Name: 'ForensicAcquisition-guardduty-findings',
@@ -275,7 +282,7 @@ describe('state machine', () => {
 describe('outputs', () => {
   it('exposes exactly the keys the CLI looks up', () => {
     expect(Object.keys(s.json.Outputs ?? {}).sort()).toEqual(Object.values(IR_STACK_OUTPUTS).sort());
-    const [smId] = single(s.json, 'AWS::StepFunctions::StateMachine');
+    const [smId] = acquisitionMachine(s.json);
     expect(s.json.Outputs?.StateMachineArn?.Value).toEqual(ref(smId));
     expect(s.json.Outputs?.EvidenceBucketName?.Value).toEqual(ref(bucketByLock(s.json, true)[0]));
     expect(s.json.Outputs?.CaseTableName?.Value).toEqual(ref(single(s.json, 'AWS::DynamoDB::Table')[0]));

@@ -47,11 +47,12 @@ export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnRe
 export const PLACEHOLDER = { partition: 'aws', region: 'us-east-1', account: '123456789012' } as const;
 
 /**
- * The state machine's DefinitionString as ASL: Fn::Join over literal text and references, each reference replaced
+ * A state machine's DefinitionString as ASL (the acquisition's unless another logical-id part is given): Fn::Join over literal text and references, each reference replaced
  * by a placeholder ARN of the right service (so asl-validator's ARN check is meaningful).
  */
-export function renderAsl(json: CfnTemplate): Record<string, unknown> {
-  const machines = resourcesOfType(json, 'AWS::StepFunctions::StateMachine');
+export function renderAsl(json: CfnTemplate, logicalIdContains = 'AcquisitionStateMachine'): Record<string, unknown> {
+  // The template holds the acquisition and the release state machines: pick one by logical id.
+  const machines = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(([id]) => id.includes(logicalIdContains));
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
   const definition = machines[0]![1].Properties?.DefinitionString;
   const resolve = (value: unknown): string => {

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { CASE_ID_PATTERN } from './case-id';
+import { InvalidInput } from './errors';
+import { hasUnsafeCharacters } from './identifier-formats';
+import { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH, REQUESTED_BY_PATTERN } from './manual-request';
+
+/**
+ * The input of the release state machine (and of `forensics release`): `{caseId, reason, requestedBy}`. Strict, like
+ * the manual acquisition request, and with the same rules for `reason` and `requestedBy`: both end up in the case
+ * record, the custody log and the notification, so control and invisible formatting characters are refused.
+ */
+const UNSAFE = 'contains control or invisible formatting characters';
+const safe = (value: string) => !hasUnsafeCharacters(value);
+
+export const releaseRequestSchema = z.strictObject({
+  caseId: z
+    .string()
+    .max(64, 'longer than 64 characters')
+    .refine(safe, UNSAFE)
+    .regex(CASE_ID_PATTERN, 'expected a case id such as 20260101T120000Z-i-0123456789abcdef0'),
+  reason: z
+    .string()
+    .max(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`)
+    .refine(safe, UNSAFE)
+    .refine((value) => value.trim().length > 0, 'must not be empty'),
+  requestedBy: z
+    .string()
+    .max(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`)
+    .refine(safe, UNSAFE)
+    .regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)'),
+});
+
+export type ReleaseRequestInput = z.infer<typeof releaseRequestSchema>;
+
+/** Validates a release request; throws `InvalidInput` naming the field (never echoing the value). */
+export function parseReleaseRequest(input: unknown): ReleaseRequestInput {
+  const parsed = releaseRequestSchema.safeParse(input, {
+    error: (issue) => {
+      if (issue.code === 'invalid_type') {
+        if (issue.input === undefined) return 'required';
+        if (issue.expected === 'object' && (issue.path?.length ?? 0) === 0) return 'expected a JSON object';
+        return `expected a ${issue.expected}`;
+      }
+      return undefined;
+    },
+  });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys') {
+    throw new InvalidInput(issue.keys[0] ?? 'input', 'unknown field (a release request takes caseId, reason, requestedBy)');
+  }
+  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : 'input';
+  throw new InvalidInput(field, issue?.message ?? 'invalid release request');
+}

@@ -1,0 +1,32 @@
+import { type AwsClients, awsClients } from './adapters/aws-clients';
+import { Ec2SnapshotAdapter } from './adapters/ec2-snapshot-adapter';
+import { arnParts } from './adapters/responder-credentials';
+import type { HandlerEnvironment } from './config/env';
+import type { Target } from './domain/types';
+import type { ChainSettings } from './use-cases/evidence-chain';
+
+/** Defaults of the snapshot lock (docs/permissions.md, README "Configuration"). */
+export const DEFAULT_LOCK = { mode: 'compliance', durationDays: 365, coolOffHours: 24 } as const;
+
+/**
+ * The IR side of the evidence chain for a target: EC2 in the target's region with the Lambda's own credentials
+ * (the IR account: the evidence key's account), and the lock settings from the environment.
+ */
+export function chainSettingsFor(target: Target, env: HandlerEnvironment, clients: AwsClients = awsClients()): ChainSettings {
+  const mode = env.SNAPSHOT_LOCK_MODE ?? DEFAULT_LOCK.mode;
+  return {
+    irSnapshots: new Ec2SnapshotAdapter(clients.ec2(target.region)),
+    // An evidence key given as an alias names no account: then the target is taken as the IR account.
+    irAccountId: arnParts(env.EVIDENCE_KEY_ARN)?.accountId ?? target.accountId,
+    ...(mode === 'none'
+      ? {}
+      : {
+          lock: {
+            mode,
+            durationDays: env.SNAPSHOT_LOCK_DAYS ?? DEFAULT_LOCK.durationDays,
+            coolOffHours: env.SNAPSHOT_LOCK_COOL_OFF_HOURS ?? DEFAULT_LOCK.coolOffHours,
+          },
+        }),
+    removeIntermediate: env.REMOVE_INTERMEDIATE_COPIES === 'true',
+  };
+}

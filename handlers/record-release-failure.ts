@@ -1,0 +1,12 @@
+import { evidenceDeps } from './evidence-deps';
+import { type RecordReleaseFailureDeps, recordReleaseFailure, type ReleaseState } from './use-cases/release-workflow';
+
+/**
+ * "Record release failure" (release state machine). Payload: the whole release state with `failure` ({Error, Cause})
+ * from the Catch. Writes it to the case and the custody log, notifies (best effort); at `$.failureRecord`.
+ */
+export function createRecordReleaseFailureHandler(deps?: () => RecordReleaseFailureDeps) {
+  return (state: ReleaseState) => recordReleaseFailure((deps ?? evidenceDeps)(), state);
+}
+
+export const handler = createRecordReleaseFailureHandler();

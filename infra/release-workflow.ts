@@ -1,0 +1,250 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ReleaseStateMachine } from '../workflows/release-state-machine';
+import { RELEASE_STEP_NAMES, RELEASE_STEPS, type ReleaseStep } from '../workflows/release-steps';
+import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
+import { flattenReference } from './ir-stack';
+
+/**
+ * The release workflow of the IR stack: one function and one least-privilege role per release step
+ * (docs/permissions.md, "Release"), and the release state machine. Kept apart from the acquisition's wiring in
+ * ir-stack.ts; the stack creates it next to the acquisition and exports its ARN as `ReleaseStateMachineArn`.
+ *
+ * What the release roles can do is the inverse of containment and nothing else: put an ENI's groups back, delete an
+ * inline policy from a role (never their own), leave Auto Scaling standby, register a target, update the case and
+ * append custody records. No role of the release has any permission on snapshots, on evidence objects' retention or
+ * legal holds, or on the evidence key beyond what DynamoDB, S3 and SNS use on the caller's behalf.
+ */
+export interface ReleaseWorkflowProps {
+  readonly environment: LambdaEnvironment;
+  readonly evidenceKey: kms.IKey;
+  readonly evidenceBucket: s3.IBucket;
+  readonly caseTable: dynamodb.ITable;
+  readonly topic: sns.ITopic;
+}
+
+/** Upper bound of one invocation per release step (the release loops over ENIs and target groups). */
+const RELEASE_STEP_TIMEOUTS: Record<ReleaseStep, Duration> = {
+  validateRelease: Duration.seconds(30),
+  releaseContainment: Duration.minutes(3),
+  notifyRelease: Duration.seconds(30),
+  recordReleaseFailure: Duration.minutes(2),
+};
+
+interface Permission {
+  readonly sid: string;
+  readonly why: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly conditions?: Record<string, Record<string, unknown>>;
+}
+
+export class ReleaseWorkflow extends Construct {
+  readonly functions: Record<ReleaseStep, ForensicFunction<ReleaseStep>>;
+  readonly machine: ReleaseStateMachine;
+
+  constructor(scope: Construct, id: string, props: ReleaseWorkflowProps) {
+    super(scope, id);
+    this.functions = Object.fromEntries(
+      RELEASE_STEP_NAMES.map((step) => [
+        step,
+        new ForensicFunction<ReleaseStep>(this, `${pascal(step)}Step`, {
+          step,
+          environment: props.environment,
+          logKey: props.evidenceKey,
+          timeout: RELEASE_STEP_TIMEOUTS[step],
+        }),
+      ]),
+    ) as Record<ReleaseStep, ForensicFunction<ReleaseStep>>;
+    this.grantStepPermissions(props);
+
+    this.machine = new ReleaseStateMachine(this, 'Release', {
+      functions: Object.fromEntries(
+        RELEASE_STEP_NAMES.map((step): [ReleaseStep, IFunction] => [step, this.functions[step].function]),
+      ) as Record<ReleaseStep, IFunction>,
+      logKey: props.evidenceKey,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+    });
+    this.acknowledgeCdkWildcards();
+  }
+
+  private grantStepPermissions(props: ReleaseWorkflowProps): void {
+    const stack = Stack.of(this);
+    const f = this.functions;
+    const ec2 = (resource: string): string => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
+    const table = props.caseTable.tableArn;
+    const keyArn = props.evidenceKey.keyArn;
+    const caseObjects = props.evidenceBucket.arnForObjects('cases/*');
+
+    const caseTable = (step: ReleaseStep, actions: string[], why: string): void => {
+      this.allow(f[step], { sid: `${pascal(step)}CaseTable`, why, actions, resources: [table] });
+      const writes = actions.some((a) => !/^dynamodb:(GetItem|ConditionCheckItem)$/.test(a));
+      this.allow(f[step], {
+        sid: `${pascal(step)}CaseTableKey`,
+        why: 'The case table is encrypted with the evidence key; DynamoDB uses it on the caller\'s behalf.',
+        actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
+      });
+    };
+    const custody = (step: ReleaseStep, why: string): void => {
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceObjects`,
+        why: `${why} PutObject writes custody records (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
+          'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
+        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
+        resources: [caseObjects],
+      });
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceList`,
+        why: 'Without ListBucket, HeadObject of a record not yet written answers 403 instead of 404; cases/ only.',
+        actions: ['s3:ListBucket'],
+        resources: [props.evidenceBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['cases/*'] } },
+      });
+      this.allow(f[step], {
+        sid: `${pascal(step)}EvidenceKeyViaS3`,
+        why: 'SSE-KMS with the evidence key (bucket key): S3 generates and decrypts data keys as the caller.',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [props.evidenceBucket.bucketArn, caseObjects] },
+        },
+      });
+    };
+    const publish = (step: ReleaseStep, why: string): void => {
+      this.allow(f[step], { sid: `${pascal(step)}Publish`, why, actions: ['sns:Publish'], resources: [props.topic.topicArn] });
+      this.allow(f[step], {
+        sid: `${pascal(step)}TopicKeyViaSns`,
+        why: 'The topic is encrypted with the evidence key: SNS generates the message data key as the publisher.',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${stack.region}.amazonaws.com` } },
+      });
+    };
+
+    // ── validateRelease: read-only. ──
+    caseTable('validateRelease', ['dynamodb:GetItem'], 'GetItem reads the case: it must exist and be CONTAINED or FAILED.');
+
+    // ── releaseContainment: the inverse of containment, recorded. ──
+    this.allow(f.releaseContainment, {
+      sid: 'ReleaseRestoreInterfaceGroups',
+      why: 'ModifyNetworkInterfaceAttribute puts every ENI of the instance back into its recorded original groups ' +
+        '(authorised on the ENI, its instance, VPC and the groups assigned). The original groups are the ' +
+        'workload\'s own, not this product\'s, so not limited by tag.',
+      actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+      resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
+    });
+    this.allow(f.releaseContainment, {
+      sid: 'ReleaseDeleteDenyPolicy',
+      why: 'DeleteRolePolicy removes the case\'s inline deny policy "forensics-deny-<caseId>" recorded by ' +
+        'containment. The role is only known at run time, so any role of this account; IAM has no condition key ' +
+        'for an inline policy\'s name. This function\'s own role is excluded by the explicit deny ReleaseNotOnOwnRole.',
+      actions: ['iam:DeleteRolePolicy'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+    });
+    f.releaseContainment.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReleaseNotOnOwnRole',
+        effect: iam.Effect.DENY,
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: [f.releaseContainment.role.roleArn],
+      }),
+    );
+    this.allow(f.releaseContainment, {
+      sid: 'ReleaseExitStandby',
+      why: 'ExitStandby returns the instance to service in the Auto Scaling group acquisition put it in standby in.',
+      actions: ['autoscaling:ExitStandby'],
+      resources: [
+        stack.formatArn({
+          service: 'autoscaling',
+          resource: 'autoScalingGroup',
+          resourceName: '*:autoScalingGroupName/*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+    this.allow(f.releaseContainment, {
+      sid: 'ReleaseRegisterTargets',
+      why: 'RegisterTargets registers the instance again, with its recorded port, in the target groups acquisition ' +
+        'deregistered it from.',
+      actions: ['elasticloadbalancing:RegisterTargets'],
+      resources: [stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
+    });
+    caseTable(
+      'releaseContainment',
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      'GetItem reads the recorded containment; UpdateItem marks the case RELEASED (or records an incomplete ' +
+        'release); DeleteItem deletes the instance lock held by this case (conditional on the case id).',
+    );
+    custody('releaseContainment', 'Custody records of every restore action, with the previous state.');
+
+    // ── notifyRelease ──
+    publish('notifyRelease', 'Publish the release summary to the responders.');
+
+    // ── recordReleaseFailure ──
+    caseTable('recordReleaseFailure', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the release failure in the case.');
+    custody('recordReleaseFailure', 'The release-failed custody record.');
+    publish('recordReleaseFailure', 'Publish the release failure to the responders (best effort).');
+  }
+
+  /** One statement; a wildcard resource is acknowledged to cdk-nag on this role only, with the statement's reason. */
+  private allow(fn: ForensicFunction<ReleaseStep>, p: Permission): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: p.sid,
+        effect: iam.Effect.ALLOW,
+        actions: p.actions,
+        resources: p.resources,
+        ...(p.conditions ? { conditions: p.conditions } : {}),
+      }),
+    );
+    for (const resource of p.resources) {
+      const flat = flattenReference(Stack.of(this).resolve(resource));
+      if (flat.includes('*')) {
+        Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${p.sid}: ${p.why}` });
+      }
+    }
+  }
+
+  /** The wildcards CDK itself adds (X-Ray, execution logging, Lambda versions), each with its reason. */
+  private acknowledgeCdkWildcards(): void {
+    const stack = Stack.of(this);
+    for (const fn of Object.values(this.functions)) {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing (active): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
+          'permissions. Nothing else on this role is granted on "*".',
+      });
+    }
+    const role = this.machine.stateMachine.role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions execution logging (logs:CreateLogDelivery, PutResourcePolicy, Describe*, ...) and X-Ray ' +
+        'tracing require Resource "*"; these APIs support no resource-level permissions.',
+    });
+    for (const fn of Object.values(this.functions)) {
+      const flat = flattenReference(stack.resolve(fn.function.functionArn));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flat}:*]`,
+        reason:
+          `lambda:InvokeFunction on the "${RELEASE_STEPS[fn.step].state}" release function and its versions/aliases ` +
+          '(ARN:*), as granted by the LambdaInvoke task; no other function.',
+      });
+    }
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}

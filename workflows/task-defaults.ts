@@ -1,0 +1,50 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS } from '../handlers/domain/errors';
+
+/**
+ * What every Lambda Task of this product's state machines shares: the function's own result as the step result
+ * (no Lambda API envelope), and one Retry rule for AWS throttling and Lambda service errors with exponential
+ * backoff and full jitter (so that many executions throttled at once do not retry in lockstep).
+ *
+ * The acquisition and release state machines build their Tasks with `lambdaStep`; the definition tests check the
+ * rule on every Task.
+ */
+export const THROTTLING_RETRY: sfn.RetryProps = {
+  errors: [...THROTTLING_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 6,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+export interface LambdaStepProps {
+  /** State name a responder sees in the console. */
+  readonly state: string;
+  readonly lambdaFunction: IFunction;
+  /** undefined = the ASL default "$" (the result replaces the state), left implicit on purpose. */
+  readonly resultPath?: string;
+  readonly payload?: sfn.TaskInput;
+}
+
+/**
+ * A LambdaInvoke Task with the house defaults. `resultPath` undefined is left implicit on purpose: the local
+ * runner's interpreter mishandles an explicit "$".
+ */
+export function lambdaStep(scope: Construct, props: LambdaStepProps): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, props.state, {
+    lambdaFunction: props.lambdaFunction,
+    // The function's own result becomes the step's result; the Lambda API envelope is not kept.
+    payloadResponseOnly: true,
+    // Lambda service errors are retried below, with jitter, alongside AWS throttling.
+    retryOnServiceExceptions: false,
+    ...(props.resultPath ? { resultPath: props.resultPath } : {}),
+    ...(props.payload ? { payload: props.payload } : {}),
+  });
+  task.addRetry(THROTTLING_RETRY);
+  return task;
+}
