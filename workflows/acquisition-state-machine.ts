@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS } from '../handlers/domain/errors';
+import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../handlers/domain/errors';
 import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } from './acquisition-steps';
 
 /**
@@ -49,6 +49,9 @@ export interface AcquisitionStateMachineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
+/** Longer than any step function's own timeout (the longest is well under this), shorter than Lambda's maximum. */
+const TASK_TIMEOUT = Duration.minutes(15);
+
 export class AcquisitionStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
@@ -68,9 +71,11 @@ export class AcquisitionStateMachine extends Construct {
         retryOnServiceExceptions: false,
         ...(resultPath ? { resultPath } : {}),
         ...(payload ? { payload } : {}),
+        // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
+        taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
       });
       task.addRetry({
-        errors: [...THROTTLING_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+        errors: [...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 6,

@@ -81,6 +81,23 @@ export const THROTTLING_ERRORS = [
   'ResourceLimitExceeded',
 ] as const;
 
+/**
+ * Transient server-side failures of AWS APIs (5xx, transaction conflicts). The SDK retries them a few times inside
+ * the Lambda; when they still surface, the state machine retries them too rather than failing an acquisition (or,
+ * in the triage step, throwing a finding away) over a passing fault.
+ */
+export const TRANSIENT_SERVER_ERRORS = [
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'Unavailable',
+  'TransactionCanceledException',
+  'TransactionConflictException',
+  'TransactionInProgressException',
+] as const;
+
 /** Errors of the Lambda service itself (not of our code), retried by the state machine. */
 export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
