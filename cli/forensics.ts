@@ -3,6 +3,7 @@ import './runtime/quiet-warnings';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerReleaseCommand } from './commands/release';
+import { registerWorkstationCommands } from './commands/workstation';
 
 /**
  * `forensics` — the responders' command line. Errors go to stderr as one line; exit codes follow AWS CLI habits:
@@ -35,10 +36,25 @@ const program = new Command()
 program
   .command('plan')
   .description('Offline decision for an event, finding(s) or manual request: one JSON line per finding. No AWS call.')
-  .requiredOption('--event <file>', 'input file, or - for stdin')
+  .option('--event <file>', 'input file, or - for stdin (required unless --live)')
   .option('--min-severity <n>', 'minimum severity acquired', '7')
   .option('--acquire-container-hosts', 'acquire the host node named by container runtime findings', false)
-  .action(async (opts: { event: string; minSeverity: string; acquireContainerHosts: boolean }) => {
+  // Dry run against the real instance (read-only calls): cli/commands/plan-live.ts.
+  .option('--live', 'describe the real instance (read-only) and print what an acquisition would change', false)
+  .option('--instance <id>', 'with --live: instance id')
+  .option('--account <id>', 'with --live: account id of the instance (the credentials must be for it)')
+  .option('--region <region>', 'with --live: region of the instance')
+  .option('--revoke <mode>', 'with --live: revoke mode to plan for (default: cdk.json forensics:revokeMode)')
+  .option('--profile <name>', 'with --live: shared config profile')
+  .option('--endpoint <url>', 'with --live: AWS-compatible emulator endpoint (loopback only)')
+  .option('--output <format>', 'with --live: json or text', 'text')
+  .action(async (opts: { event?: string; minSeverity: string; acquireContainerHosts: boolean; live: boolean }) => {
+    if (opts.live) {
+      const { runPlanLive } = await import('./commands/plan-live');
+      await exitWith(runPlanLive(opts as never, processIoWithPrefix()));
+      return;
+    }
+    if (opts.event === undefined) fail("error: required option '--event <file>' not specified", 2);
     const { runPlan } = await import('./commands/plan');
     const minSeverity = Number(opts.minSeverity);
     if (!Number.isFinite(minSeverity) || minSeverity < 0 || minSeverity > 10) {
@@ -86,6 +102,7 @@ program
   });
 
 registerReleaseCommand(program);
+registerWorkstationCommands(program);
 
 // ── Responder commands (cases, evidence, manual acquisition) ──
 // Deployment discovery flags shared by every command that talks to the IR deployment.

@@ -16,7 +16,13 @@ export function createReleaseContainmentHandler(
     if (!state?.request?.caseId) throw new InvalidInput('request.caseId', 'missing from the execution state');
     const e = (deps.evidence ?? evidenceDeps)();
     return releaseContainment(
-      { cases: e.cases, custody: e.custody, adaptersFor: deps.adaptersFor ?? ((target) => releaseAdaptersFor(target)), clock: e.clock },
+      {
+        cases: e.cases,
+        custody: e.custody,
+        // In the target's account: the responder role's session for this case, or the own role in single-account mode.
+        adaptersFor: deps.adaptersFor ?? ((target) => releaseAdaptersFor(target, { caseId: state.request.caseId })),
+        clock: e.clock,
+      },
       {
         caseId: state.request.caseId,
         reason: state.request.reason,

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadConfig } from './config';
+import { isMultiAccount, loadConfig } from './config';
+import { FORWARDER_STACK_NAME, ForwarderStack } from './forwarder-stack';
+import { RESPONDER_STACK_NAME, ResponderStack } from './responder-stack';
 import { IrStack } from './ir-stack';
 
 /**
@@ -32,6 +34,10 @@ export interface BuildAppOptions {
 export interface BuiltApp {
   readonly app: App;
   readonly stack: IrStack;
+  /** Multi-account mode: the stack for every workload account (infra/responder-stack.ts). */
+  readonly responder?: ResponderStack;
+  /** With forensics:findingSourceAccounts: the stack for the GuardDuty administrator account. */
+  readonly forwarder?: ForwarderStack;
 }
 
 /**
@@ -57,8 +63,27 @@ export function buildApp(context: Record<string, unknown> = {}, options: BuildAp
   });
   Tags.of(stack).add('project', 'forensic-acquisition');
 
+  // Multi-account (issue: multi-account): deployed in other accounts, each with `cdk deploy <stack>` or as a
+  // StackSet template (no assets); cdk-nag checks them like the IR stack.
+  const responder = isMultiAccount(config)
+    ? new ResponderStack(app, 'ResponderStack', {
+        stackName: RESPONDER_STACK_NAME,
+        description: 'Forensic acquisition: responder role for the IR account (workload account)',
+        config,
+      })
+    : undefined;
+  const forwarder =
+    (config.multiAccount?.findingSourceAccounts.length ?? 0) > 0
+      ? new ForwarderStack(app, 'ForwarderStack', {
+          stackName: FORWARDER_STACK_NAME,
+          description: 'Forensic acquisition: forwards GuardDuty findings to the IR account (GuardDuty administrator)',
+          config,
+        })
+      : undefined;
+  for (const extra of [responder, forwarder]) if (extra) Tags.of(extra).add('project', 'forensic-acquisition');
+
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
+  return { app, stack, ...(responder ? { responder } : {}), ...(forwarder ? { forwarder } : {}) };
 }
 
 // Run as the CDK app (`npx tsx infra/app.ts` from cdk.json), not when imported by tests or the runner.

@@ -107,6 +107,39 @@ export const contextSchema = z
       .default([])
       .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
     /**
+     * Multi-account (issue: multi-account). An AWS Organizations id (`o-…`): every account of the organisation may
+     * use the evidence key through EC2 and be acquired through its responder role (instead of, or besides,
+     * `forensics:workloadAccounts`).
+     */
+    'forensics:organizationId': z
+      .string({ error: 'expected a string' })
+      .regex(/^o-[a-z0-9]{10,32}$/, { error: 'expected an AWS Organizations id (o-…)' })
+      .optional(),
+    /** Name of the responder role deployed in every workload account (infra/responder-stack.ts). */
+    'forensics:responderRoleName': z
+      .string({ error: 'expected a string' })
+      .regex(/^[\w+=,.@-]{1,64}$/, { error: 'expected an IAM role name' })
+      .default('ForensicsResponder'),
+    /** sts:ExternalId the responder roles require (not a secret: a confused-deputy guard). */
+    'forensics:responderExternalId': z
+      .string({ error: 'expected a string' })
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'expected 2–1224 characters of letters, digits and +=,.@:/-' })
+      .default('forensic-acquisition'),
+    /** The IR account id: needed only to synthesize the responder and forwarder stacks with a default. */
+    'forensics:irAccountId': z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit account id' }).optional(),
+    /** Accounts allowed to put GuardDuty findings on the IR account's default event bus (the GuardDuty administrator). */
+    'forensics:findingSourceAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' })).default([]),
+    /** Regions where workload instances run; the responder role acts only there. Empty: the deploy region. */
+    'forensics:workloadRegions': list(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected region names' })).default([]),
+    /** EBS Snapshot Lock on the IR-owned evidence snapshots. */
+    'forensics:snapshotLockMode': z
+      .enum(['compliance', 'governance', 'none'], { error: 'expected "compliance", "governance" or "none"' })
+      .default('compliance'),
+    'forensics:snapshotLockDays': number({ min: 1, max: 36500, int: true }).default(365),
+    'forensics:snapshotLockCoolOffHours': number({ min: 0, max: 72, int: true }).default(24),
+    /** Delete the workload-side intermediate copy once the IR copy completed (recorded either way). */
+    'forensics:removeIntermediateCopies': boolean().default(false),
+    /**
      * CloudFormation stack name; the CLI finds the deployment by it. At most 45 characters: the GuardDuty rule is
      * named `<stackName>-guardduty-findings` and EventBridge rule names stop at 64.
      */
@@ -138,6 +171,38 @@ export interface ForensicsConfig {
   /** Empty means single-account mode: the IR account is the only workload account. */
   readonly workloadAccounts: readonly string[];
   readonly stackName: string;
+  /** Multi-account settings (optional in hand-built configs: the defaults of `contextSchema` apply). */
+  readonly multiAccount?: MultiAccountConfig;
+}
+
+/** Multi-account settings (issue: multi-account): responder roles, key sharing, forwarding, snapshot lock. */
+export interface MultiAccountConfig {
+  readonly organizationId?: string;
+  readonly responderRoleName: string;
+  readonly responderExternalId: string;
+  readonly irAccountId?: string;
+  readonly findingSourceAccounts: readonly string[];
+  readonly workloadRegions: readonly string[];
+  readonly snapshotLockMode: 'compliance' | 'governance' | 'none';
+  readonly snapshotLockDays: number;
+  readonly snapshotLockCoolOffHours: number;
+  readonly removeIntermediateCopies: boolean;
+}
+
+export const DEFAULT_MULTI_ACCOUNT: MultiAccountConfig = {
+  responderRoleName: 'ForensicsResponder',
+  responderExternalId: 'forensic-acquisition',
+  findingSourceAccounts: [],
+  workloadRegions: [],
+  snapshotLockMode: 'compliance',
+  snapshotLockDays: 365,
+  snapshotLockCoolOffHours: 24,
+  removeIntermediateCopies: false,
+};
+
+/** Cross-account mode: workload accounts or an organisation are configured (else single-account mode). */
+export function isMultiAccount(config: { workloadAccounts?: readonly string[]; multiAccount?: MultiAccountConfig }): boolean {
+  return (config.workloadAccounts?.length ?? 0) > 0 || Boolean(config.multiAccount?.organizationId);
 }
 
 /** Thrown for an invalid setting; the message names it as it is spelled in `cdk.json`. */
@@ -179,6 +244,18 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     workstationInstanceType: s['forensics:workstationInstanceType'],
     workloadAccounts: s['forensics:workloadAccounts'],
     stackName: s['forensics:stackName'],
+    multiAccount: {
+      ...(s['forensics:organizationId'] ? { organizationId: s['forensics:organizationId'] } : {}),
+      responderRoleName: s['forensics:responderRoleName'],
+      responderExternalId: s['forensics:responderExternalId'],
+      ...(s['forensics:irAccountId'] ? { irAccountId: s['forensics:irAccountId'] } : {}),
+      findingSourceAccounts: s['forensics:findingSourceAccounts'],
+      workloadRegions: s['forensics:workloadRegions'],
+      snapshotLockMode: s['forensics:snapshotLockMode'],
+      snapshotLockDays: s['forensics:snapshotLockDays'],
+      snapshotLockCoolOffHours: s['forensics:snapshotLockCoolOffHours'],
+      removeIntermediateCopies: s['forensics:removeIntermediateCopies'],
+    },
   };
 }
 

@@ -16,6 +16,7 @@ import { AcquisitionStateMachine } from '../workflows/acquisition-state-machine'
 import { ACQUISITION_STEP_NAMES, ACQUISITION_STEPS, type AcquisitionStep } from '../workflows/acquisition-steps';
 import type { ForensicsConfig } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
+import { configureIrMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
 import { ReleaseWorkflow } from './release-workflow';
 
@@ -265,13 +266,14 @@ export class IrStack extends Stack {
       DEFAULT_REVOKE_MODE: config.revokeMode,
       // Single-account mode: the IR account itself is the only workload account.
       WORKLOAD_ACCOUNTS: config.workloadAccounts.length > 0 ? config.workloadAccounts.join(',') : this.account,
+      // Responder role (multi-account mode only) and the snapshot lock: infra/multi-account.ts.
+      ...multiAccountEnvironment(config),
     };
     checkEnvironment(this, environment);
-    if (config.workloadAccounts.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'forensics:crossAccountNotDeployed',
-        'forensics:workloadAccounts lists accounts, but this stack grants its steps access to the IR account ' +
-          'only: instances in other accounts need responder roles there, which this stack does not deploy yet.',
+    if (config.workloadAccounts.length > 0 || config.multiAccount?.organizationId) {
+      Annotations.of(this).addInfo(
+        'Multi-account mode: the steps acting on instances assume the responder role in the finding\'s account; ' +
+          'deploy infra/responder-stack.ts in every workload account (README, "Two-account deployment").',
       );
     }
 
@@ -292,10 +294,13 @@ export class IrStack extends Stack {
           environment: step === 'launchWorkstation' ? { ...environment, ...this.workstation.environment() } : environment,
           logKey: this.evidenceKey,
           timeout: STEP_TIMEOUTS[step],
+          // Multi-account: exact role names, which the responder roles' trust policies name.
+          roleName: stepRoleName(config, step),
         }),
       ]),
     ) as Record<AcquisitionStep, ForensicFunction>;
     this.grantStepPermissions(config.tagPrefix);
+    configureIrMultiAccount(this, { config, functions: this.functions, evidenceKey: this.evidenceKey, flatten: flattenReference });
 
     // ── State machine ─────────────────────────────────────────────────────────────────────────────────────
     this.acquisition = new AcquisitionStateMachine(this, 'Acquisition', {

@@ -5,8 +5,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../handlers/domain/errors';
 import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } from './acquisition-steps';
+import { THROTTLING_RETRY } from './task-defaults';
 
 /**
  * The forensic acquisition state machine (Standard workflow, JSONPath).
@@ -25,7 +25,15 @@ import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } 
  *  5. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, a
  *     hard count in the Choice rule and a time cap in the handler); a snapshot in `error` does not stop the others.
  *  6. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
- *     evidence CMK, bounded in the same way.
+ *     evidence CMK, bounded in the same way. Multi-account (DESIGN step 8), per volume: copy in the workload account
+ *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
+ *     (State and StateMessage) → EBS Snapshot Lock (skipped and recorded where the API is unavailable). The two
+ *     loop steps advance every volume's stage (workload-copy → shared → ir-copy → locked) on each poll
+ *     (handlers/use-cases/evidence-chain.ts). Why not a Map state: what must be bounded is the number of copies
+ *     in flight per account (EBS copy limits are account-wide and shared between cases), and the Lambda bounds
+ *     that (COPY_CONCURRENCY, limit errors retried with jitter, then deferred to the next poll); a Map with an
+ *     inner Wait/poll loop per volume would multiply state transitions (cost, and the benchmark) by the number
+ *     of volumes, where this keeps them flat: no state was added, the transition count is unchanged.
  *  7. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
  *  8. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
  *     volumes from the evidence snapshots attached to a hardened instance in the isolated forensic VPC. The
@@ -74,14 +82,8 @@ export class AcquisitionStateMachine extends Construct {
         // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
         taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
       });
-      task.addRetry({
-        errors: [...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 6,
-        maxDelay: Duration.seconds(60),
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      // Throttling, transient server and Lambda service errors: the rule shared with the release machine.
+      task.addRetry(THROTTLING_RETRY);
       return task;
     };
 

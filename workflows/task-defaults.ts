@@ -3,24 +3,28 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS } from '../handlers/domain/errors';
+import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../handlers/domain/errors';
 
 /**
  * What every Lambda Task of this product's state machines shares: the function's own result as the step result
- * (no Lambda API envelope), and one Retry rule for AWS throttling and Lambda service errors with exponential
- * backoff and full jitter (so that many executions throttled at once do not retry in lockstep).
+ * (no Lambda API envelope), an explicit Task timeout, and one Retry rule for AWS throttling, transient server errors
+ * and Lambda service errors with exponential backoff and full jitter (so that many executions throttled at once do
+ * not retry in lockstep).
  *
  * The acquisition and release state machines build their Tasks with `lambdaStep`; the definition tests check the
  * rule on every Task.
  */
 export const THROTTLING_RETRY: sfn.RetryProps = {
-  errors: [...THROTTLING_ERRORS, ...LAMBDA_SERVICE_ERRORS],
+  errors: [...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
   interval: Duration.seconds(2),
   backoffRate: 2,
   maxAttempts: 6,
   maxDelay: Duration.seconds(60),
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/** Longer than any step function's own timeout, shorter than Lambda's maximum: a hung invocation ends the Task. */
+export const TASK_TIMEOUT = Duration.minutes(15);
 
 export interface LambdaStepProps {
   /** State name a responder sees in the console. */
@@ -44,6 +48,8 @@ export function lambdaStep(scope: Construct, props: LambdaStepProps): tasks.Lamb
     retryOnServiceExceptions: false,
     ...(props.resultPath ? { resultPath: props.resultPath } : {}),
     ...(props.payload ? { payload: props.payload } : {}),
+    // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
+    taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
   });
   task.addRetry(THROTTLING_RETRY);
   return task;

@@ -127,7 +127,7 @@ export async function runAcquire(options: AcquireOptions, io: Io): Promise<numbe
   });
 }
 
-async function callerIdentity(deployment: Deployment, region: string | undefined): Promise<string> {
+export async function callerIdentity(deployment: Deployment, region: string | undefined): Promise<string> {
   const sts = new STSClient(clientConfig(deployment, region));
   try {
     const id = await sts.send(new GetCallerIdentityCommand({}));

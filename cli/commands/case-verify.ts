@@ -164,6 +164,13 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
       listed.add(c.key);
       expected.push({ key: c.key, sha256: c.sha256, ...(c.versionId ? { versionId: c.versionId } : {}), listedBy: 'case table' });
     }
+    // Evidence objects written after the manifest (the workstation record, workstation-<instanceId>.json): indexed in
+    // the case table and hashed in a custody record, so verified like the later custody records.
+    for (const o of record?.evidence ?? []) {
+      if (listed.has(o.key)) continue;
+      listed.add(o.key);
+      expected.push({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}), listedBy: 'case table' });
+    }
     for (const c of custody) {
       if (listed.has(c.key)) continue;
       listed.add(c.key);

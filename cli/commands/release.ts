@@ -3,28 +3,143 @@ import type { Command } from 'commander';
 import type { Clock } from '../../handlers/domain/ports';
 import type { ReleaseResult } from '../../handlers/use-cases/release-containment';
 import { assertLoopbackEndpoint } from '../local/moto-server';
+import { EXIT_FAILED, EXIT_OK, type Io, OperationFailed, parseOutputFormat, processIo, runCommand, UsageError } from './common';
 
 /**
- * `forensics release <caseId> --reason TEXT`: undoes a case's containment (original security groups on every ENI,
- * the case's deny policies removed, back into its Auto Scaling group and target groups) and marks the case RELEASED.
+ * `forensics release <caseId> --reason TEXT [--requested-by WHO] [--wait]`: starts an execution of the release state
+ * machine (stack output `ReleaseStateMachineArn`), which undoes the case's containment with its own least-privilege
+ * roles: original security groups on every ENI, the case's deny policies removed, back into its Auto Scaling group
+ * and target groups; the case becomes RELEASED. Evidence is never touched. The request is validated before any AWS
+ * call with the same schema the machine's first step applies. Prints the execution ARN and its console URL;
+ * `--wait` follows the execution like `acquire --wait` (one line per state on stderr; exit 1 when it fails, e.g. with
+ * CaseAlreadyReleased or ReleaseIncomplete).
  *
- * Runs the release use case directly with the CALLER's credentials (no release state machine yet): the caller needs
- * the permissions listed in docs/permissions.md ("Release"). Evidence is never touched.
+ * `--local --endpoint URL` (or `--endpoint URL` alone): against a local emulator, whose Step Functions does not
+ * execute state machines, the release use case runs directly in the CLI with the caller's credentials. Loopback
+ * endpoints only; the direct path is never used against AWS.
  */
 export interface ReleaseCommandOptions {
   reason: string;
   endpoint?: string;
+  /** Run the release use case in the CLI against the emulator (needs --endpoint). */
+  local?: boolean;
   table?: string;
   bucket?: string;
   stack?: string;
   region?: string;
   profile?: string;
   requestedBy?: string;
+  releaseStateMachineArn?: string;
+  wait?: boolean;
+  /** Minutes `--wait` follows the execution (default 30). */
+  timeout?: number | string;
+  /** Milliseconds between polls (default 3000). */
+  pollIntervalMs?: number;
+  /** Execution name (default `release-<caseId>-<UTC time>`). */
+  name?: string;
+  output?: string;
 }
 
+/** Where each release-request field comes from on the command line. */
+const FIELD_FLAG: Record<string, string> = { caseId: '<caseId>', reason: '--reason', requestedBy: '--requested-by' };
+
+export function defaultReleaseExecutionName(caseId: string, at: Date): string {
+  return `release-${caseId}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '')}`.slice(0, 80);
+}
+
+/** Validates the request as the machine's first step will; throws UsageError naming the flag. No AWS call. */
+export async function buildReleaseRequest(caseId: string, reason: string, requestedBy: string) {
+  const [{ parseReleaseRequest }, { InvalidInput }] = await Promise.all([
+    import('../../handlers/domain/release-request'),
+    import('../../handlers/domain/errors'),
+  ]);
+  try {
+    return parseReleaseRequest({ caseId, reason, requestedBy });
+  } catch (err) {
+    if (!(err instanceof InvalidInput)) throw err;
+    const flag = FIELD_FLAG[err.field];
+    throw new UsageError(flag ? `${flag} (${err.message})` : err.message);
+  }
+}
+
+/** The command: the release state machine, or the direct path against an emulator. Returns the exit code. */
+export async function runReleaseCommand(caseId: string, opts: ReleaseCommandOptions, io: Io = processIo): Promise<number> {
+  return runCommand(io, async () => {
+    const format = parseOutputFormat(opts.output);
+    if (opts.local && !opts.endpoint) throw new UsageError('--local: needs --endpoint URL (the direct path runs against a local emulator only)');
+    if (opts.endpoint) {
+      try {
+        assertLoopbackEndpoint(opts.endpoint);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      const result = await runRelease(caseId, opts);
+      io.out(JSON.stringify(result));
+      return EXIT_OK;
+    }
+    return startReleaseExecution(caseId, opts, io, format);
+  });
+}
+
+async function startReleaseExecution(caseId: string, opts: ReleaseCommandOptions, io: Io, format: 'json' | 'text'): Promise<number> {
+  // Everything the responder typed is checked before any AWS call (the caller's identity stands in below).
+  await buildReleaseRequest(caseId, opts.reason, opts.requestedBy ?? 'placeholder');
+  const timeoutMinutes = Number(opts.timeout ?? 30);
+  if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout: expected a number of minutes');
+  const [{ resolveDeployment, clientConfig }, { follow, callerIdentity }, { executionConsoleUrl }, { SFNClient, StartExecutionCommand }] =
+    await Promise.all([
+      import('../deployment/discover'),
+      import('./acquire'),
+      import('../output/format'),
+      import('@aws-sdk/client-sfn'),
+    ]);
+  const deployment = await resolveDeployment(
+    {
+      ...(opts.stack ? { stack: opts.stack } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.releaseStateMachineArn ? { releaseStateMachineArn: opts.releaseStateMachineArn } : {}),
+    },
+    ['releaseStateMachineArn'],
+  );
+  const stateMachineArn = deployment.releaseStateMachineArn as string;
+  const sfnRegion = opts.region ?? stateMachineArn.split(':')[3] ?? deployment.region;
+  const requestedBy = opts.requestedBy ?? (await callerIdentity(deployment, sfnRegion));
+  const request = await buildReleaseRequest(caseId, opts.reason, requestedBy);
+
+  const sfn = new SFNClient(clientConfig(deployment, sfnRegion));
+  try {
+    const name = opts.name ?? defaultReleaseExecutionName(request.caseId, new Date());
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
+    const executionArn = started.executionArn ?? '';
+    const url = executionConsoleUrl(executionArn);
+    if (format === 'json' && !opts.wait) io.out(JSON.stringify({ executionArn, consoleUrl: url, startDate: started.startDate, request }));
+    if (format === 'text') {
+      io.out(`Started ${executionArn}`);
+      io.out(`Console ${url}`);
+    }
+    if (!opts.wait) return EXIT_OK;
+    const final = await follow(sfn, executionArn, io, { timeoutMs: timeoutMinutes * 60_000, pollIntervalMs: opts.pollIntervalMs ?? 3000 });
+    if (format === 'json') io.out(JSON.stringify({ executionArn, consoleUrl: url, request, ...final }));
+    else io.out(`${final.status}${final.output ? ` ${final.output}` : ''}${final.error ? ` ${final.error}: ${final.cause ?? ''}` : ''}`);
+    if (final.status === 'RUNNING') throw new OperationFailed(`execution still running after ${timeoutMinutes} minutes: ${executionArn}`);
+    return final.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    sfn.destroy();
+  }
+}
+
+/**
+ * The direct path, for the emulator only: runs the release use case in this process with the caller's credentials
+ * against `--endpoint` (loopback). Throws the use case's named errors (CaseNotFound, CaseStillAcquiring,
+ * CaseAlreadyReleased, ReleaseIncomplete).
+ */
 export async function runRelease(caseId: string, opts: ReleaseCommandOptions): Promise<ReleaseResult> {
   if (!opts.reason.trim()) throw new ReleaseUsageError('--reason: must not be empty');
-  if (opts.endpoint) assertLoopbackEndpoint(opts.endpoint);
+  if (!opts.endpoint) {
+    throw new ReleaseUsageError('the direct release path runs against a local emulator only (--endpoint); against AWS, release starts the release state machine');
+  }
+  assertLoopbackEndpoint(opts.endpoint);
   // Same discovery as every other command: flag, then FORENSICS_TABLE / FORENSICS_BUCKET, then the stack outputs.
   const { resolveDeployment } = await import('../deployment/discover');
   const deployment = await resolveDeployment(
@@ -32,7 +147,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
       ...(opts.stack ? { stack: opts.stack } : {}),
       ...(opts.region ? { region: opts.region } : {}),
       ...(opts.profile ? { profile: opts.profile } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      endpoint: opts.endpoint,
       ...(opts.table ? { table: opts.table } : {}),
       ...(opts.bucket ? { bucket: opts.bucket } : {}),
     },
@@ -41,7 +156,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   const table = deployment.table;
   const bucket = deployment.bucket;
   if (!table || !bucket) throw new ReleaseUsageError('cannot find the case table and evidence bucket: use --stack, --table/--bucket or FORENSICS_TABLE/FORENSICS_BUCKET');
-  if (opts.endpoint) process.env.AWS_ENDPOINT_URL = opts.endpoint;
+  process.env.AWS_ENDPOINT_URL = opts.endpoint;
   if (deployment.region) process.env.AWS_REGION = deployment.region;
   if (opts.profile) process.env.AWS_PROFILE = opts.profile;
   // Loaded here, not at startup: the other commands of the CLI do not pay for the SDK clients.
@@ -70,9 +185,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   );
 }
 
-export class ReleaseUsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export class ReleaseUsageError extends UsageError {}
 
 function safeUser(): string | undefined {
   try {
@@ -85,24 +198,23 @@ function safeUser(): string | undefined {
 export function registerReleaseCommand(program: Command): void {
   program
     .command('release')
-    .description("Undo a case's containment (network, credentials, Auto Scaling, target groups); evidence stays as it is.")
+    .description("Undo a case's containment (network, credentials, Auto Scaling, target groups) through the release state machine; evidence stays as it is.")
     .argument('<caseId>', 'the case to release')
-    .requiredOption('--reason <text>', 'why the instance is cleared (recorded in the custody log)')
-    .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only)')
-    .option('--stack <name>', 'IR stack whose outputs name the table and bucket (default: ForensicAcquisition)')
+    .requiredOption('--reason <text>', 'why the instance is cleared (recorded in the case and the custody log)')
+    .option('--requested-by <who>', 'responder recorded with the release (default: the caller identity ARN)')
+    .option('--wait', 'follow the execution, one line per state, exit 1 if it fails', false)
+    .option('--timeout <minutes>', 'with --wait: give up after this many minutes', '30')
+    .option('--name <name>', 'execution name (default release-<caseId>-<time>)')
+    .option('--stack <name>', 'IR stack whose outputs name the release state machine (default: cdk.json forensics:stackName)')
     .option('--region <region>', 'region of the IR deployment')
     .option('--profile <name>', 'shared-config profile')
-    .option('--table <name>', 'case table name (default: $FORENSICS_TABLE, else the stack output)')
-    .option('--bucket <name>', 'evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
-    .option('--requested-by <who>', 'responder recorded with the release (default: the OS user)')
+    .option('--release-state-machine-arn <arn>', 'release state machine (or FORENSICS_RELEASE_STATE_MACHINE_ARN)')
+    .option('--output <format>', 'json or text', 'text')
+    .option('--local', 'emulator only: run the release in the CLI instead of the state machine (needs --endpoint)', false)
+    .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only); implies the direct path')
+    .option('--table <name>', 'with --endpoint: case table name (default: $FORENSICS_TABLE, else the stack output)')
+    .option('--bucket <name>', 'with --endpoint: evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
     .action(async (caseId: string, opts: ReleaseCommandOptions) => {
-      try {
-        const result = await runRelease(caseId, opts);
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-      } catch (err) {
-        const e = err as Error;
-        process.stderr.write(`forensics: ${e.name}: ${e.message.split('\n')[0]}\n`);
-        process.exitCode = err instanceof ReleaseUsageError || e.name === 'UsageError' || /^--endpoint/.test(e.message) ? 2 : 1;
-      }
+      process.exitCode = await runReleaseCommand(caseId, opts, processIo);
     });
 }

@@ -10,7 +10,8 @@ import { UsageError } from '../commands/common';
  * Finds the deployment a command talks to: the state machine, evidence bucket, case table and evidence key.
  *
  * Precedence, per resource: the command-line flag, then the environment (`FORENSICS_STATE_MACHINE_ARN`,
- * `FORENSICS_BUCKET`, `FORENSICS_TABLE`, `FORENSICS_KEY_ARN`), then the outputs of the IR CloudFormation stack
+ * `FORENSICS_BUCKET`, `FORENSICS_TABLE`, `FORENSICS_KEY_ARN`, `FORENSICS_RELEASE_STATE_MACHINE_ARN`), then the
+ * outputs of the IR CloudFormation stack
  * (`--stack NAME`, default `FORENSICS_STACK`, then cdk.json `forensics:stackName`, then `ForensicAcquisition`).
  * The stack is only read when a resource the command needs is missing. Credentials come from the SDK's default
  * chain; `--profile` selects a shared-config profile (credentials and region, like the AWS CLI). `--endpoint`

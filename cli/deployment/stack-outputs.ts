@@ -10,4 +10,7 @@ export const IR_STACK_OUTPUTS = {
   evidenceKeyArn: 'EvidenceKeyArn',
   topicArn: 'TopicArn',
   releaseStateMachineArn: 'ReleaseStateMachineArn',
+  workstationLaunchTemplateId: 'WorkstationLaunchTemplateId',
+  workstationSubnetIds: 'WorkstationSubnetIds',
+  workstationSecurityGroupId: 'WorkstationSecurityGroupId',
 } as const;

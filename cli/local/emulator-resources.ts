@@ -14,6 +14,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { HandlerEnvironment } from '../../handlers/config/env';
+import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
+import { provisionWorkstationResources } from './emulator-workstation';
 
 /**
  * Provisions the IR-side resources the handlers need (evidence key, Object Lock bucket, case table, topic) in an
@@ -23,6 +25,8 @@ export interface EmulatorContext {
   endpoint: string;
   region: string;
   accountId: string;
+  /** Credentials for this context (e.g. a role assumed in a second emulated account); default the IR account's. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export const EMULATOR_ACCOUNT = '123456789012';
@@ -31,11 +35,12 @@ const KEY_ALIAS = 'alias/forensics-evidence';
 const TABLE_NAME = 'forensics-cases';
 const TOPIC_NAME = 'forensics-notifications';
 
-export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'>) {
+export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'> & Pick<Partial<EmulatorContext>, 'credentials'>) {
   return {
     endpoint: ctx.endpoint,
     region: ctx.region,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    // moto maps credentials to an account: 'testing' is its default account, an assumed role's are the role's account.
+    credentials: ctx.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' },
   };
 }
 
@@ -115,7 +120,7 @@ async function ensureTable(ddb: DynamoDBClient): Promise<void> {
 export async function provisionIrResources(
   ctx: EmulatorContext,
   overrides: Partial<HandlerEnvironment> = {},
-): Promise<HandlerEnvironment> {
+): Promise<HandlerEnvironment & WorkstationEnvironment> {
   const config = emulatorClientConfig(ctx);
   const kms = new KMSClient(config);
   const s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -125,6 +130,8 @@ export async function provisionIrResources(
   const keyArn = await ensureKey(kms);
   await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
   const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
+  // The forensic VPC, workstation group and launch template (the workstation step's extra environment).
+  const workstation = await provisionWorkstationResources(config, keyArn);
   return {
     CASE_TABLE_NAME: TABLE_NAME,
     EVIDENCE_BUCKET: bucket,
@@ -138,6 +145,7 @@ export async function provisionIrResources(
     DEFAULT_WORKSTATION: 'false',
     DEFAULT_REVOKE_MODE: 'instance',
     WORKLOAD_ACCOUNTS: ctx.accountId,
+    ...workstation,
     ...overrides,
   };
 }

@@ -50,6 +50,11 @@ export interface ForensicFunctionProps<S extends WorkflowStep = AcquisitionStep>
   /** @default 512 MB — more memory is more CPU, which the SHA-256 hashing of evidence records uses */
   readonly memorySize?: number;
   readonly description?: string;
+  /**
+   * A fixed role name, for roles another account must name exactly (the responder roles' trust policies name the
+   * IR workflow roles that may assume them). @default a generated name
+   */
+  readonly roleName?: string;
 }
 
 /**
@@ -88,6 +93,7 @@ export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `${label} step "${state}": only the calls this step makes`,
+      ...(props.roleName ? { roleName: props.roleName } : {}),
     });
     // Only this function's own log group (CreateLogStream, PutLogEvents), not the account's.
     this.logGroup.grantWrite(this.role);

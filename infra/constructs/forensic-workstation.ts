@@ -178,6 +178,20 @@ export class ForensicWorkstation extends Construct {
         conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
       }),
     );
+    const flat = (value: string) => flatten(stack.resolve(value));
+    Validations.of(this.instanceRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flat(caseObjects)}]`,
+      reason:
+        'ReadCaseEvidence: GetObject under cases/ of the evidence bucket only. Instance-role sessions carry no case ' +
+        'tag a bucket policy could match, so the role reads every case: workstations are IR-team-only, per case, ' +
+        'and terminated after the analysis.',
+    });
+    Validations.of(this.instanceRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flat(analysisObjects)}]`,
+      reason:
+        'WriteAnalysisResults: PutObject only under cases/<caseId>/analysis/ (mount report, analysis results); the ' +
+        'case id is only known at launch. Evidence objects elsewhere under cases/ cannot be written.',
+    });
     Validations.of(this.instanceRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       reason:
@@ -339,6 +353,19 @@ export class ForensicWorkstation extends Construct {
       },
     ];
   }
+}
+
+/** cdk-nag's text for a resolved value (as flattenReference in ir-stack.ts), for acknowledgement ids. */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (Array.isArray(v['Fn::Join'])) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(sep);
+  }
+  if (Array.isArray(v['Fn::GetAtt'])) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (v.Ref !== undefined) return `<${String(v.Ref)}>`;
+  return JSON.stringify(value);
 }
 
 function pascal(name: string): string {

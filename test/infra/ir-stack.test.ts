@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handlerEnvironmentSchema } from '../../handlers/config/env';
+import { workstationEnvironmentSchema } from '../../handlers/config/workstation-env';
 import { FORENSIC_RUNTIME } from '../../infra/constructs/forensic-function';
 import { EVIDENCE_KEY_ALIAS, IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { ACQUISITION_STEP_NAMES } from '../../workflows/acquisition-steps';
@@ -221,7 +222,11 @@ describe('functions', () => {
     const expected = [...Object.keys(handlerEnvironmentSchema.shape), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(vars).sort(), id).toEqual(expected);
+      // The workstation step alone also gets the forensic VPC's ids (handlers/config/workstation-env.ts).
+      const workstation = String(fn.Properties!.Description).includes('Launch forensic workstation');
+      expect(Object.keys(vars).sort(), id).toEqual(
+        workstation ? [...expected, ...Object.keys(workstationEnvironmentSchema.shape)].sort() : expected,
+      );
       // Values that are references resolve at deploy time; everything literal must satisfy the handlers' schema.
       const literal = Object.fromEntries(
         Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : k === 'WORKLOAD_ACCOUNTS' ? '123456789012' : 'x-resolved']),

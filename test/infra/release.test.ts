@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS } from '../../handlers/domain/errors';
+import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../../handlers/domain/errors';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { RELEASE_CONTROL_STATES, RELEASE_STEP_NAMES, RELEASE_STEPS, RELEASE_TIMEOUT_MINUTES, type ReleaseStep } from '../../workflows/release-steps';
@@ -73,7 +73,7 @@ describe('release state machine definition', () => {
     for (const [name, task] of tasks) {
       const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect(throttling, `${name}: Retry on throttling`).toBeDefined();
-      expect(throttling?.ErrorEquals, name).toEqual([...THROTTLING_ERRORS, ...LAMBDA_SERVICE_ERRORS]);
+      expect(throttling?.ErrorEquals, name).toEqual([...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS]);
       expect(throttling?.JitterStrategy, name).toBe('FULL');
       expect(throttling, `${name}: same rule as the acquisition`).toEqual(acquisitionRule);
       expect(task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), `${name}: Catch States.ALL`).toBe(true);

@@ -1,0 +1,104 @@
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  RevokeSecurityGroupEgressCommand,
+} from '@aws-sdk/client-ec2';
+import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
+import { FORENSIC_VPC_CIDR } from '../../infra/constructs/forensic-workstation';
+
+/**
+ * The forensic VPC's equivalent in the emulator (what infra/constructs/forensic-workstation.ts deploys): one VPC with
+ * an isolated subnet, the workstation security group (no ingress, HTTPS egress) and a launch template with IMDSv2
+ * required, hop limit 1, no public address and an encrypted root volume. Found by tag/name when it exists.
+ * moto has no VPC endpoints worth provisioning; the template assertions cover them.
+ */
+const TAG = 'forensics:role';
+export const EMULATOR_LAUNCH_TEMPLATE_NAME = 'forensics-workstation';
+
+export async function provisionWorkstationResources(
+  config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  evidenceKeyArn: string,
+): Promise<WorkstationEnvironment> {
+  const ec2 = new EC2Client(config);
+  try {
+    const tagged = (value: string) => [{ Name: `tag:${TAG}`, Values: [value] }];
+    let vpcId = (await ec2.send(new DescribeVpcsCommand({ Filters: tagged('forensic-vpc') }))).Vpcs?.[0]?.VpcId;
+    if (!vpcId) {
+      const vpc = await ec2.send(
+        new CreateVpcCommand({
+          CidrBlock: FORENSIC_VPC_CIDR,
+          TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: TAG, Value: 'forensic-vpc' }, { Key: 'Name', Value: 'forensic-vpc' }] }],
+        }),
+      );
+      vpcId = vpc.Vpc?.VpcId as string;
+    }
+    let subnetId = (await ec2.send(new DescribeSubnetsCommand({ Filters: tagged('forensic-isolated') }))).Subnets?.[0]?.SubnetId;
+    if (!subnetId) {
+      const subnet = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: FORENSIC_VPC_CIDR.replace(/\/22$/, '/24'),
+          AvailabilityZone: `${config.region}b`,
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: TAG, Value: 'forensic-isolated' }] }],
+        }),
+      );
+      subnetId = subnet.Subnet?.SubnetId as string;
+    }
+    let groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: tagged('workstation-group') }))).SecurityGroups?.[0]?.GroupId;
+    if (!groupId) {
+      const group = await ec2.send(
+        new CreateSecurityGroupCommand({
+          VpcId: vpcId,
+          GroupName: 'forensic-workstation',
+          Description: 'Forensic workstation: no ingress; HTTPS egress only',
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: TAG, Value: 'workstation-group' }] }],
+        }),
+      );
+      groupId = group.GroupId as string;
+      await ec2.send(
+        new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
+      );
+      await ec2.send(
+        new AuthorizeSecurityGroupEgressCommand({
+          GroupId: groupId,
+          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+        }),
+      );
+    }
+    let templateId: string | undefined;
+    try {
+      const found = await ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [EMULATOR_LAUNCH_TEMPLATE_NAME] }));
+      templateId = found.LaunchTemplates?.[0]?.LaunchTemplateId;
+    } catch {
+      // absent: created below
+    }
+    if (!templateId) {
+      const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+      const template = await ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: EMULATOR_LAUNCH_TEMPLATE_NAME,
+          LaunchTemplateData: {
+            ImageId: images.Images?.[0]?.ImageId,
+            InstanceType: 'm7i.large',
+            MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
+            NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [groupId] }],
+            BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 30, VolumeType: 'gp3', Encrypted: true, KmsKeyId: evidenceKeyArn, DeleteOnTermination: true } }],
+          },
+        }),
+      );
+      templateId = template.LaunchTemplate?.LaunchTemplateId as string;
+    }
+    return { WORKSTATION_SUBNET_IDS: subnetId, WORKSTATION_SECURITY_GROUP_ID: groupId, WORKSTATION_LAUNCH_TEMPLATE_ID: templateId };
+  } finally {
+    ec2.destroy();
+  }
+}

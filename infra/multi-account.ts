@@ -1,0 +1,226 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { AcquisitionStep } from '../workflows/acquisition-steps';
+import { DEFAULT_MULTI_ACCOUNT, type ForensicsConfig, isMultiAccount } from './config';
+import type { ForensicFunction } from './constructs/forensic-function';
+
+/**
+ * The IR side of multi-account mode (issue: multi-account), kept out of ir-stack.ts so the IR stack only calls
+ * `configureIrMultiAccount` and names its step roles with `workflowRoleName`:
+ *
+ * - the acquisition steps that act on the instance assume the responder role in the finding's account;
+ * - the evidence key lets the workload accounts use it only through EC2 (snapshot copies), grants only for AWS
+ *   resources, and only from their responder role;
+ * - the IR copy and the snapshot lock (IR account) for the evidence steps;
+ * - the default event bus accepts GuardDuty findings from the configured source account(s) only.
+ */
+
+/** The steps whose calls on the instance go through the responder role (and so need an exact, known role ARN). */
+export const RESPONDER_STEPS = {
+  describeInstance: 'describe',
+  preserveAndSnapshot: 'preserve',
+  isolateNetwork: 'isolate',
+  checkSnapshots: 'check-snapshots',
+  copyEvidence: 'copy-evidence',
+  checkEvidenceCopies: 'check-copies',
+} as const satisfies Partial<Record<AcquisitionStep, string>>;
+
+export type ResponderStep = keyof typeof RESPONDER_STEPS;
+
+export function isResponderStep(step: string): step is ResponderStep {
+  return Object.hasOwn(RESPONDER_STEPS, step);
+}
+
+/**
+ * The fixed name of a step's role: `<stackName>-<step>` (≤ 45 + 1 + 15 characters). IAM names are global to the
+ * account, so a second IR deployment in the same account (another region) needs another `forensics:stackName`.
+ */
+export function workflowRoleName(stackName: string, step: ResponderStep): string {
+  return `${stackName}-${RESPONDER_STEPS[step]}`;
+}
+
+/** Every IR workflow role a responder role trusts. */
+export function workflowRoleNames(stackName: string): string[] {
+  return (Object.keys(RESPONDER_STEPS) as ResponderStep[]).map((step) => workflowRoleName(stackName, step));
+}
+
+/** The fixed role name of a step in multi-account mode; undefined (generated name) in single-account mode. */
+export function stepRoleName(config: ForensicsConfig, step: string): string | undefined {
+  return isMultiAccount(config) && isResponderStep(step) ? workflowRoleName(config.stackName, step) : undefined;
+}
+
+/** The environment the handlers need for multi-account mode and the snapshot lock. */
+export function multiAccountEnvironment(config: ForensicsConfig): {
+  RESPONDER_ROLE_NAME?: string;
+  RESPONDER_EXTERNAL_ID?: string;
+  SNAPSHOT_LOCK_MODE: string;
+  SNAPSHOT_LOCK_DAYS: string;
+  SNAPSHOT_LOCK_COOL_OFF_HOURS: string;
+  REMOVE_INTERMEDIATE_COPIES: string;
+} {
+  const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+  return {
+    // Single-account mode: no responder role, the Lambdas' own credentials (handlers/adapters/responder-credentials.ts).
+    ...(isMultiAccount(config) ? { RESPONDER_ROLE_NAME: m.responderRoleName, RESPONDER_EXTERNAL_ID: m.responderExternalId } : {}),
+    SNAPSHOT_LOCK_MODE: m.snapshotLockMode,
+    SNAPSHOT_LOCK_DAYS: String(m.snapshotLockDays),
+    SNAPSHOT_LOCK_COOL_OFF_HOURS: String(m.snapshotLockCoolOffHours),
+    REMOVE_INTERMEDIATE_COPIES: String(m.removeIntermediateCopies),
+  };
+}
+
+/** One statement, its reason, and a cdk-nag acknowledgement for each wildcard resource (on that role only). */
+export function allowOn(
+  role: iam.IRole & { node: iam.Role['node'] },
+  statement: { sid: string; why: string; actions: string[]; resources: string[]; conditions?: Record<string, Record<string, unknown>> },
+  flatten: (value: unknown) => string,
+): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: statement.sid,
+      actions: statement.actions,
+      resources: statement.resources,
+      ...(statement.conditions ? { conditions: statement.conditions } : {}),
+    }),
+  );
+  for (const resource of statement.resources) {
+    const flat = flatten(Stack.of(role).resolve(resource));
+    if (flat.includes('*')) {
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${statement.sid}: ${statement.why}` });
+    }
+  }
+}
+
+export interface IrMultiAccountProps {
+  readonly config: ForensicsConfig;
+  readonly functions: Record<AcquisitionStep, ForensicFunction>;
+  readonly evidenceKey: kms.Key;
+  /** ir-stack.ts's flattenReference (cdk-nag's spelling of a resource). */
+  readonly flatten: (value: unknown) => string;
+}
+
+export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps): void {
+  const { config, functions: f, evidenceKey, flatten } = props;
+  const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+  const prefix = config.tagPrefix;
+  const ec2Service = `ec2.${stack.region}.amazonaws.com`;
+  const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
+  const anyKeyInAccount = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+  const allow = (step: AcquisitionStep, s: Parameters<typeof allowOn>[1]) => allowOn(f[step].role, s, flatten);
+
+  // ── Both modes: lock the evidence snapshots (IR account); the check step also requests copies. ──
+  for (const step of ['copyEvidence', 'checkEvidenceCopies'] as const) {
+    allow(step, {
+      sid: `${step === 'copyEvidence' ? 'CopyEvidence' : 'CheckEvidenceCopies'}LockEvidenceSnapshots`,
+      why: 'LockSnapshot (EBS Snapshot Lock, compliance mode by default) on the IR-owned evidence snapshots only: ' +
+        `those tagged ${prefix}:evidence=true at creation by this workflow's CopySnapshot.`,
+      actions: ['ec2:LockSnapshot'],
+      resources: [snapshots],
+      conditions: { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'true' } },
+    });
+  }
+  allow('checkEvidenceCopies', {
+    sid: 'CheckEvidenceCopiesCopySnapshot',
+    why: 'CopySnapshot: the IR-owned copy of the snapshot the workload account shared (cross-account), and copies ' +
+      'deferred by account copy limits (single-account). Snapshot ARNs carry no account id.',
+    actions: ['ec2:CopySnapshot'],
+    resources: [snapshots],
+  });
+  allow('checkEvidenceCopies', {
+    sid: 'CheckEvidenceCopiesTagCopiesAtCreation',
+    why: 'CopySnapshot TagSpecifications (case metadata): tagging allowed only as part of the copy.',
+    actions: ['ec2:CreateTags'],
+    resources: [snapshots],
+    conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+  });
+  allow('checkEvidenceCopies', {
+    sid: 'CheckEvidenceCopiesUseEvidenceKeyViaEc2',
+    why: 'CopySnapshot with the evidence key (source and copy are both under it): through EC2 only.',
+    actions: ['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
+    resources: [evidenceKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
+  });
+  allow('checkEvidenceCopies', {
+    sid: 'CheckEvidenceCopiesGrantEvidenceKeyToEbs',
+    why: 'CopySnapshot: EBS creates a grant on the evidence key for the copy; only grants for AWS resources.',
+    actions: ['kms:CreateGrant'],
+    resources: [evidenceKey.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+  });
+  allow('checkEvidenceCopies', {
+    sid: 'CheckEvidenceCopiesReadSourceKeysViaEc2',
+    why: 'Single-account deferred copies: EBS decrypts the source snapshot (aws/ebs or a customer key of this ' +
+      'account) as the caller; only through EC2 in this region, grants only for AWS resources.',
+    actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom', 'kms:CreateGrant'],
+    resources: [anyKeyInAccount],
+    conditions: { StringEquals: { 'kms:ViaService': ec2Service }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+  });
+
+  // ── Finding forwarding: the default bus accepts GuardDuty findings from the configured account(s) only. ──
+  if (m.findingSourceAccounts.length > 0) {
+    new events.CfnEventBusPolicy(stack, 'FindingSourceBusPolicy', {
+      eventBusName: 'default',
+      statementId: 'AcceptGuardDutyFindingsFromAdministrator',
+      statement: {
+        Sid: 'AcceptGuardDutyFindingsFromAdministrator',
+        Effect: 'Allow',
+        Principal: { AWS: m.findingSourceAccounts.map((a) => `arn:${stack.partition}:iam::${a}:root`) },
+        Action: 'events:PutEvents',
+        Resource: stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }),
+        Condition: { StringEquals: { 'events:source': 'aws.guardduty', 'events:detail-type': 'GuardDuty Finding' } },
+      },
+    });
+  }
+
+  if (!isMultiAccount(config)) return;
+
+  // ── Workflow roles may assume only the responder role, only in the configured accounts (or organisation). ──
+  const orgId = m.organizationId;
+  const responderArns = orgId
+    ? [`arn:${stack.partition}:iam::*:role/${m.responderRoleName}`]
+    : config.workloadAccounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${m.responderRoleName}`);
+  for (const step of Object.keys(RESPONDER_STEPS) as ResponderStep[]) {
+    allow(step, {
+      sid: 'AssumeResponderRole',
+      why: `sts:AssumeRole of the responder role "${m.responderRoleName}" in the finding's account (session name = case ` +
+        `id)${orgId ? `; any account of organisation ${orgId} (aws:ResourceOrgID)` : ', only in the listed workload accounts'}.`,
+      actions: ['sts:AssumeRole'],
+      resources: responderArns,
+      ...(orgId ? { conditions: { StringEquals: { 'aws:ResourceOrgID': orgId } } } : {}),
+    });
+  }
+
+  // ── Evidence key: workload accounts may use it only through EC2, for snapshot copies, from the responder role. ──
+  const principals = orgId
+    ? [new iam.AnyPrincipal()]
+    : config.workloadAccounts.map((a) => new iam.AccountPrincipal(a));
+  const fromResponder = orgId
+    ? {
+        StringEquals: { 'kms:ViaService': ec2Service, 'aws:PrincipalOrgID': orgId },
+        ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::*:role/${m.responderRoleName}` },
+      }
+    : {
+        StringEquals: { 'kms:ViaService': ec2Service, 'kms:CallerAccount': [...config.workloadAccounts] },
+        ArnEquals: { 'aws:PrincipalArn': config.workloadAccounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${m.responderRoleName}`) },
+      };
+  evidenceKey.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'WorkloadAccountsCopySnapshotsViaEc2',
+      principals,
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+      resources: ['*'],
+      conditions: fromResponder,
+    }),
+  );
+  evidenceKey.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'WorkloadAccountsGrantToEbsOnly',
+      principals,
+      actions: ['kms:CreateGrant'],
+      resources: ['*'],
+      conditions: { ...fromResponder, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    }),
+  );
+}

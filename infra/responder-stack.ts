@@ -1,0 +1,261 @@
+import { ArnFormat, BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { DEFAULT_MULTI_ACCOUNT, type ForensicsConfig } from './config';
+import { flattenReference } from './ir-stack';
+import { workflowRoleNames } from './multi-account';
+
+/**
+ * The responder stack, deployed in every workload account (`cdk deploy ResponderStack` per account, or its
+ * synthesized template as a CloudFormation StackSet across an organisation: no assets, no bootstrap dependency,
+ * everything account-specific is a parameter).
+ *
+ * One role, `forensics:responderRoleName`, that only the IR account's acquisition step roles may assume:
+ * - trust: the IR account as principal, with `aws:PrincipalArn` equal to one of the exact step role ARNs
+ *   (`arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>`) and `sts:ExternalId`. Naming the account and
+ *   pinning the ARN by condition (rather than naming the roles as principals) keeps the trust exact and also keeps it
+ *   working if an IR role is re-created (a role principal would silently become a dead unique id);
+ * - permissions: exactly the calls the workflow makes on an instance in this account, scoped to the workload
+ *   regions (`aws:RequestedRegion`), to this product's tags and to KMS use through EC2 (docs/permissions.md,
+ *   "Responder role").
+ */
+export interface ResponderStackProps extends StackProps {
+  readonly config: ForensicsConfig;
+}
+
+export const RESPONDER_STACK_NAME = 'ForensicsResponder';
+
+export class ResponderStack extends Stack {
+  readonly role: iam.Role;
+  readonly irAccountId: CfnParameter;
+  readonly externalId: CfnParameter;
+
+  constructor(scope: Construct, id: string, props: ResponderStackProps) {
+    // No assets and no bootstrap version rule: the template must deploy as a StackSet instance as it is.
+    super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
+    const config = props.config;
+    const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+    const prefix = config.tagPrefix;
+
+    this.irAccountId = new CfnParameter(this, 'IrAccountId', {
+      type: 'String',
+      allowedPattern: '^\\d{12}$',
+      description: 'The incident-response account (where the IR stack and its state machine run)',
+      ...(m.irAccountId ? { default: m.irAccountId } : {}),
+    });
+    const irStackName = new CfnParameter(this, 'IrStackName', {
+      type: 'String',
+      allowedPattern: '^[A-Za-z][A-Za-z0-9-]{0,44}$',
+      default: config.stackName,
+      description: 'forensics:stackName of the IR stack: its step roles are named <IrStackName>-<step>',
+    });
+    this.externalId = new CfnParameter(this, 'ExternalId', {
+      type: 'String',
+      minLength: 2,
+      maxLength: 1224,
+      allowedPattern: '^[\\w+=,.@:/-]+$',
+      default: m.responderExternalId,
+      description: 'sts:ExternalId the IR workflow presents (forensics:responderExternalId)',
+    });
+    const evidenceKeyArn = new CfnParameter(this, 'EvidenceKeyArn', {
+      type: 'String',
+      allowedPattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[a-zA-Z0-9-]+$',
+      description: 'The IR stack\'s EvidenceKeyArn output: copies in this account are re-encrypted with it',
+    });
+    const regions = new CfnParameter(this, 'WorkloadRegions', {
+      type: 'CommaDelimitedList',
+      description: 'Regions where this account\'s instances run; the role acts only there',
+      ...(m.workloadRegions.length > 0 ? { default: m.workloadRegions.join(',') } : {}),
+    });
+
+    // arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>, one per acquisition step acting on instances.
+    const roleArns = workflowRoleNames('').map((suffix) =>
+      Fn.join('', ['arn:', this.partition, ':iam::', this.irAccountId.valueAsString, ':role/', irStackName.valueAsString, suffix]),
+    );
+
+    this.role = new iam.Role(this, 'ResponderRole', {
+      roleName: m.responderRoleName,
+      description: 'Forensic acquisition: assumed only by the IR account\'s workflow step roles (session = case id)',
+      assumedBy: new iam.AccountPrincipal(this.irAccountId.valueAsString).withConditions({
+        StringEquals: { 'sts:ExternalId': this.externalId.valueAsString },
+        ArnEquals: { 'aws:PrincipalArn': roleArns },
+      }),
+    });
+
+    const inRegions = { 'aws:RequestedRegion': regions.valueAsList };
+    const ec2 = (resource: string) => this.formatArn({ service: 'ec2', region: '*', resource, resourceName: '*' });
+    const snapshots = this.formatArn({ service: 'ec2', region: '*', account: '', resource: 'snapshot', resourceName: '*' });
+    const ourTagKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${prefix}:*`] } };
+    // ["ec2.<region>.amazonaws.com", ...] for every workload region.
+    const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
+    const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
+
+    const allow = (sid: string, why: string, actions: string[], resources: string[], conditions: Record<string, Record<string, unknown>> = {}) => {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions,
+          resources,
+          conditions: { ...conditions, StringEquals: { ...(conditions.StringEquals ?? {}), ...inRegions } },
+        }),
+      );
+      for (const resource of resources) {
+        const flat = flattenReference(this.resolve(resource));
+        if (flat.includes('*')) Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
+      }
+    };
+
+    allow(
+      'DescribeReadOnly',
+      'Describe the instance, its ENIs, volumes, groups, profile, ASG and target groups, and poll snapshots: ' +
+        'read-only, and these actions support no resource-level permissions.',
+      [
+        'ec2:DescribeInstances',
+        'ec2:DescribeInstanceAttribute',
+        'ec2:DescribeVolumes',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeIamInstanceProfileAssociations',
+        'ec2:DescribeInstanceTypes',
+        'ec2:DescribeSnapshots',
+        'autoscaling:DescribeAutoScalingInstances',
+        'elasticloadbalancing:DescribeTargetGroups',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ],
+      ['*'],
+    );
+    allow('CreateSnapshots', 'One crash-consistent CreateSnapshots of every EBS volume of the instance.', ['ec2:CreateSnapshots'], [
+      ec2('instance'),
+      ec2('volume'),
+      snapshots,
+    ]);
+    allow(
+      'TagSnapshotsAtCreation',
+      'Case tags on new snapshots and copies, only as part of CreateSnapshots/CopySnapshot.',
+      ['ec2:CreateTags'],
+      [snapshots],
+      { StringEquals: { 'ec2:CreateAction': ['CreateSnapshots', 'CopySnapshot'] } },
+    );
+    allow('TagWithOwnKeys', `Case tag on the instance and outcome tags on snapshots: only keys under "${prefix}:".`, ['ec2:CreateTags'], [
+      ec2('instance'),
+      snapshots,
+    ], ourTagKeysOnly);
+    allow(
+      'PreserveInstance',
+      'Termination protection on, shutdown behaviour = stop, DeleteOnTermination=false on every volume.',
+      ['ec2:ModifyInstanceAttribute'],
+      [ec2('instance'), ec2('volume')],
+    );
+    allow(
+      'LeaveAutoScalingGroup',
+      'EnterStandby/DetachInstances before isolation, or health checks make the group terminate the evidence.',
+      ['autoscaling:EnterStandby', 'autoscaling:DetachInstances'],
+      [this.formatArn({ service: 'autoscaling', region: '*', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    );
+    allow('DeregisterTargets', 'Remove the instance from its target groups before isolation.', ['elasticloadbalancing:DeregisterTargets'], [
+      this.formatArn({ service: 'elasticloadbalancing', region: '*', resource: 'targetgroup', resourceName: '*/*' }),
+    ]);
+    allow(
+      'CreateTaggedIsolationGroups',
+      `Transition and isolation groups, only created with the "${prefix}:role" tag.`,
+      ['ec2:CreateSecurityGroup'],
+      [ec2('security-group')],
+      { Null: { [`aws:RequestTag/${prefix}:role`]: 'false' } },
+    );
+    allow('CreateGroupInVpc', 'CreateSecurityGroup is also authorised on the instance\'s VPC.', ['ec2:CreateSecurityGroup'], [ec2('vpc')]);
+    allow(
+      'TagGroupsAtCreation',
+      'Tags on the groups, only as part of CreateSecurityGroup.',
+      ['ec2:CreateTags'],
+      [ec2('security-group')],
+      { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    );
+    allow(
+      'RulesOnOwnGroups',
+      'All-traffic rules on the transition group, none on the isolation group: only groups with this product\'s role tag.',
+      ['ec2:AuthorizeSecurityGroupIngress', 'ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+      [ec2('security-group')],
+      { Null: { [`aws:ResourceTag/${prefix}:role`]: 'false' } },
+    );
+    allow(
+      'SwapInterfaceGroups',
+      'ModifyNetworkInterfaceAttribute on every ENI: transition group, then isolation group (or back, on failure).',
+      ['ec2:ModifyNetworkInterfaceAttribute'],
+      [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
+    );
+    allow(
+      'CopySnapshotWithEvidenceKey',
+      'CopySnapshot of each original snapshot, re-encrypted with the IR evidence key (intermediate copy).',
+      ['ec2:CopySnapshot'],
+      [snapshots],
+    );
+    allow(
+      'ShareIntermediateCopyWithIrAccount',
+      `ModifySnapshotAttribute createVolumePermission: only on this workflow's intermediate copies ` +
+        `(${prefix}:evidence=intermediate) and only adding the IR account.`,
+      ['ec2:ModifySnapshotAttribute'],
+      [snapshots],
+      { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'intermediate', 'ec2:Add/userId': this.irAccountId.valueAsString } },
+    );
+    allow(
+      'RemoveIntermediateCopy',
+      `DeleteSnapshot only of this workflow's intermediate copies (${prefix}:evidence=intermediate), after the IR copy ` +
+        'completed (forensics:removeIntermediateCopies). Originals carry no such tag.',
+      ['ec2:DeleteSnapshot'],
+      [snapshots],
+      { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'intermediate' } },
+    );
+    allow(
+      'UseEvidenceKeyViaEc2',
+      'The IR evidence key (other account), for the copy: through EC2 only (the key policy says the same).',
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+      [evidenceKeyArn.valueAsString],
+      { StringEquals: { 'kms:ViaService': ec2Services } },
+    );
+    allow(
+      'GrantEvidenceKeyToEbs',
+      'EBS creates a grant on the evidence key for the copy: only grants for AWS resources, through EC2.',
+      ['kms:CreateGrant'],
+      [evidenceKeyArn.valueAsString],
+      { StringEquals: { 'kms:ViaService': ec2Services }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    );
+    allow(
+      'ReadSourceKeysViaEc2',
+      'Original snapshots encrypted with a customer key of this account: EBS decrypts them as the caller. Any key ' +
+        '(the compromised volume\'s key is not known in advance), only through EC2, grants only for AWS resources.',
+      ['kms:Decrypt', 'kms:DescribeKey', 'kms:ReEncryptFrom', 'kms:CreateGrant'],
+      [this.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' })],
+      { StringEquals: { 'kms:ViaService': ec2Services }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    );
+    // IAM is global: its calls are made through us-east-1 (or the partition's home region), so no region condition.
+    const allowGlobal = (sid: string, why: string, actions: string[], resources: string[]) => {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
+      for (const resource of resources) {
+        const flat = flattenReference(this.resolve(resource));
+        if (flat.includes('*')) Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
+      }
+    };
+    allowGlobal(
+      'FindInstanceRole',
+      'GetInstanceProfile resolves the role of the compromised instance\'s profile (read-only).',
+      ['iam:GetInstanceProfile'],
+      [iamArn('instance-profile')],
+    );
+    allowGlobal(
+      'DenyPolicyOnInstanceRole',
+      'GetRolePolicy/PutRolePolicy: the inline deny policy conditioned on ec2:SourceInstanceARN on the instance\'s ' +
+        'role (known only at run time); DeleteRolePolicy removes it at release.',
+      ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+      [iamArn('role')],
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'NotOnOwnRole',
+        effect: iam.Effect.DENY,
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy'],
+        resources: [this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: m.responderRoleName })],
+      }),
+    );
+
+    new CfnOutput(this, 'ResponderRoleArn', { value: this.role.roleArn, description: 'Responder role (assumed by the IR workflow)' });
+  }
+}

@@ -1,0 +1,68 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
+import { USER_DATA_SCRIPT } from '../../infra/constructs/forensic-workstation';
+
+/** The workstation user data: syntax, and its mount decisions on lsblk fixtures (plan mode: nothing is run). */
+const fixture = (name: string) => path.join(PROJECT_ROOT, 'test', 'fixtures', 'workstation', name);
+const plan = (name: string, ...extra: string[]) =>
+  execFileSync('bash', [USER_DATA_SCRIPT, '--plan-from', fixture(name), ...extra], { encoding: 'utf8' }).trim().split('\n');
+
+describe('user-data.sh', () => {
+  it('is valid bash (bash -n)', () => {
+    const out = spawnSync('bash', ['-n', USER_DATA_SCRIPT], { encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  });
+
+  it('plans ext4 ro,noload, xfs ro,norecovery,nouuid, vfat ro; skips swap, LVM and no file system; never the root disk', () => {
+    expect(plan('nitro-mixed.lsblk')).toEqual([
+      '# skip /dev/nvme0n1 (-): workstation root or in use: never touched',
+      'blockdev --setro /dev/nvme1n1',
+      'blockdev --setro /dev/nvme1n1p1',
+      'mkdir -p /mnt/evidence/vol-01111111111111111/nvme1n1p1 && mount -t ext4 -o ro,noload /dev/nvme1n1p1 /mnt/evidence/vol-01111111111111111/nvme1n1p1',
+      'blockdev --setro /dev/nvme1n1p2',
+      'mkdir -p /mnt/evidence/vol-01111111111111111/nvme1n1p2 && mount -t xfs -o ro,norecovery,nouuid /dev/nvme1n1p2 /mnt/evidence/vol-01111111111111111/nvme1n1p2',
+      'blockdev --setro /dev/nvme1n1p3',
+      '# skip /dev/nvme1n1p3 (swap): swap space (analyse the raw device)',
+      'blockdev --setro /dev/nvme1n1p15',
+      'mkdir -p /mnt/evidence/vol-01111111111111111/nvme1n1p15 && mount -t vfat -o ro /dev/nvme1n1p15 /mnt/evidence/vol-01111111111111111/nvme1n1p15',
+      'blockdev --setro /dev/nvme2n1',
+      'mkdir -p /mnt/evidence/vol-02222222222222222/nvme2n1 && mount -t xfs -o ro,norecovery,nouuid /dev/nvme2n1 /mnt/evidence/vol-02222222222222222/nvme2n1',
+      'blockdev --setro /dev/nvme3n1',
+      '# skip /dev/nvme3n1 (LVM2_member): LVM physical volume: activate read-only by hand (vgchange -ay --readonly)',
+      'blockdev --setro /dev/nvme4n1',
+      '# skip /dev/nvme4n1 (-): no file system found',
+      'blockdev --setro /dev/nvme5n1',
+      'mkdir -p /mnt/evidence/vol-05555555555555555/nvme5n1 && mount -t ext4 -o ro,noload /dev/nvme5n1 /mnt/evidence/vol-05555555555555555/nvme5n1',
+    ]);
+  });
+
+  it('the root disk can be named when lsblk shows no mount points (ext3 ro,noload; LUKS skipped)', () => {
+    expect(plan('xen-no-mountpoints.lsblk', '--root-disk', 'xvda')).toEqual([
+      '# skip /dev/xvda (-): workstation root or in use: never touched',
+      'blockdev --setro /dev/xvdf',
+      'mkdir -p /mnt/evidence/xvdf/xvdf && mount -t ext3 -o ro,noload /dev/xvdf /mnt/evidence/xvdf/xvdf',
+      'blockdev --setro /dev/xvdg',
+      '# skip /dev/xvdg (crypto_LUKS): LUKS encrypted: needs the key',
+    ]);
+  });
+
+  it('a hostile serial never reaches a path or command unsanitised, and nothing is executed in plan mode', () => {
+    const lines = plan('hostile-labels.lsblk');
+    expect(lines.join('\n')).not.toContain('$(');
+    expect(lines).toContain('blockdev --setro /dev/nvme1n1p1');
+    expect(lines.some((l) => l.includes('mount -t ntfs -o ro /dev/nvme1n1p1 /mnt/evidence/vol-0__touch__tmp_pwned_/nvme1n1p1'))).toBe(true);
+  });
+
+  it('never plans a read-write mount: every mount is ro and only with the documented options', () => {
+    for (const [name, extra] of [['nitro-mixed.lsblk', []], ['xen-no-mountpoints.lsblk', ['--root-disk', 'xvda']], ['hostile-labels.lsblk', []]] as const) {
+      for (const line of plan(name, ...extra).filter((l) => l.includes(' mount '))) {
+        const opts = / -o (\S+) /.exec(line)?.[1] ?? '';
+        expect(['ro,noload', 'ro,norecovery,nouuid', 'ro'], line).toContain(opts);
+        expect(opts.split(','), line).not.toContain('rw');
+      }
+    }
+  });
+});
