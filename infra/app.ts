@@ -73,7 +73,7 @@ export function buildApp(context: Record<string, unknown> = {}, options: BuildAp
       })
     : undefined;
   const forwarder =
-    (config.multiAccount?.findingSourceAccounts.length ?? 0) > 0
+    (config.findingSourceAccounts?.length ?? 0) > 0
       ? new ForwarderStack(app, 'ForwarderStack', {
           stackName: FORWARDER_STACK_NAME,
           description: 'Forensic acquisition: forwards GuardDuty findings to the IR account (GuardDuty administrator)',

@@ -171,8 +171,18 @@ export interface ForensicsConfig {
   /** Empty means single-account mode: the IR account is the only workload account. */
   readonly workloadAccounts: readonly string[];
   readonly stackName: string;
-  /** Multi-account settings (optional in hand-built configs: the defaults of `contextSchema` apply). */
-  readonly multiAccount?: MultiAccountConfig;
+  // Multi-account (issue: multi-account), named as in cdk.json. Optional in hand-built configs: `multiAccountOf`
+  // applies the defaults of `contextSchema`.
+  readonly organizationId?: string;
+  readonly responderRoleName?: string;
+  readonly responderExternalId?: string;
+  readonly irAccountId?: string;
+  readonly findingSourceAccounts?: readonly string[];
+  readonly workloadRegions?: readonly string[];
+  readonly snapshotLockMode?: 'compliance' | 'governance' | 'none';
+  readonly snapshotLockDays?: number;
+  readonly snapshotLockCoolOffHours?: number;
+  readonly removeIntermediateCopies?: boolean;
 }
 
 /** Multi-account settings (issue: multi-account): responder roles, key sharing, forwarding, snapshot lock. */
@@ -200,9 +210,26 @@ export const DEFAULT_MULTI_ACCOUNT: MultiAccountConfig = {
   removeIntermediateCopies: false,
 };
 
+/** The multi-account settings of a config, defaults filled in. */
+export function multiAccountOf(config: ForensicsConfig): MultiAccountConfig {
+  const d = DEFAULT_MULTI_ACCOUNT;
+  return {
+    ...(config.organizationId ? { organizationId: config.organizationId } : {}),
+    ...(config.irAccountId ? { irAccountId: config.irAccountId } : {}),
+    responderRoleName: config.responderRoleName ?? d.responderRoleName,
+    responderExternalId: config.responderExternalId ?? d.responderExternalId,
+    findingSourceAccounts: config.findingSourceAccounts ?? d.findingSourceAccounts,
+    workloadRegions: config.workloadRegions ?? d.workloadRegions,
+    snapshotLockMode: config.snapshotLockMode ?? d.snapshotLockMode,
+    snapshotLockDays: config.snapshotLockDays ?? d.snapshotLockDays,
+    snapshotLockCoolOffHours: config.snapshotLockCoolOffHours ?? d.snapshotLockCoolOffHours,
+    removeIntermediateCopies: config.removeIntermediateCopies ?? d.removeIntermediateCopies,
+  };
+}
+
 /** Cross-account mode: workload accounts or an organisation are configured (else single-account mode). */
-export function isMultiAccount(config: { workloadAccounts?: readonly string[]; multiAccount?: MultiAccountConfig }): boolean {
-  return (config.workloadAccounts?.length ?? 0) > 0 || Boolean(config.multiAccount?.organizationId);
+export function isMultiAccount(config: { workloadAccounts?: readonly string[]; organizationId?: string }): boolean {
+  return (config.workloadAccounts?.length ?? 0) > 0 || Boolean(config.organizationId);
 }
 
 /** Thrown for an invalid setting; the message names it as it is spelled in `cdk.json`. */
@@ -244,18 +271,16 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     workstationInstanceType: s['forensics:workstationInstanceType'],
     workloadAccounts: s['forensics:workloadAccounts'],
     stackName: s['forensics:stackName'],
-    multiAccount: {
-      ...(s['forensics:organizationId'] ? { organizationId: s['forensics:organizationId'] } : {}),
-      responderRoleName: s['forensics:responderRoleName'],
-      responderExternalId: s['forensics:responderExternalId'],
-      ...(s['forensics:irAccountId'] ? { irAccountId: s['forensics:irAccountId'] } : {}),
-      findingSourceAccounts: s['forensics:findingSourceAccounts'],
-      workloadRegions: s['forensics:workloadRegions'],
-      snapshotLockMode: s['forensics:snapshotLockMode'],
-      snapshotLockDays: s['forensics:snapshotLockDays'],
-      snapshotLockCoolOffHours: s['forensics:snapshotLockCoolOffHours'],
-      removeIntermediateCopies: s['forensics:removeIntermediateCopies'],
-    },
+    ...(s['forensics:organizationId'] ? { organizationId: s['forensics:organizationId'] } : {}),
+    ...(s['forensics:irAccountId'] ? { irAccountId: s['forensics:irAccountId'] } : {}),
+    responderRoleName: s['forensics:responderRoleName'],
+    responderExternalId: s['forensics:responderExternalId'],
+    findingSourceAccounts: s['forensics:findingSourceAccounts'],
+    workloadRegions: s['forensics:workloadRegions'],
+    snapshotLockMode: s['forensics:snapshotLockMode'],
+    snapshotLockDays: s['forensics:snapshotLockDays'],
+    snapshotLockCoolOffHours: s['forensics:snapshotLockCoolOffHours'],
+    removeIntermediateCopies: s['forensics:removeIntermediateCopies'],
   };
 }
 

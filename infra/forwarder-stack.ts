@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEFAULT_MULTI_ACCOUNT, type ForensicsConfig } from './config';
+import { type ForensicsConfig, multiAccountOf } from './config';
 import { findingEventPattern } from './ir-stack';
 
 /**
@@ -25,7 +25,7 @@ export class ForwarderStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ForwarderStackProps) {
     super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
-    const m = props.config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+    const m = multiAccountOf(props.config);
     const irAccountId = new CfnParameter(this, 'IrAccountId', {
       type: 'String',
       allowedPattern: '^\\d{12}$',

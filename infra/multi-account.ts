@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { AcquisitionStep } from '../workflows/acquisition-steps';
-import { DEFAULT_MULTI_ACCOUNT, type ForensicsConfig, isMultiAccount } from './config';
+import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 import type { ForensicFunction } from './constructs/forensic-function';
 
 /**
@@ -60,7 +60,7 @@ export function multiAccountEnvironment(config: ForensicsConfig): {
   SNAPSHOT_LOCK_COOL_OFF_HOURS: string;
   REMOVE_INTERMEDIATE_COPIES: string;
 } {
-  const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+  const m = multiAccountOf(config);
   return {
     // Single-account mode: no responder role, the Lambdas' own credentials (handlers/adapters/responder-credentials.ts).
     ...(isMultiAccount(config) ? { RESPONDER_ROLE_NAME: m.responderRoleName, RESPONDER_EXTERNAL_ID: m.responderExternalId } : {}),
@@ -103,7 +103,7 @@ export interface IrMultiAccountProps {
 
 export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps): void {
   const { config, functions: f, evidenceKey, flatten } = props;
-  const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+  const m = multiAccountOf(config);
   const prefix = config.tagPrefix;
   const ec2Service = `ec2.${stack.region}.amazonaws.com`;
   const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });

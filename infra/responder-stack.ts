@@ -1,7 +1,7 @@
 import { ArnFormat, BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { DEFAULT_MULTI_ACCOUNT, type ForensicsConfig } from './config';
+import { type ForensicsConfig, multiAccountOf } from './config';
 import { flattenReference } from './ir-stack';
 import { workflowRoleNames } from './multi-account';
 
@@ -34,7 +34,7 @@ export class ResponderStack extends Stack {
     // No assets and no bootstrap version rule: the template must deploy as a StackSet instance as it is.
     super(scope, id, { synthesizer: new BootstraplessSynthesizer(), ...props });
     const config = props.config;
-    const m = config.multiAccount ?? DEFAULT_MULTI_ACCOUNT;
+    const m = multiAccountOf(config);
     const prefix = config.tagPrefix;
 
     this.irAccountId = new CfnParameter(this, 'IrAccountId', {

@@ -292,15 +292,23 @@ export class ForensicWorkstation extends Construct {
       },
       {
         sid: 'WorkstationRunFromTemplate',
-        why: 'RunInstances of the workstation: the instance, its root volume and network interface only from the ' +
-          'forensic launch template, IMDSv2 required with hop limit 1.',
+        why: 'RunInstances of the workstation: the instance only from the forensic launch template, IMDSv2 required ' +
+          'with hop limit 1 (the metadata keys exist on the instance resource only).',
         actions: ['ec2:RunInstances'],
-        resources: [ec2Arn('instance'), ec2Arn('volume'), ec2Arn('network-interface')],
+        resources: [ec2Arn('instance')],
         conditions: {
           ArnLike: { 'ec2:LaunchTemplate': launchTemplateArn },
           StringEquals: { 'ec2:MetadataHttpTokens': 'required' },
           NumericLessThanEquals: { 'ec2:MetadataHttpPutResponseHopLimit': '1' },
         },
+      },
+      {
+        sid: 'WorkstationRunRootVolumeAndInterface',
+        why: 'RunInstances creates the root volume and the network interface: only when launching from the forensic ' +
+          'launch template.',
+        actions: ['ec2:RunInstances'],
+        resources: [ec2Arn('volume'), ec2Arn('network-interface')],
+        conditions: { ArnLike: { 'ec2:LaunchTemplate': launchTemplateArn } },
       },
       {
         sid: 'WorkstationRunInForensicVpc',

@@ -18,6 +18,15 @@ const DEFAULTS: ForensicsConfig = {
   workstationInstanceType: 'm7i.large',
   workloadAccounts: [],
   stackName: 'ForensicAcquisition',
+  // Multi-account settings (issue: multi-account).
+  responderRoleName: 'ForensicsResponder',
+  responderExternalId: 'forensic-acquisition',
+  findingSourceAccounts: [],
+  workloadRegions: [],
+  snapshotLockMode: 'compliance',
+  snapshotLockDays: 365,
+  snapshotLockCoolOffHours: 24,
+  removeIntermediateCopies: false,
 };
 
 describe('infra config (cdk.json context)', () => {

@@ -142,13 +142,14 @@ describe('per-step least privilege', () => {
       [...actionsOf(stepStatements(step))].filter((a) => /^(ec2|autoscaling|elasticloadbalancing):/.test(a) && !isReadOnly(a)).sort();
     expect(mutating('triage')).toEqual([]);
     expect(mutating('describeInstance')).toEqual([]);
-    expect(mutating('checkEvidenceCopies')).toEqual([]);
     expect(mutating('sealEvidence')).toEqual([]);
     expect(mutating('notify')).toEqual([]);
     expect(mutating('closeCase')).toEqual([]);
     expect(mutating('recordFailure')).toEqual([]);
     expect(mutating('checkSnapshots')).toEqual(['ec2:CreateTags']);
-    expect(mutating('copyEvidence')).toEqual(['ec2:CopySnapshot', 'ec2:CreateTags']);
+    expect(mutating('copyEvidence')).toEqual(['ec2:CopySnapshot', 'ec2:CreateTags', 'ec2:LockSnapshot']);
+    // Multi-account: the IR-owned copy of the shared snapshot and its lock (single-account: deferred copies).
+    expect(mutating('checkEvidenceCopies')).toEqual(['ec2:CopySnapshot', 'ec2:CreateTags', 'ec2:LockSnapshot']);
     for (const step of ACQUISITION_STEP_NAMES) {
       const publishes = actionsOf(stepStatements(step)).has('sns:Publish');
       expect(publishes, step).toBe(step === 'notify' || step === 'recordFailure');

@@ -219,7 +219,9 @@ describe('functions', () => {
   });
 
   it('every function gets exactly the handler environment (handlers/config/env.ts), with valid values', () => {
-    const expected = [...Object.keys(handlerEnvironmentSchema.shape), 'NODE_OPTIONS'].sort();
+    // The responder role settings exist only in multi-account mode (test/infra/multi-account.test.ts checks them).
+    const multiAccountOnly = new Set(['RESPONDER_ROLE_NAME', 'RESPONDER_EXTERNAL_ID']);
+    const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
       // The workstation step alone also gets the forensic VPC's ids (handlers/config/workstation-env.ts).
