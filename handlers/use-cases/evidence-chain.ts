@@ -236,7 +236,10 @@ async function lockEvidence(chain: ChainSettings, snapshotId: string, now: Date,
     };
   } catch (err) {
     const name = errorName(err);
-    const unsupported = LOCK_UNSUPPORTED_ERRORS.includes(name) || /not (yet )?implemented|unsupported|unknown action/i.test(errorMessage(err));
+    // An endpoint without the action (emulators answer an HTML 500 that the SDK cannot deserialize) counts too.
+    const unsupported =
+      LOCK_UNSUPPORTED_ERRORS.includes(name) ||
+      /not (yet )?implemented|unsupported|unknown action|Deserialization error/i.test(errorMessage(err));
     return { status: unsupported ? 'unsupported' : 'failed', ...base, reason: `LockSnapshot: ${name}: ${errorMessage(err)}`.slice(0, 500) };
   }
 }

@@ -350,6 +350,12 @@ describe('cross-account evidence chain', () => {
     expect(snapshotLineage(state)[0]?.lock).toMatchObject({ status: 'unsupported' });
   });
 
+  it('an endpoint without LockSnapshot (an emulator\'s HTML 500 the SDK cannot parse) counts as unsupported', async () => {
+    ec2.on(LockSnapshotCommand).rejects(awsError('Error', 'XML parse error: mismatched tags.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'));
+    const evidence = await runChain(chainDeps());
+    for (const c of evidence.copies) expect(c).toMatchObject({ state: 'completed', lock: { status: 'unsupported' } });
+  });
+
   it('lock refused for another reason is recorded as failed; the evidence stays completed', async () => {
     ec2.on(LockSnapshotCommand).rejects(awsError('UnauthorizedOperation', 'not authorized'));
     const evidence = await runChain(chainDeps());
