@@ -120,8 +120,39 @@ interface HookableClient {
   };
 }
 
+/**
+ * A 5xx answer whose body the SDK cannot parse (an HTML error page from a proxy, a load balancer or an overloaded
+ * endpoint) surfaces as a `SyntaxError`, a name no retry rule would match. After the SDK's own retries, such an
+ * error is renamed `ServiceUnavailable` (original kept as `cause`) so the state machine retries it like any other
+ * transient server error instead of failing an acquisition over it.
+ */
+export class UnreadableServerError extends Error {
+  override readonly name = 'ServiceUnavailable';
+}
+
+function withServerErrorNames<T>(client: T): T {
+  (client as unknown as { middlewareStack: { add: (m: unknown, o: object) => void } }).middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
+        const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+        if (status !== undefined && status >= 500 && (e.name === 'SyntaxError' || e.name === 'Error' || e.name === 'UnknownError')) {
+          throw new UnreadableServerError(`HTTP ${status} with an unreadable body`, { cause: err });
+        }
+        throw err;
+      }
+    },
+    // Initialize step: outside the SDK's retry loop, so only what the SDK gave up on is renamed.
+    { step: 'initialize', name: 'forensicsServerErrorNames', priority: 'high', override: true },
+  );
+  return client;
+}
+
 /** The dispatcher: a pass-through when no call middleware is registered. */
 function withCallHooks<T>(client: T): T {
+  withServerErrorNames(client);
   (client as unknown as HookableClient).middlewareStack.add(
     (next, context) => async (args) => {
       if (callMiddleware.length === 0) return next(args);
