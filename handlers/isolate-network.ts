@@ -1,25 +1,32 @@
 import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
 import { IamRoleAdapter } from './adapters/iam-role-adapter';
+import { Ec2InstanceProfileAdapter } from './adapters/instance-profile-adapter';
 import { workloadClientsFor } from './adapters/responder-credentials';
 import { environment } from './config/env';
 import { errorMessage, errorName, InvalidInput } from './domain/errors';
-import type { AcquisitionState, ContainmentResult } from './domain/types';
+import type { AcquisitionState, ContainmentResult, PreIncidentState } from './domain/types';
 import type { EntryDeps } from './describe-instance';
 import { type EvidenceDeps, evidenceDeps } from './evidence-deps';
 import { isolateNetwork } from './use-cases/isolate-network';
+import { type QuarantineProfileDeps, quarantineInstanceProfile } from './use-cases/quarantine-profile';
 import { recordContainment } from './use-cases/record-containment';
 import { type RevokeIamPort, revokeCredentials } from './use-cases/revoke-credentials';
 
 /**
  * "Isolate network": contain the network, then the credentials (deny policy on the instance's role, see
- * `revokeCredentials`), then write the custody records the path to containment deferred.
+ * `revokeCredentials`; then, when the case asks for it, the no-permission quarantine instance profile, see
+ * `quarantineInstanceProfile`), then write the custody records the path to containment deferred.
  *
  * If writing the records fails, the containment result is still returned (and so kept in the execution state):
  * losing the record of an isolation that did happen would be worse than a late record. The failure is reported in
  * `recording`, and the seal step writes the deferred records again (they are written once, marked in the case).
  */
 export function createIsolateNetworkHandler(
-  deps: EntryDeps & { evidence?: () => EvidenceDeps; iam?: () => RevokeIamPort } = {},
+  deps: EntryDeps & {
+    evidence?: () => EvidenceDeps;
+    iam?: () => RevokeIamPort;
+    profiles?: () => QuarantineProfileDeps['profiles'];
+  } = {},
 ) {
   return async (state: AcquisitionState): Promise<ContainmentResult & { recording?: { error: string } }> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
@@ -59,10 +66,15 @@ export function createIsolateNetworkHandler(
     if (revoked.credentials.status === 'failed') {
       jsonLog({ level: 'ERROR', message: 'credential containment failed', caseId: state.case.caseId, detail: revoked.credentials.reason });
     }
+    // The quarantine profile after the deny policy (whatever became of it); same rule: recorded, never undoing.
+    const quarantined = await quarantine(state.case, state.describe.preIncident, env, clock, deps.profiles);
+    if (quarantined.quarantine?.status === 'failed') {
+      jsonLog({ level: 'ERROR', message: 'quarantine instance profile failed', caseId: state.case.caseId, detail: quarantined.quarantine.reason });
+    }
     const containment: ContainmentResult = {
       ...network,
-      actions: [...network.actions, ...revoked.actions],
-      credentials: revoked.credentials,
+      actions: [...network.actions, ...revoked.actions, ...quarantined.actions],
+      credentials: { ...revoked.credentials, ...(quarantined.quarantine ? { quarantine: quarantined.quarantine } : {}) },
     };
     try {
       await recordContainment((deps.evidence ?? evidenceDeps)(), state, containment);
@@ -72,6 +84,49 @@ export function createIsolateNetworkHandler(
       return { ...containment, recording: { error: `${errorName(err)}: ${errorMessage(err)}` } };
     }
   };
+}
+
+/** The quarantine profile step of the containment, with the case option over the deployment default. */
+async function quarantine(
+  caseRef: AcquisitionState['case'],
+  preIncident: PreIncidentState,
+  env: ReturnType<typeof environment>,
+  clock: () => Date,
+  profiles?: () => QuarantineProfileDeps['profiles'],
+): Promise<Awaited<ReturnType<typeof quarantineInstanceProfile>>> {
+  const requested = caseRef.options?.quarantineProfile ?? env.DEFAULT_QUARANTINE_PROFILE === 'true';
+  if (!requested) return { actions: [] };
+  const target = caseRef.target;
+  try {
+    return await quarantineInstanceProfile(
+      {
+        profiles: (profiles ?? (() => new Ec2InstanceProfileAdapter(workloadClientsFor(target, caseRef.caseId).ec2(target.region))))(),
+        clock,
+      },
+      {
+        caseRef,
+        preIncident,
+        requested,
+        ...(env.QUARANTINE_PROFILE_ARN ? { quarantineProfileArn: env.QUARANTINE_PROFILE_ARN } : {}),
+      },
+    );
+  } catch (err) {
+    // quarantineInstanceProfile reports its own failures; this only catches a client that could not be built.
+    const reason = `${errorName(err)}: ${errorMessage(err)}`;
+    return {
+      quarantine: { status: 'failed', reason, quarantineProfileArn: env.QUARANTINE_PROFILE_ARN ?? '' },
+      actions: [
+        {
+          step: 'isolateNetwork',
+          action: 'quarantine-instance-profile',
+          status: 'failed',
+          performedAt: clock().toISOString(),
+          request: { instanceId: target.instanceId },
+          result: { error: reason },
+        },
+      ],
+    };
+  }
 }
 
 export const handler = createIsolateNetworkHandler();

@@ -102,6 +102,11 @@ export const contextSchema = z
     'forensics:revokeMode': z
       .enum(['instance', 'role', 'none'], { error: 'expected "instance", "role" or "none"' })
       .default('instance'),
+    /**
+     * Create a no-permission quarantine instance profile and, by default, put it on the compromised instance during
+     * containment (per case: `options.quarantineProfile`). Single-account only for now.
+     */
+    'forensics:quarantineProfile': boolean().default(false),
     /** Accounts whose instances may be acquired. Empty: the IR account itself (single-account mode). */
     'forensics:workloadAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' }))
       .default([])
@@ -120,10 +125,13 @@ export const contextSchema = z
       .string({ error: 'expected a string' })
       .regex(/^[\w+=,.@-]{1,64}$/, { error: 'expected an IAM role name' })
       .default('ForensicsResponder'),
-    /** sts:ExternalId the responder roles require (not a secret: a confused-deputy guard). */
+    /**
+     * sts:ExternalId the responder roles require (not a secret: a confused-deputy guard). Empty ("") = none, allowed
+     * only with `forensics:organizationId` (the responder trust then rests on the exact role ARNs and aws:PrincipalOrgID).
+     */
     'forensics:responderExternalId': z
       .string({ error: 'expected a string' })
-      .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'expected 2–1224 characters of letters, digits and +=,.@:/-' })
+      .regex(/^([\w+=,.@:/-]{2,1224})?$/, { error: 'expected 2–1224 characters of letters, digits and +=,.@:/- (or "" with forensics:organizationId)' })
       .default('forensic-acquisition'),
     /** The IR account id: needed only to synthesize the responder and forwarder stacks with a default. */
     'forensics:irAccountId': z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit account id' }).optional(),
@@ -150,7 +158,16 @@ export const contextSchema = z
       })
       .default('ForensicAcquisition'),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s['forensics:responderExternalId'] === '' && !s['forensics:organizationId']) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forensics:responderExternalId'],
+        message: 'may be empty only with forensics:organizationId (an account list needs the external id)',
+      });
+    }
+  });
 
 export type ContextSettings = z.output<typeof contextSchema>;
 
@@ -166,6 +183,8 @@ export interface ForensicsConfig {
   readonly tagPrefix: string;
   readonly workstation: boolean;
   readonly revokeMode: 'instance' | 'role' | 'none';
+  /** Quarantine instance profile (infra/quarantine-profile.ts). @default false */
+  readonly quarantineProfile?: boolean;
   readonly workstationAmiParameter: string;
   readonly workstationInstanceType: string;
   /** Empty means single-account mode: the IR account is the only workload account. */
@@ -267,6 +286,7 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     tagPrefix: s['forensics:tagPrefix'],
     workstation: s['forensics:workstation'],
     revokeMode: s['forensics:revokeMode'],
+    quarantineProfile: s['forensics:quarantineProfile'],
     workstationAmiParameter: s['forensics:workstationAmiParameter'],
     workstationInstanceType: s['forensics:workstationInstanceType'],
     workloadAccounts: s['forensics:workloadAccounts'],

@@ -14,10 +14,12 @@ import type { Construct, IConstruct } from 'constructs';
 import { handlerEnvironmentSchema } from '../handlers/config/env';
 import { AcquisitionStateMachine } from '../workflows/acquisition-state-machine';
 import { ACQUISITION_STEP_NAMES, ACQUISITION_STEPS, type AcquisitionStep } from '../workflows/acquisition-steps';
-import type { ForensicsConfig } from './config';
+import { RELEASE_STEP_NAMES } from '../workflows/release-steps';
+import { type ForensicsConfig, isMultiAccount } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
-import { configureIrMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
+import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
+import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 
 /**
@@ -320,6 +322,22 @@ export class IrStack extends Stack {
       evidenceBucket: this.evidenceBucket,
       caseTable: this.caseTable,
       topic: this.topic,
+      // Multi-account: release acts through the responder role, under a role name its trust policy names.
+      throughResponderRole: isMultiAccount(config),
+      roleNames: Object.fromEntries(
+        RELEASE_STEP_NAMES.flatMap((step) => {
+          const name = stepRoleName(config, step);
+          return name ? [[step, name]] : [];
+        }),
+      ),
+    });
+    configureReleaseMultiAccount(this, { config, functions: this.release.functions, flatten: flattenReference });
+    // Optional quarantine instance profile (forensics:quarantineProfile): isolate swaps it in, release swaps it out.
+    configureQuarantineProfile(this, {
+      config,
+      isolate: this.functions.isolateNetwork,
+      release: this.release.functions.releaseContainment,
+      flatten: flattenReference,
     });
 
     // ── GuardDuty findings start the workflow ────────────────────────────────────────────────────────────

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { AcquisitionStep } from '../workflows/acquisition-steps';
+import type { ReleaseStep } from '../workflows/release-steps';
 import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 import type { ForensicFunction } from './constructs/forensic-function';
 
@@ -34,21 +35,39 @@ export function isResponderStep(step: string): step is ResponderStep {
 }
 
 /**
+ * The release steps whose calls on the instance go through the responder role: "Release containment" puts the ENIs
+ * back, deletes the deny policies, leaves standby and registers targets in the workload account (release-adapters.ts).
+ */
+export const RELEASE_RESPONDER_STEPS = {
+  releaseContainment: 'release',
+} as const satisfies Partial<Record<ReleaseStep, string>>;
+
+export type ReleaseResponderStep = keyof typeof RELEASE_RESPONDER_STEPS;
+
+export function isReleaseResponderStep(step: string): step is ReleaseResponderStep {
+  return Object.hasOwn(RELEASE_RESPONDER_STEPS, step);
+}
+
+/** Every step (acquisition or release) whose role the responder role trusts. */
+export type TrustedStep = ResponderStep | ReleaseResponderStep;
+
+/**
  * The fixed name of a step's role: `<stackName>-<step>` (≤ 45 + 1 + 15 characters). IAM names are global to the
  * account, so a second IR deployment in the same account (another region) needs another `forensics:stackName`.
  */
-export function workflowRoleName(stackName: string, step: ResponderStep): string {
-  return `${stackName}-${RESPONDER_STEPS[step]}`;
+export function workflowRoleName(stackName: string, step: TrustedStep): string {
+  return `${stackName}-${isReleaseResponderStep(step) ? RELEASE_RESPONDER_STEPS[step] : RESPONDER_STEPS[step]}`;
 }
 
-/** Every IR workflow role a responder role trusts. */
+/** Every IR workflow role a responder role trusts: the six acquisition steps, then the release step. */
 export function workflowRoleNames(stackName: string): string[] {
-  return (Object.keys(RESPONDER_STEPS) as ResponderStep[]).map((step) => workflowRoleName(stackName, step));
+  const steps: TrustedStep[] = [...(Object.keys(RESPONDER_STEPS) as ResponderStep[]), ...(Object.keys(RELEASE_RESPONDER_STEPS) as ReleaseResponderStep[])];
+  return steps.map((step) => workflowRoleName(stackName, step));
 }
 
 /** The fixed role name of a step in multi-account mode; undefined (generated name) in single-account mode. */
 export function stepRoleName(config: ForensicsConfig, step: string): string | undefined {
-  return isMultiAccount(config) && isResponderStep(step) ? workflowRoleName(config.stackName, step) : undefined;
+  return isMultiAccount(config) && (isResponderStep(step) || isReleaseResponderStep(step)) ? workflowRoleName(config.stackName, step) : undefined;
 }
 
 /** The environment the handlers need for multi-account mode and the snapshot lock. */
@@ -63,7 +82,9 @@ export function multiAccountEnvironment(config: ForensicsConfig): {
   const m = multiAccountOf(config);
   return {
     // Single-account mode: no responder role, the Lambdas' own credentials (handlers/adapters/responder-credentials.ts).
-    ...(isMultiAccount(config) ? { RESPONDER_ROLE_NAME: m.responderRoleName, RESPONDER_EXTERNAL_ID: m.responderExternalId } : {}),
+    ...(isMultiAccount(config) ? { RESPONDER_ROLE_NAME: m.responderRoleName } : {}),
+    // Organisation mode may go without an external id (forensics:responderExternalId = ""): none is presented then.
+    ...(isMultiAccount(config) && m.responderExternalId ? { RESPONDER_EXTERNAL_ID: m.responderExternalId } : {}),
     SNAPSHOT_LOCK_MODE: m.snapshotLockMode,
     SNAPSHOT_LOCK_DAYS: String(m.snapshotLockDays),
     SNAPSHOT_LOCK_COOL_OFF_HOURS: String(m.snapshotLockCoolOffHours),
@@ -178,18 +199,8 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
 
   // ── Workflow roles may assume only the responder role, only in the configured accounts (or organisation). ──
   const orgId = m.organizationId;
-  const responderArns = orgId
-    ? [`arn:${stack.partition}:iam::*:role/${m.responderRoleName}`]
-    : config.workloadAccounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${m.responderRoleName}`);
   for (const step of Object.keys(RESPONDER_STEPS) as ResponderStep[]) {
-    allow(step, {
-      sid: 'AssumeResponderRole',
-      why: `sts:AssumeRole of the responder role "${m.responderRoleName}" in the finding's account (session name = case ` +
-        `id)${orgId ? `; any account of organisation ${orgId} (aws:ResourceOrgID)` : ', only in the listed workload accounts'}.`,
-      actions: ['sts:AssumeRole'],
-      resources: responderArns,
-      ...(orgId ? { conditions: { StringEquals: { 'aws:ResourceOrgID': orgId } } } : {}),
-    });
+    allow(step, assumeResponderRole(stack, config, 'AssumeResponderRole'));
   }
 
   // ── Evidence key: workload accounts may use it only through EC2, for snapshot copies, from the responder role. ──
@@ -223,4 +234,41 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
       conditions: { ...fromResponder, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     }),
   );
+}
+
+/** sts:AssumeRole of the responder role, only in the listed workload accounts, or in the organisation's accounts. */
+function assumeResponderRole(stack: Stack, config: ForensicsConfig, sid: string): Parameters<typeof allowOn>[1] {
+  const m = multiAccountOf(config);
+  const orgId = m.organizationId;
+  return {
+    sid,
+    why: `sts:AssumeRole of the responder role "${m.responderRoleName}" in the case's account (session name = case ` +
+      `id)${orgId ? `; any account of organisation ${orgId} (aws:ResourceOrgID)` : ', only in the listed workload accounts'}.`,
+    actions: ['sts:AssumeRole'],
+    resources: orgId
+      ? [`arn:${stack.partition}:iam::*:role/${m.responderRoleName}`]
+      : config.workloadAccounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${m.responderRoleName}`),
+    ...(orgId ? { conditions: { StringEquals: { 'aws:ResourceOrgID': orgId } } } : {}),
+  };
+}
+
+export interface ReleaseMultiAccountProps {
+  readonly config: ForensicsConfig;
+  readonly functions: Record<ReleaseStep, { role: iam.Role }>;
+  /** ir-stack.ts's flattenReference (cdk-nag's spelling of a resource). */
+  readonly flatten: (value: unknown) => string;
+}
+
+/**
+ * Release in multi-account mode: "Release containment" acts in the case's account through the responder role
+ * (handlers/release-containment.ts → release-adapters.ts → responder-credentials.ts, session name = case id), so its
+ * role (fixed name `<stackName>-release`, see `stepRoleName`) may assume that role, and nothing else in the workload
+ * account: infra/release-workflow.ts leaves out its own EC2/IAM/Auto Scaling/ELB permissions in this mode.
+ */
+export function configureReleaseMultiAccount(stack: Stack, props: ReleaseMultiAccountProps): void {
+  if (!isMultiAccount(props.config)) return;
+  for (const step of Object.keys(RELEASE_RESPONDER_STEPS) as ReleaseResponderStep[]) {
+    const role = props.functions[step].role;
+    allowOn(role, assumeResponderRole(stack, props.config, 'ReleaseAssumeResponderRole'), props.flatten);
+  }
 }

@@ -28,6 +28,14 @@ export interface ReleaseWorkflowProps {
   readonly evidenceBucket: s3.IBucket;
   readonly caseTable: dynamodb.ITable;
   readonly topic: sns.ITopic;
+  /**
+   * Multi-account mode: "Release containment" acts in the workload account through the responder role (assumed per
+   * case, infra/multi-account.ts `configureReleaseMultiAccount`), so its own role gets no EC2, IAM, Auto Scaling or
+   * ELB permission. @default false (single-account: it acts with its own role)
+   */
+  readonly throughResponderRole?: boolean;
+  /** Fixed role names (multi-account: the responder roles' trust names them). @default generated names */
+  readonly roleNames?: Partial<Record<ReleaseStep, string>>;
 }
 
 /** Upper bound of one invocation per release step (the release loops over ENIs and target groups). */
@@ -60,6 +68,7 @@ export class ReleaseWorkflow extends Construct {
           environment: props.environment,
           logKey: props.evidenceKey,
           timeout: RELEASE_STEP_TIMEOUTS[step],
+          ...(props.roleNames?.[step] ? { roleName: props.roleNames[step] } : {}),
         }),
       ]),
     ) as Record<ReleaseStep, ForensicFunction<ReleaseStep>>;
@@ -135,22 +144,46 @@ export class ReleaseWorkflow extends Construct {
     caseTable('validateRelease', ['dynamodb:GetItem'], 'GetItem reads the case: it must exist and be CONTAINED or FAILED.');
 
     // ── releaseContainment: the inverse of containment, recorded. ──
-    this.allow(f.releaseContainment, {
-      sid: 'ReleaseRestoreInterfaceGroups',
-      why: 'ModifyNetworkInterfaceAttribute puts every ENI of the instance back into its recorded original groups ' +
-        '(authorised on the ENI, its instance, VPC and the groups assigned). The original groups are the ' +
-        'workload\'s own, not this product\'s, so not limited by tag.',
-      actions: ['ec2:ModifyNetworkInterfaceAttribute'],
-      resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
-    });
-    this.allow(f.releaseContainment, {
-      sid: 'ReleaseDeleteDenyPolicy',
-      why: 'DeleteRolePolicy removes the case\'s inline deny policy "forensics-deny-<caseId>" recorded by ' +
-        'containment. The role is only known at run time, so any role of this account; IAM has no condition key ' +
-        'for an inline policy\'s name. This function\'s own role is excluded by the explicit deny ReleaseNotOnOwnRole.',
-      actions: ['iam:DeleteRolePolicy'],
-      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
-    });
+    // Multi-account mode: these calls are made as the responder role in the case's account (its own permissions,
+    // infra/responder-stack.ts); this role only assumes it (infra/multi-account.ts, ReleaseAssumeResponderRole).
+    if (!props.throughResponderRole) {
+      this.allow(f.releaseContainment, {
+        sid: 'ReleaseRestoreInterfaceGroups',
+        why: 'ModifyNetworkInterfaceAttribute puts every ENI of the instance back into its recorded original groups ' +
+          '(authorised on the ENI, its instance, VPC and the groups assigned). The original groups are the ' +
+          'workload\'s own, not this product\'s, so not limited by tag.',
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
+      });
+      this.allow(f.releaseContainment, {
+        sid: 'ReleaseDeleteDenyPolicy',
+        why: 'DeleteRolePolicy removes the case\'s inline deny policy "forensics-deny-<caseId>" recorded by ' +
+          'containment. The role is only known at run time, so any role of this account; IAM has no condition key ' +
+          'for an inline policy\'s name. This function\'s own role is excluded by the explicit deny ReleaseNotOnOwnRole.',
+        actions: ['iam:DeleteRolePolicy'],
+        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+      });
+      this.allow(f.releaseContainment, {
+        sid: 'ReleaseExitStandby',
+        why: 'ExitStandby returns the instance to service in the Auto Scaling group acquisition put it in standby in.',
+        actions: ['autoscaling:ExitStandby'],
+        resources: [
+          stack.formatArn({
+            service: 'autoscaling',
+            resource: 'autoScalingGroup',
+            resourceName: '*:autoScalingGroupName/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      });
+      this.allow(f.releaseContainment, {
+        sid: 'ReleaseRegisterTargets',
+        why: 'RegisterTargets registers the instance again, with its recorded port, in the target groups acquisition ' +
+          'deregistered it from.',
+        actions: ['elasticloadbalancing:RegisterTargets'],
+        resources: [stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
+      });
+    }
     f.releaseContainment.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReleaseNotOnOwnRole',
@@ -159,26 +192,6 @@ export class ReleaseWorkflow extends Construct {
         resources: [f.releaseContainment.role.roleArn],
       }),
     );
-    this.allow(f.releaseContainment, {
-      sid: 'ReleaseExitStandby',
-      why: 'ExitStandby returns the instance to service in the Auto Scaling group acquisition put it in standby in.',
-      actions: ['autoscaling:ExitStandby'],
-      resources: [
-        stack.formatArn({
-          service: 'autoscaling',
-          resource: 'autoScalingGroup',
-          resourceName: '*:autoScalingGroupName/*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    });
-    this.allow(f.releaseContainment, {
-      sid: 'ReleaseRegisterTargets',
-      why: 'RegisterTargets registers the instance again, with its recorded port, in the target groups acquisition ' +
-        'deregistered it from.',
-      actions: ['elasticloadbalancing:RegisterTargets'],
-      resources: [stack.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
-    });
     caseTable(
       'releaseContainment',
       ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],

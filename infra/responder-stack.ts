@@ -10,9 +10,12 @@ import { workflowRoleNames } from './multi-account';
  * synthesized template as a CloudFormation StackSet across an organisation: no assets, no bootstrap dependency,
  * everything account-specific is a parameter).
  *
- * One role, `forensics:responderRoleName`, that only the IR account's acquisition step roles may assume:
+ * One role, `forensics:responderRoleName`, that only the IR account's acquisition step roles and its release step
+ * role ("Release containment") may assume:
  * - trust: the IR account as principal, with `aws:PrincipalArn` equal to one of the exact step role ARNs
- *   (`arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>`) and `sts:ExternalId`. Naming the account and
+ *   (`arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>`) and `sts:ExternalId`; in organisation mode
+ *   (`forensics:organizationId` set when synthesizing) also `aws:PrincipalOrgID` = the `OrganizationId` parameter,
+ *   and the external id becomes optional (`forensics:responderExternalId` = "" drops it). Naming the account and
  *   pinning the ARN by condition (rather than naming the roles as principals) keeps the trust exact and also keeps it
  *   working if an IR role is re-created (a role principal would silently become a dead unique id);
  * - permissions: exactly the calls the workflow makes on an instance in this account, scoped to the workload
@@ -28,7 +31,10 @@ export const RESPONDER_STACK_NAME = 'ForensicsResponder';
 export class ResponderStack extends Stack {
   readonly role: iam.Role;
   readonly irAccountId: CfnParameter;
-  readonly externalId: CfnParameter;
+  /** Absent only in organisation mode with `forensics:responderExternalId` = "" (no external id). */
+  readonly externalId?: CfnParameter;
+  /** Organisation mode only (`forensics:organizationId` set when synthesizing): the trust requires aws:PrincipalOrgID. */
+  readonly organizationId?: CfnParameter;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     // No assets and no bootstrap version rule: the template must deploy as a StackSet instance as it is.
@@ -49,14 +55,28 @@ export class ResponderStack extends Stack {
       default: config.stackName,
       description: 'forensics:stackName of the IR stack: its step roles are named <IrStackName>-<step>',
     });
-    this.externalId = new CfnParameter(this, 'ExternalId', {
-      type: 'String',
-      minLength: 2,
-      maxLength: 1224,
-      allowedPattern: '^[\\w+=,.@:/-]+$',
-      default: m.responderExternalId,
-      description: 'sts:ExternalId the IR workflow presents (forensics:responderExternalId)',
-    });
+    // Organisation mode may go without an external id (forensics:responderExternalId = "", config.ts): then no
+    // ExternalId parameter and no sts:ExternalId condition; the trust rests on the exact ARNs and the organisation.
+    if (m.responderExternalId) {
+      this.externalId = new CfnParameter(this, 'ExternalId', {
+        type: 'String',
+        minLength: 2,
+        maxLength: 1224,
+        allowedPattern: '^[\\w+=,.@:/-]+$',
+        default: m.responderExternalId,
+        description: 'sts:ExternalId the IR workflow presents (forensics:responderExternalId)',
+      });
+    }
+    // Organisation mode is chosen when synthesizing (forensics:organizationId, the same setting as the IR stack's), so
+    // the template's trust has no Fn::If; the id is a parameter defaulting to that setting.
+    if (m.organizationId) {
+      this.organizationId = new CfnParameter(this, 'OrganizationId', {
+        type: 'String',
+        allowedPattern: '^o-[a-z0-9]{10,32}$',
+        default: m.organizationId,
+        description: 'AWS Organizations id: the IR workflow roles must belong to this organisation (aws:PrincipalOrgID)',
+      });
+    }
     const evidenceKeyArn = new CfnParameter(this, 'EvidenceKeyArn', {
       type: 'String',
       allowedPattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[a-zA-Z0-9-]+$',
@@ -68,7 +88,8 @@ export class ResponderStack extends Stack {
       ...(m.workloadRegions.length > 0 ? { default: m.workloadRegions.join(',') } : {}),
     });
 
-    // arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>, one per acquisition step acting on instances.
+    // arn:<partition>:iam::<IrAccountId>:role/<IrStackName>-<step>: the six acquisition steps acting on instances and
+    // "Release containment" (infra/multi-account.ts, workflowRoleNames).
     const roleArns = workflowRoleNames('').map((suffix) =>
       Fn.join('', ['arn:', this.partition, ':iam::', this.irAccountId.valueAsString, ':role/', irStackName.valueAsString, suffix]),
     );
@@ -77,7 +98,14 @@ export class ResponderStack extends Stack {
       roleName: m.responderRoleName,
       description: 'Forensic acquisition: assumed only by the IR account\'s workflow step roles (session = case id)',
       assumedBy: new iam.AccountPrincipal(this.irAccountId.valueAsString).withConditions({
-        StringEquals: { 'sts:ExternalId': this.externalId.valueAsString },
+        ...(this.externalId || this.organizationId
+          ? {
+              StringEquals: {
+                ...(this.externalId ? { 'sts:ExternalId': this.externalId.valueAsString } : {}),
+                ...(this.organizationId ? { 'aws:PrincipalOrgID': this.organizationId.valueAsString } : {}),
+              },
+            }
+          : {}),
         ArnEquals: { 'aws:PrincipalArn': roleArns },
       }),
     });
@@ -154,6 +182,19 @@ export class ResponderStack extends Stack {
     allow('DeregisterTargets', 'Remove the instance from its target groups before isolation.', ['elasticloadbalancing:DeregisterTargets'], [
       this.formatArn({ service: 'elasticloadbalancing', region: '*', resource: 'targetgroup', resourceName: '*/*' }),
     ]);
+    // Release (the IR release workflow's "Release containment" step, through this role): the inverse of the two above.
+    allow(
+      'ReleaseExitStandby',
+      'Release: ExitStandby returns the instance to the Auto Scaling group acquisition put it in standby in.',
+      ['autoscaling:ExitStandby'],
+      [this.formatArn({ service: 'autoscaling', region: '*', resource: 'autoScalingGroup', resourceName: '*:autoScalingGroupName/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    );
+    allow(
+      'ReleaseRegisterTargets',
+      'Release: RegisterTargets registers the instance again, with its recorded ports, in the target groups acquisition deregistered it from.',
+      ['elasticloadbalancing:RegisterTargets'],
+      [this.formatArn({ service: 'elasticloadbalancing', region: '*', resource: 'targetgroup', resourceName: '*/*' })],
+    );
     allow(
       'CreateTaggedIsolationGroups',
       `Transition and isolation groups, only created with the "${prefix}:role" tag.`,
@@ -178,7 +219,8 @@ export class ResponderStack extends Stack {
     );
     allow(
       'SwapInterfaceGroups',
-      'ModifyNetworkInterfaceAttribute on every ENI: transition group, then isolation group (or back, on failure).',
+      'ModifyNetworkInterfaceAttribute on every ENI: transition group, then isolation group (or back, on failure); ' +
+        'at release, the recorded original groups again.',
       ['ec2:ModifyNetworkInterfaceAttribute'],
       [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
     );

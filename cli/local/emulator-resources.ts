@@ -12,6 +12,13 @@ import {
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
@@ -34,6 +41,7 @@ export const EMULATOR_REGION = 'us-east-1';
 const KEY_ALIAS = 'alias/forensics-evidence';
 const TABLE_NAME = 'forensics-cases';
 const TOPIC_NAME = 'forensics-notifications';
+const QUARANTINE_NAME = 'forensics-quarantine';
 
 export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'> & Pick<Partial<EmulatorContext>, 'credentials'>) {
   return {
@@ -116,6 +124,35 @@ async function ensureTable(ddb: DynamoDBClient): Promise<void> {
   );
 }
 
+/**
+ * The quarantine instance profile (`forensics:quarantineProfile`): a role without any policy that only EC2 may
+ * assume, in a profile. Provisioned always, but off by default (DEFAULT_QUARANTINE_PROFILE=false), so a case uses
+ * it only when it asks (`options.quarantineProfile`), as in a deployment where the setting is on and a case opts in.
+ */
+async function ensureQuarantineProfile(iam: IAMClient): Promise<string> {
+  try {
+    const found = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: QUARANTINE_NAME }));
+    if (found.InstanceProfile?.Arn) return found.InstanceProfile.Arn;
+  } catch (err) {
+    if (!/^NoSuchEntity/.test((err as Error).name)) throw err;
+  }
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: QUARANTINE_NAME,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+      Tags: [{ Key: 'forensics:role', Value: 'quarantine-profile' }],
+    }),
+  );
+  const profile = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: QUARANTINE_NAME }));
+  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: QUARANTINE_NAME, RoleName: QUARANTINE_NAME }));
+  const arn = profile.InstanceProfile?.Arn;
+  if (!arn) throw new Error('emulator did not return an instance profile ARN');
+  return arn;
+}
+
 /** Creates (or finds) the IR resources and returns the Lambda environment that points at them. */
 export async function provisionIrResources(
   ctx: EmulatorContext,
@@ -129,6 +166,7 @@ export async function provisionIrResources(
   const bucket = `forensics-evidence-${ctx.accountId}-${ctx.region}`;
   const keyArn = await ensureKey(kms);
   await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
+  const quarantineProfileArn = await ensureQuarantineProfile(new IAMClient(config));
   const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
   // The forensic VPC, workstation group and launch template (the workstation step's extra environment).
   const workstation = await provisionWorkstationResources(config, keyArn);
@@ -145,6 +183,8 @@ export async function provisionIrResources(
     DEFAULT_WORKSTATION: 'false',
     DEFAULT_REVOKE_MODE: 'instance',
     WORKLOAD_ACCOUNTS: ctx.accountId,
+    QUARANTINE_PROFILE_ARN: quarantineProfileArn,
+    DEFAULT_QUARANTINE_PROFILE: 'false',
     ...workstation,
     ...overrides,
   };

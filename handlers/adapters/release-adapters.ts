@@ -5,6 +5,7 @@ import type { ReleasePorts } from '../use-cases/release-containment';
 import { type AwsClients, awsClients } from './aws-clients';
 import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
 import { IamRoleAdapter } from './iam-role-adapter';
+import { Ec2InstanceProfileAdapter } from './instance-profile-adapter';
 import { workloadClientsFor } from './responder-credentials';
 
 /** Auto Scaling side of release: back in service from standby. */
@@ -47,6 +48,7 @@ export function releaseAdaptersFor(
   return {
     network: new Ec2SecurityGroupAdapter(clients.ec2(target.region)),
     iam: new IamRoleAdapter(clients.iam()),
+    instanceProfiles: new Ec2InstanceProfileAdapter(clients.ec2(target.region)),
     autoScaling: new ReleaseAutoScalingAdapter(clients.autoScaling(target.region)),
     targetGroups: new ReleaseTargetGroupAdapter(clients.elbv2(target.region)),
   };

@@ -45,6 +45,16 @@ export const handlerEnvironmentSchema = z.object({
   SNAPSHOT_LOCK_COOL_OFF_HOURS: z.coerce.number().int().min(0).max(72).optional(),
   /** Cross-account: delete the intermediate shared copy in the workload account once the IR copy completed. */
   REMOVE_INTERMEDIATE_COPIES: z.enum(['true', 'false']).optional(),
+  /**
+   * ARN of the no-permission quarantine instance profile (`forensics:quarantineProfile`; isolate step only). Unset:
+   * no quarantine profile is deployed, and a case asking for one records the skip.
+   */
+  QUARANTINE_PROFILE_ARN: z
+    .string()
+    .regex(/^arn:[^:]+:iam::\d{12}:instance-profile\/(?:.*\/)?[\w+=,.@-]+$/, 'an instance profile ARN')
+    .optional(),
+  /** Default of the per-case option `quarantineProfile` ("true" when the deployment creates the profile). */
+  DEFAULT_QUARANTINE_PROFILE: z.enum(['true', 'false']).optional(),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;

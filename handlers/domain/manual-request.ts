@@ -47,6 +47,7 @@ const identifier = (pattern: RegExp, expected: string, maxLength = MAX_IDENTIFIE
 export const manualOptionsSchema = z.strictObject({
   workstation: z.boolean().optional(),
   revoke: z.enum(['instance', 'role', 'none']).optional(),
+  quarantineProfile: z.boolean().optional(),
 });
 
 export const manualRequestSchema = z.strictObject({
@@ -89,7 +90,7 @@ export function parseManualRequest(input: unknown, at = ''): ManualRequest {
     const key = issue.keys[0];
     if (key !== undefined) path.push(key);
     problem = 'unknown field (a manual request takes instanceId, accountId, region, reason, requestedBy, options)';
-    if (issue.path.length > 0) problem = 'unknown option (options take workstation and revoke)';
+    if (issue.path.length > 0) problem = 'unknown option (options take workstation, revoke and quarantineProfile)';
   }
   throw new InvalidInput(joinPath(at, path) || 'input', problem);
 }
@@ -147,7 +148,13 @@ export function mergeOptions(defaults: CaseOptions, requested?: ManualOptions): 
   return {
     workstation: requested?.workstation ?? defaults.workstation,
     revoke: requested?.revoke ?? defaults.revoke,
+    // Absent unless set: an unset option means the deployment default, resolved by the containment step.
+    ...optionalFlag('quarantineProfile', requested?.quarantineProfile ?? defaults.quarantineProfile),
   };
+}
+
+function optionalFlag<K extends string>(key: K, value: boolean | undefined): { [P in K]?: boolean } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: boolean };
 }
 
 export function toAcquisitionRequest(request: ManualRequest, defaults: CaseOptions): AcquisitionRequest {

@@ -31,6 +31,11 @@ export interface CaseOptions {
   workstation: boolean;
   /** Credential containment mode (issue: credential containment). */
   revoke: RevokeMode;
+  /**
+   * Replace the instance profile with the deployment's no-permission quarantine profile. Absent: the deployment
+   * default (`DEFAULT_QUARANTINE_PROFILE`, i.e. `forensics:quarantineProfile`).
+   */
+  quarantineProfile?: boolean;
 }
 
 /** What the normalizer makes of any accepted input, finding or manual request. */
@@ -201,6 +206,29 @@ export interface CredentialContainment {
   roleName?: string;
   roleArn?: string;
   policies: AppliedDenyPolicy[];
+  /** The quarantine instance profile (absent when the case did not ask for it). */
+  quarantine?: ProfileQuarantine;
+}
+
+/** An instance profile association as EC2 reports it. */
+export interface ProfileAssociation {
+  associationId: string;
+  instanceProfileArn: string;
+}
+
+/**
+ * The instance's profile association replaced by the no-permission quarantine profile (what `release` undoes):
+ * `previous` is what the instance carried (null: no profile, the quarantine profile was associated), `associationId`
+ * the quarantine profile's association.
+ */
+export interface ProfileQuarantine {
+  status: 'applied' | 'skipped' | 'failed';
+  reason?: string;
+  quarantineProfileArn?: string;
+  previous?: ProfileAssociation | null;
+  method?: 'replace' | 'associate';
+  associationId?: string;
+  appliedAt?: string;
 }
 
 /** Output of "Isolate network" — stored at `$.containment`. */

@@ -8,8 +8,10 @@ import type {
   IsolatedInterface,
   PreservationOutcome,
   PreIncidentState,
+  ProfileQuarantine,
   Target,
 } from '../domain/types';
+import type { InstanceProfilePort } from './quarantine-profile';
 
 /** What release needs; evidence (snapshots, objects, legal holds, manifest) is deliberately out of reach. */
 export interface ReleasePorts {
@@ -18,6 +20,8 @@ export interface ReleasePorts {
   adaptersFor(target: Target): {
     network: { setInterfaceGroups(networkInterfaceId: string, groupIds: string[]): Promise<void> };
     iam: { deleteRolePolicy(roleName: string, policyName: string): Promise<boolean> };
+    /** Restores the instance profile a quarantine replaced (absent: such a case's release fails, recorded). */
+    instanceProfiles?: InstanceProfilePort;
     autoScaling: { exitStandby(groupName: string, instanceId: string): Promise<void> };
     targetGroups: {
       register(targetGroupArn: string, targets: { id: string; port?: number; availabilityZone?: string }[]): Promise<void>;
@@ -57,7 +61,8 @@ interface Planned {
 
 /**
  * Releases a case's containment: every ENI back in its recorded original groups, the case's deny policies deleted,
- * the instance out of Auto Scaling standby and registered again in its target groups when acquisition took it out;
+ * the original instance profile back in place of the quarantine profile (none: the quarantine profile removed), the
+ * instance out of Auto Scaling standby and registered again in its target groups when acquisition took it out;
  * then the case is RELEASED, the target lock deleted, and every action appended to the custody log.
  *
  * Refuses (named errors) an unknown case, a case still ACQUIRING, and a released one. A failed action does not stop
@@ -140,7 +145,10 @@ export async function releaseContainment(deps: ReleasePorts, request: ReleaseReq
 }
 
 interface ReleaseDetails {
-  containment?: { networkInterfaces?: IsolatedInterface[]; credentials?: { policies?: AppliedDenyPolicy[] } };
+  containment?: {
+    networkInterfaces?: IsolatedInterface[];
+    credentials?: { policies?: AppliedDenyPolicy[]; quarantine?: ProfileQuarantine };
+  };
   preservation?: PreservationOutcome[];
   targetGroups?: PreIncidentState['targetGroups'];
   preIncident?: { targetGroupArns?: string[] };
@@ -171,6 +179,9 @@ export function planRelease(record: CaseRecord, adapters: ReturnType<ReleasePort
       run: async () => ({ deleted: await adapters.iam.deleteRolePolicy(policy.roleName, policy.policyName) }),
     });
   }
+
+  const quarantine = details.containment?.credentials?.quarantine;
+  if (quarantine?.status === 'applied') plan.push(restoreProfile(instanceId, quarantine, adapters.instanceProfiles));
 
   const preservation = details.preservation ?? [];
   const asg = preservation.find((p) => p.action === 'leave-auto-scaling-group' && p.status === 'applied');
@@ -209,4 +220,38 @@ export function planRelease(record: CaseRecord, adapters: ReturnType<ReleasePort
     }
   }
   return plan;
+}
+
+/**
+ * Undo the quarantine profile: the original profile back (`ReplaceIamInstanceProfileAssociation` of the association
+ * the instance carries now), or, when it had none, the quarantine profile removed (`DisassociateIamInstanceProfile`).
+ * What the instance carries is read first: a profile someone set since containment (neither the quarantine profile
+ * nor the original) is left as it is and said so; the original already back is not an error.
+ */
+function restoreProfile(instanceId: string, q: ProfileQuarantine, profiles: InstanceProfilePort | undefined): Planned {
+  const original = q.previous?.instanceProfileArn;
+  return {
+    key: `profile:${instanceId}`,
+    action: 'restore-instance-profile',
+    request: { instanceId, instanceProfileArn: original ?? null, method: original ? 'replace' : 'disassociate' },
+    previous: { instanceProfileArn: q.quarantineProfileArn ?? null, associationId: q.associationId ?? null },
+    run: async () => {
+      if (!profiles) throw new Error('no instance profile adapter: this release cannot restore the instance profile');
+      const current = await profiles.currentAssociation(instanceId);
+      if (current && current.instanceProfileArn !== q.quarantineProfileArn) {
+        return current.instanceProfileArn === original
+          ? { changed: false, note: 'the original profile is already back' }
+          : { changed: false, note: `the instance carries ${current.instanceProfileArn}, not the quarantine profile: left as it is` };
+      }
+      if (!current) {
+        if (!original) return { changed: false, note: 'the instance carries no profile already' };
+        return { associationId: (await profiles.associate(instanceId, original)).associationId, note: 'no profile was associated; the original associated again' };
+      }
+      if (!original) {
+        await profiles.disassociate(current.associationId);
+        return { disassociated: current.associationId };
+      }
+      return { associationId: (await profiles.replace(current.associationId, original)).associationId, replaced: current.associationId };
+    },
+  };
 }

@@ -14,6 +14,7 @@ const DEFAULTS: ForensicsConfig = {
   tagPrefix: 'forensics',
   workstation: true,
   revokeMode: 'instance',
+  quarantineProfile: false,
   workstationAmiParameter: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
   workstationInstanceType: 'm7i.large',
   workloadAccounts: [],

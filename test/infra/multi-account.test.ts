@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../infra/config';
 import { workflowRoleNames } from '../../infra/multi-account';
 import { type Synthesized, synth } from './support';
 
@@ -51,7 +52,7 @@ describe('responder stack (workload accounts)', () => {
     expect(artifact.assets).toEqual([]);
   });
 
-  it('trusts only the exact IR workflow role ARNs, with the external id', () => {
+  it('trusts only the exact IR workflow role ARNs (six acquisition steps and release), with the external id', () => {
     const roles = responder.findResources('AWS::IAM::Role');
     expect(Object.keys(roles)).toHaveLength(1);
     const role = Object.values(roles)[0]?.Properties as { RoleName: string; AssumeRolePolicyDocument: { Statement: Statement[] } };
@@ -68,7 +69,27 @@ describe('responder stack (workload accounts)', () => {
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'IrAccountId' }, ':role/', { Ref: 'IrStackName' }, suffix]],
       })),
     );
+    expect(arns).toHaveLength(7);
+    expect(JSON.stringify(arns)).toContain('"-release"');
     expect(JSON.stringify(arns)).not.toContain('*');
+    expect(JSON.stringify(st.Condition)).not.toContain('aws:PrincipalOrgID');
+  });
+
+  it('holds every workload-side call the release makes, region-limited (ENI groups, deny policy, standby, targets)', () => {
+    const sts = statementsOf(responder).filter((x) => x.Effect === 'Allow');
+    const holding = (action: string) => sts.filter((x) => actions(x).includes(action));
+    for (const action of ['ec2:ModifyNetworkInterfaceAttribute', 'iam:DeleteRolePolicy', 'autoscaling:ExitStandby', 'elasticloadbalancing:RegisterTargets']) {
+      expect(holding(action).length, action).toBeGreaterThan(0);
+    }
+    const bySid = new Map(sts.map((x) => [x.Sid, x]));
+    expect(actions(bySid.get('ReleaseExitStandby') as Statement)).toEqual(['autoscaling:ExitStandby']);
+    expect(JSON.stringify(bySid.get('ReleaseExitStandby')?.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/*');
+    expect(actions(bySid.get('ReleaseRegisterTargets') as Statement)).toEqual(['elasticloadbalancing:RegisterTargets']);
+    expect(JSON.stringify(bySid.get('ReleaseRegisterTargets')?.Resource)).toContain(':targetgroup/*/*');
+    // DeleteRolePolicy: roles of this account only, never the responder role itself (explicit deny).
+    expect(holding('iam:DeleteRolePolicy').map((x) => x.Sid)).toEqual(['DenyPolicyOnInstanceRole']);
+    const deny = statementsOf(responder).find((x) => x.Sid === 'NotOnOwnRole');
+    expect(actions(deny as Statement)).toContain('iam:DeleteRolePolicy');
   });
 
   it('holds only scoped permissions: every Allow is region-limited or IAM; mutations are tag/condition scoped', () => {
@@ -102,9 +123,9 @@ describe('IR side in multi-account mode', () => {
     }
   });
 
-  it('lets those roles assume only the responder role in the listed accounts', () => {
+  it('lets those roles (the six acquisition steps and release) assume only the responder role in the listed accounts', () => {
     const assume = statementsOf(s.template).filter((st) => actions(st).includes('sts:AssumeRole'));
-    expect(assume).toHaveLength(6);
+    expect(assume.map((st) => st.Sid).sort()).toEqual([...Array(6).fill('AssumeResponderRole'), 'ReleaseAssumeResponderRole']);
     for (const st of assume) {
       expect(st.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${WORKLOAD}:role/ForensicsResponder`]] });
     }
@@ -154,6 +175,107 @@ describe('IR side in multi-account mode', () => {
     const lock = statementsOf(s.template).filter((st) => actions(st).includes('ec2:LockSnapshot'));
     expect(lock.length).toBe(2);
     for (const st of lock) expect(st.Condition?.StringEquals).toEqual({ 'aws:ResourceTag/forensics:evidence': 'true' });
+  });
+});
+
+describe('release in multi-account mode', () => {
+  it('"Release containment" acts only through the responder role: it assumes it, and holds no EC2/IAM/ASG/ELB permission of its own', () => {
+    const fn = Object.values(s.template.findResources('AWS::Lambda::Function')).find(
+      (r) => (r.Properties as { Description?: string }).Description === 'Forensic release: Release containment',
+    );
+    const roleId = ((fn?.Properties as { Role: { 'Fn::GetAtt': string[] } }).Role)['Fn::GetAtt'][0] as string;
+    expect((s.template.toJSON().Resources[roleId].Properties as { RoleName: string }).RoleName).toBe('ForensicAcquisition-release');
+    const own = Object.values(s.template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify((p.Properties as { Roles: unknown[] }).Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement);
+    const allowed = own.filter((st) => st.Effect === 'Allow').flatMap(actions);
+    expect(allowed.filter((a) => /^(ec2|iam|autoscaling|elasticloadbalancing):/.test(a))).toEqual([]);
+    const assume = own.find((st) => st.Sid === 'ReleaseAssumeResponderRole');
+    expect(actions(assume as Statement)).toEqual(['sts:AssumeRole']);
+    expect(assume?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${WORKLOAD}:role/ForensicsResponder`]] });
+    // The release functions get the responder settings too (release-adapters.ts assumes the role per case).
+    const env = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(env).toMatchObject({ RESPONDER_ROLE_NAME: 'ForensicsResponder', RESPONDER_EXTERNAL_ID: 'ext-test-1' });
+  });
+});
+
+describe('organisation mode (forensics:organizationId)', () => {
+  const ORG = 'o-abcdefghij';
+  let org: Synthesized;
+  let orgResponder: Template;
+  let orgWithExternalId: Template;
+  const trustOf = (t: Template): Statement => {
+    const role = Object.values(t.findResources('AWS::IAM::Role'))[0]?.Properties as { AssumeRolePolicyDocument: { Statement: Statement[] } };
+    expect(role.AssumeRolePolicyDocument.Statement).toHaveLength(1);
+    return role.AssumeRolePolicyDocument.Statement[0] as Statement;
+  };
+
+  beforeAll(() => {
+    // No external id: organisation mode may go without one.
+    org = synth({
+      'forensics:organizationId': ORG,
+      'forensics:responderExternalId': '',
+      'forensics:irAccountId': IR,
+      'forensics:workloadRegions': ['eu-west-1'],
+    });
+    if (!org.responder) throw new Error('responder stack not synthesized in organisation mode');
+    orgResponder = Template.fromStack(org.responder);
+    const withId = synth({ 'forensics:organizationId': ORG, 'forensics:responderExternalId': 'ext-org-1', 'forensics:irAccountId': IR });
+    if (!withId.responder) throw new Error('responder stack not synthesized in organisation mode');
+    orgWithExternalId = Template.fromStack(withId.responder);
+  });
+
+  it('trusts the IR account\'s exact role ARNs with aws:PrincipalOrgID = the OrganizationId parameter, no external id', () => {
+    const st = trustOf(orgResponder);
+    expect(st.Effect).toBe('Allow');
+    expect(st.Action).toBe('sts:AssumeRole');
+    expect(st.Principal).toEqual({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'IrAccountId' }, ':root']] } });
+    expect(st.Condition?.StringEquals).toEqual({ 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } });
+    expect(st.Condition?.ArnEquals?.['aws:PrincipalArn']).toHaveLength(7);
+    expect(JSON.stringify(st.Condition?.ArnEquals)).not.toContain('*');
+    const params = orgResponder.toJSON().Parameters as Record<string, { Default?: string; AllowedPattern?: string }>;
+    expect(Object.keys(params).sort()).toEqual(['EvidenceKeyArn', 'IrAccountId', 'IrStackName', 'OrganizationId', 'WorkloadRegions']);
+    expect(params.OrganizationId).toMatchObject({ Default: ORG, AllowedPattern: '^o-[a-z0-9]{10,32}$' });
+  });
+
+  it('an empty external id is accepted only in organisation mode', () => {
+    expect(() => parseConfig({ 'forensics:workloadAccounts': [WORKLOAD], 'forensics:responderExternalId': '' })).toThrow(
+      'cdk.json context forensics:responderExternalId: may be empty only with forensics:organizationId',
+    );
+    expect(parseConfig({ 'forensics:organizationId': ORG, 'forensics:responderExternalId': '' }).responderExternalId).toBe('');
+  });
+
+  it('keeps the external id when one is configured (both conditions)', () => {
+    expect(trustOf(orgWithExternalId).Condition?.StringEquals).toEqual({
+      'sts:ExternalId': { Ref: 'ExternalId' },
+      'aws:PrincipalOrgID': { Ref: 'OrganizationId' },
+    });
+    expect(Object.keys(orgWithExternalId.toJSON().Parameters as object)).toContain('ExternalId');
+  });
+
+  it('IR side: the seven roles assume the responder role in any account of the organisation only, and present no external id', () => {
+    const assume = statementsOf(org.template).filter((st) => actions(st).includes('sts:AssumeRole'));
+    expect(assume).toHaveLength(7);
+    for (const st of assume) {
+      expect(st.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/ForensicsResponder']] });
+      expect(st.Condition?.StringEquals).toEqual({ 'aws:ResourceOrgID': ORG });
+    }
+    expect(JSON.stringify(org.json)).toContain('RESPONDER_ROLE_NAME');
+    expect(JSON.stringify(org.json)).not.toContain('RESPONDER_EXTERNAL_ID');
+  });
+
+  it('cdk-nag: zero unacknowledged findings; cfn-lint clean (skipped when cfn-lint is not installed)', (ctx) => {
+    const nag = org.report.pluginReports.filter((r) => r.pluginName === 'AwsSolutions');
+    expect(nag.flatMap((r) => r.violations.map((v) => `${v.severity} ${v.ruleName}`))).toEqual([]);
+    const probe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    if (probe.error) {
+      ctx.skip();
+      return;
+    }
+    const files = ['IrStack', 'ResponderStack'].map((n) => path.join(org.outdir, `${n}.template.json`));
+    const run = spawnSync('cfn-lint', files, { encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
+    expect(`${run.stdout}${run.stderr}`).toBe('');
+    expect(run.status).toBe(0);
   });
 });
 
