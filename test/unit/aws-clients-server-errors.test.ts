@@ -40,7 +40,10 @@ describe('AWS clients and unreadable server errors', () => {
     const error = await clients
       .dynamodb()
       .send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'a' } } }))
-      .catch((e: unknown) => e as Error & { cause?: Error });
+      .then(
+        () => new Error('the call unexpectedly succeeded') as Error & { cause?: Error },
+        (e: unknown) => e as Error & { cause?: Error },
+      );
 
     // Assess
     expect(error.name).toBe('ServiceUnavailable');
