@@ -1,3 +1,4 @@
+import { acknowledgeWorkflowWildcards, flattenReference } from './constructs/nag-acknowledgements';
 import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -778,32 +779,15 @@ export class IrStack extends Stack {
 
   /** The wildcards CDK itself puts in the state machine's and the functions' roles, each with its reason. */
   private acknowledgeStateMachineRole(): void {
-    for (const fn of Object.values(this.functions)) {
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray tracing (active): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
-          'permissions. Any other "*" on this role is a read-only Describe* call, acknowledged with its own reason.',
-      });
-    }
-    const role = this.acquisition.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Step Functions execution logging (logs:CreateLogDelivery, PutResourcePolicy, Describe*, ...) and X-Ray ' +
-        'tracing require Resource "*"; these APIs support no resource-level permissions.',
-    });
-    for (const fn of Object.values(this.functions)) {
-      const flat = flattenReference(this.resolve(fn.function.functionArn));
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${flat}:*]`,
-        reason:
-          `lambda:InvokeFunction on the "${ACQUISITION_STEPS[fn.step].state}" function and its versions/aliases ` +
-          '(ARN:*), as granted by the LambdaInvoke task; no other function.',
-      });
-    }
+    acknowledgeWorkflowWildcards(
+      this.acquisition.stateMachine.role,
+      Object.values(this.functions).map((fn) => ({ role: fn.role, function: fn.function, stateName: ACQUISITION_STEPS[fn.step].state })),
+      'acquisition',
+    );
   }
 }
+
+export { flattenReference };
 
 /** Check the environment values known at synth time against the handlers' own schema. */
 function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): void {
@@ -819,29 +803,6 @@ function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): vo
   }
 }
 
-/**
- * The text cdk-nag reports for a CloudFormation value (`arn:<AWS::Partition>:ec2:...`, `<Table1234.Arn>`), so
- * an acknowledgement names exactly the finding it answers. Same flattening as cdk-nag's own.
- */
-export function flattenReference(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/\}/g, '>');
-  if (typeof value === 'object') {
-    const v = value as Record<string, unknown>;
-    if (Array.isArray(v['Fn::Join'])) {
-      const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
-      return items.map(flattenReference).join(delimiter);
-    }
-    if (v['Fn::Sub'] !== undefined) return flattenReference(v['Fn::Sub']);
-    if (Array.isArray(v['Fn::GetAtt'])) {
-      const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
-      return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
-    }
-    if (v['Fn::ImportValue'] !== undefined) return flattenReference(v['Fn::ImportValue']);
-    if (v.Ref !== undefined) return `<${flattenReference(v.Ref)}>`;
-  }
-  return JSON.stringify(value);
-}
 
 function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { ReleaseStateMachine } from '../workflows/release-state-machine';
 import { RELEASE_STEP_NAMES, RELEASE_STEPS, type ReleaseStep } from '../workflows/release-steps';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
-import { flattenReference } from './ir-stack';
+import { acknowledgeWorkflowWildcards, flattenReference } from './constructs/nag-acknowledgements';
 
 /**
  * The release workflow of the IR stack: one function and one least-privilege role per release step
@@ -230,31 +230,11 @@ export class ReleaseWorkflow extends Construct {
 
   /** The wildcards CDK itself adds (X-Ray, execution logging, Lambda versions), each with its reason. */
   private acknowledgeCdkWildcards(): void {
-    const stack = Stack.of(this);
-    for (const fn of Object.values(this.functions)) {
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray tracing (active): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level ' +
-          'permissions. Nothing else on this role is granted on "*".',
-      });
-    }
-    const role = this.machine.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Step Functions execution logging (logs:CreateLogDelivery, PutResourcePolicy, Describe*, ...) and X-Ray ' +
-        'tracing require Resource "*"; these APIs support no resource-level permissions.',
-    });
-    for (const fn of Object.values(this.functions)) {
-      const flat = flattenReference(stack.resolve(fn.function.functionArn));
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${flat}:*]`,
-        reason:
-          `lambda:InvokeFunction on the "${RELEASE_STEPS[fn.step].state}" release function and its versions/aliases ` +
-          '(ARN:*), as granted by the LambdaInvoke task; no other function.',
-      });
-    }
+    acknowledgeWorkflowWildcards(
+      this.machine.stateMachine.role,
+      Object.values(this.functions).map((fn) => ({ role: fn.role, function: fn.function, stateName: RELEASE_STEPS[fn.step].state })),
+      'release',
+    );
   }
 }
 

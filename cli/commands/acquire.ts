@@ -104,26 +104,15 @@ export async function runAcquire(options: AcquireOptions, io: Io): Promise<numbe
     const requestedBy = options.requestedBy ?? (await callerIdentity(deployment, sfnRegion));
     const request = buildManualRequest(options, requestedBy);
 
-    const sfn = new SFNClient(clientConfig(deployment, sfnRegion));
-    try {
-      const name = options.name ?? defaultExecutionName(request.instanceId, new Date());
-      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
-      const executionArn = started.executionArn ?? '';
-      const url = executionConsoleUrl(executionArn);
-      if (format === 'json' && !options.wait) io.out(JSON.stringify({ executionArn, consoleUrl: url, startDate: started.startDate, request }));
-      if (format === 'text') {
-        io.out(`Started ${executionArn}`);
-        io.out(`Console ${url}`);
-      }
-      if (!options.wait) return EXIT_OK;
-      const final = await follow(sfn, executionArn, io, { timeoutMs: timeoutMinutes * 60_000, pollIntervalMs: options.pollIntervalMs ?? 5000 });
-      if (format === 'json') io.out(JSON.stringify({ executionArn, consoleUrl: url, request, ...final }));
-      else io.out(`${final.status}${final.output ? ` ${final.output}` : ''}${final.error ? ` ${final.error}: ${final.cause ?? ''}` : ''}`);
-      if (final.status === 'RUNNING') throw new OperationFailed(`execution still running after ${timeoutMinutes} minutes: ${executionArn}`);
-      return final.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
-    } finally {
-      sfn.destroy();
-    }
+    return startExecution(
+      { deployment, region: sfnRegion, stateMachineArn, request, format, io },
+      {
+        name: options.name ?? defaultExecutionName(request.instanceId, new Date()),
+        wait: Boolean(options.wait),
+        timeoutMinutes,
+        pollIntervalMs: options.pollIntervalMs ?? 5000,
+      },
+    );
   });
 }
 
@@ -201,4 +190,34 @@ export function progressLine(event: HistoryEvent, startedAt: number): string | n
   if (event.type === 'ExecutionTimedOut') return `${t} timed out`;
   if (event.type === 'ExecutionAborted') return `${t} aborted`;
   return null;
+}
+
+/**
+ * Starts an execution of a workflow (acquisition or release) with a validated request, prints its ARN and console
+ * URL, and with `wait` follows it to the end: exit 0 when it succeeded, 1 when it failed or is still running.
+ */
+export async function startExecution(
+  target: { deployment: Deployment; region: string | undefined; stateMachineArn: string; request: unknown; format: 'json' | 'text'; io: Io },
+  run: { name: string; wait: boolean; timeoutMinutes: number; pollIntervalMs: number },
+): Promise<number> {
+  const { deployment, region, stateMachineArn, request, format, io } = target;
+  const sfn = new SFNClient(clientConfig(deployment, region));
+  try {
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: run.name, input: JSON.stringify(request) }));
+    const executionArn = started.executionArn ?? '';
+    const url = executionConsoleUrl(executionArn);
+    if (format === 'json' && !run.wait) io.out(JSON.stringify({ executionArn, consoleUrl: url, startDate: started.startDate, request }));
+    if (format === 'text') {
+      io.out(`Started ${executionArn}`);
+      io.out(`Console ${url}`);
+    }
+    if (!run.wait) return EXIT_OK;
+    const final = await follow(sfn, executionArn, io, { timeoutMs: run.timeoutMinutes * 60_000, pollIntervalMs: run.pollIntervalMs });
+    if (format === 'json') io.out(JSON.stringify({ executionArn, consoleUrl: url, request, ...final }));
+    else io.out(`${final.status}${final.output ? ` ${final.output}` : ''}${final.error ? ` ${final.error}: ${final.cause ?? ''}` : ''}`);
+    if (final.status === 'RUNNING') throw new OperationFailed(`execution still running after ${run.timeoutMinutes} minutes: ${executionArn}`);
+    return final.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    sfn.destroy();
+  }
 }

@@ -86,13 +86,10 @@ async function startReleaseExecution(caseId: string, opts: ReleaseCommandOptions
   await buildReleaseRequest(caseId, opts.reason, opts.requestedBy ?? 'placeholder');
   const timeoutMinutes = Number(opts.timeout ?? 30);
   if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout: expected a number of minutes');
-  const [{ resolveDeployment, clientConfig }, { follow, callerIdentity }, { executionConsoleUrl }, { SFNClient, StartExecutionCommand }] =
-    await Promise.all([
-      import('../deployment/discover'),
-      import('./acquire'),
-      import('../output/format'),
-      import('@aws-sdk/client-sfn'),
-    ]);
+  const [{ resolveDeployment }, { startExecution, callerIdentity }] = await Promise.all([
+    import('../deployment/discover'),
+    import('./acquire'),
+  ]);
   const deployment = await resolveDeployment(
     {
       ...(opts.stack ? { stack: opts.stack } : {}),
@@ -107,26 +104,15 @@ async function startReleaseExecution(caseId: string, opts: ReleaseCommandOptions
   const requestedBy = opts.requestedBy ?? (await callerIdentity(deployment, sfnRegion));
   const request = await buildReleaseRequest(caseId, opts.reason, requestedBy);
 
-  const sfn = new SFNClient(clientConfig(deployment, sfnRegion));
-  try {
-    const name = opts.name ?? defaultReleaseExecutionName(request.caseId, new Date());
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(request) }));
-    const executionArn = started.executionArn ?? '';
-    const url = executionConsoleUrl(executionArn);
-    if (format === 'json' && !opts.wait) io.out(JSON.stringify({ executionArn, consoleUrl: url, startDate: started.startDate, request }));
-    if (format === 'text') {
-      io.out(`Started ${executionArn}`);
-      io.out(`Console ${url}`);
-    }
-    if (!opts.wait) return EXIT_OK;
-    const final = await follow(sfn, executionArn, io, { timeoutMs: timeoutMinutes * 60_000, pollIntervalMs: opts.pollIntervalMs ?? 3000 });
-    if (format === 'json') io.out(JSON.stringify({ executionArn, consoleUrl: url, request, ...final }));
-    else io.out(`${final.status}${final.output ? ` ${final.output}` : ''}${final.error ? ` ${final.error}: ${final.cause ?? ''}` : ''}`);
-    if (final.status === 'RUNNING') throw new OperationFailed(`execution still running after ${timeoutMinutes} minutes: ${executionArn}`);
-    return final.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
-  } finally {
-    sfn.destroy();
-  }
+  return startExecution(
+    { deployment, region: sfnRegion, stateMachineArn, request, format, io },
+    {
+      name: opts.name ?? defaultReleaseExecutionName(request.caseId, new Date()),
+      wait: Boolean(opts.wait),
+      timeoutMinutes,
+      pollIntervalMs: opts.pollIntervalMs ?? 3000,
+    },
+  );
 }
 
 /**
