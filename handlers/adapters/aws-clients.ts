@@ -139,7 +139,7 @@ function withServerErrorNames<T>(client: T): T {
         const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
         const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
         if (status !== undefined && status >= 500 && (e.name === 'SyntaxError' || e.name === 'Error' || e.name === 'UnknownError')) {
-          throw new UnreadableServerError(`HTTP ${status} with an unreadable body`, { cause: err });
+          throw new UnreadableServerError(`HTTP ${status} with an unreadable body: ${String((err as Error).message).replace(/\s*\n\s*/g, ' ')}`, { cause: err });
         }
         throw err;
       }
