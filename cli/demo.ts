@@ -7,6 +7,7 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, GetObjectLockConfigurationCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorClientConfig } from './local/emulator-resources';
 import { executeLocal, loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from './local/local-runner';
@@ -85,6 +86,14 @@ async function main(): Promise<void> {
       new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'disableApiTermination' }),
     );
     out(`termination protection: ${protection.DisableApiTermination?.Value ? 'on' : 'OFF'}`);
+    const iam = new IAMClient(config);
+    const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: victim.roleName }));
+    for (const name of policies.PolicyNames ?? []) {
+      const doc = await iam.send(new GetRolePolicyCommand({ RoleName: victim.roleName, PolicyName: name }));
+      const text = decodeURIComponent(doc.PolicyDocument ?? '');
+      const scoped = text.includes('ec2:SourceInstanceARN') ? ' (deny all, only where ec2:SourceInstanceARN is this instance)' : '';
+      out(`credentials: inline policy ${name} on role ${victim.roleName}${scoped}`);
+    }
 
     if (result.manifest) {
       const { bucket, key, sha256 } = result.manifest;
@@ -105,7 +114,8 @@ async function main(): Promise<void> {
     out(`second execution: ${replay.status} — appended to case ${replay.caseId}, no second snapshot`);
 
     section('Done');
-    out('Next: `npm test` runs every test; README.md explains deployment and the responder workflow.');
+    out('Next: `npm test` runs every test; README.md explains deployment and the responder workflow');
+    out('(`forensics case verify`, `case download`, `release`, the forensic workstation, multi-account mode).');
     process.exitCode = result.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
     await env.stop();
