@@ -20,6 +20,7 @@ import { type ForensicsConfig, isMultiAccount } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
 import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
+import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 
@@ -89,17 +90,6 @@ const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
 
 export interface IrStackProps extends StackProps {
   readonly config: ForensicsConfig;
-}
-
-/** One least-privilege statement and the handler call that needs it. */
-interface Permission {
-  /** Statement id in the template (alphanumeric); docs/permissions.md lists the same ids. */
-  readonly sid: string;
-  /** Which handler call needs it — also the reason given to cdk-nag for any wildcard resource. */
-  readonly why: string;
-  readonly actions: string[];
-  readonly resources: string[];
-  readonly conditions?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -423,61 +413,13 @@ export class IrStack extends Stack {
     const roleTag = `aws:ResourceTag/${tagPrefix}:role`;
     const ourTagKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${tagPrefix}:*`] } };
 
-    const table = this.caseTable.tableArn;
-    const caseObjects = this.evidenceBucket.arnForObjects('cases/*');
-
-    // Building blocks shared by several steps.
-    const caseTable = (step: AcquisitionStep, actions: string[], why: string): void => {
-      this.allow(f[step], { sid: `${pascal(step)}CaseTable`, why, actions, resources: [table] });
-      const writes = actions.some((a) => !/^dynamodb:(GetItem|ConditionCheckItem)$/.test(a));
-      this.allow(f[step], {
-        sid: `${pascal(step)}CaseTableKey`,
-        why: 'The case table is encrypted with the evidence key; DynamoDB uses it on the caller\'s behalf.',
-        actions: writes
-          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
-          : ['kms:Decrypt', 'kms:DescribeKey'],
-        resources: [this.evidenceKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${this.region}.amazonaws.com` } },
-      });
-    };
-    const custody = (step: AcquisitionStep, why: string): void => {
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceObjects`,
-        why: `${why} PutObject writes records (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
-          'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
-        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
-        resources: [caseObjects],
-      });
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceList`,
-        why: 'Without ListBucket, HeadObject of a record not yet written answers 403 instead of 404; cases/ only.',
-        actions: ['s3:ListBucket'],
-        resources: [this.evidenceBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['cases/*'] } },
-      });
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceKeyViaS3`,
-        why: 'SSE-KMS with the evidence key (bucket key): S3 generates and decrypts data keys as the caller.',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.evidenceKey.keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` },
-          StringLike: {
-            'kms:EncryptionContext:aws:s3:arn': [this.evidenceBucket.bucketArn, caseObjects],
-          },
-        },
-      });
-    };
-    const publish = (step: AcquisitionStep, why: string): void => {
-      this.allow(f[step], { sid: `${pascal(step)}Publish`, why, actions: ['sns:Publish'], resources: [this.topic.topicArn] });
-      this.allow(f[step], {
-        sid: `${pascal(step)}TopicKeyViaSns`,
-        why: 'The topic is encrypted with the evidence key: SNS generates the message data key as the publisher.',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.evidenceKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${this.region}.amazonaws.com` } },
-      });
-    };
+    // Building blocks shared by several steps (and by the release workflow).
+    const { caseTable, custody, publish } = caseStoreGrants(
+      this,
+      f,
+      { evidenceKey: this.evidenceKey, evidenceBucket: this.evidenceBucket, caseTable: this.caseTable, topic: this.topic },
+      'records',
+    );
 
     // ── triage ──
     caseTable(
@@ -488,7 +430,7 @@ export class IrStack extends Stack {
     );
 
     // ── describeInstance: read-only, and these APIs support no resource-level permissions. ──
-    this.allow(f.describeInstance, {
+    allowOn(f.describeInstance.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
         'DescribeInstanceTypes (instance-store devices, recorded as not acquirable), ' +
@@ -509,14 +451,14 @@ export class IrStack extends Stack {
     });
 
     // ── preserveAndSnapshot ──
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveCreateSnapshots',
       why: 'CreateSnapshots: one crash-consistent call for every EBS volume of the instance (authorised on the ' +
         'instance, its volumes and the new snapshots, in this account and region).',
       actions: ['ec2:CreateSnapshots'],
       resources: [ec2('instance'), ec2('volume'), snapshots],
     });
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveTagSnapshotsAtCreation',
       why: 'CreateSnapshots TagSpecifications (case id, finding id, source volume, device): tagging allowed only ' +
         'as part of that CreateSnapshots call.',
@@ -524,7 +466,7 @@ export class IrStack extends Stack {
       resources: [snapshots],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
     });
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveTagInstance',
       why: `CreateTags on the instance with the case id; only tag keys under "${tagPrefix}:" so the step cannot ` +
         'rewrite the instance\'s own tags.',
@@ -532,14 +474,14 @@ export class IrStack extends Stack {
       resources: [ec2('instance')],
       conditions: ourTagKeysOnly,
     });
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveInstanceAttributes',
       why: 'ModifyInstanceAttribute: termination protection on, shutdown behaviour = stop, ' +
         'DeleteOnTermination=false on every attached volume (block device mapping).',
       actions: ['ec2:ModifyInstanceAttribute'],
       resources: [ec2('instance'), ec2('volume')],
     });
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveLeaveAutoScalingGroup',
       why: 'EnterStandby or DetachInstances: take the instance out of its Auto Scaling group before isolation, ' +
         'or failing health checks make the group terminate the evidence.',
@@ -553,7 +495,7 @@ export class IrStack extends Stack {
         }),
       ],
     });
-    this.allow(f.preserveAndSnapshot, {
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveDeregisterTargets',
       why: 'DeregisterTargets: remove the instance from its load balancer target groups before isolation.',
       actions: ['elasticloadbalancing:DeregisterTargets'],
@@ -561,7 +503,7 @@ export class IrStack extends Stack {
     });
 
     // ── isolateNetwork ──
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateCreateTaggedGroup',
       why: `CreateSecurityGroup for the transition and isolation groups; only groups created with the ` +
         `"${tagPrefix}:role" tag, so the later rule changes can be confined to this product's groups.`,
@@ -569,20 +511,20 @@ export class IrStack extends Stack {
       resources: [ec2('security-group')],
       conditions: { Null: { [`aws:RequestTag/${tagPrefix}:role`]: 'false' } },
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateCreateGroupInVpc',
       why: 'CreateSecurityGroup is also authorised on the VPC the group is created in (the instance\'s VPC).',
       actions: ['ec2:CreateSecurityGroup'],
       resources: [ec2('vpc')],
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateTagGroupsAtCreation',
       why: 'CreateSecurityGroup TagSpecifications: tagging allowed only as part of creating the group.',
       actions: ['ec2:CreateTags'],
       resources: [ec2('security-group')],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateRulesOnOwnGroups',
       why: 'AuthorizeSecurityGroupIngress/Egress (all-traffic transition group) and RevokeSecurityGroupIngress/' +
         'Egress (the isolation group keeps no rule, also when an existing group is reused): only on groups ' +
@@ -596,7 +538,7 @@ export class IrStack extends Stack {
       resources: [ec2('security-group')],
       conditions: { Null: { [roleTag]: 'false' } },
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateSwapInterfaceGroups',
       why: 'ModifyNetworkInterfaceAttribute on every ENI of the instance (authorised on the ENI, its instance, VPC ' +
         'and the groups assigned): first the transition group, then the isolation group. Not limited to tagged ' +
@@ -605,7 +547,7 @@ export class IrStack extends Stack {
       actions: ['ec2:ModifyNetworkInterfaceAttribute'],
       resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'IsolateFindGroups',
       why: 'DescribeSecurityGroups finds existing isolation groups per VPC (read-only; no resource-level permissions).',
       actions: ['ec2:DescribeSecurityGroups'],
@@ -613,14 +555,14 @@ export class IrStack extends Stack {
     });
     // Credential containment (handlers/use-cases/revoke-credentials.ts), right after the network.
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'RevokeFindInstanceRole',
       why: 'GetInstanceProfile resolves the role of the instance\'s profile (read-only). Instance profile names are ' +
         'only known at run time, so any profile of this account.',
       actions: ['iam:GetInstanceProfile'],
       resources: [iamArn('instance-profile')],
     });
-    this.allow(f.isolateNetwork, {
+    allowOn(f.isolateNetwork.role, {
       sid: 'RevokeDenyPolicyOnInstanceRole',
       why: 'GetRolePolicy records whether the case\'s deny policy already existed (previous state); PutRolePolicy ' +
         'attaches the inline deny-all policy "forensics-deny-<caseId>" conditioned on ec2:SourceInstanceARN. The ' +
@@ -642,13 +584,13 @@ export class IrStack extends Stack {
     custody('isolateNetwork', 'Custody records of the containment (cases/<caseId>/custody/).');
 
     // ── checkSnapshots ──
-    this.allow(f.checkSnapshots, {
+    allowOn(f.checkSnapshots.role, {
       sid: 'CheckSnapshotsDescribe',
       why: 'DescribeSnapshots polls progress and state (read-only; no resource-level permissions).',
       actions: ['ec2:DescribeSnapshots'],
       resources: ['*'],
     });
-    this.allow(f.checkSnapshots, {
+    allowOn(f.checkSnapshots.role, {
       sid: 'CheckSnapshotsTag',
       why: `CreateTags marks each snapshot's outcome; only tag keys under "${tagPrefix}:".`,
       actions: ['ec2:CreateTags'],
@@ -657,27 +599,27 @@ export class IrStack extends Stack {
     });
 
     // ── copyEvidence ──
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceCopySnapshot',
       why: 'CopySnapshot re-encrypts each completed snapshot with the evidence key into an IR-owned snapshot.',
       actions: ['ec2:CopySnapshot'],
       resources: [snapshots],
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceFindEarlierCopies',
       why: 'DescribeSnapshots (own snapshots, by case tags) finds copies made by an earlier attempt, so a retry ' +
         'does not copy twice (read-only; no resource-level permissions).',
       actions: ['ec2:DescribeSnapshots'],
       resources: ['*'],
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceTagCopiesAtCreation',
       why: 'CopySnapshot TagSpecifications: tagging allowed only as part of the copy.',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
       conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceUseEvidenceKeyViaEc2',
       why: 'CopySnapshot with KmsKeyId = evidence key: EBS encrypts the copy with it as the caller, through EC2 only.',
       actions: [
@@ -691,7 +633,7 @@ export class IrStack extends Stack {
       resources: [this.evidenceKey.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceGrantEvidenceKeyToEbs',
       why: 'CopySnapshot: EBS creates a grant on the evidence key for the copy; only grants for AWS resources.',
       actions: ['kms:CreateGrant'],
@@ -701,7 +643,7 @@ export class IrStack extends Stack {
         Bool: { 'kms:GrantIsForAWSResource': 'true' },
       },
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceReadSourceKeysViaEc2',
       why: 'CopySnapshot of a source snapshot encrypted with another key of this account (aws/ebs or a customer ' +
         'key): EBS decrypts it as the caller. Any key, because the compromised volume\'s key is not known in ' +
@@ -710,7 +652,7 @@ export class IrStack extends Stack {
       resources: [anyKeyInAccount],
       conditions: { StringEquals: { 'kms:ViaService': ec2Service } },
     });
-    this.allow(f.copyEvidence, {
+    allowOn(f.copyEvidence.role, {
       sid: 'CopyEvidenceGrantSourceKeysToEbs',
       why: 'CopySnapshot: EBS creates a grant on the source snapshot\'s key; only grants for AWS resources, via EC2.',
       actions: ['kms:CreateGrant'],
@@ -722,7 +664,7 @@ export class IrStack extends Stack {
     });
 
     // ── checkEvidenceCopies ──
-    this.allow(f.checkEvidenceCopies, {
+    allowOn(f.checkEvidenceCopies.role, {
       sid: 'CheckEvidenceCopiesDescribe',
       why: 'DescribeSnapshots checks each copy\'s State/StateMessage (read-only; no resource-level permissions).',
       actions: ['ec2:DescribeSnapshots'],
@@ -738,7 +680,7 @@ export class IrStack extends Stack {
     // ── launchWorkstation (after sealing; infra/constructs/forensic-workstation.ts lists its EC2/KMS/IAM calls) ──
     caseTable('launchWorkstation', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem records the workstation and indexes its record object.');
     custody('launchWorkstation', 'The workstation record (workstation-<instanceId>.json) and its custody records.');
-    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) this.allow(f.launchWorkstation, p);
+    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) allowOn(f.launchWorkstation.role, p);
 
     // ── notify ──
     publish('notify', 'Publish the case summary (or what failed) to the responders.');
@@ -755,28 +697,6 @@ export class IrStack extends Stack {
     publish('recordFailure', 'Publish the failure to the responders.');
   }
 
-  /**
-   * Add a statement to a step's role. Any wildcard resource is acknowledged to cdk-nag (AwsSolutions-IAM5) on
-   * that role only, with the statement's own reason — no blanket stack-level suppression.
-   */
-  private allow(fn: ForensicFunction, p: Permission): void {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: p.sid,
-        effect: iam.Effect.ALLOW,
-        actions: p.actions,
-        resources: p.resources,
-        ...(p.conditions ? { conditions: p.conditions } : {}),
-      }),
-    );
-    for (const resource of p.resources) {
-      const flat = flattenReference(this.resolve(resource));
-      if (flat.includes('*')) {
-        Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${p.sid}: ${p.why}` });
-      }
-    }
-  }
-
   /** The wildcards CDK itself puts in the state machine's and the functions' roles, each with its reason. */
   private acknowledgeStateMachineRole(): void {
     acknowledgeWorkflowWildcards(
@@ -787,7 +707,6 @@ export class IrStack extends Stack {
   }
 }
 
-export { flattenReference };
 
 /** Check the environment values known at synth time against the handlers' own schema. */
 function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): void {
@@ -801,9 +720,4 @@ function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): vo
       );
     }
   }
-}
-
-
-function pascal(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
 }

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import type { AcquisitionStep } from '../workflows/acquisition-steps';
 import type { ReleaseStep } from '../workflows/release-steps';
 import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 import type { ForensicFunction } from './constructs/forensic-function';
+import { allowOn, type StepPermission } from './constructs/step-permissions';
 
 /**
  * The IR side of multi-account mode (issue: multi-account), kept out of ir-stack.ts so the IR stack only calls
@@ -92,28 +93,6 @@ export function multiAccountEnvironment(config: ForensicsConfig): {
   };
 }
 
-/** One statement, its reason, and a cdk-nag acknowledgement for each wildcard resource (on that role only). */
-export function allowOn(
-  role: iam.IRole & { node: iam.Role['node'] },
-  statement: { sid: string; why: string; actions: string[]; resources: string[]; conditions?: Record<string, Record<string, unknown>> },
-  flatten: (value: unknown) => string,
-): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: statement.sid,
-      actions: statement.actions,
-      resources: statement.resources,
-      ...(statement.conditions ? { conditions: statement.conditions } : {}),
-    }),
-  );
-  for (const resource of statement.resources) {
-    const flat = flatten(Stack.of(role).resolve(resource));
-    if (flat.includes('*')) {
-      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${statement.sid}: ${statement.why}` });
-    }
-  }
-}
-
 export interface IrMultiAccountProps {
   readonly config: ForensicsConfig;
   readonly functions: Record<AcquisitionStep, ForensicFunction>;
@@ -129,7 +108,7 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
   const ec2Service = `ec2.${stack.region}.amazonaws.com`;
   const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
   const anyKeyInAccount = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
-  const allow = (step: AcquisitionStep, s: Parameters<typeof allowOn>[1]) => allowOn(f[step].role, s, flatten);
+  const allow = (step: AcquisitionStep, s: StepPermission) => allowOn(f[step].role, s, flatten);
 
   // ── Both modes: lock the evidence snapshots (IR account); the check step also requests copies. ──
   for (const step of ['copyEvidence', 'checkEvidenceCopies'] as const) {
@@ -237,7 +216,7 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
 }
 
 /** sts:AssumeRole of the responder role, only in the listed workload accounts, or in the organisation's accounts. */
-function assumeResponderRole(stack: Stack, config: ForensicsConfig, sid: string): Parameters<typeof allowOn>[1] {
+function assumeResponderRole(stack: Stack, config: ForensicsConfig, sid: string): StepPermission {
   const m = multiAccountOf(config);
   const orgId = m.organizationId;
   return {

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { type ForensicsConfig, isMultiAccount } from './config';
 import type { WorkflowStep } from './constructs/forensic-function';
-import { allowOn } from './multi-account';
+import { allowOn } from './constructs/step-permissions';
 
 /**
  * The optional quarantine instance profile (`forensics:quarantineProfile`, issue: credential containment).

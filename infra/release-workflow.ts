@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,7 +10,8 @@ import { Construct } from 'constructs';
 import { ReleaseStateMachine } from '../workflows/release-state-machine';
 import { RELEASE_STEP_NAMES, RELEASE_STEPS, type ReleaseStep } from '../workflows/release-steps';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
-import { acknowledgeWorkflowWildcards, flattenReference } from './constructs/nag-acknowledgements';
+import { acknowledgeWorkflowWildcards } from './constructs/nag-acknowledgements';
+import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
 
 /**
  * The release workflow of the IR stack: one function and one least-privilege role per release step
@@ -46,14 +47,6 @@ const RELEASE_STEP_TIMEOUTS: Record<ReleaseStep, Duration> = {
   recordReleaseFailure: Duration.minutes(2),
 };
 
-interface Permission {
-  readonly sid: string;
-  readonly why: string;
-  readonly actions: string[];
-  readonly resources: string[];
-  readonly conditions?: Record<string, Record<string, unknown>>;
-}
-
 export class ReleaseWorkflow extends Construct {
   readonly functions: Record<ReleaseStep, ForensicFunction<ReleaseStep>>;
   readonly machine: ReleaseStateMachine;
@@ -88,57 +81,7 @@ export class ReleaseWorkflow extends Construct {
     const stack = Stack.of(this);
     const f = this.functions;
     const ec2 = (resource: string): string => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
-    const table = props.caseTable.tableArn;
-    const keyArn = props.evidenceKey.keyArn;
-    const caseObjects = props.evidenceBucket.arnForObjects('cases/*');
-
-    const caseTable = (step: ReleaseStep, actions: string[], why: string): void => {
-      this.allow(f[step], { sid: `${pascal(step)}CaseTable`, why, actions, resources: [table] });
-      const writes = actions.some((a) => !/^dynamodb:(GetItem|ConditionCheckItem)$/.test(a));
-      this.allow(f[step], {
-        sid: `${pascal(step)}CaseTableKey`,
-        why: 'The case table is encrypted with the evidence key; DynamoDB uses it on the caller\'s behalf.',
-        actions: writes ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
-        resources: [keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${stack.region}.amazonaws.com` } },
-      });
-    };
-    const custody = (step: ReleaseStep, why: string): void => {
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceObjects`,
-        why: `${why} PutObject writes custody records (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
-          'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
-        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
-        resources: [caseObjects],
-      });
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceList`,
-        why: 'Without ListBucket, HeadObject of a record not yet written answers 403 instead of 404; cases/ only.',
-        actions: ['s3:ListBucket'],
-        resources: [props.evidenceBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['cases/*'] } },
-      });
-      this.allow(f[step], {
-        sid: `${pascal(step)}EvidenceKeyViaS3`,
-        why: 'SSE-KMS with the evidence key (bucket key): S3 generates and decrypts data keys as the caller.',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [keyArn],
-        conditions: {
-          StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` },
-          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [props.evidenceBucket.bucketArn, caseObjects] },
-        },
-      });
-    };
-    const publish = (step: ReleaseStep, why: string): void => {
-      this.allow(f[step], { sid: `${pascal(step)}Publish`, why, actions: ['sns:Publish'], resources: [props.topic.topicArn] });
-      this.allow(f[step], {
-        sid: `${pascal(step)}TopicKeyViaSns`,
-        why: 'The topic is encrypted with the evidence key: SNS generates the message data key as the publisher.',
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${stack.region}.amazonaws.com` } },
-      });
-    };
+    const { caseTable, custody, publish } = caseStoreGrants(stack, f, props, 'custody records');
 
     // ── validateRelease: read-only. ──
     caseTable('validateRelease', ['dynamodb:GetItem'], 'GetItem reads the case: it must exist and be CONTAINED or FAILED.');
@@ -147,7 +90,7 @@ export class ReleaseWorkflow extends Construct {
     // Multi-account mode: these calls are made as the responder role in the case's account (its own permissions,
     // infra/responder-stack.ts); this role only assumes it (infra/multi-account.ts, ReleaseAssumeResponderRole).
     if (!props.throughResponderRole) {
-      this.allow(f.releaseContainment, {
+      allowOn(f.releaseContainment.role, {
         sid: 'ReleaseRestoreInterfaceGroups',
         why: 'ModifyNetworkInterfaceAttribute puts every ENI of the instance back into its recorded original groups ' +
           '(authorised on the ENI, its instance, VPC and the groups assigned). The original groups are the ' +
@@ -155,7 +98,7 @@ export class ReleaseWorkflow extends Construct {
         actions: ['ec2:ModifyNetworkInterfaceAttribute'],
         resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
       });
-      this.allow(f.releaseContainment, {
+      allowOn(f.releaseContainment.role, {
         sid: 'ReleaseDeleteDenyPolicy',
         why: 'DeleteRolePolicy removes the case\'s inline deny policy "forensics-deny-<caseId>" recorded by ' +
           'containment. The role is only known at run time, so any role of this account; IAM has no condition key ' +
@@ -163,7 +106,7 @@ export class ReleaseWorkflow extends Construct {
         actions: ['iam:DeleteRolePolicy'],
         resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
       });
-      this.allow(f.releaseContainment, {
+      allowOn(f.releaseContainment.role, {
         sid: 'ReleaseExitStandby',
         why: 'ExitStandby returns the instance to service in the Auto Scaling group acquisition put it in standby in.',
         actions: ['autoscaling:ExitStandby'],
@@ -176,7 +119,7 @@ export class ReleaseWorkflow extends Construct {
           }),
         ],
       });
-      this.allow(f.releaseContainment, {
+      allowOn(f.releaseContainment.role, {
         sid: 'ReleaseRegisterTargets',
         why: 'RegisterTargets registers the instance again, with its recorded port, in the target groups acquisition ' +
           'deregistered it from.',
@@ -209,25 +152,6 @@ export class ReleaseWorkflow extends Construct {
     publish('recordReleaseFailure', 'Publish the release failure to the responders (best effort).');
   }
 
-  /** One statement; a wildcard resource is acknowledged to cdk-nag on this role only, with the statement's reason. */
-  private allow(fn: ForensicFunction<ReleaseStep>, p: Permission): void {
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: p.sid,
-        effect: iam.Effect.ALLOW,
-        actions: p.actions,
-        resources: p.resources,
-        ...(p.conditions ? { conditions: p.conditions } : {}),
-      }),
-    );
-    for (const resource of p.resources) {
-      const flat = flattenReference(Stack.of(this).resolve(resource));
-      if (flat.includes('*')) {
-        Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${p.sid}: ${p.why}` });
-      }
-    }
-  }
-
   /** The wildcards CDK itself adds (X-Ray, execution logging, Lambda versions), each with its reason. */
   private acknowledgeCdkWildcards(): void {
     acknowledgeWorkflowWildcards(
@@ -236,8 +160,4 @@ export class ReleaseWorkflow extends Construct {
       'release',
     );
   }
-}
-
-function pascal(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
 }

@@ -1,8 +1,8 @@
-import { ArnFormat, BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, BootstraplessSynthesizer, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type ForensicsConfig, multiAccountOf } from './config';
-import { flattenReference } from './ir-stack';
+import { allowOn } from './constructs/step-permissions';
 import { workflowRoleNames } from './multi-account';
 
 /**
@@ -118,20 +118,14 @@ export class ResponderStack extends Stack {
     const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
 
-    const allow = (sid: string, why: string, actions: string[], resources: string[], conditions: Record<string, Record<string, unknown>> = {}) => {
-      this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid,
-          actions,
-          resources,
-          conditions: { ...conditions, StringEquals: { ...(conditions.StringEquals ?? {}), ...inRegions } },
-        }),
-      );
-      for (const resource of resources) {
-        const flat = flattenReference(this.resolve(resource));
-        if (flat.includes('*')) Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
-      }
-    };
+    const allow = (sid: string, why: string, actions: string[], resources: string[], conditions: Record<string, Record<string, unknown>> = {}) =>
+      allowOn(this.role, {
+        sid,
+        why,
+        actions,
+        resources,
+        conditions: { ...conditions, StringEquals: { ...(conditions.StringEquals ?? {}), ...inRegions } },
+      });
 
     allow(
       'DescribeReadOnly',
@@ -269,13 +263,8 @@ export class ResponderStack extends Stack {
       { StringEquals: { 'kms:ViaService': ec2Services }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     );
     // IAM is global: its calls are made through us-east-1 (or the partition's home region), so no region condition.
-    const allowGlobal = (sid: string, why: string, actions: string[], resources: string[]) => {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources }));
-      for (const resource of resources) {
-        const flat = flattenReference(this.resolve(resource));
-        if (flat.includes('*')) Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: `${sid}: ${why}` });
-      }
-    };
+    const allowGlobal = (sid: string, why: string, actions: string[], resources: string[]) =>
+      allowOn(this.role, { sid, why, actions, resources });
     allowGlobal(
       'FindInstanceRole',
       'GetInstanceProfile resolves the role of the compromised instance\'s profile (read-only).',

@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { GENESIS_HEAD } from '../domain/custody-record';
 import { CustodyConflict } from '../domain/errors';
@@ -138,34 +139,31 @@ export class DynamoCaseTable implements CaseTable {
   }
 
   async appendFinding(caseId: string, finding: FindingSummary, at: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: caseKey(caseId),
-          ConditionExpression: 'attribute_exists(pk) AND NOT contains(#findingKeys, :fk)',
-          UpdateExpression:
-            'SET #findings = list_append(if_not_exists(#findings, :empty), :finding), #updatedAt = :at ADD #findingKeys :fkSet',
-          ExpressionAttributeNames: {
-            '#findings': 'findings',
-            '#findingKeys': 'findingKeys',
-            '#updatedAt': 'updatedAt',
-          },
-          ExpressionAttributeValues: {
-            ':fk': { S: findingKey(finding) },
-            ':fkSet': { SS: [findingKey(finding)] },
-            ':finding': { L: [marshall(finding)] },
-            ':empty': { L: [] },
-            ':at': { S: at },
-          },
-        }),
-      );
-    } catch (err) {
-      if (!isNamed(err, 'ConditionalCheckFailedException')) throw err;
-      // Either the finding (same id and count) is already there — a republish or a retry, nothing to do — or
-      // the case does not exist.
-      if (!(await this.getCase(caseId))) throw new CaseNotFound(caseId, { cause: err });
-    }
+    await this.updateCaseItem(
+      caseId,
+      {
+        ConditionExpression: 'attribute_exists(pk) AND NOT contains(#findingKeys, :fk)',
+        UpdateExpression:
+          'SET #findings = list_append(if_not_exists(#findings, :empty), :finding), #updatedAt = :at ADD #findingKeys :fkSet',
+        ExpressionAttributeNames: {
+          '#findings': 'findings',
+          '#findingKeys': 'findingKeys',
+          '#updatedAt': 'updatedAt',
+        },
+        ExpressionAttributeValues: {
+          ':fk': { S: findingKey(finding) },
+          ':fkSet': { SS: [findingKey(finding)] },
+          ':finding': { L: [marshall(finding)] },
+          ':empty': { L: [] },
+          ':at': { S: at },
+        },
+      },
+      async (err) => {
+        // Either the finding (same id and count) is already there — a republish or a retry, nothing to do — or
+        // the case does not exist.
+        if (!(await this.getCase(caseId))) throw new CaseNotFound(caseId, { cause: err });
+      },
+    );
   }
 
   async getCase(caseId: string): Promise<CaseRecord | undefined> {
@@ -211,21 +209,16 @@ export class DynamoCaseTable implements CaseTable {
       values[`:d${i}`] = marshall(value);
       sets.push(`#details.#d${i} = :d${i}`);
     });
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: caseKey(caseId),
-          ConditionExpression: 'attribute_exists(pk)',
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (err) {
-      if (isNamed(err, 'ConditionalCheckFailedException')) throw new CaseNotFound(caseId, { cause: err });
-      throw err;
-    }
+    await this.updateCaseItem(
+      caseId,
+      {
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      caseNotFound(caseId),
+    );
   }
 
   async advanceCustody(
@@ -234,62 +227,71 @@ export class DynamoCaseTable implements CaseTable {
     appended: SealedObject[],
     newHead: { seq: number; sha256: string },
   ): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: caseKey(caseId),
-          ConditionExpression: '#seq = :expectedSeq AND #head = :expectedSha',
-          UpdateExpression:
-            'SET #seq = :newSeq, #head = :newSha, #custody = list_append(if_not_exists(#custody, :empty), :appended), #updatedAt = :now',
-          ExpressionAttributeNames: {
-            '#seq': 'custodySeq',
-            '#head': 'custodyHeadSha256',
-            '#custody': 'custody',
-            '#updatedAt': 'updatedAt',
-          },
-          ExpressionAttributeValues: {
-            ':expectedSeq': { N: String(expected.seq) },
-            ':expectedSha': { S: expected.sha256 },
-            ':newSeq': { N: String(newHead.seq) },
-            ':newSha': { S: newHead.sha256 },
-            ':appended': marshall(appended.map(stripUndefined)),
-            ':empty': { L: [] },
-            ':now': { S: this.clock().toISOString() },
-          },
-        }),
-      );
-    } catch (err) {
-      if (isNamed(err, 'ConditionalCheckFailedException')) {
+    await this.updateCaseItem(
+      caseId,
+      {
+        ConditionExpression: '#seq = :expectedSeq AND #head = :expectedSha',
+        UpdateExpression:
+          'SET #seq = :newSeq, #head = :newSha, #custody = list_append(if_not_exists(#custody, :empty), :appended), #updatedAt = :now',
+        ExpressionAttributeNames: {
+          '#seq': 'custodySeq',
+          '#head': 'custodyHeadSha256',
+          '#custody': 'custody',
+          '#updatedAt': 'updatedAt',
+        },
+        ExpressionAttributeValues: {
+          ':expectedSeq': { N: String(expected.seq) },
+          ':expectedSha': { S: expected.sha256 },
+          ':newSeq': { N: String(newHead.seq) },
+          ':newSha': { S: newHead.sha256 },
+          ':appended': marshall(appended.map(stripUndefined)),
+          ':empty': { L: [] },
+          ':now': { S: this.clock().toISOString() },
+        },
+      },
+      (err) => {
         throw new CustodyConflict(
           `custody head of case ${caseId} is no longer seq ${expected.seq} (${expected.sha256})`,
           { cause: err },
         );
-      }
-      throw err;
-    }
+      },
+    );
   }
 
   async appendEvidence(caseId: string, objects: SealedObject[]): Promise<void> {
     if (objects.length === 0) return;
+    await this.updateCaseItem(
+      caseId,
+      {
+        ConditionExpression: 'attribute_exists(pk)',
+        UpdateExpression: 'SET #evidence = list_append(if_not_exists(#evidence, :empty), :objects), #updatedAt = :now',
+        ExpressionAttributeNames: { '#evidence': 'evidence', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: {
+          ':objects': marshall(objects.map(stripUndefined)),
+          ':empty': { L: [] },
+          ':now': { S: this.clock().toISOString() },
+        },
+      },
+      caseNotFound(caseId),
+    );
+  }
+
+  /**
+   * A conditional UpdateItem of the case item. A failed condition goes to `onConditionFailed`, which throws the
+   * domain error (or returns when the failure means there is nothing to do); any other error propagates.
+   */
+  private async updateCaseItem(
+    caseId: string,
+    update: Required<
+      Pick<UpdateItemCommandInput, 'ConditionExpression' | 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>
+    >,
+    onConditionFailed: (err: Error) => void | Promise<void>,
+  ): Promise<void> {
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: caseKey(caseId),
-          ConditionExpression: 'attribute_exists(pk)',
-          UpdateExpression: 'SET #evidence = list_append(if_not_exists(#evidence, :empty), :objects), #updatedAt = :now',
-          ExpressionAttributeNames: { '#evidence': 'evidence', '#updatedAt': 'updatedAt' },
-          ExpressionAttributeValues: {
-            ':objects': marshall(objects.map(stripUndefined)),
-            ':empty': { L: [] },
-            ':now': { S: this.clock().toISOString() },
-          },
-        }),
-      );
+      await this.client.send(new UpdateItemCommand({ TableName: this.tableName, Key: caseKey(caseId), ...update }));
     } catch (err) {
-      if (isNamed(err, 'ConditionalCheckFailedException')) throw new CaseNotFound(caseId, { cause: err });
-      throw err;
+      if (!isNamed(err, 'ConditionalCheckFailedException')) throw err;
+      await onConditionFailed(err);
     }
   }
 
@@ -311,6 +313,13 @@ export class DynamoCaseTable implements CaseTable {
       throw err;
     }
   }
+}
+
+/** A failed `attribute_exists(pk)`: the case does not exist. */
+function caseNotFound(caseId: string): (err: Error) => never {
+  return (err) => {
+    throw new CaseNotFound(caseId, { cause: err });
+  };
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -4,7 +4,6 @@ import { InvalidInput } from './errors';
 import {
   ACCOUNT_ID_EXPECTED,
   ACCOUNT_ID_PATTERN,
-  hasUnsafeCharacters,
   INSTANCE_ID_EXPECTED,
   INSTANCE_ID_PATTERN,
   MAX_IDENTIFIER_LENGTH,
@@ -12,6 +11,7 @@ import {
   REGION_EXPECTED,
   REGION_PATTERN,
 } from './identifier-formats';
+import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
 import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './types';
 
 /**
@@ -21,19 +21,11 @@ import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './
  * The schema is strict everywhere: an unknown or misspelt key (`option`, `instanceID`) is refused rather than
  * silently dropped, because a dropped `options.workstation` would change what the case does. `reason` and
  * `requestedBy` end up in the case record, the custody log and notifications, so they refuse control and
- * invisible formatting characters (forged log lines, Trojan Source reordering) instead of cleaning them.
+ * invisible formatting characters (forged log lines, Trojan Source reordering) instead of cleaning them
+ * (input-validation.ts, the same rules as a release request's).
  */
 
-export const MAX_REASON_LENGTH = 1024;
-export const MAX_REQUESTED_BY_LENGTH = 128;
-/**
- * User names, emails, IAM user names and principal ARNs (`arn:aws:sts::111122223333:assumed-role/IR/alice`):
- * no spaces, quotes, `;`, `$`, `<`, `>` or backslashes.
- */
-export const REQUESTED_BY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+=,:/-]*$/;
-
-const UNSAFE = 'contains control or invisible formatting characters';
-const safe = (value: string) => !hasUnsafeCharacters(value);
+export { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH, REQUESTED_BY_PATTERN } from './input-validation';
 
 /** The same checks, in the same order, as identifier-formats' require* functions, so both doors say the same. */
 const identifier = (pattern: RegExp, expected: string, maxLength = MAX_IDENTIFIER_LENGTH) =>
@@ -54,16 +46,8 @@ export const manualRequestSchema = z.strictObject({
   instanceId: identifier(INSTANCE_ID_PATTERN, INSTANCE_ID_EXPECTED),
   accountId: identifier(ACCOUNT_ID_PATTERN, ACCOUNT_ID_EXPECTED),
   region: identifier(REGION_PATTERN, REGION_EXPECTED, MAX_REGION_LENGTH),
-  reason: z
-    .string()
-    .max(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`)
-    .refine(safe, UNSAFE)
-    .refine((value) => value.trim().length > 0, 'must not be empty'),
-  requestedBy: z
-    .string()
-    .max(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`)
-    .refine(safe, UNSAFE)
-    .regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)'),
+  reason: reasonSchema,
+  requestedBy: requestedBySchema,
   options: manualOptionsSchema.optional(),
 });
 

@@ -1,33 +1,22 @@
 import { z } from 'zod';
 import { CASE_ID_PATTERN } from './case-id';
 import { InvalidInput } from './errors';
-import { hasUnsafeCharacters } from './identifier-formats';
-import { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH, REQUESTED_BY_PATTERN } from './manual-request';
+import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
 
 /**
  * The input of the release state machine (and of `forensics release`): `{caseId, reason, requestedBy}`. Strict, like
  * the manual acquisition request, and with the same rules for `reason` and `requestedBy`: both end up in the case
- * record, the custody log and the notification, so control and invisible formatting characters are refused.
+ * record, the custody log and the notification, so control and invisible formatting characters are refused
+ * (input-validation.ts).
  */
-const UNSAFE = 'contains control or invisible formatting characters';
-const safe = (value: string) => !hasUnsafeCharacters(value);
-
 export const releaseRequestSchema = z.strictObject({
   caseId: z
     .string()
     .max(64, 'longer than 64 characters')
     .refine(safe, UNSAFE)
     .regex(CASE_ID_PATTERN, 'expected a case id such as 20260101T120000Z-i-0123456789abcdef0'),
-  reason: z
-    .string()
-    .max(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`)
-    .refine(safe, UNSAFE)
-    .refine((value) => value.trim().length > 0, 'must not be empty'),
-  requestedBy: z
-    .string()
-    .max(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`)
-    .refine(safe, UNSAFE)
-    .regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)'),
+  reason: reasonSchema,
+  requestedBy: requestedBySchema,
 });
 
 export type ReleaseRequestInput = z.infer<typeof releaseRequestSchema>;
