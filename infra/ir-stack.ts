@@ -707,7 +707,6 @@ export class IrStack extends Stack {
   }
 }
 
-
 /** Check the environment values known at synth time against the handlers' own schema. */
 function checkEnvironment(scope: IConstruct, environment: LambdaEnvironment): void {
   for (const [key, value] of Object.entries(environment) as [keyof LambdaEnvironment, string][]) {
