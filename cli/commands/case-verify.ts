@@ -40,7 +40,8 @@ import {
  * - `manifest.coverage`: objects under the case prefix that nothing lists (WARN: not evidence, but worth a look).
  * - for each evidence snapshot the manifest names: `snapshot.exists`, `snapshot.state` (completed), `snapshot.owner`
  *   (the IR account: the account of the evidence key), `snapshot.kms-key` (KmsKeyId = the evidence key ARN),
- *   `snapshot.lock` (SKIP while the product does not lock snapshots: the manifest's `lock` is null).
+ *   `snapshot.lock`: DescribeLockedSnapshots when the manifest says locked; a lock that was unavailable or refused at
+ *   acquisition is a FAIL (WARN on an emulator); SKIP when locking was disabled for the case.
  *
  * Retention: real S3 applies the bucket's default COMPLIANCE retention to every new object version, legal hold or
  * not, so an object without retention on AWS means the bucket was misconfigured when it was written: FAIL. moto does
@@ -291,7 +292,14 @@ async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyA
       add(snap.OwnerId === irAccount ? 'PASS' : 'FAIL', 'snapshot.owner', id, snap.OwnerId === irAccount ? `owned by the IR account ${irAccount}` : `owned by ${snap.OwnerId ?? 'unknown'}, not the IR account ${irAccount}`);
       add(snap.KmsKeyId === keyArn ? 'PASS' : 'FAIL', 'snapshot.kms-key', id, snap.KmsKeyId === keyArn ? 'encrypted with the evidence key' : `key ${snap.KmsKeyId ?? 'none'}, not the evidence key ${keyArn}`);
       if (!s.lock) {
-        add('SKIP', 'snapshot.lock', id, 'EBS Snapshot Lock is not implemented yet in this product (manifest lock: null)');
+        add('SKIP', 'snapshot.lock', id, 'no lock was attempted for this case (snapshot locking disabled in the deployment)');
+        continue;
+      }
+      // Not locked at acquisition (API unavailable, or refused): recorded in custody, and not provable here. On AWS
+      // that is a FAIL — the evidence snapshot could be deleted; an emulator has no snapshot lock, hence a WARN.
+      const notLocked = deployment.endpoint ? 'WARN' : 'FAIL';
+      if (s.lock.status === 'unsupported' || s.lock.status === 'failed') {
+        add(notLocked, 'snapshot.lock', id, `not locked: ${s.lock.status} at acquisition${s.lock.reason ? ` (${s.lock.reason.slice(0, 120)})` : ''}`);
         continue;
       }
       try {
@@ -300,7 +308,7 @@ async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyA
         const ok = info?.LockState === 'compliance' || info?.LockState === 'governance' || info?.LockState === 'compliance-cooloff';
         add(ok ? 'PASS' : 'FAIL', 'snapshot.lock', id, ok ? `${info?.LockState} until ${info?.LockExpiresOn?.toISOString() ?? '-'}` : `not locked (manifest says ${s.lock.mode})`);
       } catch (err) {
-        add('SKIP', 'snapshot.lock', id, `cannot read the snapshot lock: ${(err as Error).name}`);
+        add(notLocked, 'snapshot.lock', id, `cannot read the snapshot lock: ${(err as Error).name}`);
       }
     }
   } finally {

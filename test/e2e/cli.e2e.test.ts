@@ -125,7 +125,7 @@ describe('responder commands on a run-local case', () => {
     expect(again.stderr[0]).toMatch(/--out: .* is not empty/);
   });
 
-  it('case verify passes on untouched evidence (retention is a WARN on the emulator, snapshot lock a SKIP)', async () => {
+  it('case verify passes on untouched evidence (retention and snapshot lock are WARNs on the emulator)', async () => {
     const { code, report } = await verify('(untouched)');
     expect(failing(report)).toEqual([]);
     expect(code).toBe(0);
@@ -133,7 +133,7 @@ describe('responder commands on a run-local case', () => {
     for (const n of ['bucket.object-lock', 'custody.chain', 'manifest.sealed', 'object.sha256', 'object.s3-checksum', 'object.version', 'object.legal-hold', 'snapshot.exists', 'snapshot.owner', 'snapshot.kms-key']) {
       expect(names, n).toContain(n);
     }
-    expect(report.checks.find((c) => c.check === 'snapshot.lock')?.status).toBe('SKIP');
+    expect(report.checks.find((c) => c.check === 'snapshot.lock')?.status).toBe('WARN');
   });
 
   it('smoke: `npm run forensics -- case verify` exits 0 as a process', () => {
