@@ -1,14 +1,7 @@
-import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { THROTTLING_ERRORS } from '../../handlers/domain/errors';
 import { ACQUISITION_STEPS, CONTROL_STATES, maxPollsFor } from '../../workflows/acquisition-steps';
-import { renderAsl, synth } from './support';
-
-// asl-validator ships no type declarations: typed here with the part of its API this test uses.
-const aslValidator = createRequire(import.meta.url)('asl-validator') as (
-  definition: unknown,
-  options?: { checkPaths?: boolean; checkArn?: boolean },
-) => { isValid: boolean; errors: { message: string }[]; errorsText: (separator?: string) => string };
+import { aslValidator, renderAsl, synth } from './support';
 
 /** The synthesized definition (as deployed, references replaced by placeholder ARNs), checked as ASL. */
 interface State {

@@ -1,17 +1,11 @@
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../../handlers/domain/errors';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { RELEASE_CONTROL_STATES, RELEASE_STEP_NAMES, RELEASE_STEPS, RELEASE_TIMEOUT_MINUTES, type ReleaseStep } from '../../workflows/release-steps';
-import { renderAsl, resourcesOfType, type Synthesized, synth } from './support';
-
-const aslValidator = createRequire(import.meta.url)('asl-validator') as (
-  definition: unknown,
-  options?: { checkPaths?: boolean; checkArn?: boolean },
-) => { isValid: boolean; errors: { message: string }[]; errorsText: (separator?: string) => string };
+import { aslValidator, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
 
 interface State {
   Type: string;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,3 +79,9 @@ export function renderAsl(json: CfnTemplate, logicalIdContains = 'AcquisitionSta
   };
   return JSON.parse(resolve(definition)) as Record<string, unknown>;
 }
+
+/** asl-validator ships no type declarations: typed here with the part of its API the definition tests use. */
+export const aslValidator = createRequire(import.meta.url)('asl-validator') as (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errors: { message: string }[]; errorsText: (separator?: string) => string };
