@@ -2,6 +2,7 @@ import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
 import { IamRoleAdapter } from './adapters/iam-role-adapter';
 import { Ec2InstanceProfileAdapter } from './adapters/instance-profile-adapter';
 import { workloadClientsFor } from './adapters/responder-credentials';
+import { containedTagKey } from './domain/authorizing-tags';
 import { environment } from './config/env';
 import { errorMessage, errorName, InvalidInput } from './domain/errors';
 import type { AcquisitionState, ContainmentResult, PreIncidentState } from './domain/types';
@@ -43,7 +44,11 @@ export function createIsolateNetworkHandler(
     let revoked: Awaited<ReturnType<typeof revokeCredentials>>;
     try {
       revoked = await revokeCredentials(
-        { iam: (deps.iam ?? (() => new IamRoleAdapter(workloadClientsFor(state.case.target, state.case.caseId).iam())))(), clock },
+        {
+          iam: (deps.iam ?? (() => new IamRoleAdapter(workloadClientsFor(state.case.target, state.case.caseId).iam())))(),
+          clock,
+          containedTagKey: containedTagKey(env.TAG_PREFIX),
+        },
         { caseRef: state.case, preIncident: state.describe.preIncident, mode },
       );
     } catch (err) {

@@ -21,6 +21,13 @@ import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-
 import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
 import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
+import {
+  containedTagKey,
+  containedTagOnlyCondition,
+  creationTaggingWithoutAuthorizingKeys,
+  denyAuthorizingTagsAfterCreation,
+  freeTaggingCondition,
+} from './constructs/tag-protection';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 
@@ -218,6 +225,7 @@ export class IrStack extends Stack {
       serverAccessLogsPrefix: 'evidence-bucket/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.protectEvidenceWrites(config.objectLockMode);
 
     // ── Case table ────────────────────────────────────────────────────────────────────────────────────────
     // Customer-managed evidence key rather than an AWS-managed one: case items hold the pre-incident state and
@@ -411,7 +419,8 @@ export class IrStack extends Stack {
     const snapshots = this.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
     const anyKeyInAccount = this.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     const roleTag = `aws:ResourceTag/${tagPrefix}:role`;
-    const ourTagKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${tagPrefix}:*`] } };
+    // Only the product's own keys, never one that authorizes a later call (infra/constructs/tag-protection.ts).
+    const ourTagKeysOnly = freeTaggingCondition(tagPrefix);
 
     // Building blocks shared by several steps (and by the release workflow).
     const { caseTable, custody, publish } = caseStoreGrants(
@@ -461,15 +470,16 @@ export class IrStack extends Stack {
     allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveTagSnapshotsAtCreation',
       why: 'CreateSnapshots TagSpecifications (case id, finding id, source volume, device): tagging allowed only ' +
-        'as part of that CreateSnapshots call.',
+        'as part of that CreateSnapshots call, and never with a key that authorizes later calls (an original ' +
+        `snapshot is not an evidence copy: "${tagPrefix}:evidence" is set only by CopySnapshot).`,
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshots' } },
+      conditions: creationTaggingWithoutAuthorizingKeys(tagPrefix, 'CreateSnapshots'),
     });
     allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveTagInstance',
       why: `CreateTags on the instance with the case id; only tag keys under "${tagPrefix}:" so the step cannot ` +
-        'rewrite the instance\'s own tags.',
+        'rewrite the instance\'s own tags, and none that authorizes (tag-protection.ts).',
       actions: ['ec2:CreateTags'],
       resources: [ec2('instance')],
       conditions: ourTagKeysOnly,
@@ -572,16 +582,30 @@ export class IrStack extends Stack {
       actions: ['iam:GetRolePolicy', 'iam:PutRolePolicy'],
       resources: [iamArn('role')],
     });
+    allowOn(f.isolateNetwork.role, {
+      sid: 'RevokeTagContainedRole',
+      why: `TagRole marks the contained role with "${containedTagKey(tagPrefix)}" (the case id): release may delete deny ` +
+        'policies only on roles carrying it. Only that key; only this step may set it (release may only remove it).',
+      actions: ['iam:TagRole'],
+      resources: [iamArn('role')],
+      conditions: containedTagOnlyCondition(tagPrefix),
+    });
+    allowOn(f.isolateNetwork.role, {
+      sid: 'RevokeReadRoleTags',
+      why: `ListRoleTags records the role's previous "${containedTagKey(tagPrefix)}" value (read-only).`,
+      actions: ['iam:ListRoleTags'],
+      resources: [iamArn('role')],
+    });
     f.isolateNetwork.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'RevokeNotOnOwnRole',
         effect: iam.Effect.DENY,
-        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:TagRole', 'iam:UntagRole'],
         resources: [f.isolateNetwork.role.roleArn],
       }),
     );
     caseTable('isolateNetwork', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the containment applied.');
-    custody('isolateNetwork', 'Custody records of the containment (cases/<caseId>/custody/).');
+    custody('isolateNetwork', 'Custody records of the containment, then the raw finding and the pre-incident state.');
 
     // ── checkSnapshots ──
     allowOn(f.checkSnapshots.role, {
@@ -592,7 +616,8 @@ export class IrStack extends Stack {
     });
     allowOn(f.checkSnapshots.role, {
       sid: 'CheckSnapshotsTag',
-      why: `CreateTags marks each snapshot's outcome; only tag keys under "${tagPrefix}:".`,
+      why: `CreateTags marks each snapshot's source volume and device; only tag keys under "${tagPrefix}:", none ` +
+        'that authorizes (an original snapshot can never be made to look like an evidence copy).',
       actions: ['ec2:CreateTags'],
       resources: [snapshots],
       conditions: ourTagKeysOnly,
@@ -693,8 +718,45 @@ export class IrStack extends Stack {
       'GetItem/UpdateItem record the failure in the case; DeleteItem releases the instance lock when nothing ' +
         'was changed on the instance, so a later finding can acquire it.',
     );
-    custody('recordFailure', 'The failure custody record: what failed and what was already secured.');
+    custody('recordFailure', 'The failure custody record (what failed, what was already secured), and the raw finding and pre-incident state if still missing.');
     publish('recordFailure', 'Publish the failure to the responders.');
+
+    // Every role that can tag EC2 resources: no authorizing key outside the call that creates the resource.
+    for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {
+      f[step].addToRolePolicy(denyAuthorizingTagsAfterCreation(tagPrefix));
+    }
+  }
+
+  /**
+   * The evidence bucket's own rules for every writer, this product's roles included (a Deny in the bucket policy
+   * cannot be granted away by any identity policy):
+   * - write once: PutObject (and CompleteMultipartUpload, the same action) only with `If-None-Match: *`, so nobody
+   *   can create a second version at an existing key (the old version would stay locked, but readers of the current
+   *   version would be fooled). Multipart uploads cannot send the header, so none is possible; evidence objects
+   *   are small single PUTs;
+   * - every object is written under a legal hold (`x-amz-object-lock-legal-hold: ON`);
+   * - an explicit retention mode, if a writer sends one, is the configured mode: nobody writes a GOVERNANCE object
+   *   into a COMPLIANCE bucket. Objects without retention headers get the bucket's default retention (the same
+   *   mode and period). The period itself is not floored here: shortening COMPLIANCE retention is refused by S3,
+   *   GOVERNANCE needs s3:BypassGovernanceRetention (granted to no role), and the mandatory legal hold keeps an
+   *   object regardless of its retention date.
+   * Condition keys: s3:if-none-match, s3:object-lock-legal-hold, s3:object-lock-mode (S3 User Guide, "Enforce
+   * conditional writes on Amazon S3 buckets"; Service Authorization Reference, Amazon S3 condition keys).
+   */
+  private protectEvidenceWrites(mode: 'COMPLIANCE' | 'GOVERNANCE'): void {
+    const objects = this.evidenceBucket.arnForObjects('*');
+    const deny = (sid: string, actions: string[], conditions: Record<string, Record<string, unknown>>) =>
+      this.evidenceBucket.addToResourcePolicy(
+        new iam.PolicyStatement({ sid, effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions, resources: [objects], conditions }),
+      );
+    deny('EvidenceWriteOnceOnly', ['s3:PutObject'], { Null: { 's3:if-none-match': 'true' } });
+    deny('EvidenceWriteOnceIfNoneMatchStar', ['s3:PutObject'], { StringNotEquals: { 's3:if-none-match': '*' } });
+    deny('EvidenceLegalHoldOnEveryWrite', ['s3:PutObject'], { Null: { 's3:object-lock-legal-hold': 'true' } });
+    deny('EvidenceLegalHoldOnlyOnWhenWriting', ['s3:PutObject'], { StringNotEquals: { 's3:object-lock-legal-hold': 'ON' } });
+    deny('EvidenceRetentionModeIsTheConfiguredOne', ['s3:PutObject', 's3:PutObjectRetention'], {
+      Null: { 's3:object-lock-mode': 'false' },
+      StringNotEquals: { 's3:object-lock-mode': mode },
+    });
   }
 
   /** The wildcards CDK itself puts in the state machine's and the functions' roles, each with its reason. */

@@ -7,6 +7,7 @@ import type { ReleaseStep } from '../workflows/release-steps';
 import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 import type { ForensicFunction } from './constructs/forensic-function';
 import { allowOn, type StepPermission } from './constructs/step-permissions';
+import { workflowSessionTagKey } from './constructs/tag-protection';
 
 /**
  * The IR side of multi-account mode (issue: multi-account), kept out of ir-stack.ts so the IR stack only calls
@@ -180,6 +181,7 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
   const orgId = m.organizationId;
   for (const step of Object.keys(RESPONDER_STEPS) as ResponderStep[]) {
     allow(step, assumeResponderRole(stack, config, 'AssumeResponderRole'));
+    allow(step, tagResponderSession(stack, config, 'TagResponderSession', 'acquisition'));
   }
 
   // ── Evidence key: workload accounts may use it only through EC2, for snapshot copies, from the responder role. ──
@@ -231,6 +233,27 @@ function assumeResponderRole(stack: Stack, config: ForensicsConfig, sid: string)
   };
 }
 
+/**
+ * sts:TagSession on the same role: the session carries `<prefix>:workflow` = acquisition or release, and the
+ * responder role grants its containment and release IAM calls by that tag (infra/responder-stack.ts), so neither
+ * workflow's session holds the other's. Only that key, only this value.
+ */
+function tagResponderSession(stack: Stack, config: ForensicsConfig, sid: string, workflow: 'acquisition' | 'release'): StepPermission {
+  const assume = assumeResponderRole(stack, config, sid);
+  const key = workflowSessionTagKey(config.tagPrefix);
+  return {
+    sid,
+    why: `sts:TagSession: the responder session is tagged ${key}=${workflow} (the responder role grants by it); that key only.`,
+    actions: ['sts:TagSession'],
+    resources: assume.resources,
+    conditions: {
+      ...(assume.conditions ?? {}),
+      StringEquals: { ...(assume.conditions?.StringEquals ?? {}), [`aws:RequestTag/${key}`]: workflow },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [key] },
+    },
+  };
+}
+
 export interface ReleaseMultiAccountProps {
   readonly config: ForensicsConfig;
   readonly functions: Record<ReleaseStep, { role: iam.Role }>;
@@ -249,5 +272,6 @@ export function configureReleaseMultiAccount(stack: Stack, props: ReleaseMultiAc
   for (const step of Object.keys(RELEASE_RESPONDER_STEPS) as ReleaseResponderStep[]) {
     const role = props.functions[step].role;
     allowOn(role, assumeResponderRole(stack, props.config, 'ReleaseAssumeResponderRole'), props.flatten);
+    allowOn(role, tagResponderSession(stack, props.config, 'ReleaseTagResponderSession', 'release'), props.flatten);
   }
 }

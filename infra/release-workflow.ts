@@ -12,6 +12,7 @@ import { RELEASE_STEP_NAMES, RELEASE_STEPS, type ReleaseStep } from '../workflow
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
 import { acknowledgeWorkflowWildcards } from './constructs/nag-acknowledgements';
 import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
+import { containedTagKey, containedTagOnlyCondition } from './constructs/tag-protection';
 
 /**
  * The release workflow of the IR stack: one function and one least-privilege role per release step
@@ -19,9 +20,11 @@ import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions'
  * ir-stack.ts; the stack creates it next to the acquisition and exports its ARN as `ReleaseStateMachineArn`.
  *
  * What the release roles can do is the inverse of containment and nothing else: put an ENI's groups back, delete an
- * inline policy from a role (never their own), leave Auto Scaling standby, register a target, update the case and
- * append custody records. No role of the release has any permission on snapshots, on evidence objects' retention or
- * legal holds, or on the evidence key beyond what DynamoDB, S3 and SNS use on the caller's behalf.
+ * inline policy from a role the isolate step tagged as contained (never their own) and remove that tag, leave Auto
+ * Scaling standby, register a target, update the case and append custody records (new keys only, under a legal hold
+ * they cannot lift). No role of the release has any permission on snapshots, on evidence objects' retention, on
+ * lifting legal holds, on the manifest, or on the evidence key beyond what DynamoDB, S3 and SNS use on the caller's
+ * behalf.
  */
 export interface ReleaseWorkflowProps {
   readonly environment: LambdaEnvironment;
@@ -82,6 +85,8 @@ export class ReleaseWorkflow extends Construct {
     const f = this.functions;
     const ec2 = (resource: string): string => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
     const { caseTable, custody, publish } = caseStoreGrants(stack, f, props, 'custody records');
+    const prefix = props.environment.TAG_PREFIX;
+    const contained = containedTagKey(prefix);
 
     // ── validateRelease: read-only. ──
     caseTable('validateRelease', ['dynamodb:GetItem'], 'GetItem reads the case: it must exist and be CONTAINED or FAILED.');
@@ -98,13 +103,29 @@ export class ReleaseWorkflow extends Construct {
         actions: ['ec2:ModifyNetworkInterfaceAttribute'],
         resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
       });
+      const roles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
       allowOn(f.releaseContainment.role, {
         sid: 'ReleaseDeleteDenyPolicy',
         why: 'DeleteRolePolicy removes the case\'s inline deny policy "forensics-deny-<caseId>" recorded by ' +
-          'containment. The role is only known at run time, so any role of this account; IAM has no condition key ' +
-          'for an inline policy\'s name. This function\'s own role is excluded by the explicit deny ReleaseNotOnOwnRole.',
+          `containment, only on roles carrying "${contained}", which only the isolate step sets (IAM has no ` +
+          'condition key for an inline policy\'s name; the role is only known at run time). This function\'s own ' +
+          'role is excluded by the explicit deny ReleaseNotOnOwnRole.',
         actions: ['iam:DeleteRolePolicy'],
-        resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+        resources: [roles],
+        conditions: { Null: { [`aws:ResourceTag/${contained}`]: 'false' } },
+      });
+      allowOn(f.releaseContainment.role, {
+        sid: 'ReleaseFindOtherDenyPolicies',
+        why: 'ListRolePolicies: another case\'s deny policy still on the role keeps its containment tag (read-only).',
+        actions: ['iam:ListRolePolicies'],
+        resources: [roles],
+      });
+      allowOn(f.releaseContainment.role, {
+        sid: 'ReleaseUntagContainedRole',
+        why: `UntagRole removes "${contained}" once no deny policy of this product is left on the role; that key only.`,
+        actions: ['iam:UntagRole'],
+        resources: [roles],
+        conditions: { ...containedTagOnlyCondition(prefix), Null: { 'aws:TagKeys': 'false', [`aws:ResourceTag/${contained}`]: 'false' } },
       });
       allowOn(f.releaseContainment.role, {
         sid: 'ReleaseExitStandby',
@@ -131,7 +152,7 @@ export class ReleaseWorkflow extends Construct {
       new iam.PolicyStatement({
         sid: 'ReleaseNotOnOwnRole',
         effect: iam.Effect.DENY,
-        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:TagRole', 'iam:UntagRole'],
         resources: [f.releaseContainment.role.roleArn],
       }),
     );

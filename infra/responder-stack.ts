@@ -3,7 +3,15 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type ForensicsConfig, multiAccountOf } from './config';
 import { allowOn } from './constructs/step-permissions';
-import { workflowRoleNames } from './multi-account';
+import { RELEASE_RESPONDER_STEPS, RESPONDER_STEPS, workflowRoleNames } from './multi-account';
+import {
+  containedTagKey,
+  containedTagOnlyCondition,
+  creationTaggingWithoutAuthorizingKeys,
+  denyAuthorizingTagsAfterCreation,
+  freeTaggingCondition,
+  workflowSessionTagKey,
+} from './constructs/tag-protection';
 
 /**
  * The responder stack, deployed in every workload account (`cdk deploy ResponderStack` per account, or its
@@ -110,10 +118,37 @@ export class ResponderStack extends Stack {
       }),
     });
 
+    // Session tag <prefix>:workflow: which workflow a session serves, set by the IR role that assumes this one and
+    // bound to it here, so the containment calls (acquisition) and the release calls (release) are never held by the
+    // same session: a release session cannot tag a role as contained, an acquisition session cannot delete a policy.
+    const workflowTag = workflowSessionTagKey(prefix);
+    const arnOf = (suffix: string) =>
+      Fn.join('', ['arn:', this.partition, ':iam::', this.irAccountId.valueAsString, ':role/', irStackName.valueAsString, suffix]);
+    const tagSession = (sid: string, suffixes: string[], workflow: string) =>
+      this.role.assumeRolePolicy?.addStatements(
+        new iam.PolicyStatement({
+          sid,
+          actions: ['sts:TagSession'],
+          principals: [new iam.AccountPrincipal(this.irAccountId.valueAsString)],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': suffixes.map(arnOf) },
+            StringEquals: {
+              [`aws:RequestTag/${workflowTag}`]: workflow,
+              ...(this.organizationId ? { 'aws:PrincipalOrgID': this.organizationId.valueAsString } : {}),
+            },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': [workflowTag] },
+          },
+        }),
+      );
+    tagSession('AcquisitionSessionsTagged', Object.values(RESPONDER_STEPS).map((s) => `-${s}`), 'acquisition');
+    tagSession('ReleaseSessionsTagged', Object.values(RELEASE_RESPONDER_STEPS).map((s) => `-${s}`), 'release');
+    const asWorkflow = (workflow: 'acquisition' | 'release') => ({ [`aws:PrincipalTag/${workflowTag}`]: workflow });
+
     const inRegions = { 'aws:RequestedRegion': regions.valueAsList };
     const ec2 = (resource: string) => this.formatArn({ service: 'ec2', region: '*', resource, resourceName: '*' });
     const snapshots = this.formatArn({ service: 'ec2', region: '*', account: '', resource: 'snapshot', resourceName: '*' });
-    const ourTagKeysOnly = { 'ForAllValues:StringLike': { 'aws:TagKeys': [`${prefix}:*`] } };
+    // Only the product's own keys, never one that authorizes a later call (infra/constructs/tag-protection.ts).
+    const ourTagKeysOnly = freeTaggingCondition(prefix);
     // ["ec2.<region>.amazonaws.com", ...] for every workload region.
     const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
@@ -152,15 +187,28 @@ export class ResponderStack extends Stack {
     ]);
     allow(
       'TagSnapshotsAtCreation',
-      'Case tags on new snapshots and copies, only as part of CreateSnapshots/CopySnapshot.',
+      'Case tags on new snapshots, only as part of CreateSnapshots, and no key that authorizes later calls (an original ' +
+        `snapshot is never an "${prefix}:evidence" copy).`,
       ['ec2:CreateTags'],
       [snapshots],
-      { StringEquals: { 'ec2:CreateAction': ['CreateSnapshots', 'CopySnapshot'] } },
+      creationTaggingWithoutAuthorizingKeys(prefix, 'CreateSnapshots'),
     );
-    allow('TagWithOwnKeys', `Case tag on the instance and outcome tags on snapshots: only keys under "${prefix}:".`, ['ec2:CreateTags'], [
-      ec2('instance'),
-      snapshots,
-    ], ourTagKeysOnly);
+    allow(
+      'TagCopiesAtCreation',
+      `Case tags and "${prefix}:evidence=intermediate" on the intermediate copy, only as part of CopySnapshot: the ` +
+        'only way a snapshot gets the tag that ShareIntermediateCopyWithIrAccount and RemoveIntermediateCopy require.',
+      ['ec2:CreateTags'],
+      [snapshots],
+      { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+    );
+    allow(
+      'TagWithOwnKeys',
+      `Case tag on the instance and source-volume tags on snapshots: only keys under "${prefix}:", none that authorizes.`,
+      ['ec2:CreateTags'],
+      [ec2('instance'), snapshots],
+      ourTagKeysOnly,
+    );
+    this.role.addToPrincipalPolicy(denyAuthorizingTagsAfterCreation(prefix));
     allow(
       'PreserveInstance',
       'Termination protection on, shutdown behaviour = stop, DeleteOnTermination=false on every volume.',
@@ -232,14 +280,17 @@ export class ResponderStack extends Stack {
       [snapshots],
       { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'intermediate', 'ec2:Add/userId': this.irAccountId.valueAsString } },
     );
-    allow(
-      'RemoveIntermediateCopy',
-      `DeleteSnapshot only of this workflow's intermediate copies (${prefix}:evidence=intermediate), after the IR copy ` +
-        'completed (forensics:removeIntermediateCopies). Originals carry no such tag.',
-      ['ec2:DeleteSnapshot'],
-      [snapshots],
-      { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'intermediate' } },
-    );
+    // Only with forensics:removeIntermediateCopies: otherwise the template holds no snapshot deletion at all.
+    if (m.removeIntermediateCopies) {
+      allow(
+        'RemoveIntermediateCopy',
+        `DeleteSnapshot only of this workflow's intermediate copies (${prefix}:evidence=intermediate, a tag only ` +
+          'CopySnapshot can set), after the IR copy completed (forensics:removeIntermediateCopies).',
+        ['ec2:DeleteSnapshot'],
+        [snapshots],
+        { StringEquals: { [`aws:ResourceTag/${prefix}:evidence`]: 'intermediate' } },
+      );
+    }
     allow(
       'UseEvidenceKeyViaEc2',
       'The IR evidence key (other account), for the copy: through EC2 only (the key policy says the same).',
@@ -271,18 +322,48 @@ export class ResponderStack extends Stack {
       ['iam:GetInstanceProfile'],
       [iamArn('instance-profile')],
     );
-    allowGlobal(
+    const roles = iamArn('role');
+    const contained = containedTagKey(prefix);
+    const allowAs = (sid: string, why: string, workflow: 'acquisition' | 'release', actions: string[], conditions: Record<string, Record<string, unknown>> = {}) =>
+      allowOn(this.role, { sid, why, actions, resources: [roles], conditions: { ...conditions, StringEquals: { ...(conditions.StringEquals ?? {}), ...asWorkflow(workflow) } } });
+    allowAs(
       'DenyPolicyOnInstanceRole',
-      'GetRolePolicy/PutRolePolicy: the inline deny policy conditioned on ec2:SourceInstanceARN on the instance\'s ' +
-        'role (known only at run time); DeleteRolePolicy removes it at release.',
-      ['iam:GetRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
-      [iamArn('role')],
+      'Acquisition sessions only: GetRolePolicy/PutRolePolicy, the inline deny policy conditioned on ' +
+        'ec2:SourceInstanceARN on the instance\'s role (known only at run time).',
+      'acquisition',
+      ['iam:GetRolePolicy', 'iam:PutRolePolicy'],
+    );
+    allowAs(
+      'TagContainedRole',
+      `Acquisition sessions only: TagRole "${contained}" on the role just contained; that key only.`,
+      'acquisition',
+      ['iam:TagRole'],
+      containedTagOnlyCondition(prefix),
+    );
+    allowGlobal('ReadRoleTagsAndPolicies', 'ListRoleTags (previous containment tag) and ListRolePolicies (other cases\' deny policies): read-only.', [
+      'iam:ListRoleTags',
+      'iam:ListRolePolicies',
+    ], [roles]);
+    allowAs(
+      'ReleaseDeleteDenyPolicy',
+      `Release sessions only: DeleteRolePolicy of the case's deny policy, only on roles tagged "${contained}" (which ` +
+        'only acquisition sessions set). IAM has no condition key for an inline policy\'s name.',
+      'release',
+      ['iam:DeleteRolePolicy'],
+      { Null: { [`aws:ResourceTag/${contained}`]: 'false' } },
+    );
+    allowAs(
+      'ReleaseUntagContainedRole',
+      `Release sessions only: UntagRole "${contained}" once no deny policy of this product is left; that key only.`,
+      'release',
+      ['iam:UntagRole'],
+      { ...containedTagOnlyCondition(prefix), Null: { 'aws:TagKeys': 'false', [`aws:ResourceTag/${contained}`]: 'false' } },
     );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'NotOnOwnRole',
         effect: iam.Effect.DENY,
-        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy'],
+        actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole'],
         resources: [this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: m.responderRoleName })],
       }),
     );

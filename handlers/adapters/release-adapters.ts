@@ -44,7 +44,8 @@ export function releaseAdaptersFor(
   target: Target,
   clients: AwsClients | { caseId: string } = awsClients(),
 ): ReturnType<ReleasePorts['adaptersFor']> {
-  if (!('ec2' in clients)) clients = workloadClientsFor(target, clients.caseId);
+  // A release session of the responder role: the only kind that may delete deny policies and untag the role.
+  if (!('ec2' in clients)) clients = workloadClientsFor(target, clients.caseId, undefined, undefined, 'release');
   return {
     network: new Ec2SecurityGroupAdapter(clients.ec2(target.region)),
     iam: new IamRoleAdapter(clients.iam()),

@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { workflowSessionTagKey } from '../domain/authorizing-tags';
 import { ConfigurationError } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import { type AwsClients, awsClients, createAwsClients, createStsClient } from './aws-clients';
@@ -19,6 +20,8 @@ import { type AwsClients, awsClients, createAwsClients, createStsClient } from '
 export interface ResponderSettings {
   /** RESPONDER_ROLE_NAME; undefined = own credentials (IR account only). */
   readonly roleName?: string;
+  /** TAG_PREFIX: the session tag `<prefix>:workflow` says which workflow a session serves. @default forensics */
+  readonly tagPrefix?: string;
   readonly externalId?: string;
   /** The IR account (the evidence key's account); undefined when not known (then own credentials are used). */
   readonly irAccountId?: string;
@@ -30,6 +33,14 @@ export const REFRESH_MARGIN_MS = 5 * 60_000;
 /** One hour: the default maximum for a role (and the chaining limit); a step never runs that long. */
 export const SESSION_SECONDS = 3600;
 const CACHE_MAX = 64;
+
+/**
+ * Which workflow a responder session serves, sent as the session tag `<prefix>:workflow`. The responder role's trust
+ * lets only the acquisition step roles tag `acquisition` and only the release step role tag `release`, and its
+ * containment calls (PutRolePolicy, TagRole) need an acquisition session, its release calls (DeleteRolePolicy,
+ * UntagRole) a release session (infra/responder-stack.ts).
+ */
+export type ResponderWorkflow = 'acquisition' | 'release';
 
 /** Account id and partition of an ARN (`arn:<partition>:<service>:<region>:<account>:...`). */
 export function arnParts(arn: string): { partition: string; accountId: string } | undefined {
@@ -68,32 +79,33 @@ export class ResponderCredentials {
   }
 
   /** A provider the SDK calls before each request; it answers from the cache until shortly before expiry. */
-  providerFor(accountId: string, caseId: string): AwsCredentialIdentityProvider {
-    return () => this.credentials(accountId, sessionNameOf(caseId));
+  providerFor(accountId: string, caseId: string, workflow: ResponderWorkflow = 'acquisition'): AwsCredentialIdentityProvider {
+    return () => this.credentials(accountId, sessionNameOf(caseId), workflow);
   }
 
-  async credentials(accountId: string, sessionName: string): Promise<AwsCredentialIdentity> {
-    const key = `${accountId}/${sessionName}`;
+  async credentials(accountId: string, sessionName: string, workflow: ResponderWorkflow = 'acquisition'): Promise<AwsCredentialIdentity> {
+    const key = `${accountId}/${sessionName}/${workflow}`;
     const cached = this.cache.get(key);
     if (cached) {
       const creds = await cached.catch(() => undefined);
       if (creds?.expiration && creds.expiration.getTime() - REFRESH_MARGIN_MS > this.clock().getTime()) return creds;
       this.cache.delete(key);
     }
-    const pending = this.assume(accountId, sessionName);
+    const pending = this.assume(accountId, sessionName, workflow);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, pending);
     pending.catch(() => this.cache.delete(key));
     return pending;
   }
 
-  private async assume(accountId: string, sessionName: string): Promise<AwsCredentialIdentity> {
+  private async assume(accountId: string, sessionName: string, workflow: ResponderWorkflow): Promise<AwsCredentialIdentity> {
     const out = await this.sts().send(
       new AssumeRoleCommand({
         RoleArn: this.roleArn(accountId),
         RoleSessionName: sessionName,
         DurationSeconds: SESSION_SECONDS,
         ...(this.settings.externalId ? { ExternalId: this.settings.externalId } : {}),
+        Tags: [{ Key: workflowSessionTagKey(this.settings.tagPrefix ?? 'forensics'), Value: workflow }],
       }),
     );
     const c = out.Credentials;
@@ -113,6 +125,7 @@ export function responderSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return {
     ...(env.RESPONDER_ROLE_NAME ? { roleName: env.RESPONDER_ROLE_NAME } : {}),
     ...(env.RESPONDER_EXTERNAL_ID ? { externalId: env.RESPONDER_EXTERNAL_ID } : {}),
+    ...(env.TAG_PREFIX ? { tagPrefix: env.TAG_PREFIX } : {}),
     ...(key ? { irAccountId: key.accountId } : {}),
     partition: key?.partition ?? 'aws',
   };
@@ -134,7 +147,8 @@ export function responderCredentials(): ResponderCredentials {
 
 /**
  * Clients for the target's account (every region; the adapters pick the target's): the Lambda's own shared clients
- * in single-account mode without a role, otherwise clients signed with the responder role's session for this case.
+ * in single-account mode without a role, otherwise clients signed with the responder role's session for this case
+ * and workflow (acquisition steps, or release).
  * Memoized per account and case, so each step invocation reuses its clients and its cached session.
  */
 export function workloadClientsFor(
@@ -142,12 +156,13 @@ export function workloadClientsFor(
   caseId: string,
   responder: ResponderCredentials = responderCredentials(),
   own: () => AwsClients = awsClients,
+  workflow: ResponderWorkflow = 'acquisition',
 ): AwsClients {
   if (responder.usesOwnCredentials(target.accountId)) return own();
-  const key = `${target.accountId}/${sessionNameOf(caseId)}`;
+  const key = `${target.accountId}/${sessionNameOf(caseId)}/${workflow}`;
   let set = clientSets.get(key);
   if (!set) {
-    set = createAwsClients({ credentials: responder.providerFor(target.accountId, caseId) });
+    set = createAwsClients({ credentials: responder.providerFor(target.accountId, caseId, workflow) });
     if (clientSets.size >= CACHE_MAX) clientSets.delete(clientSets.keys().next().value as string);
     clientSets.set(key, set);
   }

@@ -194,6 +194,21 @@ export interface AppliedDenyPolicy {
   previouslyExisted: boolean;
   previousDocument: string | null;
   appliedAt: string;
+  /**
+   * The role tag `<prefix>:contained` = case id, set after the policy: release may delete deny policies only on roles
+   * carrying it (infra/constructs/tag-protection.ts), and removes it once no deny policy of this product is left.
+   * Absent in cases contained before the tag existed (their release cannot delete the policy: done by hand).
+   */
+  containmentTag?: ContainmentTag;
+}
+
+export interface ContainmentTag {
+  key: string;
+  value: string;
+  /** The tag's value before (another case containing the same role), null when the role did not carry it. */
+  previousValue: string | null;
+  status: 'applied' | 'failed';
+  error?: string;
 }
 
 /** Credential containment (issue: credential containment) — part of `$.containment`. */

@@ -1,5 +1,6 @@
 import { errorMessage, errorName } from '../domain/errors';
 import { CaseNotFound } from '../domain/evidence-errors';
+import { POLICY_NAME_PREFIX } from '../domain/revocation-policy';
 import type { CaseRecord, CaseTable, Clock, CustodyLog } from '../domain/ports';
 import { CaseAlreadyReleased, CaseStillAcquiring, ReleaseIncomplete } from '../domain/release-errors';
 import type {
@@ -19,7 +20,12 @@ export interface ReleasePorts {
   custody: CustodyLog;
   adaptersFor(target: Target): {
     network: { setInterfaceGroups(networkInterfaceId: string, groupIds: string[]): Promise<void> };
-    iam: { deleteRolePolicy(roleName: string, policyName: string): Promise<boolean> };
+    iam: {
+      deleteRolePolicy(roleName: string, policyName: string): Promise<boolean>;
+      /** The role's inline policy names: another case's deny policy keeps the containment tag. */
+      rolePolicyNames(roleName: string): Promise<string[]>;
+      untagRole(roleName: string, key: string): Promise<void>;
+    };
     /** Restores the instance profile a quarantine replaced (absent: such a case's release fails, recorded). */
     instanceProfiles?: InstanceProfilePort;
     autoScaling: { exitStandby(groupName: string, instanceId: string): Promise<void> };
@@ -60,7 +66,8 @@ interface Planned {
 }
 
 /**
- * Releases a case's containment: every ENI back in its recorded original groups, the case's deny policies deleted,
+ * Releases a case's containment: every ENI back in its recorded original groups, the case's deny policies deleted
+ * (then the role's containment tag, once no deny policy of this product is left on it),
  * the original instance profile back in place of the quarantine profile (none: the quarantine profile removed), the
  * instance out of Auto Scaling standby and registered again in its target groups when acquisition took it out;
  * then the case is RELEASED, the target lock deleted, and every action appended to the custody log.
@@ -170,13 +177,32 @@ export function planRelease(record: CaseRecord, adapters: ReturnType<ReleasePort
     });
   }
 
-  for (const policy of details.containment?.credentials?.policies ?? []) {
+  const policies = details.containment?.credentials?.policies ?? [];
+  for (const policy of policies) {
     plan.push({
       key: `policy:${policy.roleName}/${policy.policyName}`,
       action: 'delete-deny-role-policy',
       request: { roleName: policy.roleName, policyName: policy.policyName },
       previous: { instanceArn: policy.instanceArn, ...(policy.issuedBefore ? { issuedBefore: policy.issuedBefore } : {}) },
       run: async () => ({ deleted: await adapters.iam.deleteRolePolicy(policy.roleName, policy.policyName) }),
+    });
+  }
+  // After the deny policies: the containment tag this case set, unless a deny policy (another case's, or this one's
+  // whose deletion failed) is still on the role: that policy's release needs the tag.
+  for (const policy of policies) {
+    const tag = policy.containmentTag;
+    if (tag?.status !== 'applied') continue;
+    plan.push({
+      key: `tag:${policy.roleName}/${tag.key}`,
+      action: 'untag-contained-role',
+      request: { roleName: policy.roleName, tagKey: tag.key },
+      previous: { [tag.key]: tag.value, before: tag.previousValue },
+      run: async () => {
+        const left = (await adapters.iam.rolePolicyNames(policy.roleName)).filter((n) => n.startsWith(POLICY_NAME_PREFIX));
+        if (left.length > 0) return { untagged: false, note: `kept: deny policies still on the role (${left.join(', ')})` };
+        await adapters.iam.untagRole(policy.roleName, tag.key);
+        return { untagged: true };
+      },
     });
   }
 

@@ -12,6 +12,7 @@ import {
 import type {
   AppliedDenyPolicy,
   CaseRef,
+  ContainmentTag,
   CredentialContainment,
   CustodyAction,
   PreIncidentState,
@@ -23,11 +24,15 @@ export interface RevokeIamPort {
   rolesOfInstanceProfile(instanceProfileName: string): Promise<{ roleName: string; arn: string; path: string }[] | undefined>;
   getRolePolicy(roleName: string, policyName: string): Promise<string | undefined>;
   putRolePolicy(roleName: string, policyName: string, document: string): Promise<void>;
+  roleTag(roleName: string, key: string): Promise<string | undefined>;
+  tagRole(roleName: string, key: string, value: string): Promise<void>;
 }
 
 export interface RevokeCredentialsDeps {
   iam: RevokeIamPort;
   clock: Clock;
+  /** `<prefix>:contained`: the role tag release's DeleteRolePolicy is conditioned on. */
+  containedTagKey: string;
 }
 
 /** Custody step name: credential containment is part of the containment step. */
@@ -103,6 +108,9 @@ export async function revokeCredentials(
     return failed(`${errorName(err)}: ${errorMessage(err)}`, roleRef, request);
   }
   const appliedAt = now();
+  // The policy is in place: containment first. Then the tag that lets release remove it again; a failure here is
+  // recorded and leaves the containment as it is (release then cannot delete the policy: by hand).
+  const containmentTag = await tagContainedRole(deps, role.roleName, caseRef.caseId);
   const policy: AppliedDenyPolicy = {
     roleName: role.roleName,
     roleArn: role.arn,
@@ -112,6 +120,7 @@ export async function revokeCredentials(
     previouslyExisted: previousDocument !== undefined,
     previousDocument: previousDocument ?? null,
     appliedAt,
+    containmentTag,
   };
   return {
     credentials: { mode, status: 'applied', ...roleRef, policies: [policy] },
@@ -127,6 +136,30 @@ export async function revokeCredentials(
           previous: { policyExisted: policy.previouslyExisted, document: policy.previousDocument },
         },
       },
+      {
+        step: STEP,
+        action: 'tag-contained-role',
+        status: containmentTag.status === 'applied' ? 'succeeded' : 'failed',
+        performedAt: now(),
+        request: { ...roleRef, tags: { [containmentTag.key]: containmentTag.value } },
+        result: {
+          previous: { [containmentTag.key]: containmentTag.previousValue },
+          ...(containmentTag.error ? { error: containmentTag.error } : {}),
+        },
+      },
     ],
   };
+}
+
+/** Reads the tag's previous value, then sets `<prefix>:contained` = case id; never throws. */
+async function tagContainedRole(deps: RevokeCredentialsDeps, roleName: string, caseId: string): Promise<ContainmentTag> {
+  const base = { key: deps.containedTagKey, value: caseId };
+  let previousValue: string | null = null;
+  try {
+    previousValue = (await deps.iam.roleTag(roleName, deps.containedTagKey)) ?? null;
+    await deps.iam.tagRole(roleName, deps.containedTagKey, caseId);
+    return { ...base, previousValue, status: 'applied' };
+  } catch (err) {
+    return { ...base, previousValue, status: 'failed', error: `${errorName(err)}: ${errorMessage(err)}` };
+  }
 }

@@ -110,7 +110,7 @@ export class ForensicWorkstation extends Construct {
       new iam.PolicyStatement({
         sid: 'EvidenceBucketOnly',
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket'],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectLegalHold', 's3:ListBucket'],
         resources: [bucket.bucketArn, caseObjects],
         conditions: thisAccountOnly,
       }),
@@ -158,8 +158,10 @@ export class ForensicWorkstation extends Construct {
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteAnalysisResults',
-        actions: ['s3:PutObject'],
+        // Written like every evidence object (the bucket policy insists): once, under a legal hold it cannot lift.
+        actions: ['s3:PutObject', 's3:PutObjectLegalHold'],
         resources: [analysisObjects],
+        conditions: { StringEquals: { 's3:object-lock-legal-hold': 'ON' } },
       }),
     );
     this.instanceRole.addToPrincipalPolicy(
@@ -189,8 +191,9 @@ export class ForensicWorkstation extends Construct {
     Validations.of(this.instanceRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${flat(analysisObjects)}]`,
       reason:
-        'WriteAnalysisResults: PutObject only under cases/<caseId>/analysis/ (mount report, analysis results); the ' +
-        'case id is only known at launch. Evidence objects elsewhere under cases/ cannot be written.',
+        'WriteAnalysisResults: PutObject (with its legal hold, which it can only put on) only under ' +
+        'cases/<caseId>/analysis/ (mount report, analysis results); the case id is only known at launch. Evidence ' +
+        'objects elsewhere under cases/ cannot be written.',
     });
     Validations.of(this.instanceRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',

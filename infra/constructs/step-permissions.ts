@@ -4,6 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { AcquisitionStep } from '../../workflows/acquisition-steps';
+import type { ReleaseStep } from '../../workflows/release-steps';
+import { EVIDENCE_WRITES, evidenceWriteArns } from './evidence-writes';
 import { flattenReference } from './nag-acknowledgements';
 
 /** One least-privilege statement and the handler call that needs it. */
@@ -84,11 +87,22 @@ export function caseStoreGrants<S extends string>(
     },
 
     custody(step: S, why: string): void {
+      const writes = evidenceWriteArns(step as AcquisitionStep | ReleaseStep, (pattern) => stores.evidenceBucket.arnForObjects(pattern));
+      if (writes.length === 0) throw new Error(`${step}: writes no evidence object (infra/constructs/evidence-writes.ts)`);
+      const kinds = (EVIDENCE_WRITES[step as AcquisitionStep | ReleaseStep] ?? []).join(', ');
       allow(step, {
         sid: `${pascal(step)}EvidenceObjects`,
-        why: `${why} PutObject writes ${custodyWrites} (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
-          'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
-        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
+        why: `${why} PutObject writes ${custodyWrites} (SHA-256 checked, If-None-Match: *) with a legal hold, which ` +
+          `needs PutObjectLegalHold; only the keys this step writes (${kinds}), and only with ` +
+          's3:object-lock-legal-hold = ON, so the step can put holds on and never lift one.',
+        actions: ['s3:PutObject', 's3:PutObjectLegalHold'],
+        resources: writes,
+        conditions: { StringEquals: { 's3:object-lock-legal-hold': 'ON' } },
+      });
+      allow(step, {
+        sid: `${pascal(step)}EvidenceRead`,
+        why: 'GetObject serves HeadObject (does a record exist) and GetObject for the custody chain head. Only under cases/.',
+        actions: ['s3:GetObject'],
         resources: [caseObjects],
       });
       allow(step, {

@@ -213,8 +213,12 @@ run() {
   printf '{"caseId":"%s","instanceId":"%s","generatedAt":"%s","rootDisk":"%s","expectedVolumes":%s,"mounts":[%s]}\n' \
     "$(json_escape "$case_id")" "$instance_id" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$root_disk" "${expected:-0}" "${entries%,}" >"$report"
   if [[ -n $FORENSICS_EVIDENCE_BUCKET ]]; then
-    aws s3 cp "$report" "s3://${FORENSICS_EVIDENCE_BUCKET}/cases/${case_id}/analysis/mount-report-${instance_id}.json" \
-      ${FORENSICS_REGION:+--region "$FORENSICS_REGION"} --checksum-algorithm SHA256 --only-show-errors
+    # Written like every evidence object (the bucket policy refuses anything else): once (If-None-Match: *), with a
+    # SHA-256 checksum and under a legal hold. Needs an AWS CLI v2 with --if-none-match (2024 or later).
+    aws s3api put-object --bucket "$FORENSICS_EVIDENCE_BUCKET" \
+      --key "cases/${case_id}/analysis/mount-report-${instance_id}.json" --body "$report" \
+      --content-type application/json --checksum-algorithm SHA256 --if-none-match '*' \
+      --object-lock-legal-hold-status ON ${FORENSICS_REGION:+--region "$FORENSICS_REGION"} >/dev/null
   fi
 }
 

@@ -167,7 +167,7 @@ describe('per-step least privilege', () => {
   it('tagging is only at creation, or limited to the product\'s tag keys', () => {
     for (const step of ACQUISITION_STEP_NAMES) {
       for (const [sid, st] of stepStatements(step)) {
-        if (!list(st.Action).includes('ec2:CreateTags')) continue;
+        if (st.Effect !== 'Allow' || !list(st.Action).includes('ec2:CreateTags')) continue;
         const c = st.Condition ?? {};
         const atCreation = typeof c.StringEquals?.['ec2:CreateAction'] === 'string';
         const ourKeys = JSON.stringify(c['ForAllValues:StringLike']?.['aws:TagKeys']) === JSON.stringify(['forensics:*']);

@@ -29,7 +29,7 @@ const ROLE = { RoleName: 'web-role', Arn: 'arn:aws:iam::111122223333:role/web-ro
 const EXPECTED_ARN = `arn:aws:ec2:${REGION}:111122223333:instance/${INSTANCE_ID}`;
 const POLICY = `forensics-deny-${CASE.caseId}`;
 
-const deps = () => ({ iam: new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })), clock: fixedClock(NOW) });
+const deps = () => ({ iam: new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })), clock: fixedClock(NOW), containedTagKey: 'forensics:contained' });
 const run = (mode: RevokeMode, pre = preIncident({ iamInstanceProfile: { arn: PROFILE_ARN } })) =>
   revokeCredentials(deps(), { caseRef: CASE, preIncident: pre, mode });
 
