@@ -1,7 +1,7 @@
 import { AutoScalingClient, ExitStandbyCommand } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DeleteRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, IAMClient, ListRolePoliciesCommand, UntagRoleCommand } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Ec2SecurityGroupAdapter } from '../../handlers/adapters/ec2-security-group-adapter';
@@ -105,6 +105,8 @@ beforeEach(() => {
   for (const m of [ec2, iam, asg, elb]) m.reset();
   ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
   iam.on(DeleteRolePolicyCommand).resolves({});
+  iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['app-inline'], IsTruncated: false });
+  iam.on(UntagRoleCommand).resolves({});
   asg.on(ExitStandbyCommand).resolves({});
   elb.on(RegisterTargetsCommand).resolves({});
 });
@@ -209,5 +211,75 @@ describe('releaseContainment', () => {
     expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.NetworkInterfaceId)).toEqual(['eni-2']);
     expect(asg.commandCalls(ExitStandbyCommand)).toHaveLength(0);
     expect(again.locks).toEqual([CASE_ID]);
+  });
+});
+
+describe('releaseContainment: the containment tag on the role', () => {
+  const POLICY = `forensics-deny-${CASE_ID}`;
+  const TAG = { key: 'forensics:contained', value: CASE_ID, previousValue: null, status: 'applied' as const };
+  const tagged = (tag: object = TAG) =>
+    caseRecord('CONTAINED', {
+      containment: {
+        networkInterfaces: [],
+        credentials: {
+          mode: 'instance',
+          status: 'applied',
+          policies: [{ roleName: 'web-role', roleArn: 'arn:aws:iam::111122223333:role/web-role', policyName: POLICY, instanceArn: 'arn:x', previouslyExisted: false, previousDocument: null, appliedAt: NOW, containmentTag: tag }],
+        },
+      },
+      preservation: [],
+    });
+
+  it('deletes the deny policy, then removes the tag when no deny policy of this product is left', async () => {
+    // Prepare
+    const f = fakes(tagged());
+    const order: string[] = [];
+    iam.on(DeleteRolePolicyCommand).callsFake(() => (order.push('delete'), {}));
+    iam.on(UntagRoleCommand).callsFake(() => (order.push('untag'), {}));
+    // Act
+    const result = await releaseContainment(ports(f), request);
+    // Assess
+    expect(order).toEqual(['delete', 'untag']);
+    expect(iam.commandCalls(UntagRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'web-role', TagKeys: ['forensics:contained'] }]);
+    expect(result.actions.find((a) => a.action === 'untag-contained-role')).toMatchObject({
+      status: 'succeeded',
+      request: { roleName: 'web-role', tagKey: 'forensics:contained' },
+      result: { untagged: true, previous: { 'forensics:contained': CASE_ID, before: null } },
+    });
+  });
+
+  it('keeps the tag while another case\'s deny policy is still on the role (its release needs the tag)', async () => {
+    // Prepare
+    const f = fakes(tagged());
+    iam.on(ListRolePoliciesCommand).resolvesOnce({ PolicyNames: ['app-inline'], IsTruncated: true, Marker: 'p2' });
+    iam.on(ListRolePoliciesCommand, { RoleName: 'web-role', Marker: 'p2' }).resolves({ PolicyNames: ['forensics-deny-20260109T000000Z-i-0fff'], IsTruncated: false });
+    // Act
+    const result = await releaseContainment(ports(f), request);
+    // Assess
+    expect(iam.commandCalls(UntagRoleCommand)).toHaveLength(0);
+    expect(result.actions.find((a) => a.action === 'untag-contained-role')?.result).toMatchObject({
+      untagged: false,
+      note: expect.stringContaining('forensics-deny-20260109T000000Z-i-0fff'),
+    });
+  });
+
+  it('keeps the tag when its own policy could not be deleted (the failure is recorded, a rerun finishes)', async () => {
+    // Prepare
+    const f = fakes(tagged());
+    iam.on(DeleteRolePolicyCommand).rejects(awsError('AccessDenied', 'not authorized to perform iam:DeleteRolePolicy'));
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [POLICY], IsTruncated: false });
+    // Act
+    await expect(releaseContainment(ports(f), request)).rejects.toThrow('DeleteRolePolicy');
+    // Assess
+    expect(iam.commandCalls(UntagRoleCommand)).toHaveLength(0);
+  });
+
+  it('never touches a tag this case did not set (tagging failed at containment, or a case from before the tag)', async () => {
+    // Prepare / Act
+    await releaseContainment(ports(fakes(tagged({ ...TAG, status: 'failed', error: 'AccessDenied' }))), request);
+    await releaseContainment(ports(fakes(caseRecord('CONTAINED'))), request);
+    // Assess
+    expect(iam.commandCalls(ListRolePoliciesCommand)).toHaveLength(0);
+    expect(iam.commandCalls(UntagRoleCommand)).toHaveLength(0);
   });
 });

@@ -156,7 +156,13 @@ describe('release through the responder role (multi-account mode)', () => {
     });
     // One session for the case, shared by the four clients (cached per account and case).
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
-      { RoleArn: `arn:aws:iam::${WORKLOAD}:role/ForensicsResponder`, RoleSessionName: CASE_ID, ExternalId: 'ext-1', DurationSeconds: 3600 },
+      {
+        RoleArn: `arn:aws:iam::${WORKLOAD}:role/ForensicsResponder`,
+        RoleSessionName: CASE_ID,
+        ExternalId: 'ext-1',
+        DurationSeconds: 3600,
+        Tags: [{ Key: 'forensics:workflow', Value: 'release' }],
+      },
     ]);
     // The calls go to the target's region (IAM is global).
     const region = async (client: unknown) => (client as EC2Client).config.region();
@@ -171,7 +177,7 @@ describe('release through the responder role (multi-account mode)', () => {
     await run({ accountId: IR, region: REGION, instanceId: INSTANCE_ID });
     expect(Object.values(await signingKeys()).flat()).toEqual(Array(4).fill(SESSION_KEY));
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([
-      { RoleArn: `arn:aws:iam::${IR}:role/ForensicsResponder`, RoleSessionName: CASE_ID, DurationSeconds: 3600 },
+      { RoleArn: `arn:aws:iam::${IR}:role/ForensicsResponder`, RoleSessionName: CASE_ID, DurationSeconds: 3600, Tags: [{ Key: 'forensics:workflow', Value: 'release' }] },
     ]);
   });
 

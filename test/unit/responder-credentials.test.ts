@@ -54,7 +54,23 @@ describe('responder credentials', () => {
       RoleSessionName: CASE_ID,
       ExternalId: 'ext-1',
       DurationSeconds: 3600,
+      // The workflow this session serves: the responder role grants containment calls to acquisition sessions only.
+      Tags: [{ Key: 'forensics:workflow', Value: 'acquisition' }],
     });
+  });
+
+  it('a release session is its own session, tagged release (the only kind the responder role lets delete a deny policy)', async () => {
+    // Prepare
+    const r = responder('ForensicsResponder');
+    // Act
+    await r.providerFor(WORKLOAD, CASE_ID)();
+    await r.providerFor(WORKLOAD, CASE_ID, 'release')();
+    await r.providerFor(WORKLOAD, CASE_ID, 'release')();
+    // Assess: two sessions (acquisition, release), the second cached; each tagged with its workflow.
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.Tags)).toEqual([
+      [{ Key: 'forensics:workflow', Value: 'acquisition' }],
+      [{ Key: 'forensics:workflow', Value: 'release' }],
+    ]);
   });
 
   it('caches per account and case until shortly before expiry', async () => {

@@ -2,7 +2,9 @@ import {
   GetInstanceProfileCommand,
   GetRolePolicyCommand,
   IAMClient,
+  ListRoleTagsCommand,
   PutRolePolicyCommand,
+  TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -43,6 +45,8 @@ beforeEach(() => {
   iam.reset();
   iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity'));
   iam.on(PutRolePolicyCommand).resolves({});
+  iam.on(ListRoleTagsCommand).resolves({ Tags: [{ Key: 'team', Value: 'web' }], IsTruncated: false });
+  iam.on(TagRoleCommand).resolves({});
 });
 
 describe('revocation policy (pure)', () => {
@@ -108,11 +112,64 @@ describe('revokeCredentials', () => {
     expect(doc.Statement[0].Condition).toEqual({ StringEquals: { 'ec2:SourceInstanceARN': EXPECTED_ARN } });
     expect(credentials).toMatchObject({ mode: 'instance', status: 'applied', roleName: 'web-role', instanceProfileArn: PROFILE_ARN });
     expect(credentials.policies).toEqual([
-      { roleName: 'web-role', roleArn: ROLE.Arn, policyName: POLICY, instanceArn: EXPECTED_ARN, previouslyExisted: false, previousDocument: null, appliedAt: NOW },
+      {
+        roleName: 'web-role',
+        roleArn: ROLE.Arn,
+        policyName: POLICY,
+        instanceArn: EXPECTED_ARN,
+        previouslyExisted: false,
+        previousDocument: null,
+        appliedAt: NOW,
+        containmentTag: { key: 'forensics:contained', value: CASE.caseId, previousValue: null, status: 'applied' },
+      },
     ]);
-    expect(actions).toHaveLength(1);
+    expect(actions).toHaveLength(2);
     expect(actions[0]).toMatchObject({ step: 'isolateNetwork', action: 'put-deny-role-policy', status: 'succeeded' });
     expect(actions[0]?.result.previous).toEqual({ policyExisted: false, document: null });
+    expect(actions[1]).toMatchObject({ step: 'isolateNetwork', action: 'tag-contained-role', status: 'succeeded' });
+  });
+
+  it('tags the contained role with the case id (only the containment key), after the deny policy is in place', async () => {
+    // Prepare
+    profileWith(ROLE);
+    const order: string[] = [];
+    iam.on(PutRolePolicyCommand).callsFake(() => (order.push('put'), {}));
+    iam.on(TagRoleCommand).callsFake(() => (order.push('tag'), {}));
+    // Act
+    await run('instance');
+    // Assess
+    expect(order).toEqual(['put', 'tag']);
+    expect(iam.commandCalls(TagRoleCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'web-role', Tags: [{ Key: 'forensics:contained', Value: CASE.caseId }] },
+    ]);
+  });
+
+  it('records the tag value another case left on the role (release keeps the tag while that case\'s policy remains)', async () => {
+    // Prepare
+    profileWith(ROLE);
+    iam.on(ListRoleTagsCommand).resolvesOnce({ Tags: [{ Key: 'a', Value: '1' }], IsTruncated: true, Marker: 'm1' });
+    iam.on(ListRoleTagsCommand, { RoleName: 'web-role', Marker: 'm1' }).resolves({ Tags: [{ Key: 'forensics:contained', Value: 'other-case' }], IsTruncated: false });
+    // Act
+    const { credentials, actions } = await run('instance');
+    // Assess
+    expect(credentials.policies[0]?.containmentTag).toEqual({ key: 'forensics:contained', value: CASE.caseId, previousValue: 'other-case', status: 'applied' });
+    expect(actions[1]?.result.previous).toEqual({ 'forensics:contained': 'other-case' });
+  });
+
+  it('a refused TagRole leaves the containment in place, recorded as a failed tagging (release then needs a person)', async () => {
+    // Prepare
+    profileWith(ROLE);
+    iam.on(TagRoleCommand).rejects(awsError('AccessDenied', 'not authorized to perform iam:TagRole'));
+    // Act
+    const { credentials, actions } = await run('instance');
+    // Assess
+    expect(credentials.status).toBe('applied');
+    expect(iam.commandCalls(PutRolePolicyCommand)).toHaveLength(1);
+    expect(credentials.policies[0]?.containmentTag).toMatchObject({ status: 'failed', error: expect.stringContaining('AccessDenied') });
+    expect(actions.map((a) => [a.action, a.status])).toEqual([
+      ['put-deny-role-policy', 'succeeded'],
+      ['tag-contained-role', 'failed'],
+    ]);
   });
 
   it('role: adds the TokenIssueTime deny with the time of the step', async () => {
