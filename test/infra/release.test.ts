@@ -148,6 +148,8 @@ describe('release least privilege', () => {
         'ec2:ModifyNetworkInterfaceAttribute',
         'elasticloadbalancing:RegisterTargets',
         'iam:DeleteRolePolicy',
+        'iam:ListRolePolicies',
+        'iam:UntagRole',
         'kms:Decrypt',
         'kms:DescribeKey',
         'kms:Encrypt',
@@ -172,7 +174,7 @@ describe('release least privilege', () => {
   it('the release step cannot change its own role (explicit deny, as the isolate step)', () => {
     const deny = releaseStatements('releaseContainment').get('ReleaseNotOnOwnRole');
     expect(deny?.Effect).toBe('Deny');
-    expect(list(deny?.Action).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy']);
+    expect(list(deny?.Action).sort()).toEqual(['iam:DeleteRolePolicy', 'iam:PutRolePolicy', 'iam:TagRole', 'iam:UntagRole']);
     expect(JSON.stringify(deny?.Resource)).toMatch(/ReleaseContainmentStepRole[0-9A-F]+","Arn"/);
   });
 
