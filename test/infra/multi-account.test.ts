@@ -28,9 +28,11 @@ let forwarder: Template;
 let responderJson: Record<string, unknown>;
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Condition?: Record<string, Record<string, unknown>>; Principal?: unknown; Resource?: unknown };
-const statementsOf = (t: Template, type = 'AWS::IAM::Policy'): Statement[] =>
-  Object.values(t.findResources(type)).flatMap(
-    (r) => ((r.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement),
+// The responder role's statements outgrow one inline policy (10,240 characters): CDK moves the rest into a managed
+// "overflow" policy attached to the same role, so both resource types are read.
+const statementsOf = (t: Template, types = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']): Statement[] =>
+  types.flatMap((type) =>
+    Object.values(t.findResources(type)).flatMap((r) => (r.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement),
   );
 const actions = (st: Statement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
 
