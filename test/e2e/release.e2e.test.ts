@@ -1,6 +1,6 @@
 import { DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, IAMClient, ListRoleTagsCommand } from '@aws-sdk/client-iam';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRelease } from '../../cli/commands/release';
@@ -63,6 +63,9 @@ describe('credential containment and release (emulator)', () => {
     expect(doc.Statement[0]?.Condition).toEqual({
       StringEquals: { 'ec2:SourceInstanceARN': `arn:aws:ec2:${env.region}:${env.accountId}:instance/${victim.instanceId}` },
     });
+    // The containment tag release's DeleteRolePolicy is conditioned on, with the case id.
+    const tags = await iam.send(new ListRoleTagsCommand({ RoleName: victim.roleName }));
+    expect(tags.Tags).toContainEqual({ Key: 'forensics:contained', Value: result.caseId });
   });
 
   it('release restores every ENI\'s original groups, removes the deny policy, re-registers the target', async () => {
@@ -89,6 +92,9 @@ describe('credential containment and release (emulator)', () => {
       // The SDK names the modelled error NoSuchEntityException (wire code NoSuchEntity).
       name: expect.stringMatching(/^NoSuchEntity/),
     });
+    // No deny policy of this product is left on the role: its containment tag is gone too.
+    const tags = await iam.send(new ListRoleTagsCommand({ RoleName: victim.roleName }));
+    expect((tags.Tags ?? []).map((t) => t.Key)).not.toContain('forensics:contained');
     const elbv2 = new ElasticLoadBalancingV2Client(emulatorClientConfig(env));
     const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: victim.targetGroupArn }));
     expect((health.TargetHealthDescriptions ?? []).map((d) => d.Target?.Id)).toContain(victim.instanceId);
