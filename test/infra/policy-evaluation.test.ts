@@ -230,7 +230,13 @@ describe('tags that authorize cannot be set on existing resources (single-accoun
   it('no role can tag an existing snapshot, instance, volume or group with an authorizing key, in any spelling', () => {
     // Prepare
     const resources = [snapshot(), `arn:aws:ec2:${REGION}:${IR}:instance/i-1`, `arn:aws:ec2:${REGION}:${IR}:volume/vol-1`, `arn:aws:ec2:${REGION}:${IR}:security-group/sg-1`];
-    const forged = [{ 'forensics:evidence': 'true' }, { 'Forensics:Evidence': 'true' }, { 'forensics:role': 'workstation' }, { 'forensics:case-id': CASE, 'forensics:evidence': 'true' }];
+    const forged: Record<string, string>[] = [
+      { 'forensics:evidence': 'true' },
+      { 'Forensics:Evidence': 'true' },
+      { 'forensics:role': 'workstation' },
+      { 'forensics:contained': CASE },
+      { 'forensics:case-id': CASE, 'forensics:evidence': 'true' },
+    ];
     // Act
     const allowed = single.allRoles().flatMap((role) =>
       resources.flatMap((r) => forged.filter((tags) => decision(single, role, 'ec2:CreateTags', r, tagging(tags)) === 'Allow').map((t) => `${role.logicalId} ${r} ${JSON.stringify(t)}`)),
