@@ -250,6 +250,8 @@ export class IrStack extends Stack {
       EVIDENCE_BUCKET: this.evidenceBucket.bucketName,
       EVIDENCE_KEY_ARN: this.evidenceKey.keyArn,
       TOPIC_ARN: this.topic.topicArn,
+      EVIDENCE_RETENTION_DAYS: String(config.evidenceRetentionDays),
+      OBJECT_LOCK_MODE: config.objectLockMode,
       MIN_SEVERITY: String(config.minSeverity),
       ACQUIRE_CONTAINER_HOSTS: String(config.acquireContainerHosts),
       MAX_WAIT_MINUTES: String(config.maxWaitMinutes),
@@ -276,6 +278,7 @@ export class IrStack extends Stack {
       tagPrefix: config.tagPrefix,
       amiParameterName: config.workstationAmiParameter,
       instanceType: config.workstationInstanceType,
+      retention: { mode: config.objectLockMode, days: config.evidenceRetentionDays },
     });
 
     this.functions = Object.fromEntries(

@@ -86,9 +86,10 @@ export function caseStoreGrants<S extends string>(
     custody(step: S, why: string): void {
       allow(step, {
         sid: `${pascal(step)}EvidenceObjects`,
-        why: `${why} PutObject writes ${custodyWrites} (SHA-256 checked), PutObjectLegalHold sets their legal hold, ` +
+        why: `${why} PutObject writes ${custodyWrites} (SHA-256 checked), PutObjectRetention authorises the ` +
+          'explicit Object Lock retention each is written with, PutObjectLegalHold their legal hold, ' +
           'GetObject serves HeadObject/GetObject for the custody chain head. Only under cases/.',
-        actions: ['s3:PutObject', 's3:PutObjectLegalHold', 's3:GetObject'],
+        actions: ['s3:PutObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:GetObject'],
         resources: [caseObjects],
       });
       allow(step, {

@@ -113,8 +113,6 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
     expect(manifest).not.toBeNull();
     const head = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: manifest?.key, ChecksumMode: 'ENABLED' }));
     expect(head.ObjectLockLegalHoldStatus).toBe('ON');
-    // Real S3 applies the bucket's default COMPLIANCE retention on top of the legal hold; moto skips the default
-    // when a legal hold header is present (moto/s3/responses.py, _get_lock_details), so only the hold is checked.
     const body = await bodyOf(manifest?.bucket ?? '', manifest?.key ?? '');
     expect(sha256(body)).toBe(manifest?.sha256);
     expect(head.ChecksumSHA256).toBe(createHash('sha256').update(body).digest('base64'));
@@ -128,6 +126,29 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
       expect(sha256(await bodyOf(manifest?.bucket ?? '', o.key)), o.key).toBe(o.sha256);
       const h = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: o.key }));
       expect(h.ObjectLockLegalHoldStatus, o.key).toBe('ON');
+    }
+  });
+
+  it('writes every object of the case with its own COMPLIANCE retention of the configured days and a legal hold', async () => {
+    // Prepare: every version under the case prefix, whoever wrote it (custody, findings, instance.json, manifest, …).
+    const bucket = env.handlerEnv.EVIDENCE_BUCKET;
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `cases/${result.caseId}/` }));
+    const versions = listed.Versions ?? [];
+    expect(listed.IsTruncated).toBeFalsy();
+    expect(versions.length).toBeGreaterThanOrEqual(8);
+    const day = 24 * 60 * 60 * 1000;
+
+    for (const v of versions) {
+      // Act: read the object lock state back through the SDK.
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));
+
+      // Assess: explicit retention (not the bucket default, which moto skips with a legal hold), from its write time.
+      expect(head.ObjectLockMode, v.Key).toBe('COMPLIANCE');
+      expect(head.ObjectLockLegalHoldStatus, v.Key).toBe('ON');
+      const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
+      const written = head.LastModified?.getTime() ?? 0;
+      expect(until - written, v.Key).toBeGreaterThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day - 60_000);
+      expect(until - written, v.Key).toBeLessThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day + 60_000);
     }
   });
 

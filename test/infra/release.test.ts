@@ -137,7 +137,7 @@ const allowed = (step: ReleaseStep) =>
 
 describe('release least privilege', () => {
   it('each release step holds exactly the calls it makes', () => {
-    const custody = ['s3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectLegalHold'];
+    const custody = ['s3:GetObject', 's3:ListBucket', 's3:PutObject', 's3:PutObjectLegalHold', 's3:PutObjectRetention'];
     expect(allowed('validateRelease')).toEqual(['dynamodb:GetItem', 'kms:Decrypt', 'kms:DescribeKey']);
     expect(allowed('releaseContainment')).toEqual(
       [
