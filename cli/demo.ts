@@ -8,7 +8,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
-import { GetObjectCommand, GetObjectLockConfigurationCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { emulatorClientConfig } from './local/emulator-resources';
 import { executeLocal, loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from './local/local-runner';
 import { findingEventFor, seedVictim } from './local/seed-victim';
@@ -103,9 +103,7 @@ async function main(): Promise<void> {
       const manifest = JSON.parse(body) as { objects?: unknown[] };
       out(`manifest s3://${bucket}/${key}`);
       out(`  sha256 ${sha256} (recomputed: ${recomputed === sha256 ? 'match' : 'MISMATCH'})`);
-      const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
-      const retention = lock.ObjectLockConfiguration?.Rule?.DefaultRetention;
-      out(`  legal hold ${head.ObjectLockLegalHoldStatus}; bucket default retention ${retention?.Mode} ${retention?.Days ?? retention?.Years} day(s)`);
+      out(`  legal hold ${head.ObjectLockLegalHoldStatus}; its own retention ${head.ObjectLockMode} until ${head.ObjectLockRetainUntilDate?.toISOString()}`);
       out(`  lists ${manifest.objects?.length ?? 0} evidence objects (custody records, finding, pre-incident state)`);
     }
 

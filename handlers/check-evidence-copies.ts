@@ -1,4 +1,5 @@
-import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
+import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
+import { caseLog } from './adapters/logger';
 import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
@@ -22,7 +23,7 @@ export function createCheckEvidenceCopiesHandler(deps: EntryDeps & { chain?: (ta
         evidenceKeyArn: env.EVIDENCE_KEY_ARN,
         concurrency: env.COPY_CONCURRENCY,
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
-        log: jsonLog,
+        log: caseLog(state.case.caseId, 'checkEvidenceCopies'),
         chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
       },
       { caseRef: state.case, evidence: state.evidence, ...(state.acquisition ? { acquisition: state.acquisition } : {}) },

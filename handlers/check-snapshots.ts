@@ -1,4 +1,5 @@
-import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
+import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
+import { caseLog } from './adapters/logger';
 import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, SnapshotProgress } from './domain/types';
@@ -18,7 +19,7 @@ export function createCheckSnapshotsHandler(deps: EntryDeps = {}) {
         clock: deps.clock ?? (() => new Date()),
         tagPrefix: env.TAG_PREFIX,
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
-        log: jsonLog,
+        log: caseLog(state.case.caseId, 'checkSnapshots'),
       },
       { acquisition: state.acquisition, ...(state.snapshotProgress ? { previous: state.snapshotProgress } : {}) },
     );

@@ -28,7 +28,12 @@ export function evidenceDeps(): EvidenceDeps {
   const clients = awsClients();
   const clock: Clock = () => new Date();
   const cases = new DynamoCaseTable(clients.dynamodb(), env.CASE_TABLE_NAME, clock);
-  const store = new S3EvidenceStore(clients.s3(), env.EVIDENCE_BUCKET);
+  const store = new S3EvidenceStore(
+    clients.s3(),
+    env.EVIDENCE_BUCKET,
+    { mode: env.OBJECT_LOCK_MODE, days: env.EVIDENCE_RETENTION_DAYS },
+    clock,
+  );
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
   const deps: EvidenceDeps = {
     cases,

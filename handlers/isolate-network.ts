@@ -1,5 +1,6 @@
-import { ec2AdaptersFor, jsonLog } from './adapters/ec2-side-adapters';
+import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { IamRoleAdapter } from './adapters/iam-role-adapter';
+import { caseLog } from './adapters/logger';
 import { Ec2InstanceProfileAdapter } from './adapters/instance-profile-adapter';
 import { workloadClientsFor } from './adapters/responder-credentials';
 import { containedTagKey } from './domain/authorizing-tags';
@@ -34,6 +35,7 @@ export function createIsolateNetworkHandler(
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
     const clock = deps.clock ?? (() => new Date());
+    const log = caseLog(state.case.caseId, 'isolateNetwork');
     const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
     const network = await isolateNetwork(
       { securityGroups: adapters.securityGroups, clock, tagPrefix: env.TAG_PREFIX },
@@ -69,12 +71,12 @@ export function createIsolateNetworkHandler(
       };
     }
     if (revoked.credentials.status === 'failed') {
-      jsonLog({ level: 'ERROR', message: 'credential containment failed', caseId: state.case.caseId, detail: revoked.credentials.reason });
+      log({ level: 'error', message: 'credential containment failed', detail: revoked.credentials.reason });
     }
     // The quarantine profile after the deny policy (whatever became of it); same rule: recorded, never undoing.
     const quarantined = await quarantine(state.case, state.describe.preIncident, env, clock, deps.profiles);
     if (quarantined.quarantine?.status === 'failed') {
-      jsonLog({ level: 'ERROR', message: 'quarantine instance profile failed', caseId: state.case.caseId, detail: quarantined.quarantine.reason });
+      log({ level: 'error', message: 'quarantine instance profile failed', detail: quarantined.quarantine.reason });
     }
     const containment: ContainmentResult = {
       ...network,
@@ -85,7 +87,7 @@ export function createIsolateNetworkHandler(
       await recordContainment((deps.evidence ?? evidenceDeps)(), state, containment);
       return containment;
     } catch (err) {
-      jsonLog({ level: 'ERROR', message: 'containment recorded late', caseId: state.case.caseId, error: errorName(err), detail: errorMessage(err) });
+      log({ level: 'error', message: 'containment recorded late', error: errorName(err), detail: errorMessage(err) });
       return { ...containment, recording: { error: `${errorName(err)}: ${errorMessage(err)}` } };
     }
   };

@@ -1,4 +1,5 @@
 import type { CaseSummary } from './domain/case-summary';
+import { caseLog } from './adapters/logger';
 import type { AcquisitionState } from './domain/types';
 import { evidenceDeps } from './evidence-deps';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
@@ -13,4 +14,4 @@ export function createRecordFailureHandler(deps: RecordFailureDeps) {
 }
 
 export const handler = (event: AcquisitionState): Promise<CaseSummary> =>
-  createRecordFailureHandler(evidenceDeps())(event);
+  createRecordFailureHandler({ ...evidenceDeps(), log: caseLog(event?.case?.caseId, 'recordFailure') })(event);

@@ -1,3 +1,4 @@
+import { caseLog } from './adapters/logger';
 import { evidenceDeps } from './evidence-deps';
 import { type RecordReleaseFailureDeps, recordReleaseFailure, type ReleaseState } from './use-cases/release-workflow';
 
@@ -6,7 +7,8 @@ import { type RecordReleaseFailureDeps, recordReleaseFailure, type ReleaseState 
  * from the Catch. Writes it to the case and the custody log, notifies (best effort); at `$.failureRecord`.
  */
 export function createRecordReleaseFailureHandler(deps?: () => RecordReleaseFailureDeps) {
-  return (state: ReleaseState) => recordReleaseFailure((deps ?? evidenceDeps)(), state);
+  return (state: ReleaseState) =>
+    recordReleaseFailure({ log: caseLog(state?.request?.caseId, 'recordReleaseFailure'), ...(deps ?? evidenceDeps)() }, state);
 }
 
 export const handler = createRecordReleaseFailureHandler();

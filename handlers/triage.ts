@@ -1,5 +1,6 @@
 import { awsClients } from './adapters/aws-clients';
 import { DynamoCaseTable } from './adapters/case-table';
+import { caseLog } from './adapters/logger';
 import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { CaseTable, Clock } from './domain/ports';
@@ -45,12 +46,13 @@ export function createTriageHandler(deps: TriageEntryDeps = {}) {
       },
     );
     // One line per triage, so "why was this finding ignored?" is answered from the logs as well as the history.
-    console.log(JSON.stringify({ step: 'triage', executionArn, ...summary(result) }));
+    const { caseId, ...rest } = summary(result);
+    caseLog(caseId, 'triage')({ level: 'info', message: `triage: ${result.outcome}`, executionArn, ...rest });
     return result;
   };
 }
 
-function summary(result: TriageResult): Record<string, unknown> {
+function summary(result: TriageResult): { caseId?: string } & Record<string, unknown> {
   switch (result.outcome) {
     case 'ACQUIRE':
       return {

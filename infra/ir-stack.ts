@@ -258,6 +258,8 @@ export class IrStack extends Stack {
       EVIDENCE_BUCKET: this.evidenceBucket.bucketName,
       EVIDENCE_KEY_ARN: this.evidenceKey.keyArn,
       TOPIC_ARN: this.topic.topicArn,
+      EVIDENCE_RETENTION_DAYS: String(config.evidenceRetentionDays),
+      OBJECT_LOCK_MODE: config.objectLockMode,
       MIN_SEVERITY: String(config.minSeverity),
       ACQUIRE_CONTAINER_HOSTS: String(config.acquireContainerHosts),
       MAX_WAIT_MINUTES: String(config.maxWaitMinutes),
@@ -284,6 +286,7 @@ export class IrStack extends Stack {
       tagPrefix: config.tagPrefix,
       amiParameterName: config.workstationAmiParameter,
       instanceType: config.workstationInstanceType,
+      retention: { mode: config.objectLockMode, days: config.evidenceRetentionDays },
     });
 
     this.functions = Object.fromEntries(
@@ -490,6 +493,14 @@ export class IrStack extends Stack {
         'DeleteOnTermination=false on every attached volume (block device mapping).',
       actions: ['ec2:ModifyInstanceAttribute'],
       resources: [ec2('instance'), ec2('volume')],
+    });
+    allowOn(f.preserveAndSnapshot.role, {
+      sid: 'PreserveReadBack',
+      why: 'DescribeInstanceAttribute (termination protection, shutdown behaviour) and DescribeInstances ' +
+        '(DeleteOnTermination of each device) read back what ModifyInstanceAttribute set. Read-only, and these ' +
+        'actions support no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances'],
+      resources: ['*'],
     });
     allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveLeaveAutoScalingGroup',
@@ -735,9 +746,8 @@ export class IrStack extends Stack {
    *   version would be fooled). Multipart uploads cannot send the header, so none is possible; evidence objects
    *   are small single PUTs;
    * - every object is written under a legal hold (`x-amz-object-lock-legal-hold: ON`);
-   * - an explicit retention mode, if a writer sends one, is the configured mode: nobody writes a GOVERNANCE object
-   *   into a COMPLIANCE bucket. Objects without retention headers get the bucket's default retention (the same
-   *   mode and period). The period itself is not floored here: shortening COMPLIANCE retention is refused by S3,
+   * - every object carries an explicit retention (mode and retain-until date), and the mode is the configured one:
+   *   nobody writes a GOVERNANCE object into a COMPLIANCE bucket, and nothing relies on the bucket default alone. The period itself is not floored here: shortening COMPLIANCE retention is refused by S3,
    *   GOVERNANCE needs s3:BypassGovernanceRetention (granted to no role), and the mandatory legal hold keeps an
    *   object regardless of its retention date.
    * Condition keys: s3:if-none-match, s3:object-lock-legal-hold, s3:object-lock-mode (S3 User Guide, "Enforce
@@ -753,6 +763,9 @@ export class IrStack extends Stack {
     deny('EvidenceWriteOnceIfNoneMatchStar', ['s3:PutObject'], { StringNotEquals: { 's3:if-none-match': '*' } });
     deny('EvidenceLegalHoldOnEveryWrite', ['s3:PutObject'], { Null: { 's3:object-lock-legal-hold': 'true' } });
     deny('EvidenceLegalHoldOnlyOnWhenWriting', ['s3:PutObject'], { StringNotEquals: { 's3:object-lock-legal-hold': 'ON' } });
+    // Every object carries its own retention (explicit mode and retain-until date): the bucket's default retention
+    // alone could be shortened for later writes by anyone allowed s3:PutBucketObjectLockConfiguration.
+    deny('EvidenceExplicitRetentionOnEveryWrite', ['s3:PutObject'], { Null: { 's3:object-lock-mode': 'true' } });
     deny('EvidenceRetentionModeIsTheConfiguredOne', ['s3:PutObject', 's3:PutObjectRetention'], {
       Null: { 's3:object-lock-mode': 'false' },
       StringNotEquals: { 's3:object-lock-mode': mode },

@@ -35,18 +35,23 @@ import {
  *   `object.exists`, `object.sha256` (recomputed from the bytes of the version named, against the manifest — or the
  *   seal record for the manifest, or the case table's index for later custody records), `object.s3-checksum` (S3's
  *   stored SHA-256 checksum, HeadObject ChecksumMode ENABLED), `object.version` (the version named is the latest:
- *   no newer version or delete marker shadows it), `object.legal-hold` (ON), `object.retention` (Object Lock
- *   retention mode and date as S3 reports them).
+ *   no newer version or delete marker shadows it), `object.legal-hold` (ON), `object.retention` (the version's own
+ *   Object Lock retention, as HeadObject reports it: see "Retention" below).
  * - `manifest.coverage`: objects under the case prefix that nothing lists (WARN: not evidence, but worth a look).
  * - for each evidence snapshot the manifest names: `snapshot.exists`, `snapshot.state` (completed), `snapshot.owner`
  *   (the IR account: the account of the evidence key), `snapshot.kms-key` (KmsKeyId = the evidence key ARN),
  *   `snapshot.lock`: DescribeLockedSnapshots when the manifest says locked; a lock that was unavailable or refused at
  *   acquisition is a FAIL (WARN on an emulator); SKIP when locking was disabled for the case.
  *
- * Retention: real S3 applies the bucket's default COMPLIANCE retention to every new object version, legal hold or
- * not, so an object without retention on AWS means the bucket was misconfigured when it was written: FAIL. moto does
- * not apply the default retention when a legal hold is set, so on an emulator endpoint a missing retention is a WARN.
- * An expired retention is a PASS with a note: the legal hold (checked separately) is what keeps the object then.
+ * Retention: every evidence object is written with its own retention (mode and retain-until date), never relying on
+ * the bucket's default alone (which S3 applies only to writes naming none, and which can be changed for later
+ * writes). So on every listed object, on AWS and on an emulator alike:
+ * - no retention mode or date: FAIL;
+ * - a mode other than the deployment's (the bucket's default retention mode, set from the same setting): FAIL;
+ * - a retain-until date earlier than the object's write time (LastModified) plus the deployment's retention days,
+ *   less 15 minutes (the clock skew SigV4 itself tolerates between the writer and S3): FAIL;
+ * - a date already passed: WARN: the legal hold (checked separately) is then what keeps the object.
+ * Without a readable default retention (no Object Lock configuration) only the presence and the date are checked.
  */
 
 export interface VerifyOptions extends DeploymentOptions {
@@ -93,16 +98,18 @@ interface Expected {
 export async function verifyCase(deployment: Deployment, caseId: string, now: Date): Promise<VerifyReport> {
   const bucket = deployment.bucket as string;
   const keyArn = deployment.keyArn as string;
-  const emulator = Boolean(deployment.endpoint);
   const s3 = new S3Client(s3Config(deployment));
   const checks: CheckResult[] = [];
   const add = (status: CheckStatus, check: string, subject: string, detail: string) => checks.push({ status, check, subject, detail });
+  let configured: ConfiguredRetention | undefined;
   try {
     // ── Bucket ──
     try {
       const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
       const cfg = lock.ObjectLockConfiguration;
       const retention = cfg?.Rule?.DefaultRetention;
+      const days = retention?.Days ?? (retention?.Years !== undefined ? retention.Years * 365 : undefined);
+      if (retention?.Mode && days) configured = { mode: retention.Mode, days };
       const rule = retention ? `default retention ${retention.Mode} ${retention.Days ?? retention.Years} ${retention.Days ? 'days' : 'years'}` : 'no default retention';
       add(cfg?.ObjectLockEnabled === 'Enabled' ? 'PASS' : 'FAIL', 'bucket.object-lock', bucket, cfg?.ObjectLockEnabled === 'Enabled' ? `Object Lock enabled, ${rule}` : 'Object Lock is not enabled');
     } catch (err) {
@@ -177,7 +184,7 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
       listed.add(c.key);
       add('FAIL', 'custody.index', c.key, 'custody record in the bucket that neither the manifest nor the case table lists');
     }
-    const results = await mapLimit(expected, 8, (e) => checkObject(s3, bucket, e, versions.get(e.key), emulator, now));
+    const results = await mapLimit(expected, 8, (e) => checkObject(s3, bucket, e, versions.get(e.key), configured, now));
     for (const r of results) checks.push(...r);
 
     const unlisted = [...versions.keys()].filter((k) => !listed.has(k) && !custody.some((c) => c.key === k));
@@ -214,12 +221,22 @@ function checkChain(custody: CustodyEntry[], record: CaseRecord | undefined, cas
   add('FAIL', 'custody.chain', at, `${first?.problem ?? 'chain broken'}${more}`);
 }
 
+/** The deployment's retention, as the evidence bucket's default retention holds it. */
+interface ConfiguredRetention {
+  mode: string;
+  days: number;
+}
+
+/** Clock skew allowed between the writer (who computes the retain-until date) and S3 (LastModified): SigV4's own. */
+const SKEW_MS = 15 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 async function checkObject(
   s3: S3Client,
   bucket: string,
   e: Expected,
   versions: KeyVersions | undefined,
-  emulator: boolean,
+  configured: ConfiguredRetention | undefined,
   now: Date,
 ): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
@@ -255,16 +272,36 @@ async function checkObject(
 
   add(head.ObjectLockLegalHoldStatus === 'ON' ? 'PASS' : 'FAIL', 'object.legal-hold', `legal hold ${head.ObjectLockLegalHoldStatus ?? 'absent'}`);
 
-  if (head.ObjectLockMode && head.ObjectLockRetainUntilDate) {
-    const until = head.ObjectLockRetainUntilDate;
-    const expired = until.getTime() <= now.getTime();
-    add('PASS', 'object.retention', `${head.ObjectLockMode} until ${until.toISOString()}${expired ? ' (expired: the legal hold keeps the object)' : ''}`);
-  } else if (emulator) {
-    add('WARN', 'object.retention', 'no retention reported (the emulator does not apply default retention with a legal hold)');
-  } else {
-    add('FAIL', 'object.retention', 'no Object Lock retention on this version');
-  }
+  out.push({ ...retentionCheck(head, configured, now), check: 'object.retention', subject: e.key });
   return out;
+}
+
+/** The `object.retention` verdict for one object version (rules in the header comment). */
+export function retentionCheck(
+  head: Pick<HeadObjectCommandOutput, 'ObjectLockMode' | 'ObjectLockRetainUntilDate' | 'LastModified'>,
+  configured: ConfiguredRetention | undefined,
+  now: Date,
+): { status: CheckStatus; detail: string } {
+  const mode = head.ObjectLockMode;
+  const until = head.ObjectLockRetainUntilDate;
+  if (!mode || !until) {
+    return { status: 'FAIL', detail: `no Object Lock retention of its own on this version (mode ${mode ?? 'absent'}, retain-until ${until?.toISOString() ?? 'absent'})` };
+  }
+  const what = `${mode} until ${until.toISOString()}`;
+  if (configured && mode !== configured.mode) {
+    return { status: 'FAIL', detail: `${what}: the deployment's retention mode is ${configured.mode}` };
+  }
+  if (configured && head.LastModified) {
+    const due = head.LastModified.getTime() + configured.days * DAY_MS;
+    if (until.getTime() < due - SKEW_MS) {
+      return {
+        status: 'FAIL',
+        detail: `${what}: shorter than the deployment's ${configured.days} days from the write (${head.LastModified.toISOString()})`,
+      };
+    }
+  }
+  if (until.getTime() <= now.getTime()) return { status: 'WARN', detail: `${what} (expired: only the legal hold keeps the object)` };
+  return { status: 'PASS', detail: `${what}${configured ? ` (${configured.days} days from the write, as configured)` : ''}` };
 }
 
 async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyArn: string, add: Add): Promise<void> {

@@ -146,7 +146,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   if (deployment.region) process.env.AWS_REGION = deployment.region;
   if (opts.profile) process.env.AWS_PROFILE = opts.profile;
   // Loaded here, not at startup: the other commands of the CLI do not pay for the SDK clients.
-  const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore }, { releaseAdaptersFor }, { ChainedCustodyLog }, { releaseContainment }] =
+  const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore, bucketRetention }, { releaseAdaptersFor }, { ChainedCustodyLog }, { releaseContainment }] =
     await Promise.all([
       import('../../handlers/adapters/aws-clients'),
       import('../../handlers/adapters/case-table'),
@@ -158,7 +158,8 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   const clients = createAwsClients();
   const clock: Clock = () => new Date();
   const cases = new DynamoCaseTable(clients.dynamodb(), table, clock);
-  const store = new S3EvidenceStore(clients.s3(), bucket);
+  // The retention the deployment configured, as the bucket's default holds it: written explicitly on every object.
+  const store = new S3EvidenceStore(clients.s3(), bucket, await bucketRetention(clients.s3(), bucket), clock);
   const requestedBy = opts.requestedBy ?? safeUser();
   return releaseContainment(
     {

@@ -100,7 +100,7 @@ async function dependencies(deployment: Deployment) {
   if (deployment.endpoint) process.env.AWS_ENDPOINT_URL = deployment.endpoint;
   if (deployment.region) process.env.AWS_REGION = deployment.region;
   if (deployment.profile) process.env.AWS_PROFILE = deployment.profile;
-  const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore }, { ChainedCustodyLog }, { Ec2WorkstationAdapter }] = await Promise.all([
+  const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore, bucketRetention }, { ChainedCustodyLog }, { Ec2WorkstationAdapter }] = await Promise.all([
     import('../../handlers/adapters/aws-clients'),
     import('../../handlers/adapters/case-table'),
     import('../../handlers/adapters/evidence-store'),
@@ -110,7 +110,9 @@ async function dependencies(deployment: Deployment) {
   const clients = createAwsClients();
   const clock: Clock = () => new Date();
   const cases = new DynamoCaseTable(clients.dynamodb(), deployment.table as string, clock);
-  const store = new S3EvidenceStore(clients.s3(), deployment.bucket as string);
+  // The retention the deployment configured, as the bucket's default holds it: written explicitly on every object.
+  const bucket = deployment.bucket as string;
+  const store = new S3EvidenceStore(clients.s3(), bucket, await bucketRetention(clients.s3(), bucket), clock);
   const region = deployment.region ?? process.env.AWS_REGION ?? 'us-east-1';
   return {
     region,

@@ -42,6 +42,8 @@ const KEY_ALIAS = 'alias/forensics-evidence';
 const TABLE_NAME = 'forensics-cases';
 const TOPIC_NAME = 'forensics-notifications';
 const QUARANTINE_NAME = 'forensics-quarantine';
+/** Object Lock retention of the emulator's evidence: the bucket default and what every object is written with. */
+const RETENTION_DAYS = 1;
 
 export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'> & Pick<Partial<EmulatorContext>, 'credentials'>) {
   return {
@@ -87,7 +89,7 @@ async function ensureBucket(s3: S3Client, bucket: string, keyArn: string, region
       Bucket: bucket,
       ObjectLockConfiguration: {
         ObjectLockEnabled: 'Enabled',
-        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: RETENTION_DAYS } },
       },
     }),
   );
@@ -175,6 +177,9 @@ export async function provisionIrResources(
     EVIDENCE_BUCKET: bucket,
     EVIDENCE_KEY_ARN: keyArn,
     TOPIC_ARN: topic.TopicArn ?? '',
+    // As the emulator bucket's default retention (ensureBucket): every object is written with it explicitly.
+    EVIDENCE_RETENTION_DAYS: RETENTION_DAYS,
+    OBJECT_LOCK_MODE: 'COMPLIANCE',
     MIN_SEVERITY: 7,
     ACQUIRE_CONTAINER_HOSTS: 'false',
     MAX_WAIT_MINUTES: 60,

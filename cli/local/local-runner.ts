@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { logThroughConsole } from '../../handlers/adapters/logger';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { resetEnvironment } from '../../handlers/config/env';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
@@ -121,15 +122,18 @@ export async function prepareLocalEnvironment(
 }
 
 /**
- * In Lambda, handlers log JSON lines to stdout (CloudWatch). Locally stdout carries the runner's one JSON result, so
- * the handlers' console output goes to stderr — or nowhere, for the demo and the tests.
+ * In Lambda, handlers log JSON lines to stdout and stderr (CloudWatch). Locally stdout carries the runner's one JSON
+ * result, so the handlers' log lines (the handler logger, switched to the console methods) and any other console
+ * output go to stderr — or nowhere, for the demo and the tests.
  */
-function redirectHandlerLogs(mode: 'stderr' | 'silent'): void {
+export function redirectHandlerLogs(mode: 'stderr' | 'silent'): void {
+  logThroughConsole();
   const write = mode === 'silent' ? () => undefined : (...args: unknown[]) => process.stderr.write(`${args.map(String).join(' ')}\n`);
   console.log = write;
   console.info = write;
   console.warn = write;
   console.error = write;
+  console.debug = write;
 }
 
 let definitionCache: Record<string, unknown> | undefined;

@@ -1,3 +1,4 @@
+import { AttachInstancesCommand, AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AttachNetworkInterfaceCommand,
   AttachVolumeCommand,
@@ -5,6 +6,7 @@ import {
   CreateNetworkInterfaceCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateLaunchTemplateCommand,
   CreateVolumeCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
@@ -27,7 +29,9 @@ import { emulatorClientConfig, type EmulatorContext } from './emulator-resources
 /**
  * Seeds a realistic victim in the emulator for the demo, the end-to-end tests and the benchmark: an instance with
  * several EBS volumes (one encrypted with the default EBS key, one unencrypted, one attached later), two network
- * interfaces in different security groups, an instance role, and a target group registration.
+ * interfaces in different security groups, an instance role, and a target group registration. Like an instance an
+ * Auto Scaling group launches, it terminates on shutdown and its launch volumes are deleted on termination, so every
+ * preservation has something to change; on request it is also a member of an Auto Scaling group.
  */
 export interface Victim {
   instanceId: string;
@@ -38,6 +42,7 @@ export interface Victim {
   originalGroups: Record<string, string[]>;
   roleName: string;
   targetGroupArn?: string;
+  autoScalingGroupName?: string;
 }
 
 export interface VictimOptions {
@@ -46,6 +51,10 @@ export interface VictimOptions {
   /** Skip the second ENI, the role and the target group (lean victims for the benchmark). */
   lean?: boolean;
   name?: string;
+  /** InstanceInitiatedShutdownBehavior at launch. Default terminate (what preservation must turn into stop). */
+  shutdownBehavior?: 'stop' | 'terminate';
+  /** Make the instance an InService member of an Auto Scaling group of its own (min 0, so standby is allowed). */
+  autoScalingGroup?: boolean;
 }
 
 let counter = 0;
@@ -110,6 +119,7 @@ export async function seedVictim(ctx: EmulatorContext, options: VictimOptions = 
       // addition to the ENI's own, which would hide the effect of isolation from the tests.
       NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, Groups: [webGroupId] }],
       ...(instanceProfileArn ? { IamInstanceProfile: { Arn: instanceProfileArn } } : {}),
+      InstanceInitiatedShutdownBehavior: options.shutdownBehavior ?? 'terminate',
       BlockDeviceMappings: [
         { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true } },
         // Encrypted with the default EBS key: not shareable as is, which is why evidence is re-encrypted.
@@ -159,12 +169,42 @@ export async function seedVictim(ctx: EmulatorContext, options: VictimOptions = 
     await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId, Port: 443 }] }));
   }
 
+  let autoScalingGroupName: string | undefined;
+  if (options.autoScalingGroup) {
+    autoScalingGroupName = `asg-${suffix}`;
+    const template = await ec2.send(
+      new CreateLaunchTemplateCommand({ LaunchTemplateName: `lt-${suffix}`, LaunchTemplateData: { ImageId: imageId, InstanceType: 't3.micro' } }),
+    );
+    const autoScaling = new AutoScalingClient(config);
+    await autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: autoScalingGroupName,
+        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: '$Latest' },
+        MinSize: 0,
+        MaxSize: 2,
+        DesiredCapacity: 0,
+        VPCZoneIdentifier: subnetId,
+      }),
+    );
+    await autoScaling.send(new AttachInstancesCommand({ AutoScalingGroupName: autoScalingGroupName, InstanceIds: [instanceId] }));
+  }
+
   const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const volumeIds =
     described.Reservations?.[0]?.Instances?.[0]?.BlockDeviceMappings?.map((m) => m.Ebs?.VolumeId ?? '').filter(Boolean) ??
     [];
-  return { instanceId, vpcId, subnetId, volumeIds, networkInterfaceIds, originalGroups, roleName, ...(targetGroupArn ? { targetGroupArn } : {}) };
+  return {
+    instanceId,
+    vpcId,
+    subnetId,
+    volumeIds,
+    networkInterfaceIds,
+    originalGroups,
+    roleName,
+    ...(targetGroupArn ? { targetGroupArn } : {}),
+    ...(autoScalingGroupName ? { autoScalingGroupName } : {}),
+  };
 }
 
 /** A HIGH GuardDuty finding about the victim, in the EventBridge shape, written from the finding format. */

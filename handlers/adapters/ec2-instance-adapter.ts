@@ -194,17 +194,31 @@ export class Ec2InstanceAdapter {
     );
   }
 
+  /*
+   * ModifyInstanceAttribute changes one attribute per call, in one of two forms: the structured parameter
+   * (`DisableApiTermination.Value`, `InstanceInitiatedShutdownBehavior.Value`, `BlockDeviceMapping.N`) or
+   * `Attribute` + `Value`, which AWS accepts for kernel, ramdisk, userData, disableApiTermination and
+   * instanceInitiatedShutdownBehavior only. Each call below uses the form AWS documents AND the emulator honours
+   * (moto ignores the structured shutdown behaviour, and stores `Value` for disableApiTermination as a string its
+   * TerminateInstances does not treat as protection); the preserve step reads every attribute back anyway.
+   */
+
+  /** Structured form: the only one whose boolean both AWS and the emulator apply. */
   async enableTerminationProtection(instanceId: string): Promise<void> {
     await this.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: true } }));
   }
 
+  /** `Attribute`/`Value` form: AWS accepts it for this attribute; the emulator ignores the structured one. */
   async setShutdownBehaviorStop(instanceId: string): Promise<void> {
     await this.ec2.send(
-      new ModifyInstanceAttributeCommand({ InstanceId: instanceId, InstanceInitiatedShutdownBehavior: { Value: 'stop' } }),
+      new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'instanceInitiatedShutdownBehavior', Value: 'stop' }),
     );
   }
 
-  /** One call for every device: volumes survive a termination of the instance. */
+  /**
+   * One call for every device: volumes survive a termination of the instance. `BlockDeviceMapping.N` is the only form
+   * AWS takes for DeleteOnTermination (`Value` is not accepted for blockDeviceMapping).
+   */
   async keepVolumesOnTermination(instanceId: string, deviceNames: string[]): Promise<void> {
     await this.ec2.send(
       new ModifyInstanceAttributeCommand({

@@ -38,8 +38,3 @@ export function ec2AdaptersFor(target: Target, via?: ClientSource): Ec2SideAdapt
     targetGroups: new TargetGroupAdapter(clients.elbv2(target.region)),
   };
 }
-
-/** One JSON line per entry, which CloudWatch Logs Insights can query. */
-export const jsonLog = (entry: Record<string, unknown>): void => {
-  console.log(JSON.stringify(entry));
-};

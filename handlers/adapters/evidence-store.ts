@@ -1,9 +1,22 @@
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { EvidenceWriteFailed } from '../domain/errors';
+import { GetObjectLockConfigurationCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ConfigurationError, EvidenceWriteFailed } from '../domain/errors';
 import { EvidenceExists } from '../domain/evidence-errors';
 import { base64ToHex, sha256Hex, hexToBase64 } from '../domain/hashing';
-import type { EvidenceStore } from '../domain/ports';
+import type { Clock, EvidenceStore } from '../domain/ports';
 import type { SealedObject } from '../domain/types';
+
+/** The Object Lock retention every evidence object carries: mode, and days from the time it is written. */
+export interface EvidenceRetention {
+  mode: 'COMPLIANCE' | 'GOVERNANCE';
+  days: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Retain-until date of an object written at `writtenAt` (what S3 itself computes for a default retention of `days`). */
+export function retainUntil(writtenAt: Date, days: number): Date {
+  return new Date(writtenAt.getTime() + days * DAY_MS);
+}
 
 /**
  * The evidence bucket (Object Lock with a COMPLIANCE default retention, versioning, SSE-KMS by bucket default).
@@ -12,7 +25,11 @@ import type { SealedObject } from '../domain/types';
  * - with the SHA-256 we computed, sent as `x-amz-checksum-sha256`: S3 rejects the upload if the bytes it received
  *   hash differently, so the hash in the custody chain is the hash of what S3 stored. When S3 echoes the checksum
  *   back, it is compared too;
- * - under a legal hold, which keeps the object even after the default retention ends, until a responder lifts it;
+ * - with its own Object Lock retention (the deployment's mode, retain-until = now + the configured days), not the
+ *   bucket's default alone: a default applies only to writes that name no retention and can be changed for later
+ *   writes by whoever may reconfigure the bucket, while a COMPLIANCE date on the object version can be shortened by
+ *   nobody. The retention is a constructor argument, so no writer can put evidence without one;
+ * - under a legal hold, which keeps the object even after the retention ends, until a responder lifts it;
  * - with `If-None-Match: *`: S3 refuses to create a second version at an existing key, so evidence is never
  *   replaced even by a bug in a use case (they also check `exists` first, to skip rather than fail).
  * Encryption is not set per object: the bucket's default (the evidence key, bucket key on) applies, and a bucket
@@ -22,7 +39,13 @@ export class S3EvidenceStore implements EvidenceStore {
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
-  ) {}
+    readonly retention: EvidenceRetention,
+    private readonly clock: Clock = () => new Date(),
+  ) {
+    if (!Number.isInteger(retention.days) || retention.days < 1) {
+      throw new ConfigurationError(`evidence retention: expected a whole number of days ≥ 1, got ${retention.days}`);
+    }
+  }
 
   async put(key: string, body: string, contentType = 'application/json'): Promise<SealedObject> {
     const bytes = Buffer.from(body, 'utf8');
@@ -38,6 +61,8 @@ export class S3EvidenceStore implements EvidenceStore {
           ContentType: contentType,
           ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: checksum,
+          ObjectLockMode: this.retention.mode,
+          ObjectLockRetainUntilDate: retainUntil(this.clock(), this.retention.days),
           ObjectLockLegalHoldStatus: 'ON',
           IfNoneMatch: '*',
         }),
@@ -69,4 +94,22 @@ export class S3EvidenceStore implements EvidenceStore {
       throw err;
     }
   }
+}
+
+/**
+ * The retention a writer outside the Lambdas (the CLI's release and workstation commands) uses: the evidence
+ * bucket's default retention, which the IR stack sets from the same settings as the handlers'
+ * (`forensics:evidenceRetentionDays`, `forensics:objectLockMode`). A default in years is taken as 366 days a year,
+ * never shorter than S3's own. A bucket without one is refused: evidence is never written without a retention.
+ */
+export async function bucketRetention(client: S3Client, bucket: string): Promise<EvidenceRetention> {
+  const out = await client.send(new GetObjectLockConfigurationCommand({ Bucket: bucket }));
+  const rule = out.ObjectLockConfiguration?.Rule?.DefaultRetention;
+  const days = rule?.Days ?? (rule?.Years !== undefined ? rule.Years * 366 : undefined);
+  if (out.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled' || !rule?.Mode || !days) {
+    throw new ConfigurationError(
+      `evidence bucket ${bucket}: no Object Lock default retention to write evidence with (is this the evidence bucket?)`,
+    );
+  }
+  return { mode: rule.Mode, days };
 }

@@ -11,6 +11,14 @@ export const handlerEnvironmentSchema = z.object({
   EVIDENCE_BUCKET: z.string().min(3),
   EVIDENCE_KEY_ARN: z.string().min(1),
   TOPIC_ARN: z.string().min(1),
+  /**
+   * Object Lock retention every evidence object is written with, explicitly (`forensics:evidenceRetentionDays`,
+   * `forensics:objectLockMode`): retain-until = time of writing + these days. The bucket's default retention is the
+   * same, but it applies only to writes that name none, and whoever may change the bucket's configuration could
+   * shorten it for later writes; an explicit COMPLIANCE date on the object cannot be shortened by anyone.
+   */
+  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500),
+  OBJECT_LOCK_MODE: z.enum(['COMPLIANCE', 'GOVERNANCE']),
   /** Minimum GuardDuty severity acquired (HIGH starts at 7.0). */
   MIN_SEVERITY: z.coerce.number().min(0).max(10),
   /** Runtime findings about container hosts (EKS/ECS nodes) are acquired only when this is "true". */

@@ -107,3 +107,15 @@ export interface Notifier {
 
 /** Wall clock, injectable so tests are deterministic. */
 export type Clock = () => Date;
+
+/**
+ * One structured log line of a use case: its level (which decides the console method, and so the level CloudWatch
+ * and Lambda's log-level filter see), a message, and details. The entry adds the case id (handlers/adapters/logger.ts).
+ */
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  [detail: string]: unknown;
+}
+
+export type Log = (entry: LogEntry) => void;

@@ -163,6 +163,13 @@ export interface PreservationOutcome {
   status: 'applied' | 'skipped' | 'failed';
   detail?: string;
   previous?: unknown;
+  /**
+   * For an instance attribute the step changed: whether reading it back showed the value set (false: it differed,
+   * status `failed`, or could not be read, status `applied`). Absent for actions that are not read back.
+   */
+  verified?: boolean;
+  /** What the read-back found (the attribute's value, or each device's DeleteOnTermination). */
+  readBack?: unknown;
 }
 
 /** Output of "Preserve and snapshot" — stored at `$.acquisition`. */

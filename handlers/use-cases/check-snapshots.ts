@@ -1,7 +1,7 @@
 import type { Ec2SnapshotAdapter, SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
 import { errorMessage, errorName } from '../domain/errors';
 import { isTimedOut, nextCheckSeconds, slowestProgress, untilCap } from '../domain/poll-schedule';
-import type { Clock } from '../domain/ports';
+import type { Clock, Log } from '../domain/ports';
 import type { AcquisitionResult, ProgressState, SnapshotProgress, VolumeProgress } from '../domain/types';
 
 export interface CheckSnapshotsDeps {
@@ -10,7 +10,7 @@ export interface CheckSnapshotsDeps {
   tagPrefix: string;
   maxWaitMinutes: number;
   /** Structured log line for what is worth knowing but not worth failing for. */
-  log?: (entry: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 } from '../domain/concurrency';
 import { errorMessage, errorName } from '../domain/errors';
 import { nextCheckSeconds } from '../domain/poll-schedule';
-import type { Clock } from '../domain/ports';
+import type { Clock, Log } from '../domain/ports';
 import { type ChainSettings, finalizeCompleted, isCrossAccount } from './evidence-chain';
 import type {
   AcquisitionResult,
@@ -28,7 +28,7 @@ export interface CopyEvidenceDeps {
   concurrency: number;
   /** Retries on limit and throttling errors inside the Lambda; tests shorten the delays. */
   retry?: Partial<RetryPolicy>;
-  log?: (entry: Record<string, unknown>) => void;
+  log?: Log;
   /**
    * The cross-account chain and the snapshot lock (issue: multi-account; see evidence-chain.ts). Absent: the
    * single-account copy without lock, as before. The handlers always pass it.

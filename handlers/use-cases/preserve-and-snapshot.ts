@@ -21,7 +21,16 @@ export interface PreserveAndSnapshotDeps {
   targetGroups: TargetGroupAdapter;
   clock: Clock;
   tagPrefix: string;
+  /** Waits between read-backs (tests pass a fake). Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * When the read-back of a changed attribute is taken: at once, then again after these pauses while it still shows
+ * the old value. EC2's API is eventually consistent, so a read right after a change may lag it; three reads within
+ * about 2.5 s bound the wait, and a value still wrong then is recorded as a failed preservation.
+ */
+export const READ_BACK_DELAYS_MS = [0, 500, 2000] as const;
 
 const STEP = 'preserveAndSnapshot';
 /** EC2 limits: snapshot descriptions to 255 characters, tag values to 256. */
@@ -41,6 +50,15 @@ interface Outcome {
  * ONE CreateSnapshots call (crash-consistent across volumes) runs in parallel with the preservation calls (case
  * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
  * deregistration).
+ *
+ * Each instance attribute changed is read back (DescribeInstanceAttribute for termination protection and shutdown
+ * behaviour, DescribeInstances for DeleteOnTermination of each device): a call AWS accepted is not proof that the
+ * attribute holds (a form the endpoint ignores, a concurrent change). A value that still differs after the bounded
+ * re-reads (READ_BACK_DELAYS_MS) is recorded as a failed preservation with what was read; a read-back that could not
+ * be made leaves the action applied but `verified: false`. The read-back follows its own modify call inside the same
+ * parallel group as CreateSnapshots, so it adds no round trip before isolation unless the modify and one describe
+ * together outlast CreateSnapshots (then the difference, one describe of ~100 ms, and longer only when a first read
+ * lagged). Reading back in a later step instead would have to amend an already recorded outcome.
  *
  * Preservation failures are recorded, never thrown: they must not delay containment. Only CreateSnapshots can fail
  * the step — by its AWS error name when it is throttling (the state machine retries; every preservation call is
@@ -84,6 +102,43 @@ export async function preserveAndSnapshot(
   };
   const skip = (action: string, previous: unknown, detail: string): Promise<Outcome> =>
     Promise.resolve(outcome(deps.clock, action, 'skipped', { instanceId }, previous, detail));
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  /** A change, then its read-back: applied only when the attribute reads as set (rules above). */
+  const attemptVerified = async (
+    action: string,
+    request: Record<string, unknown>,
+    previous: unknown,
+    change: () => Promise<void>,
+    readBack: () => Promise<ReadBack>,
+    expected: string,
+  ): Promise<Outcome> => {
+    try {
+      await change();
+    } catch (err) {
+      return outcome(deps.clock, action, 'failed', request, previous, `${errorName(err)}: ${errorMessage(err)}`);
+    }
+    let read: ReadBack | undefined;
+    let readError: unknown;
+    for (const delay of READ_BACK_DELAYS_MS) {
+      if (delay > 0) await sleep(delay);
+      try {
+        read = await readBack();
+        if (read.ok) return outcome(deps.clock, action, 'applied', request, previous, undefined, { verified: true, readBack: read.observed });
+      } catch (err) {
+        readError = err;
+      }
+    }
+    if (read) {
+      return outcome(deps.clock, action, 'failed', request, previous, `read back ${READ_BACK_DELAYS_MS.length} times after the change: still not ${expected}`, {
+        verified: false,
+        readBack: read.observed,
+      });
+    }
+    return outcome(deps.clock, action, 'applied', request, previous, `not verified: the read-back failed (${errorName(readError)}: ${errorMessage(readError)})`, {
+      verified: false,
+    });
+  };
 
   const keptVolumes = pre.volumes.filter((v) => v.deleteOnTermination);
   const byTargetGroup = new Map<string, PreIncidentTargets>();
@@ -105,34 +160,53 @@ export async function preserveAndSnapshot(
     ),
     pre.terminationProtection === true
       ? skip('enable-termination-protection', true, 'already enabled')
-      : attempt('enable-termination-protection', { instanceId, disableApiTermination: true }, pre.terminationProtection ?? null, async () => {
-          await deps.instances.enableTerminationProtection(instanceId);
-          return undefined;
-        }),
+      : attemptVerified(
+          'enable-termination-protection',
+          { instanceId, disableApiTermination: true },
+          pre.terminationProtection ?? null,
+          () => deps.instances.enableTerminationProtection(instanceId),
+          async () => {
+            const value = await deps.instances.describeAttribute(instanceId, 'disableApiTermination');
+            return { ok: value === true, observed: { disableApiTermination: value ?? null } };
+          },
+          'disableApiTermination=true',
+        ),
     pre.shutdownBehavior === 'stop'
       ? skip('shutdown-behavior-stop', 'stop', 'already stop')
-      : attempt(
+      : attemptVerified(
           'shutdown-behavior-stop',
           { instanceId, instanceInitiatedShutdownBehavior: 'stop' },
           pre.shutdownBehavior ?? null,
+          () => deps.instances.setShutdownBehaviorStop(instanceId),
           async () => {
-            await deps.instances.setShutdownBehaviorStop(instanceId);
-            return undefined;
+            const value = await deps.instances.describeAttribute(instanceId, 'instanceInitiatedShutdownBehavior');
+            return { ok: value === 'stop', observed: { instanceInitiatedShutdownBehavior: value ?? null } };
           },
+          'instanceInitiatedShutdownBehavior=stop',
         ),
     keptVolumes.length === 0
       ? skip('keep-volumes-on-termination', [], 'no volume is deleted on termination')
-      : attempt(
+      : attemptVerified(
           'keep-volumes-on-termination',
           { instanceId, deleteOnTermination: false, devices: keptVolumes.map((v) => v.deviceName) },
           keptVolumes.map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: true })),
-          async () => {
-            await deps.instances.keepVolumesOnTermination(
+          () =>
+            deps.instances.keepVolumesOnTermination(
               instanceId,
               keptVolumes.map((v) => v.deviceName),
-            );
-            return undefined;
+            ),
+          async () => {
+            const now = await deps.instances.describeInstance(instanceId);
+            if (!now) throw Object.assign(new Error(`${instanceId} not found`), { name: 'InstanceNotFound' });
+            const byDevice = new Map(now.blockDevices.map((b) => [b.deviceName, b.deleteOnTermination]));
+            const observed = keptVolumes.map((v) => ({
+              deviceName: v.deviceName,
+              volumeId: v.volumeId,
+              deleteOnTermination: byDevice.get(v.deviceName) ?? null,
+            }));
+            return { ok: observed.every((o) => o.deleteOnTermination === false), observed };
           },
+          'DeleteOnTermination=false on every device',
         ),
     leaveAutoScalingGroup(deps, instanceId, pre.autoScalingGroup, attempt, skip),
     ...(byTargetGroup.size === 0
@@ -203,6 +277,11 @@ type Attempt = (
   fn: () => Promise<string | undefined>,
 ) => Promise<Outcome>;
 type Skip = (action: string, previous: unknown, detail: string) => Promise<Outcome>;
+/** One read of a changed attribute: whether it holds, and what was read (recorded either way). */
+interface ReadBack {
+  ok: boolean;
+  observed: unknown;
+}
 
 /**
  * Standby first: the instance stays a member (release puts it back in service) but leaves health checks and
@@ -284,16 +363,21 @@ function outcome(
   request: Record<string, unknown>,
   previous: unknown,
   detail: string | undefined,
+  check: Pick<PreservationOutcome, 'verified' | 'readBack'> = {},
 ): Outcome {
+  const checked = {
+    ...(check.verified !== undefined ? { verified: check.verified } : {}),
+    ...(check.readBack !== undefined ? { readBack: check.readBack } : {}),
+  };
   return {
-    preservation: { action, status, ...(detail ? { detail } : {}), previous },
+    preservation: { action, status, ...(detail ? { detail } : {}), previous, ...checked },
     action: {
       step: STEP,
       action,
       status: status === 'applied' ? 'succeeded' : status,
       performedAt: clock().toISOString(),
       request,
-      result: { status, ...(detail ? { detail } : {}), previous },
+      result: { status, ...(detail ? { detail } : {}), previous, ...checked },
     },
   };
 }

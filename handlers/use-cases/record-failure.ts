@@ -9,7 +9,7 @@ import {
 import { type CaseSummary, caseSummary } from '../domain/case-summary';
 import { errorMessage, errorName } from '../domain/errors';
 import { failureNotification } from '../domain/notification-message';
-import type { CaseRecord, Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Notifier } from '../domain/ports';
+import type { CaseRecord, Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Log, Notifier } from '../domain/ports';
 import type { AcquisitionState, CustodyAction } from '../domain/types';
 import { caseEvidenceObjects, writeEvidenceOnce } from './case-evidence-objects';
 import { DEFERRED_CUSTODY_MARK } from './record-containment';
@@ -20,8 +20,8 @@ export interface RecordFailureDeps {
   custody: CustodyLog;
   notifier: Notifier;
   clock: Clock;
-  /** Logged problems of the recording itself (defaults to console.error, which lands in CloudWatch). */
-  log?: (message: string, detail: Record<string, unknown>) => void;
+  /** Problems of the recording itself, logged at ERROR (the entry's logger adds the case id). */
+  log: Log;
 }
 
 /**
@@ -43,7 +43,6 @@ export async function recordFailure(
   state: AcquisitionState,
   rawEvent: unknown = state.rawEvent,
 ): Promise<CaseSummary> {
-  const log = deps.log ?? ((message, detail) => console.error(JSON.stringify({ message, ...detail })));
   const caseId = state.case.caseId;
   const failure = parseFailureCause(state.failure);
   const failedStep = inferFailedStep(state);
@@ -55,7 +54,7 @@ export async function recordFailure(
       return await fn();
     } catch (error) {
       problems.push({ part, error });
-      log('failure recording step failed', { caseId, part, error: errorName(error), detail: errorMessage(error) });
+      deps.log({ level: 'error', message: 'failure recording step failed', part, error: errorName(error), detail: errorMessage(error) });
       return undefined;
     }
   };
@@ -125,7 +124,7 @@ export async function recordFailure(
     );
   } catch (err) {
     // Best effort: an unreachable topic must not hide the failure record; it is recorded instead.
-    log('failure notification not sent', { caseId, error: errorName(err), detail: errorMessage(err) });
+    deps.log({ level: 'error', message: 'failure notification not sent', error: errorName(err), detail: errorMessage(err) });
     const notification = { notified: false, error: errorName(err), message: errorMessage(err) };
     await attempt('notification failure custody record', () =>
       deps.custody.append(state.case, [

@@ -2,7 +2,7 @@ import { parseFailureCause } from '../domain/case-evidence';
 import { errorMessage, errorName } from '../domain/errors';
 import { CaseNotFound } from '../domain/evidence-errors';
 import type { CaseStatus, StepFailure, Target } from '../domain/types';
-import type { CaseTable, Clock, CustodyLog, Notifier } from '../domain/ports';
+import type { CaseTable, Clock, CustodyLog, Log, Notifier } from '../domain/ports';
 import { parseReleaseRequest, type ReleaseRequestInput } from '../domain/release-request';
 import { CaseAlreadyReleased, CaseStillAcquiring } from '../domain/release-errors';
 import type { ReleaseResult } from './release-containment';
@@ -91,6 +91,8 @@ export interface RecordReleaseFailureDeps {
   custody: CustodyLog;
   notifier?: Notifier;
   clock: Clock;
+  /** Where a notification that could not be sent is logged (ERROR; the entry's logger adds the case id). */
+  log?: Log;
 }
 
 /**
@@ -145,7 +147,7 @@ export async function recordReleaseFailure(
       );
       notified = true;
     } catch (err) {
-      console.error(JSON.stringify({ message: 'release failure notification failed', caseId, error: errorName(err), detail: errorMessage(err) }));
+      deps.log?.({ level: 'error', message: 'release failure notification failed', error: errorName(err), detail: errorMessage(err) });
     }
   }
   return { recorded: true, caseId, status: record.status, error: failure.error, notified };

@@ -35,6 +35,11 @@ export interface ForensicWorkstationProps {
   /** SSM parameter holding the AMI id (default: the current Amazon Linux 2023 public parameter). */
   readonly amiParameterName: string;
   readonly instanceType: string;
+  /**
+   * Object Lock retention of what the workstation writes to the evidence bucket (the mount report): the deployment's
+   * (`forensics:objectLockMode`, `forensics:evidenceRetentionDays`), as every evidence object.
+   */
+  readonly retention: { readonly mode: 'COMPLIANCE' | 'GOVERNANCE'; readonly days: number };
 }
 
 /**
@@ -49,7 +54,8 @@ export interface ForensicWorkstationProps {
  *   (through the gateway endpoint, whose policy admits only the evidence bucket) S3, nothing else. The endpoints'
  *   group admits HTTPS from the workstation group only.
  * - **Instance role**: Session Manager core (AWS managed policy), read `cases/*` and write `cases/*\/analysis/*` in
- *   the evidence bucket (through S3 with the evidence key), nothing else.
+ *   the evidence bucket (through S3 with the evidence key; each write with its Object Lock retention and a legal
+ *   hold, as every evidence object), nothing else.
  * - **Launch template**: IMDSv2 required, hop limit 1, instance tags in metadata (the user data reads its case id
  *   from the `<prefix>:case-id` tag), no public address, no key pair, root volume encrypted with the evidence key,
  *   AMI from an SSM parameter resolved at deploy time, the user data of `infra/workstation/user-data.sh`.
@@ -110,7 +116,8 @@ export class ForensicWorkstation extends Construct {
       new iam.PolicyStatement({
         sid: 'EvidenceBucketOnly',
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectLegalHold', 's3:ListBucket'],
+        // PutObjectRetention and PutObjectLegalHold: the mount report is written with its retention and legal hold.
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold', 's3:ListBucket'],
         resources: [bucket.bucketArn, caseObjects],
         conditions: thisAccountOnly,
       }),
@@ -158,10 +165,20 @@ export class ForensicWorkstation extends Construct {
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteAnalysisResults',
-        // Written like every evidence object (the bucket policy insists): once, under a legal hold it cannot lift.
+        // Written like every evidence object (the bucket policy insists): once, with its own retention, under a legal
+        // hold it cannot lift.
         actions: ['s3:PutObject', 's3:PutObjectLegalHold'],
         resources: [analysisObjects],
         conditions: { StringEquals: { 's3:object-lock-legal-hold': 'ON' } },
+      }),
+    );
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RetainAnalysisResults',
+        // The explicit retention each analysis object is written with (its own statement: the legal-hold condition
+        // key is not documented for PutObjectRetention). The bucket policy refuses any mode but the configured one.
+        actions: ['s3:PutObjectRetention'],
+        resources: [analysisObjects],
       }),
     );
     this.instanceRole.addToPrincipalPolicy(
@@ -191,9 +208,9 @@ export class ForensicWorkstation extends Construct {
     Validations.of(this.instanceRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${flat(analysisObjects)}]`,
       reason:
-        'WriteAnalysisResults: PutObject (with its legal hold, which it can only put on) only under ' +
-        'cases/<caseId>/analysis/ (mount report, analysis results); the case id is only known at launch. Evidence ' +
-        'objects elsewhere under cases/ cannot be written.',
+        'WriteAnalysisResults: PutObject (with its retention, and its legal hold, which it can only put on) only ' +
+        'under cases/<caseId>/analysis/ (mount report, analysis results); the case id is only known at launch. ' +
+        'Evidence objects elsewhere under cases/ cannot be written.',
     });
     Validations.of(this.instanceRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
@@ -210,6 +227,8 @@ export class ForensicWorkstation extends Construct {
         `export FORENSICS_EVIDENCE_BUCKET='${bucket.bucketName}'`,
         `export FORENSICS_TAG_PREFIX='${props.tagPrefix}'`,
         `export FORENSICS_REGION='${stack.region}'`,
+        `export FORENSICS_RETENTION_MODE='${props.retention.mode}'`,
+        `export FORENSICS_RETENTION_DAYS='${props.retention.days}'`,
         fs.readFileSync(USER_DATA_SCRIPT, 'utf8').replace(/^#!.*\n/, ''),
       ].join('\n'),
     );

@@ -100,6 +100,14 @@ export function caseStoreGrants<S extends string>(
         conditions: { StringEquals: { 's3:object-lock-legal-hold': 'ON' } },
       });
       allow(step, {
+        sid: `${pascal(step)}EvidenceRetention`,
+        why: 'PutObjectRetention authorises the explicit Object Lock retention every object is written with (its ' +
+          'own mode and retain-until date, never the bucket default alone); only on the keys this step writes. ' +
+          'COMPLIANCE retention cannot be shortened by anyone, and the bucket policy refuses any other mode.',
+        actions: ['s3:PutObjectRetention'],
+        resources: writes,
+      });
+      allow(step, {
         sid: `${pascal(step)}EvidenceRead`,
         why: 'GetObject serves HeadObject (does a record exist) and GetObject for the custody chain head. Only under cases/.',
         actions: ['s3:GetObject'],

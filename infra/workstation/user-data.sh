@@ -23,9 +23,26 @@ set -u -o pipefail
 FORENSICS_EVIDENCE_BUCKET="${FORENSICS_EVIDENCE_BUCKET:-}"
 FORENSICS_TAG_PREFIX="${FORENSICS_TAG_PREFIX:-forensics}"
 FORENSICS_REGION="${FORENSICS_REGION:-}"
+# Object Lock retention of what this script writes to the evidence bucket, as every evidence object (the IR stack
+# sets them from forensics:objectLockMode and forensics:evidenceRetentionDays).
+FORENSICS_RETENTION_MODE="${FORENSICS_RETENTION_MODE:-COMPLIANCE}"
+FORENSICS_RETENTION_DAYS="${FORENSICS_RETENTION_DAYS:-365}"
 MOUNT_ROOT="${MOUNT_ROOT:-/mnt/evidence}"
 WAIT_SECONDS="${WAIT_SECONDS:-900}"
 LSBLK_COLUMNS="NAME,TYPE,FSTYPE,SERIAL,PKNAME,MOUNTPOINT"
+
+# Writes a file to the evidence bucket as every evidence object is written: SHA-256 checksum (S3 refuses bytes that
+# hash otherwise), written once (--if-none-match '*', which the bucket policy requires; AWS CLI v2 from 2024 on), its
+# own Object Lock retention (mode, now + the configured days) and a legal hold.
+put_evidence() {
+  local file="$1" key="$2" until
+  until=$(date -u -d "+${FORENSICS_RETENTION_DAYS} days" +%Y-%m-%dT%H:%M:%SZ)
+  aws s3api put-object --bucket "$FORENSICS_EVIDENCE_BUCKET" --key "$key" --body "$file" \
+    --content-type application/json --checksum-algorithm SHA256 --if-none-match '*' \
+    --object-lock-mode "$FORENSICS_RETENTION_MODE" --object-lock-retain-until-date "$until" \
+    --object-lock-legal-hold-status ON \
+    ${FORENSICS_REGION:+--region "$FORENSICS_REGION"} --output text --query VersionId
+}
 
 # The one place that decides how a file system is mounted. Prints the options, or nothing (= do not mount).
 mount_options() {
@@ -214,11 +231,8 @@ run() {
     "$(json_escape "$case_id")" "$instance_id" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$root_disk" "${expected:-0}" "${entries%,}" >"$report"
   if [[ -n $FORENSICS_EVIDENCE_BUCKET ]]; then
     # Written like every evidence object (the bucket policy refuses anything else): once (If-None-Match: *), with a
-    # SHA-256 checksum and under a legal hold. Needs an AWS CLI v2 with --if-none-match (2024 or later).
-    aws s3api put-object --bucket "$FORENSICS_EVIDENCE_BUCKET" \
-      --key "cases/${case_id}/analysis/mount-report-${instance_id}.json" --body "$report" \
-      --content-type application/json --checksum-algorithm SHA256 --if-none-match '*' \
-      --object-lock-legal-hold-status ON ${FORENSICS_REGION:+--region "$FORENSICS_REGION"} >/dev/null
+    # SHA-256 checksum, its own retention and a legal hold (put_evidence).
+    put_evidence "$report" "cases/${case_id}/analysis/mount-report-${instance_id}.json" >/dev/null
   fi
 }
 

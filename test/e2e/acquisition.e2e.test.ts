@@ -7,6 +7,7 @@ import {
   DescribeSnapshotsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,32 @@ let ec2: EC2Client;
 let s3: S3Client;
 let victim: Victim;
 let result: RunLocalResult;
+let seeded: Awaited<ReturnType<typeof preservationState>>;
 const event = () => findingEventFor(victim, env, { id: 'e2e0001finding' });
+
+/** Every preservation attribute of the victim, read through the SDK. */
+async function preservationState() {
+  const config = emulatorClientConfig(env);
+  const client = new EC2Client(config);
+  const termination = await client.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'disableApiTermination' }),
+  );
+  const shutdown = await client.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
+  );
+  const described = await client.send(new DescribeInstancesCommand({ InstanceIds: [victim.instanceId] }));
+  const instance = described.Reservations?.[0]?.Instances?.[0];
+  const membership = await new AutoScalingClient(config).send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [victim.instanceId] }));
+  const health = await new ElasticLoadBalancingV2Client(config).send(new DescribeTargetHealthCommand({ TargetGroupArn: victim.targetGroupArn }));
+  return {
+    terminationProtection: termination.DisableApiTermination?.Value,
+    shutdownBehavior: shutdown.InstanceInitiatedShutdownBehavior?.Value,
+    deleteOnTermination: Object.fromEntries((instance?.BlockDeviceMappings ?? []).map((m) => [m.Ebs?.VolumeId, m.Ebs?.DeleteOnTermination])),
+    lifecycle: membership.AutoScalingInstances?.map((i) => [i.AutoScalingGroupName, i.LifecycleState]) ?? [],
+    targets: (health.TargetHealthDescriptions ?? []).map((d) => d.Target?.Id),
+    tags: instance?.Tags ?? [],
+  };
+}
 
 async function bodyOf(bucket: string, key: string): Promise<string> {
   const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -36,7 +62,10 @@ beforeAll(async () => {
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });
-  victim = await seedVictim(env);
+  // Launched to terminate on shutdown, its launch volumes deleted on termination, in an Auto Scaling group and a
+  // target group: every preservation has something to change.
+  victim = await seedVictim(env, { autoScalingGroup: true });
+  seeded = await preservationState();
   result = await executeLocal(env, event());
 });
 
@@ -90,22 +119,41 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
     expect(group?.IpPermissionsEgress ?? []).toEqual([]);
   });
 
-  it('preserves the instance: termination protection, stop on shutdown, volumes kept, out of the target group', async () => {
-    const termination = await ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'disableApiTermination' }),
-    );
-    expect(termination.DisableApiTermination?.Value).toBe(true);
-    const shutdown = await ec2.send(
-      new DescribeInstanceAttributeCommand({ InstanceId: victim.instanceId, Attribute: 'instanceInitiatedShutdownBehavior' }),
-    );
-    expect(shutdown.InstanceInitiatedShutdownBehavior?.Value).toBe('stop');
-    const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [victim.instanceId] }));
-    const instance = described.Reservations?.[0]?.Instances?.[0];
-    for (const m of instance?.BlockDeviceMappings ?? []) expect(m.Ebs?.DeleteOnTermination).toBe(false);
-    expect(instance?.Tags).toContainEqual({ Key: 'forensics:case-id', Value: result.caseId });
-    const elbv2 = new ElasticLoadBalancingV2Client(emulatorClientConfig(env));
-    const health = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: victim.targetGroupArn }));
-    expect((health.TargetHealthDescriptions ?? []).map((d) => d.Target?.Id)).not.toContain(victim.instanceId);
+  it('preserves the instance: termination protection, stop on shutdown, volumes kept, standby, out of the target group', async () => {
+    // Prepare: as seeded, every attribute needed a change (the launch volumes are deleted on termination; the volume
+    // attached later is kept by default, as on AWS).
+    expect(seeded.terminationProtection).toBe(false);
+    expect(seeded.shutdownBehavior).toBe('terminate');
+    expect(Object.values(seeded.deleteOnTermination).filter((v) => v === true)).toHaveLength(2);
+    expect(seeded.lifecycle).toEqual([[victim.autoScalingGroupName, 'InService']]);
+    expect(seeded.targets).toContain(victim.instanceId);
+
+    // Act: read the state after the acquisition back through the SDK.
+    const now = await preservationState();
+
+    // Assess
+    expect(now.terminationProtection).toBe(true);
+    expect(now.shutdownBehavior).toBe('stop');
+    expect(Object.keys(now.deleteOnTermination).sort()).toEqual([...victim.volumeIds].sort());
+    for (const [volumeId, deleted] of Object.entries(now.deleteOnTermination)) expect(deleted, volumeId).toBe(false);
+    expect(now.lifecycle).toEqual([[victim.autoScalingGroupName, 'Standby']]);
+    expect(now.targets).not.toContain(victim.instanceId);
+    expect(now.tags).toContainEqual({ Key: 'forensics:case-id', Value: result.caseId });
+  });
+
+  it('records every preservation as applied and verified by its read-back', async () => {
+    const bucket = env.handlerEnv.EVIDENCE_BUCKET;
+    const manifest = JSON.parse(await bodyOf(bucket, result.manifest?.key ?? '')) as {
+      preservation: { action: string; status: string; verified?: boolean }[];
+    };
+    expect(manifest.preservation.map((p) => [p.action, p.status, p.verified])).toEqual([
+      ['tag-instance', 'applied', undefined],
+      ['enable-termination-protection', 'applied', true],
+      ['shutdown-behavior-stop', 'applied', true],
+      ['keep-volumes-on-termination', 'applied', true],
+      ['leave-auto-scaling-group', 'applied', undefined],
+      ['deregister-targets', 'applied', undefined],
+    ]);
   });
 
   it('seals a manifest under legal hold whose checksum and listed hashes match the stored objects', async () => {
@@ -113,8 +161,6 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
     expect(manifest).not.toBeNull();
     const head = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: manifest?.key, ChecksumMode: 'ENABLED' }));
     expect(head.ObjectLockLegalHoldStatus).toBe('ON');
-    // Real S3 applies the bucket's default COMPLIANCE retention on top of the legal hold; moto skips the default
-    // when a legal hold header is present (moto/s3/responses.py, _get_lock_details), so only the hold is checked.
     const body = await bodyOf(manifest?.bucket ?? '', manifest?.key ?? '');
     expect(sha256(body)).toBe(manifest?.sha256);
     expect(head.ChecksumSHA256).toBe(createHash('sha256').update(body).digest('base64'));
@@ -128,6 +174,29 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
       expect(sha256(await bodyOf(manifest?.bucket ?? '', o.key)), o.key).toBe(o.sha256);
       const h = await s3.send(new HeadObjectCommand({ Bucket: manifest?.bucket, Key: o.key }));
       expect(h.ObjectLockLegalHoldStatus, o.key).toBe('ON');
+    }
+  });
+
+  it('writes every object of the case with its own COMPLIANCE retention of the configured days and a legal hold', async () => {
+    // Prepare: every version under the case prefix, whoever wrote it (custody, findings, instance.json, manifest, …).
+    const bucket = env.handlerEnv.EVIDENCE_BUCKET;
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: `cases/${result.caseId}/` }));
+    const versions = listed.Versions ?? [];
+    expect(listed.IsTruncated).toBeFalsy();
+    expect(versions.length).toBeGreaterThanOrEqual(8);
+    const day = 24 * 60 * 60 * 1000;
+
+    for (const v of versions) {
+      // Act: read the object lock state back through the SDK.
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: v.Key, VersionId: v.VersionId }));
+
+      // Assess: explicit retention (not the bucket default, which moto skips with a legal hold), from its write time.
+      expect(head.ObjectLockMode, v.Key).toBe('COMPLIANCE');
+      expect(head.ObjectLockLegalHoldStatus, v.Key).toBe('ON');
+      const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
+      const written = head.LastModified?.getTime() ?? 0;
+      expect(until - written, v.Key).toBeGreaterThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day - 60_000);
+      expect(until - written, v.Key).toBeLessThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day + 60_000);
     }
   });
 

@@ -125,14 +125,18 @@ describe('responder commands on a run-local case', () => {
     expect(again.stderr[0]).toMatch(/--out: .* is not empty/);
   });
 
-  it('case verify passes on untouched evidence (retention and snapshot lock are WARNs on the emulator)', async () => {
+  it('case verify passes on untouched evidence (snapshot lock is a WARN on the emulator; retention is not)', async () => {
     const { code, report } = await verify('(untouched)');
     expect(failing(report)).toEqual([]);
     expect(code).toBe(0);
     const names = new Set(report.checks.map((c) => c.check));
-    for (const n of ['bucket.object-lock', 'custody.chain', 'manifest.sealed', 'object.sha256', 'object.s3-checksum', 'object.version', 'object.legal-hold', 'snapshot.exists', 'snapshot.owner', 'snapshot.kms-key']) {
+    for (const n of ['bucket.object-lock', 'custody.chain', 'manifest.sealed', 'object.sha256', 'object.s3-checksum', 'object.version', 'object.legal-hold', 'object.retention', 'snapshot.exists', 'snapshot.owner', 'snapshot.kms-key']) {
       expect(names, n).toContain(n);
     }
+    // Every listed object carries its own retention, checked the same way as on AWS.
+    const retention = report.checks.filter((c) => c.check === 'object.retention');
+    expect(retention.length).toBe(report.checks.filter((c) => c.check === 'object.legal-hold').length);
+    for (const c of retention) expect(`${c.status} ${c.subject} ${c.detail}`).toMatch(/^PASS .* COMPLIANCE until .* \(1 days from the write, as configured\)$/);
     expect(report.checks.find((c) => c.check === 'snapshot.lock')?.status).toBe('WARN');
   });
 

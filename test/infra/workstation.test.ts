@@ -108,6 +108,24 @@ describe('workstation launch template', () => {
     expect(text).toContain('FORENSICS_EVIDENCE_BUCKET');
   });
 
+  it('the mount report is written with the deployment\'s retention and a legal hold, which the role may set', () => {
+    // Prepare
+    const other = synth({ 'forensics:evidenceRetentionDays': 30, 'forensics:objectLockMode': 'GOVERNANCE' });
+    const [, lt] = resourcesOfType(other.json, 'AWS::EC2::LaunchTemplate')[0]!;
+
+    // Assess: the values of this deployment reach the script, and the script writes with them.
+    const text = json((lt.Properties?.LaunchTemplateData as { UserData: unknown }).UserData);
+    expect(text).toContain("export FORENSICS_RETENTION_MODE='GOVERNANCE'");
+    expect(text).toContain("export FORENSICS_RETENTION_DAYS='30'");
+    expect(text).toContain('--object-lock-legal-hold-status ON');
+    const statements = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const write = statements.find((st) => st.Sid === 'WriteAnalysisResults')!;
+    expect(write.Action).toEqual(['s3:PutObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold']);
+    const endpoint = resourcesOfType(s.json, 'AWS::EC2::VPCEndpoint').find(([, r]) => r.Properties?.VpcEndpointType === 'Gateway')!;
+    const allowed = (endpoint[1].Properties?.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action);
+    expect(allowed).toEqual(expect.arrayContaining(['s3:PutObjectRetention', 's3:PutObjectLegalHold']));
+  });
+
   it('the workstation step may launch only from this template, IMDSv2 only, in the forensic VPC', () => {
     const policies = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
     const run = policies.find((st) => st.Sid === 'WorkstationRunFromTemplate')!;

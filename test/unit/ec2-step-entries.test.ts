@@ -87,6 +87,11 @@ describe('EC2-side step entries', () => {
     ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', VolumeId: 'vol-root' }] });
     ec2.on(CreateTagsCommand).resolves({});
     ec2.on(ModifyInstanceAttributeCommand).resolves({});
+    // The read-backs find what was set (the use case's tests cover the rest).
+    ec2.on(DescribeInstanceAttributeCommand).resolves({ DisableApiTermination: { Value: true }, InstanceInitiatedShutdownBehavior: { Value: 'stop' } });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: false } }] }] }],
+    });
     const handler = createPreserveAndSnapshotHandler({ adaptersFor: (t) => ec2AdaptersFor(t, recordingClients([])), env });
     await expect(handler(state())).rejects.toMatchObject({ name: 'InvalidInput', field: 'describe' });
     const result = await handler(state({ describe: describeResult() }));

@@ -1,8 +1,9 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resetEnvironment } from '../../handlers/config/env';
-import { resetEvidenceDeps } from '../../handlers/evidence-deps';
+import { evidenceDeps, resetEvidenceDeps } from '../../handlers/evidence-deps';
 import { handler as notifyHandler } from '../../handlers/notify';
 import { createRecordFailureHandler } from '../../handlers/record-failure';
 import { FakeCaseTable, RAW_EVENT, describedState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
@@ -13,6 +14,8 @@ const ENV = {
   EVIDENCE_BUCKET: 'ir-evidence-bucket',
   EVIDENCE_KEY_ARN: 'arn:aws:kms:eu-west-1:999988887777:key/evidence',
   TOPIC_ARN: 'arn:aws:sns:eu-west-1:999988887777:ir',
+  EVIDENCE_RETENTION_DAYS: '365',
+  OBJECT_LOCK_MODE: 'COMPLIANCE',
   MIN_SEVERITY: '7',
   ACQUIRE_CONTAINER_HOSTS: 'false',
   MAX_WAIT_MINUTES: '60',
@@ -77,5 +80,25 @@ describe('evidence entries', () => {
     expect(summary.status).toBe('FAILED');
     expect(JSON.parse(bucket.objects.get('cases/case-20250301-0001/finding-a1b2c3d4e5f60718293a4b5c6d7e8f90.json')!.body)).toEqual(RAW_EVENT);
     bucket.s3.restore();
+  });
+
+  it('the evidence writers\' store writes with the retention of the environment, from the time of writing', async () => {
+    // Prepare: EVIDENCE_RETENTION_DAYS=365, OBJECT_LOCK_MODE=COMPLIANCE (ENV above)
+    const s3 = mockClient(S3Client);
+    s3.on(PutObjectCommand).resolves({});
+    const before = Date.now();
+
+    // Act
+    await evidenceDeps().store.put('cases/c/instance.json', '{}');
+
+    // Assess
+    const after = Date.now();
+    const input = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({ Bucket: ENV.EVIDENCE_BUCKET, ObjectLockMode: 'COMPLIANCE', ObjectLockLegalHoldStatus: 'ON', IfNoneMatch: '*' });
+    const until = (input.ObjectLockRetainUntilDate as Date).getTime();
+    const days = 365 * 24 * 60 * 60 * 1000;
+    expect(until).toBeGreaterThanOrEqual(before + days);
+    expect(until).toBeLessThanOrEqual(after + days);
+    s3.restore();
   });
 });

@@ -1,20 +1,28 @@
-import { HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { S3EvidenceStore } from '../../handlers/adapters/evidence-store';
-import { EvidenceWriteFailed } from '../../handlers/domain/errors';
+import { type EvidenceRetention, S3EvidenceStore, bucketRetention } from '../../handlers/adapters/evidence-store';
+import { ConfigurationError, EvidenceWriteFailed } from '../../handlers/domain/errors';
 import { EvidenceExists } from '../../handlers/domain/evidence-errors';
 
 const s3 = mockClient(S3Client);
-const store = () => new S3EvidenceStore(new S3Client({ region: 'eu-west-1' }), 'evidence-bucket');
+const NOW = new Date('2025-03-01T10:00:00.000Z');
+const store = (retention: EvidenceRetention = { mode: 'COMPLIANCE', days: 365 }) =>
+  new S3EvidenceStore(new S3Client({ region: 'eu-west-1' }), 'evidence-bucket', retention, () => NOW);
 const body = '{"a":1}';
 const digest = createHash('sha256').update(body).digest();
 
 describe('S3EvidenceStore', () => {
   beforeEach(() => s3.reset());
 
-  it('writes with a SHA-256 checksum, a legal hold and no-overwrite, and returns hex hash and version', async () => {
+  it('writes with a SHA-256 checksum, its own retention, a legal hold and no-overwrite, and returns hex hash and version', async () => {
     // Prepare
     s3.on(PutObjectCommand).resolves({ ChecksumSHA256: digest.toString('base64'), VersionId: 'v1' });
 
@@ -24,12 +32,16 @@ describe('S3EvidenceStore', () => {
     // Assess
     expect(out).toEqual({ key: 'cases/c/instance.json', sha256: digest.toString('hex'), versionId: 'v1' });
     const input = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
-    expect(input).toMatchObject({
+    expect(input).toEqual({
       Bucket: 'evidence-bucket',
       Key: 'cases/c/instance.json',
+      Body: expect.any(Uint8Array),
       ContentType: 'application/json',
       ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: digest.toString('base64'),
+      // 365 days from the time of writing, as S3 computes a default retention of 365 days.
+      ObjectLockMode: 'COMPLIANCE',
+      ObjectLockRetainUntilDate: new Date('2026-03-01T10:00:00.000Z'),
       ObjectLockLegalHoldStatus: 'ON',
       IfNoneMatch: '*',
     });
@@ -37,6 +49,43 @@ describe('S3EvidenceStore', () => {
     // Encryption comes from the bucket default (the evidence key).
     expect(input.ServerSideEncryption).toBeUndefined();
     expect(input.SSEKMSKeyId).toBeUndefined();
+  });
+
+  it('writes the configured mode and days (GOVERNANCE for trial deployments), from the clock at each write', async () => {
+    // Prepare
+    s3.on(PutObjectCommand).resolves({});
+
+    // Act
+    await store({ mode: 'GOVERNANCE', days: 7 }).put('k', body);
+
+    // Assess
+    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
+      ObjectLockMode: 'GOVERNANCE',
+      ObjectLockRetainUntilDate: new Date('2025-03-08T10:00:00.000Z'),
+      ObjectLockLegalHoldStatus: 'ON',
+    });
+  });
+
+  it('cannot be built without a usable retention', () => {
+    expect(() => store({ mode: 'COMPLIANCE', days: 0 } as never)).toThrow(ConfigurationError);
+    expect(() => store({ mode: 'COMPLIANCE', days: 1.5 } as never)).toThrow(/days/);
+  });
+
+  it('takes the CLI writers\' retention from the bucket default, and refuses a bucket without one', async () => {
+    // Prepare
+    const client = new S3Client({ region: 'eu-west-1' });
+    s3.on(GetObjectLockConfigurationCommand, { Bucket: 'evidence' }).resolves({
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } },
+    });
+    s3.on(GetObjectLockConfigurationCommand, { Bucket: 'years' }).resolves({
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Years: 2 } } },
+    });
+    s3.on(GetObjectLockConfigurationCommand, { Bucket: 'plain' }).resolves({ ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } });
+
+    // Act / Assess
+    await expect(bucketRetention(client, 'evidence')).resolves.toEqual({ mode: 'COMPLIANCE', days: 365 });
+    await expect(bucketRetention(client, 'years')).resolves.toEqual({ mode: 'GOVERNANCE', days: 732 });
+    await expect(bucketRetention(client, 'plain')).rejects.toThrow(ConfigurationError);
   });
 
   it('accepts a response without checksum or version (emulators)', async () => {

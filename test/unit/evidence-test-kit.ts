@@ -37,12 +37,24 @@ export function steppingClock(start = T0 + 60_000): () => Date {
   };
 }
 
-export function mockEvidenceBucket() {
+/** The retention the kit's store writes with (a deployment's default). */
+export const RETENTION = { mode: 'COMPLIANCE', days: 365 } as const;
+
+export function mockEvidenceBucket(clock: () => Date = () => new Date(T0)) {
   const s3 = mockClient(S3Client);
-  const objects = new Map<string, { body: string; versionId: string }>();
+  const objects = new Map<
+    string,
+    // `lock` is what the write set; absent on objects a test seeds directly.
+    { body: string; versionId: string; lock?: { mode: string; retainUntil: Date; legalHold: string } }
+  >();
   let version = 0;
   s3.on(PutObjectCommand).callsFake((input) => {
     const key = input.Key as string;
+    // Not S3's rule (S3 accepts a write without them) but this project's: every evidence object carries its own
+    // retention and a legal hold, so a writer that forgets fails every evidence-side test.
+    if (!input.ObjectLockMode || !(input.ObjectLockRetainUntilDate instanceof Date) || input.ObjectLockLegalHoldStatus !== 'ON') {
+      throw new Error(`evidence write without retention and legal hold: ${key}`);
+    }
     if (input.IfNoneMatch === '*' && objects.has(key)) {
       throw new S3ServiceException({
         name: 'PreconditionFailed',
@@ -57,7 +69,11 @@ export function mockEvidenceBucket() {
       throw new S3ServiceException({ name: 'BadDigest', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     }
     version += 1;
-    objects.set(key, { body, versionId: `v${version}` });
+    objects.set(key, {
+      body,
+      versionId: `v${version}`,
+      lock: { mode: input.ObjectLockMode, retainUntil: input.ObjectLockRetainUntilDate, legalHold: input.ObjectLockLegalHoldStatus },
+    });
     return { ChecksumSHA256: checksum, VersionId: `v${version}` };
   });
   s3.on(HeadObjectCommand).callsFake((input) => {
@@ -66,7 +82,7 @@ export function mockEvidenceBucket() {
     }
     return {};
   });
-  const store = new S3EvidenceStore(new S3Client({ region: 'us-east-1' }), BUCKET);
+  const store = new S3EvidenceStore(new S3Client({ region: 'us-east-1' }), BUCKET, RETENTION, clock);
   return { s3, store, objects };
 }
 

@@ -44,7 +44,7 @@ describe('recordFailure', () => {
       clock,
       custody: new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: { functionName: 'record-failure' }, sleep: async () => {} }),
       notifier: new SnsNotifier(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:1:ir'),
-      log: (message) => logged.push(message),
+      log: (entry) => logged.push(entry.message),
     };
   });
   afterEach(() => bucket.s3.restore());

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { InvalidInput } from '../../handlers/domain/errors';
 import type { CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
@@ -10,6 +10,8 @@ const ENV: HandlerEnvironment = {
   EVIDENCE_BUCKET: 'evidence',
   EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:999988887777:key/11111111-2222-3333-4444-555555555555',
   TOPIC_ARN: 'arn:aws:sns:us-east-1:999988887777:forensics',
+  EVIDENCE_RETENTION_DAYS: 365,
+  OBJECT_LOCK_MODE: 'COMPLIANCE',
   MIN_SEVERITY: 8,
   ACQUIRE_CONTAINER_HOSTS: 'true',
   MAX_WAIT_MINUTES: 60,
@@ -80,6 +82,22 @@ describe('triage handler', () => {
       case: { caseId: '20261128T091500Z-i-0123456789abcdef0', options: { workstation: true, revoke: 'role' } },
     });
     expect(opened).toHaveLength(1);
+  });
+
+  it('logs its decision through the handler logger: one INFO line with the case id', async () => {
+    // Prepare
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const handler = createTriageHandler({ cases: openingCaseTable([]), env: () => ENV, clock: () => new Date('2026-11-28T09:15:02Z') });
+
+    // Act
+    await handler({ event: manualRequest, executionArn: 'arn:aws:states:us-east-1:999988887777:execution:Acquisition:x', startedAt: '2026-11-28T09:15:00Z' });
+
+    // Assess
+    const logged = out.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    out.mockRestore();
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 'INFO', step: 'triage', outcome: 'ACQUIRE', caseId: '20261128T091500Z-i-0123456789abcdef0' }),
+    ]);
   });
 
   it.each([null, 'event', [1]])('refuses a payload that is not an object: %j', async (payload) => {

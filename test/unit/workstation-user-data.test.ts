@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
@@ -54,6 +56,37 @@ describe('user-data.sh', () => {
     expect(lines.join('\n')).not.toContain('$(');
     expect(lines).toContain('blockdev --setro /dev/nvme1n1p1');
     expect(lines.some((l) => l.includes('mount -t ntfs -o ro /dev/nvme1n1p1 /mnt/evidence/vol-0__touch__tmp_pwned_/nvme1n1p1'))).toBe(true);
+  });
+
+  it('writes the mount report as evidence: SHA-256 checksum, its own retention from now, a legal hold', () => {
+    // Prepare: the script's functions without its `main` call, and an `aws` on PATH that records its arguments.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'user-data-'));
+    const argsFile = path.join(dir, 'aws.args');
+    fs.writeFileSync(path.join(dir, 'aws'), `#!/bin/bash\nprintf '%s\\n' "$@" > '${argsFile}'\necho v1\n`, { mode: 0o755 });
+    const functions = fs.readFileSync(USER_DATA_SCRIPT, 'utf8').replace(/^main "\$@"\s*$/m, '');
+    const script = path.join(dir, 'run.sh');
+    fs.writeFileSync(script, `${functions}\nput_evidence /tmp/report.json cases/c-1/analysis/mount-report-i-1.json\n`);
+    const before = Date.now();
+
+    // Act
+    execFileSync('bash', [script], {
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FORENSICS_EVIDENCE_BUCKET: 'evidence', FORENSICS_RETENTION_MODE: 'COMPLIANCE', FORENSICS_RETENTION_DAYS: '30' },
+    });
+
+    // Assess
+    const args = fs.readFileSync(argsFile, 'utf8').trim().split('\n');
+    const value = (flag: string) => args[args.indexOf(flag) + 1];
+    expect(args.slice(0, 2)).toEqual(['s3api', 'put-object']);
+    expect(value('--bucket')).toBe('evidence');
+    expect(value('--key')).toBe('cases/c-1/analysis/mount-report-i-1.json');
+    expect(value('--checksum-algorithm')).toBe('SHA256');
+    expect(value('--object-lock-mode')).toBe('COMPLIANCE');
+    expect(value('--object-lock-legal-hold-status')).toBe('ON');
+    const until = Date.parse(value('--object-lock-retain-until-date') ?? '');
+    const days30 = 30 * 24 * 3600 * 1000;
+    expect(until).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + days30);
+    expect(until).toBeLessThanOrEqual(Date.now() + days30);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('never plans a read-write mount: every mount is ro and only with the documented options', () => {
