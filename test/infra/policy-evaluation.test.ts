@@ -58,7 +58,8 @@ const decision = (sim: Simulator, role: RoleInfo, action: string, resource: stri
 
 const objectArn = (sim: Simulator, key: string) => `${sim.bucketArn('EvidenceBucket')}/${key}`;
 /** A PutObject as the evidence store sends it: If-None-Match: *, legal hold ON, SHA-256. */
-const WRITE_ONCE: Context = { 's3:if-none-match': '*', 's3:object-lock-legal-hold': 'ON' };
+// What every evidence write sends (handlers/adapters/evidence-store.ts): If-None-Match: *, a legal hold and its own retention.
+const WRITE_ONCE: Context = { 's3:if-none-match': '*', 's3:object-lock-legal-hold': 'ON', 's3:object-lock-mode': 'COMPLIANCE' };
 const KEYS = {
   custody: `cases/${CASE}/custody/000007-seal-evidence.json`,
   instance: `cases/${CASE}/instance.json`,
@@ -120,7 +121,7 @@ describe.each([
     expect(puttingOn).toBe('Allow');
   });
 
-  it('the bucket policy refuses a write without If-None-Match: * or without a legal hold, even from the seal step', () => {
+  it('the bucket policy refuses a write without If-None-Match: *, without its own retention or without a legal hold, even from the seal step', () => {
     // Prepare
     const s = sim();
     const seal = s.acquisitionRole('sealEvidence');
@@ -130,7 +131,8 @@ describe.each([
       asTheStoreWrites: decision(s, seal, 's3:PutObject', manifest, WRITE_ONCE),
       withoutIfNoneMatch: decision(s, seal, 's3:PutObject', manifest, { 's3:object-lock-legal-hold': 'ON' }),
       ifNoneMatchNotStar: decision(s, seal, 's3:PutObject', manifest, { ...WRITE_ONCE, 's3:if-none-match': '"etag"' }),
-      withoutLegalHold: decision(s, seal, 's3:PutObject', manifest, { 's3:if-none-match': '*' }),
+      withoutLegalHold: decision(s, seal, 's3:PutObject', manifest, { 's3:if-none-match': '*', 's3:object-lock-mode': 'COMPLIANCE' }),
+      withoutOwnRetention: decision(s, seal, 's3:PutObject', manifest, { 's3:if-none-match': '*', 's3:object-lock-legal-hold': 'ON' }),
       legalHoldOff: decision(s, seal, 's3:PutObject', manifest, { ...WRITE_ONCE, 's3:object-lock-legal-hold': 'OFF' }),
       governanceInACompliancebucket: decision(s, seal, 's3:PutObject', manifest, { ...WRITE_ONCE, 's3:object-lock-mode': 'GOVERNANCE' }),
       explicitCompliance: decision(s, seal, 's3:PutObject', manifest, { ...WRITE_ONCE, 's3:object-lock-mode': 'COMPLIANCE' }),
@@ -141,6 +143,7 @@ describe.each([
       withoutIfNoneMatch: 'ExplicitDeny',
       ifNoneMatchNotStar: 'ExplicitDeny',
       withoutLegalHold: 'ExplicitDeny',
+      withoutOwnRetention: 'ExplicitDeny',
       legalHoldOff: 'ExplicitDeny',
       governanceInACompliancebucket: 'ExplicitDeny',
       explicitCompliance: 'Allow',

@@ -120,7 +120,10 @@ describe('workstation launch template', () => {
     expect(text).toContain('--object-lock-legal-hold-status ON');
     const statements = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
     const write = statements.find((st) => st.Sid === 'WriteAnalysisResults')!;
-    expect(write.Action).toEqual(['s3:PutObject', 's3:PutObjectRetention', 's3:PutObjectLegalHold']);
+    expect(write.Action).toEqual(['s3:PutObject', 's3:PutObjectLegalHold']);
+    expect(write.Condition).toEqual({ StringEquals: { 's3:object-lock-legal-hold': 'ON' } });
+    expect(statements.find((st) => st.Sid === 'RetainAnalysisResults')!.Action).toBe('s3:PutObjectRetention');
+    expect(text).toContain("--if-none-match '*'");
     const endpoint = resourcesOfType(s.json, 'AWS::EC2::VPCEndpoint').find(([, r]) => r.Properties?.VpcEndpointType === 'Gateway')!;
     const allowed = (endpoint[1].Properties?.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action);
     expect(allowed).toEqual(expect.arrayContaining(['s3:PutObjectRetention', 's3:PutObjectLegalHold']));
