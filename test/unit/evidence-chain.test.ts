@@ -248,6 +248,7 @@ describe('cross-account evidence chain', () => {
         RoleSessionName: caseRef.caseId,
         ExternalId: 'ext-123',
         DurationSeconds: 3600,
+        Tags: [{ Key: 'forensics:workflow', Value: 'acquisition' }],
       },
     ]);
     // The outcome: IR-owned, locked evidence; the intermediate copy retained and recorded.

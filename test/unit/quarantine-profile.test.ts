@@ -185,7 +185,7 @@ describe('isolate-network entry: quarantine after the deny policy', () => {
   it('deployment default on: deny policy, then quarantine; both in containment.credentials and the actions, in order', async () => {
     const out = await handler(env({ DEFAULT_QUARANTINE_PROFILE: 'true' }))(state());
     expect(out.credentials).toMatchObject({ status: 'applied', roleName: 'web-role', quarantine: { status: 'applied', associationId: 'iip-assoc-q' } });
-    expect(out.actions.slice(-2).map((a) => a.action)).toEqual(['put-deny-role-policy', 'quarantine-instance-profile']);
+    expect(out.actions.slice(-3).map((a) => a.action)).toEqual(['put-deny-role-policy', 'tag-contained-role', 'quarantine-instance-profile']);
   });
 
   it('the case option wins over the deployment default, both ways', async () => {
