@@ -53,7 +53,7 @@ export function redriveDeps(env: RedriveEnvironment, clients: { sfn: SFNClient; 
 }
 
 export function createRedriveHandler(deps: () => RedriveDeps) {
-  return (event: ExecutionStatusChange): Promise<RedriveOutcome> => redriveFailedAcquisition(deps(), executionArnOf(event));
+  return async (event: ExecutionStatusChange): Promise<RedriveOutcome> => redriveFailedAcquisition(deps(), executionArnOf(event));
 }
 
 let shared: RedriveDeps | undefined;

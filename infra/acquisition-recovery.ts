@@ -187,7 +187,7 @@ export class AcquisitionRecovery extends Construct {
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublishToTheEncryptedTopic',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
         conditions: onBehalfOfOurAlarms,
       }),

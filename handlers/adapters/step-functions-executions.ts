@@ -14,10 +14,9 @@ const MAX_HISTORY_PAGES = 5;
 export class StepFunctionsExecutions {
   constructor(private readonly client: SFNClient) {}
 
-  /** DescribeExecution, plus the last state entered (GetExecutionHistory, newest first). */
-  async describeStopped(executionArn: string): Promise<StoppedExecution> {
+  /** DescribeExecution: status, error, redrive count and whether Step Functions would redrive it now. */
+  async describe(executionArn: string): Promise<StoppedExecution> {
     const out = await this.client.send(new DescribeExecutionCommand({ executionArn }));
-    const stoppedIn = out.status === 'RUNNING' ? undefined : await this.lastStateEntered(executionArn);
     return {
       executionArn,
       stateMachineArn: out.stateMachineArn ?? '',
@@ -27,7 +26,6 @@ export class StepFunctionsExecutions {
       redriveCount: out.redriveCount ?? 0,
       ...(out.redriveStatus !== undefined ? { redriveStatus: out.redriveStatus } : {}),
       ...(out.redriveStatusReason !== undefined ? { redriveStatusReason: out.redriveStatusReason } : {}),
-      ...(stoppedIn ? { stoppedIn } : {}),
     };
   }
 

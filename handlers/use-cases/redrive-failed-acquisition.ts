@@ -1,6 +1,6 @@
 import { errorMessage, errorName } from '../domain/errors';
 import type { Clock } from '../domain/ports';
-import { type RedriveDecision, type StoppedExecution, decideRedrive, redriveToken } from '../domain/redrive';
+import { type RedriveDecision, type StoppedExecution, type StoppedState, decideRedrive, redriveToken } from '../domain/redrive';
 
 /**
  * "Redrive failed acquisition": runs on every acquisition execution that stops FAILED or TIMED_OUT (EventBridge rule
@@ -15,7 +15,9 @@ import { type RedriveDecision, type StoppedExecution, decideRedrive, redriveToke
  */
 export interface RedriveDeps {
   executions: {
-    describeStopped(executionArn: string): Promise<StoppedExecution>;
+    describe(executionArn: string): Promise<StoppedExecution>;
+    /** The last state the execution entered (the one it stopped in), from its history. */
+    lastStateEntered(executionArn: string): Promise<StoppedState | undefined>;
     redrive(executionArn: string, clientToken: string): Promise<Date | undefined>;
   };
   /** Invokes the Record failure function with the state (its result is the case summary). */
@@ -32,12 +34,15 @@ export interface RedriveDeps {
 export type RedriveOutcome = RedriveDecision & { executionArn: string };
 
 export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: string): Promise<RedriveOutcome> {
-  const execution = await deps.executions.describeStopped(executionArn);
-  if (execution.stateMachineArn !== deps.stateMachineArn) {
+  const described = await deps.executions.describe(executionArn);
+  if (described.stateMachineArn !== deps.stateMachineArn) {
     const outcome: RedriveOutcome = { action: 'none', reason: `not an execution of ${deps.stateMachineArn}`, executionArn };
     deps.log({ level: 'WARN', message: 'redrive: ignored', ...outcome });
     return outcome;
   }
+  // A running execution (already redriven, or a late event) has not stopped anywhere: nothing to read.
+  const stoppedIn = described.status === 'RUNNING' ? undefined : await deps.executions.lastStateEntered(executionArn);
+  const execution: StoppedExecution = { ...described, ...(stoppedIn ? { stoppedIn } : {}) };
   let decision = decideRedrive(execution, deps.maxRedrives);
 
   if (decision.action === 'redrive') {
