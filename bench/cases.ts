@@ -1,5 +1,8 @@
-import { executeLocal, type LocalEnvironment, type RunStatus } from '../cli/local/local-runner';
-import { ACQUISITION_STEPS } from '../workflows/acquisition-steps';
+import { withLocalRedrive } from '../cli/local/local-redrive';
+import { executeLocal, type LocalEnvironment, type RunLocalResult, type RunStatus } from '../cli/local/local-runner';
+import { securedSummary } from '../handlers/domain/case-evidence';
+import type { AcquisitionState } from '../handlers/domain/types';
+import { ACQUISITION_STEPS, CONTROL_STATES } from '../workflows/acquisition-steps';
 import type { CallInstrument } from './aws-calls';
 import { sequentialRoundTrips } from './metrics';
 import type { SimulatedTime } from './simulated-time';
@@ -34,6 +37,19 @@ export interface CaseMeasurement {
   /** Simulated seconds that passed in Wait states (slow-snapshot scenario), 0 otherwise. */
   simulatedWaitSeconds: number;
   waits: number;
+  /** Redrives of this execution by the (emulated) redrive function. */
+  redrives: number;
+  /** FAILED only: where and how it failed, and what was already secured then. */
+  failure?: FailureDetail;
+}
+
+export interface FailureDetail {
+  /** The step whose error ended the acquisition (the caught one, or the state it stopped in). */
+  state: string;
+  error: string;
+  /** Who recorded the failure in the case: the state machine's Catch path, the redrive function, or nobody. */
+  recordedBy: 'state machine' | 'redrive function' | 'not recorded (recording failed)' | 'not recorded' | 'nothing to record (no case)';
+  secured: { snapshots: number; evidenceSnapshots: number; isolatedInterfaces: number; preservation: string[]; sealed: boolean };
 }
 
 const STATE = {
@@ -51,6 +67,39 @@ export interface CaseContext {
   instrument: CallInstrument;
   /** When set, each poll's requested `nextCheckSeconds` is added to simulated time (Wait states take 0 ms). */
   clock?: SimulatedTime;
+  /** State-level retry intervals: the definition's own (real time, full jitter) or a fixed override in ms. */
+  retryIntervalMs?: number | 'as-defined';
+}
+
+const FAIL_STATES = new Set<string>([CONTROL_STATES.failed, CONTROL_STATES.unrecorded, CONTROL_STATES.rejected]);
+function failureDetail(result: RunLocalResult, lastCaught: string | undefined, recordedByRedrive: boolean): FailureDetail | undefined {
+  if (result.status !== 'FAILED') return undefined;
+  const stopped = result.stoppedIn;
+  const inFailState = stopped !== undefined && FAIL_STATES.has(stopped.name);
+  const state = inFailState ? (lastCaught ?? stopped.name) : (stopped?.name ?? 'unknown');
+  const input = stopped?.input as AcquisitionState | undefined;
+  const hasCase = typeof input === 'object' && input !== null && typeof (input as { case?: { caseId?: unknown } }).case?.caseId === 'string';
+  const summary = hasCase ? securedSummary(input) : undefined;
+  return {
+    state,
+    error: result.error?.name ?? 'unknown',
+    recordedBy: recordedByRedrive
+      ? 'redrive function'
+      : stopped?.name === CONTROL_STATES.failed
+        ? 'state machine'
+        : stopped?.name === CONTROL_STATES.unrecorded
+          ? 'not recorded (recording failed)'
+          : hasCase
+            ? 'not recorded'
+            : 'nothing to record (no case)',
+    secured: {
+      snapshots: summary?.snapshots.length ?? 0,
+      evidenceSnapshots: summary?.evidenceSnapshots.length ?? 0,
+      isolatedInterfaces: summary?.isolatedNetworkInterfaces.length ?? 0,
+      preservation: summary?.preservationApplied ?? [],
+      sealed: Boolean(summary?.manifest),
+    },
+  };
 }
 
 export async function runCase(
@@ -89,10 +138,14 @@ export async function runCase(
   };
 
   const t0 = Date.now();
-  const result = await ctx.instrument.runAs(caseKey, () =>
+  let lastCaught: string | undefined;
+  const startTime = new Date().toISOString();
+  const run = (redrive?: { fromState: string; input: unknown; redriveCount: number; startedAt: string }) =>
     executeLocal(ctx.env, event, {
       executionName: caseKey,
       wrapHandler,
+      ...(ctx.retryIntervalMs !== undefined ? { retryIntervalMs: ctx.retryIntervalMs } : {}),
+      ...(redrive ? { redrive } : {}),
       onProgress: (e) => {
         if (e.kind === 'entered') {
           stateEntered++;
@@ -101,10 +154,19 @@ export async function runCase(
           }
         } else if (e.kind === 'retried') {
           stateRetried++;
+        } else if (e.kind === 'caught') {
+          lastCaught = e.state;
         }
       },
-    }),
-  );
+    });
+  // A FAILED run goes to the redrive function's decision, and a redrive continues it (cli/local/local-redrive.ts).
+  const { result, redrives, outcomes } = await ctx.instrument.runAs(caseKey, async () => {
+    const first = await run();
+    // The execution's start time as Triage saw it: a redrive keeps it (and so the case id).
+    const observed = startedAt as number | null;
+    return withLocalRedrive(ctx.env, caseKey, observed !== null ? new Date(observed).toISOString() : startTime, first, run);
+  });
+  const recordedByRedrive = outcomes.some((o) => o.action === 'record');
   const endToEndMs = Date.now() - t0;
   const calls = ctx.instrument.callsOf(caseKey);
   // Assigned in the callbacks above, which the compiler's narrowing does not see.
@@ -130,5 +192,7 @@ export async function runCase(
     endToEndMs,
     simulatedWaitSeconds,
     waits,
+    redrives,
+    ...(result.status === 'FAILED' ? { failure: failureDetail(result, lastCaught, recordedByRedrive) as FailureDetail } : {}),
   };
 }

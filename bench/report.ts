@@ -9,7 +9,7 @@ export interface BenchReport {
   generatedAt: string;
   mode: 'full' | 'smoke';
   machine: { node: string; platform: string; cpus: number };
-  settings: { latencyMs: number; throttleRate: number; seed: number };
+  settings: { latencyMs: number; throttleRate: number; seed: number; retryIntervals?: string; backgroundLoad?: string };
   totalWallMs: number;
   scenarios: ScenarioResult[];
   callsVsVolumes: { points: { volumes: number; awsCallsPerCase: number }[]; slope: number; intercept: number; r2: number } | null;
@@ -65,12 +65,21 @@ export function targetsOf(scenarios: ScenarioResult[], fit: BenchReport['callsVs
       met: t === null ? null : t <= 60,
     });
   }
+  const plain = byId.get('burst-100');
+  if (plain) {
+    const ok = plain.outcomes.SUCCEEDED ?? 0;
+    targets.push({
+      target: '100 simultaneous cases all succeed',
+      measured: `${ok}/${plain.executions} succeeded (${plain.redrives?.total ?? 0} redrives), wall ${fmt(plain.wallMs / 1000)} s`,
+      met: ok === plain.executions && plain.failures.length === 0,
+    });
+  }
   const burst = byId.get('burst-100-throttled');
   if (burst) {
     const ok = burst.outcomes.SUCCEEDED ?? 0;
     targets.push({
       target: '100 simultaneous cases all succeed with 10% injected throttling',
-      measured: `${ok}/${burst.executions} succeeded, ${burst.throttledAttempts} throttled attempts, wall ${fmt(burst.wallMs / 1000)} s`,
+      measured: `${ok}/${burst.executions} succeeded (${burst.redrives?.total ?? 0} redrives), ${burst.throttledAttempts} throttled attempts, wall ${fmt(burst.wallMs / 1000)} s`,
       met: ok === burst.executions && burst.failures.length === 0,
     });
   }
@@ -89,8 +98,9 @@ export function markdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(
     `Generated ${report.generatedAt} (${report.mode} run) on ${report.machine.platform}, Node.js ${report.machine.node}, ${report.machine.cpus} CPUs; ` +
-      `${report.settings.latencyMs} ms injected latency per AWS call; default injected throttling ${Math.round(report.settings.throttleRate * 100)}%. ` +
-      `Total ${Math.round(report.totalWallMs / 1000)} s.`,
+      `${report.settings.latencyMs} ms injected latency per AWS call; default injected throttling ${Math.round(report.settings.throttleRate * 100)}%; ` +
+      `state-level retry intervals ${report.settings.retryIntervals ?? '50 ms'}. Total ${Math.round(report.totalWallMs / 1000)} s.` +
+      (report.settings.backgroundLoad ? ` Beside it: ${report.settings.backgroundLoad}.` : ''),
     '',
     '### Targets',
     '',
@@ -100,8 +110,8 @@ export function markdown(report: BenchReport): string {
     '',
     '### Scenarios',
     '',
-    '| Scenario | Executions | Outcomes | Containment p50 / p95 (ms) | Sequential round trips to containment | Transitions to containment | AWS calls per case (per volume) | Transitions per case | End-to-end p50 / p95 (ms) | Wall (s) | Throttled attempts | Failures |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | Executions | Outcomes | Containment p50 / p95 (ms) | Sequential round trips to containment | Transitions to containment | AWS calls per case (per volume) | Transitions per case | End-to-end p50 / p95 (ms) | Wall (s) | Throttled attempts | Redrives | Failures |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of report.scenarios) {
     const a = s.acquired;
@@ -110,7 +120,7 @@ export function markdown(report: BenchReport): string {
       .join(', ');
     const perVolume = a.awsCallsPerVolume === null ? '' : ` (${a.awsCallsPerVolume.toFixed(1)})`;
     lines.push(
-      `| ${s.title} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.failures.length} |`,
+      `| ${s.title} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.redrives?.total ?? 0} | ${s.failures.length} |`,
     );
   }
   const dup = report.scenarios.filter((s) => s.duplicates.count > 0);
@@ -135,7 +145,8 @@ export function markdown(report: BenchReport): string {
   const failures = report.scenarios.flatMap((s) => s.failures.map((f) => ({ ...f, scenario: s.id })));
   if (failures.length) {
     lines.push('', '### Failures', '');
-    for (const f of failures.slice(0, 20)) lines.push(`- ${f.scenario} / ${f.caseKey}: ${f.status} ${f.error ?? ''}`.trim());
+    lines.push('Each failed execution: the step it failed in, the error, who recorded it, and what was already secured.', '');
+    for (const f of failures.slice(0, 20)) lines.push(`- ${f.scenario} / ${f.caseKey}: ${f.status} ${describeFailure(f)}`.trim());
     if (failures.length > 20) lines.push(`- … and ${failures.length - 20} more (bench/results/latest.json)`);
   }
   if (report.bundles.length) {
@@ -151,6 +162,20 @@ export function markdown(report: BenchReport): string {
     );
   }
   return lines.join('\n');
+}
+
+/** One failure, for the report: where, what, who recorded it, what was secured (snapshots, isolation, copies, seal). */
+export function describeFailure(f: ScenarioResult['failures'][number]): string {
+  const d = f.detail;
+  if (!d) return f.error ?? '';
+  const secured = [
+    `${d.secured.snapshots} snapshot(s)`,
+    `${d.secured.isolatedInterfaces} interface(s) isolated`,
+    `${d.secured.evidenceSnapshots} evidence copy(ies)`,
+    d.secured.preservation.length ? `preserved: ${d.secured.preservation.join(', ')}` : 'nothing preserved',
+    d.secured.sealed ? 'sealed' : 'not sealed',
+  ].join(', ');
+  return `in "${d.state}": ${d.error}; recorded by ${d.recordedBy}; ${f.redrives ? `${f.redrives} redrive(s); ` : ''}secured: ${secured}`;
 }
 
 /** Replaces the generated section of docs/benchmarks.md (between the markers), keeping the hand-written rest. */
@@ -173,8 +198,9 @@ export function summary(report: BenchReport): string {
     lines.push(
       `  ${s.id.padEnd(20)} ${String(s.executions).padStart(3)} exec  containment p50 ${fmt(a.containmentMs.p50, ' ms')} p95 ${fmt(a.containmentMs.p95, ' ms')}` +
         `  round trips ${fmt(a.roundTripsToContainment.max)}  transitions→containment ${fmt(a.transitionsToContainment.max)}` +
-        `  calls/case ${fmt(a.awsCallsPerCase.p50)}  transitions/case ${fmt(a.transitionsPerCase.p50)}  failures ${s.failures.length}`,
+        `  calls/case ${fmt(a.awsCallsPerCase.p50)}  transitions/case ${fmt(a.transitionsPerCase.p50)}  redrives ${s.redrives?.total ?? 0}  failures ${s.failures.length}`,
     );
+    for (const f of s.failures.slice(0, 5)) lines.push(`    ${f.caseKey}: ${f.status} ${describeFailure(f)}`);
   }
   for (const t of report.targets) lines.push(`  [${t.met === null ? ' ' : t.met ? 'x' : '!'}] ${t.target}: ${t.measured}`);
   if (report.bundles.length) {

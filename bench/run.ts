@@ -12,7 +12,12 @@ import { SCENARIOS, SMOKE_SCENARIO, type ScenarioResult, runScenario } from './s
 import { VictimFactory } from './victims';
 
 /**
- * `npm run bench [-- --smoke] [--latency MS] [--throttle RATE] [--only id,id] [--no-bundles] [--seed N]`
+ * `npm run bench [-- --smoke] [--latency MS] [--throttle RATE] [--only id,id] [--no-bundles] [--seed N]
+ *   [--retry-interval as-defined|MS] [--background-load TEXT]`
+ *
+ * State-level retries wait what the definition says (`as-defined`: exponential backoff, MaxDelaySeconds, full
+ * jitter, in real time) unless `--retry-interval MS` fixes them. `--background-load` records, in the results, what
+ * else was running on the machine (the CPU-heavy job beside the run).
  *
  * One moto_server for the whole run (started on a free loopback port, stopped at the end), the synthesized
  * definition and the real handlers in-process (cli/local/local-runner.ts), a call middleware on the handlers' SDK
@@ -31,6 +36,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       'no-bundles': { type: 'boolean', default: false },
       seed: { type: 'string', default: '7' },
+      'retry-interval': { type: 'string', default: 'as-defined' },
+      'background-load': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -39,6 +46,11 @@ async function main(): Promise<void> {
   const seed = Number(values.seed);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error('--latency: milliseconds ≥ 0');
   if (!Number.isFinite(throttleRate) || throttleRate < 0 || throttleRate >= 1) throw new Error('--throttle: a rate in [0, 1)');
+  const retryOption = values['retry-interval'];
+  const retryIntervalMs: number | 'as-defined' = retryOption === 'as-defined' ? 'as-defined' : Number(retryOption);
+  if (retryIntervalMs !== 'as-defined' && (!Number.isFinite(retryIntervalMs) || retryIntervalMs < 0)) {
+    throw new Error('--retry-interval: "as-defined" or milliseconds ≥ 0');
+  }
   const mode: BenchReport['mode'] = values.smoke ? 'smoke' : 'full';
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const scenarios = values.smoke ? [SMOKE_SCENARIO] : SCENARIOS.filter((s) => !only || only.includes(s.id));
@@ -57,7 +69,7 @@ async function main(): Promise<void> {
     const victims = new VictimFactory(env);
     for (const scenario of scenarios) {
       log(`scenario ${scenario.id}: ${scenario.title}`);
-      results.push(await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, log }));
+      results.push(await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, retryIntervalMs, log }));
     }
   } finally {
     instrument.dispose();
@@ -76,7 +88,13 @@ async function main(): Promise<void> {
     generatedAt: new Date().toISOString(),
     mode,
     machine: { node: process.version, platform: `${platform()}-${process.arch}`, cpus: cpus().length },
-    settings: { latencyMs, throttleRate, seed },
+    settings: {
+      latencyMs,
+      throttleRate,
+      seed,
+      retryIntervals: retryIntervalMs === 'as-defined' ? 'as defined (backoff, full jitter, real time)' : `${retryIntervalMs} ms`,
+      ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
+    },
     totalWallMs: Math.round(performance.now() - t0),
     scenarios: results,
     callsVsVolumes: fit,

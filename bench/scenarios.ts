@@ -1,6 +1,6 @@
 import { findingEventFor } from '../cli/local/seed-victim';
 import { byCommand, median, percentile } from './metrics';
-import { type CaseContext, type CaseMeasurement, runCase } from './cases';
+import { type CaseContext, type CaseMeasurement, type FailureDetail, runCase } from './cases';
 import { SimulatedTime } from './simulated-time';
 import type { VictimFactory } from './victims';
 
@@ -82,7 +82,10 @@ export interface ScenarioResult {
   wallMs: number;
   executions: number;
   outcomes: Record<string, number>;
-  failures: { caseKey: string; status: string; error?: string }[];
+  /** Each execution that did not succeed: where it failed and what was already secured (bench/cases.ts). */
+  failures: { caseKey: string; status: string; error?: string; detail?: FailureDetail; redrives?: number }[];
+  /** Executions the (emulated) redrive function redrove, and the redrives in all. */
+  redrives: { executions: number; total: number };
   /** Only the executions that acquired (not the duplicates). */
   acquired: {
     count: number;
@@ -153,7 +156,13 @@ export async function runScenario(
   const expectedDuplicates = scenario.instances * (scenario.findingsPerInstance - 1) * scenario.repetitions;
   const failures: ScenarioResult['failures'] = cases
     .filter((c) => c.status === 'FAILED' || c.status === 'IGNORED')
-    .map((c) => ({ caseKey: c.caseKey, status: c.status, ...(c.error ? { error: c.error } : {}) }));
+    .map((c) => ({
+      caseKey: c.caseKey,
+      status: c.status,
+      ...(c.error ? { error: c.error } : {}),
+      ...(c.failure ? { detail: c.failure } : {}),
+      ...(c.redrives ? { redrives: c.redrives } : {}),
+    }));
   if (duplicates.length !== expectedDuplicates) {
     failures.push({ caseKey: scenario.id, status: 'UNEXPECTED', error: `expected ${expectedDuplicates} DUPLICATE, got ${duplicates.length}` });
   }
@@ -176,6 +185,7 @@ export async function runScenario(
     executions: cases.length,
     outcomes,
     failures,
+    redrives: { executions: cases.filter((c) => c.redrives > 0).length, total: cases.reduce((sum, c) => sum + c.redrives, 0) },
     acquired: {
       count: acquired.length,
       containmentMs: stats(acquired.map((c) => c.containmentMs)),

@@ -2,15 +2,20 @@ import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { caseLog } from './adapters/logger';
 import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
+import type { EvidenceProgress, Target } from './domain/types';
+import { type PollPayload, pollPayload } from './domain/poll-payload';
 import type { EntryDeps } from './describe-instance';
 import { chainSettingsFor } from './evidence-chain-deps';
 import type { ChainSettings } from './use-cases/evidence-chain';
 import { checkEvidenceCopies } from './use-cases/check-evidence-copies';
 
-/** "Check evidence copies": receives the whole execution state, returns the updated `$.evidence`. */
+/**
+ * "Check evidence copies". Payload: the whole execution state at `state` and the loop's poll bound at `maxPolls`.
+ * Returns the updated `$.evidence`.
+ */
 export function createCheckEvidenceCopiesHandler(deps: EntryDeps & { chain?: (target: Target, env: HandlerEnvironment) => ChainSettings } = {}) {
-  return async (state: AcquisitionState): Promise<EvidenceProgress> => {
+  return async (payload: PollPayload): Promise<EvidenceProgress> => {
+    const { state, maxPolls } = pollPayload(payload);
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.evidence) throw new InvalidInput('evidence', 'missing: no evidence copy was requested');
     const env = (deps.env ?? environment)();
@@ -23,6 +28,7 @@ export function createCheckEvidenceCopiesHandler(deps: EntryDeps & { chain?: (ta
         evidenceKeyArn: env.EVIDENCE_KEY_ARN,
         concurrency: env.COPY_CONCURRENCY,
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
+        maxPolls,
         log: caseLog(state.case.caseId, 'checkEvidenceCopies'),
         chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
       },

@@ -2,13 +2,18 @@ import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { caseLog } from './adapters/logger';
 import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { AcquisitionState, SnapshotProgress } from './domain/types';
+import type { SnapshotProgress } from './domain/types';
+import { type PollPayload, pollPayload } from './domain/poll-payload';
 import type { EntryDeps } from './describe-instance';
 import { checkSnapshots } from './use-cases/check-snapshots';
 
-/** "Check snapshot progress": receives the whole execution state, returns `$.snapshotProgress`. */
+/**
+ * "Check snapshot progress". Payload: the whole execution state at `state` and the loop's poll bound at `maxPolls`
+ * (the state machine's Choice rule, handlers/domain/poll-schedule.ts). Returns `$.snapshotProgress`.
+ */
 export function createCheckSnapshotsHandler(deps: EntryDeps = {}) {
-  return async (state: AcquisitionState): Promise<SnapshotProgress> => {
+  return async (payload: PollPayload): Promise<SnapshotProgress> => {
+    const { state, maxPolls } = pollPayload(payload);
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.acquisition) throw new InvalidInput('acquisition', 'missing: no snapshot was requested');
     const env = (deps.env ?? environment)();
@@ -19,6 +24,7 @@ export function createCheckSnapshotsHandler(deps: EntryDeps = {}) {
         clock: deps.clock ?? (() => new Date()),
         tagPrefix: env.TAG_PREFIX,
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
+        maxPolls,
         log: caseLog(state.case.caseId, 'checkSnapshots'),
       },
       { acquisition: state.acquisition, ...(state.snapshotProgress ? { previous: state.snapshotProgress } : {}) },

@@ -30,6 +30,7 @@ import {
 } from './constructs/tag-protection';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
+import { AcquisitionRecovery } from './acquisition-recovery';
 
 /**
  * CloudFormation output keys of the IR stack. The CLI finds a deployment by these exact keys
@@ -128,6 +129,8 @@ export class IrStack extends Stack {
   readonly release: ReleaseWorkflow;
   readonly findingRule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
+  /** Redrive of transient failures, recording of unrecorded ones, alarms (infra/acquisition-recovery.ts). */
+  readonly recovery: AcquisitionRecovery;
 
   constructor(scope: Construct, id: string, props: IrStackProps) {
     super(scope, id, props);
@@ -370,6 +373,18 @@ export class IrStack extends Stack {
         maxEventAge: Duration.hours(24),
       }),
     );
+
+    // ── Recovery: redrive transient failures, record what no Catch recorded, alarm on failed executions ─────────
+    this.recovery = new AcquisitionRecovery(this, 'Recovery', {
+      stateMachine: this.acquisition.stateMachine,
+      recordFailure: this.functions.recordFailure.function,
+      environment,
+      evidenceKey: this.evidenceKey,
+      evidenceBucket: this.evidenceBucket,
+      caseTable: this.caseTable,
+      topic: this.topic,
+      deadLetterQueue: this.deadLetterQueue,
+    });
 
     // ── Outputs the CLI reads ─────────────────────────────────────────────────────────────────────────────
     new CfnOutput(this, IR_STACK_OUTPUTS.stateMachineArn, {

@@ -1,12 +1,15 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES, maxPollsFor } from './acquisition-steps';
-import { THROTTLING_RETRY } from './task-defaults';
+import { TRANSIENT_ERRORS } from '../handlers/domain/errors';
+import { MAX_AUTOMATIC_REDRIVES } from '../handlers/domain/redrive';
+import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES } from './acquisition-steps';
+import { type AslDefinition, HISTORY_EVENT_BUDGET, type HistoryBudget, largestLoopBoundWithin, worstCaseHistory } from './history-budget';
+import { PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } from './task-defaults';
 
 /**
  * The forensic acquisition state machine (Standard workflow, JSONPath).
@@ -22,8 +25,9 @@ import { THROTTLING_RETRY } from './task-defaults';
  *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
  *  4. Isolate network — on every ENI, the all-traffic transition group then the rule-less isolation group, which
  *     also cuts established connections. Containment is done; the custody log is written from here on.
- *  5. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, a
- *     hard count in the Choice rule and a time cap in the handler); a snapshot in `error` does not stop the others.
+ *  5. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
+ *     while progress stands still; a time cap in the handler; and a hard count in the Choice rule, derived from the
+ *     execution's history budget, see below); a snapshot in `error` does not stop the others.
  *  6. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
  *     evidence CMK, bounded in the same way. Multi-account (DESIGN step 8), per volume: copy in the workload account
  *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
@@ -42,9 +46,19 @@ import { THROTTLING_RETRY } from './task-defaults';
  *  9. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
  * 10. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
  *
- * Every Task retries throttling and Lambda service errors with exponential backoff and full jitter, and catches
- * everything else into "Record failure", which writes what was already secured to the case and the custody log,
- * notifies, and fails the execution.
+ * Every Task retries throttling, transient server and Lambda service errors with exponential backoff and full jitter.
+ * From "Preserve and snapshot" on, every Task catches everything into "Record failure", which writes what was
+ * already secured to the case and the custody log, notifies, and fails the execution. The two steps before anything
+ * is changed (triage, describe) retry far longer (PRE_CONTAINMENT_RETRIES) and catch only the errors no retry can
+ * fix: a transient error that outlasts their retries fails the execution in that very step, where the redrive
+ * function (handlers/domain/redrive.ts, an EventBridge rule on the execution's status) runs it again with
+ * RedriveExecution — a redrive of a caught failure would only re-run the Fail state. Whatever else escapes these two
+ * steps is recorded by the same function through "Record failure".
+ *
+ * History budget: a Standard execution stops at 25,000 history events, redrives included. After the states are
+ * built, the definition's worst case (workflows/history-budget.ts: every Task's retries spent, the longest path,
+ * the redrives) sets the largest poll count per loop that keeps it within HISTORY_EVENT_BUDGET; the Choice rules
+ * enforce it and the poll steps receive it, so they spread their checks over the time cap.
  */
 export interface AcquisitionStateMachineProps {
   /** One function per step; each has its own role with only the permissions its step needs. */
@@ -60,17 +74,41 @@ export interface AcquisitionStateMachineProps {
 /** Longer than any step function's own timeout (the longest is well under this), shorter than Lambda's maximum. */
 const TASK_TIMEOUT = Duration.minutes(15);
 
+/** What no retry fixes in the steps before any change: caught at once (rejected, or recorded by "Record failure"). */
+const PERMANENT_BEFORE_CHANGE = ['InvalidInput', 'ConfigurationError', 'States.Timeout', 'States.Permissions', 'Lambda.Unknown'];
+/** Describe instance, in addition: the instance is gone, or the step may not read it. */
+const PERMANENT_DESCRIBE = ['InstanceNotFound', 'UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'];
+
+/** The history budget of a definition: redrives of the steps that let transient errors through count in it. */
+export const HISTORY_BUDGET_OPTIONS = { maxRedrives: MAX_AUTOMATIC_REDRIVES, redriveErrors: TRANSIENT_ERRORS } as const;
+
 export class AcquisitionStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly logGroup: logs.LogGroup;
+  /** Checks allowed per wait loop: the largest count that keeps the worst-case history within the budget. */
+  readonly maxPolls: number;
+  /** The definition's worst-case history with that bound. */
+  readonly historyBudget: HistoryBudget;
 
   constructor(scope: Construct, id: string, props: AcquisitionStateMachineProps) {
     super(scope, id);
-    const maxPolls = maxPollsFor(props.maxWaitMinutes);
+    // Set once every state exists (below): the Choice rules and the poll steps' payloads read it at synthesis.
+    let derivedMaxPolls: number | undefined;
+    const maxPolls = Lazy.number({
+      produce: () => {
+        if (derivedMaxPolls === undefined) throw new Error('the poll bound is derived after the states are built');
+        return derivedMaxPolls;
+      },
+    });
 
     // resultPath undefined = the ASL default "$" (the result replaces the state), left implicit on purpose: the
     // local runner's interpreter mishandles an explicit "$".
-    const step = (name: AcquisitionStep, resultPath: string | undefined, payload?: sfn.TaskInput): tasks.LambdaInvoke => {
+    const step = (
+      name: AcquisitionStep,
+      resultPath: string | undefined,
+      payload?: sfn.TaskInput,
+      retries: readonly sfn.RetryProps[] = [THROTTLING_RETRY],
+    ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, ACQUISITION_STEPS[name].state, {
         lambdaFunction: props.functions[name],
         // The function's own result becomes the step's result; the Lambda API envelope is not kept.
@@ -82,8 +120,8 @@ export class AcquisitionStateMachine extends Construct {
         // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
         taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
       });
-      // Throttling, transient server and Lambda service errors: the rule shared with the release machine.
-      task.addRetry(THROTTLING_RETRY);
+      // Throttling, transient server and Lambda service errors: by default the rule shared with the release machine.
+      for (const retry of retries) task.addRetry(retry);
       return task;
     };
 
@@ -120,23 +158,28 @@ export class AcquisitionStateMachine extends Construct {
         'executionArn.$': '$$.Execution.Id',
         'startedAt.$': '$$.Execution.StartTime',
       }),
+      PRE_CONTAINMENT_RETRIES,
     );
-    triage.addCatch(rejected, { errors: ['States.ALL'] });
+    // Not States.ALL: a transient error past the retries fails the execution here, to be redriven.
+    triage.addCatch(rejected, { errors: PERMANENT_BEFORE_CHANGE });
 
     // ── 2–4. Describe, preserve and snapshot, isolate: the path to containment. ──
-    const describe = catchInto(step('describeInstance', '$.describe'));
+    const describe = step('describeInstance', '$.describe', undefined, PRE_CONTAINMENT_RETRIES);
+    describe.addCatch(recordFailure, { errors: [...PERMANENT_BEFORE_CHANGE, ...PERMANENT_DESCRIBE], resultPath: '$.failure' });
     const preserve = catchInto(step('preserveAndSnapshot', '$.acquisition'));
     const isolate = catchInto(step('isolateNetwork', '$.containment'));
 
     // ── 5. Bounded wait for the snapshots. ──
-    const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress'));
+    // The poll steps receive the state and the loop's bound (handlers/domain/poll-payload.ts).
+    const pollPayload = sfn.TaskInput.fromObject({ 'state.$': '$', maxPolls });
+    const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress', pollPayload));
     const waitSnapshots = new sfn.Wait(this, CONTROL_STATES.waitSnapshots, {
       time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
     });
 
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence'));
-    const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence'));
+    const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload));
     const waitCopies = new sfn.Wait(this, CONTROL_STATES.waitCopies, {
       time: sfn.WaitTime.secondsPath('$.evidence.nextCheckSeconds'),
     });
@@ -184,6 +227,14 @@ export class AcquisitionStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
       .otherwise(describe.next(preserve).next(isolate).next(checkSnapshots));
 
+    const start = triage.next(outcome);
+
+    // ── History budget: the loop bound the Choice rules enforce, from the definition as built. ──
+    const definition = renderStates(triage);
+    this.maxPolls = largestLoopBoundWithin(definition, { ...HISTORY_BUDGET_OPTIONS, budget: HISTORY_EVENT_BUDGET });
+    derivedMaxPolls = this.maxPolls;
+    this.historyBudget = worstCaseHistory(definition, { ...HISTORY_BUDGET_OPTIONS, loopBound: this.maxPolls });
+
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -194,11 +245,20 @@ export class AcquisitionStateMachine extends Construct {
       comment: 'Forensic acquisition of a compromised EC2 instance: snapshot, contain, seal evidence.',
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      definitionBody: sfn.DefinitionBody.fromChainable(triage.next(outcome)),
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
       // Two capped wait loops plus the work itself; beyond this something is wrong and the execution stops.
       timeout: Duration.minutes(props.maxWaitMinutes * 2 + 60),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
   }
+}
+
+/** The ASL of every state reachable from `start` (Catch targets included), as the state machine will render it. */
+function renderStates(start: sfn.State): AslDefinition {
+  const states = sfn.State.findReachableStates(start, { includeErrorHandlers: true });
+  return {
+    StartAt: start.stateId,
+    States: Object.fromEntries(states.map((s) => [s.stateId, s.toStateJson(sfn.QueryLanguage.JSON_PATH) as AslDefinition['States'][string]])),
+  };
 }

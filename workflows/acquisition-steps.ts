@@ -20,6 +20,17 @@ export const ACQUISITION_STEPS = {
 
 export type AcquisitionStep = keyof typeof ACQUISITION_STEPS;
 
+/**
+ * Functions that serve the acquisition workflow without being states of it: the redrive of executions that failed
+ * on a transient error (EventBridge rule on the execution status; infra/acquisition-recovery.ts). `state` is the
+ * name it goes by in descriptions and logs.
+ */
+export const ACQUISITION_SUPPORT_FUNCTIONS = {
+  redriveFailedAcquisition: { entry: 'handlers/redrive-failed-acquisition.ts', state: 'Redrive failed acquisition' },
+} as const;
+
+export type AcquisitionSupportFunction = keyof typeof ACQUISITION_SUPPORT_FUNCTIONS;
+
 export const ACQUISITION_STEP_NAMES = Object.keys(ACQUISITION_STEPS) as AcquisitionStep[];
 
 /** Terminal and control states, named here so tests and the runner do not repeat string literals. */
@@ -38,11 +49,9 @@ export const CONTROL_STATES = {
   unrecorded: 'Failure not recorded',
 } as const;
 
-/** Wait loops poll no faster than this; with the time cap it bounds the number of checks. */
+/**
+ * Wait loops poll no faster than MIN_POLL_SECONDS and, while progress moves, no slower than MAX_POLL_SECONDS. The
+ * number of checks is bounded by the execution's history budget (workflows/history-budget.ts), not by these.
+ */
 export const MIN_POLL_SECONDS = 15;
 export const MAX_POLL_SECONDS = 300;
-
-/** The hard bound on polls of one loop, derived from the time cap so the Choice rule can enforce it. */
-export function maxPollsFor(maxWaitMinutes: number): number {
-  return Math.ceil((maxWaitMinutes * 60) / MIN_POLL_SECONDS) + 1;
-}

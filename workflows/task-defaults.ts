@@ -3,7 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../handlers/domain/errors';
+import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../handlers/domain/errors';
 
 /**
  * What every Lambda Task of this product's state machines shares: the function's own result as the step result
@@ -22,6 +22,51 @@ export const THROTTLING_RETRY: sfn.RetryProps = {
   maxDelay: Duration.seconds(60),
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/**
+ * The retry window of the steps before anything is changed (triage, describe instance), one rule per kind of error
+ * so each keeps its own count: a finding is worth waiting for, and retrying these steps cannot do anything twice
+ * (triage is idempotent for its own execution, describe only reads). Exponential backoff with full jitter, so a
+ * burst of executions throttled together spreads out: throttling and transient server errors up to 10 retries,
+ * at most 120 s apart (about 10 minutes in the worst case, half that on average with full jitter); Lambda service
+ * errors 8 retries; a Lambda timeout 3 (a dependency slow for the function's whole timeout rarely recovers faster).
+ * Once these are spent the step's Catch lets the error through, the execution fails in this step, and the redrive
+ * function runs it again (handlers/domain/redrive.ts).
+ */
+export const PRE_CONTAINMENT_RETRIES: readonly sfn.RetryProps[] = [
+  {
+    errors: [...THROTTLING_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(120),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  {
+    errors: [...TRANSIENT_SERVER_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.seconds(120),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  {
+    errors: [...LAMBDA_SERVICE_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 8,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  {
+    errors: [LAMBDA_TIMEOUT_ERROR],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 3,
+    maxDelay: Duration.seconds(60),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+];
 
 /** Longer than any step function's own timeout, shorter than Lambda's maximum: a hung invocation ends the Task. */
 export const TASK_TIMEOUT = Duration.minutes(15);

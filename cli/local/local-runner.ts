@@ -28,6 +28,11 @@ export interface RunLocalResult {
   forensicInstanceId: string | null;
   error?: { name: string; cause?: string };
   reason?: string;
+  /**
+   * FAILED only: the state the execution stopped in (the last state entered) with its type and input, as the
+   * execution history shows it; what a redrive continues from.
+   */
+  stoppedIn?: { name: string; type: string; input: unknown };
 }
 
 export interface LocalEnvironment {
@@ -50,8 +55,16 @@ export interface RunLocalOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Milliseconds each Wait state pauses (the emulator completes snapshots at once). Default 0. */
   waitMs?: number;
-  /** Milliseconds between state-level retries. Default 50. */
-  retryIntervalMs?: number;
+  /**
+   * Milliseconds between state-level retries. Default 50. `as-defined`: the definition's own Retry intervals,
+   * backoff, MaxDelaySeconds and full jitter, in real time (the benchmark).
+   */
+  retryIntervalMs?: number | 'as-defined';
+  /**
+   * Continue a FAILED execution as RedriveExecution does: from the state it stopped in, with that state's input,
+   * under the same execution name and start time, with `$$.Execution.RedriveCount` set.
+   */
+  redrive?: { fromState: string; input: unknown; redriveCount: number; startedAt: string };
   /** Execution name (defaults to a random one). */
   executionName?: string;
   /**
@@ -63,7 +76,7 @@ export interface RunLocalOptions {
 
 /** The subset of aws-local-stepfunctions' event log entries the runner reads (the library does not export the type). */
 type EventLog =
-  | { type: 'StateEntered' | 'StateExited' | 'StateCaught'; timestamp: number; state: { name: string; output?: unknown } }
+  | { type: 'StateEntered' | 'StateExited' | 'StateCaught'; timestamp: number; state: { name: string; type?: string; input?: unknown; output?: unknown } }
   | { type: 'StateRetried'; timestamp: number; state: { name: string }; retry: { attempt: number } }
   | { type: 'StateFailed'; timestamp: number; state: { name: string }; Error: string; Cause: unknown }
   | { type: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionAborted' | 'ExecutionTimeout'; timestamp: number };
@@ -211,28 +224,36 @@ export async function executeLocal(
   event: unknown,
   options: RunLocalOptions = {},
 ): Promise<RunLocalResult> {
-  const definition = await loadAcquisitionDefinition();
+  const loaded = await loadAcquisitionDefinition();
   const handlers = await loadHandlers();
-  const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+  const redrive = options.redrive;
+  const definition = redrive ? { ...loaded, StartAt: redrive.fromState } : loaded;
+  // A redrive starts mid-graph: the states before it are unreachable from there, which validation would refuse (the
+  // same definition was validated on the first run).
+  const machine = new StateMachine(definition as never, { validationOptions: redrive ? { noValidate: true } : { checkArn: false } });
   const name = options.executionName ?? `local-${randomUUID()}`;
   const stateMachineArn = `arn:aws:states:${env.region}:${env.accountId}:stateMachine:ForensicAcquisition`;
   const waits = { [CONTROL_STATES.waitSnapshots]: options.waitMs ?? 0, [CONTROL_STATES.waitCopies]: options.waitMs ?? 0 };
-  const retryIntervals = Object.fromEntries(
-    ACQUISITION_STEP_NAMES.map((s) => [ACQUISITION_STEPS[s].state, options.retryIntervalMs ?? 50]),
-  );
+  const retryIntervalMs = options.retryIntervalMs ?? 50;
+  const retryIntervals =
+    retryIntervalMs === 'as-defined'
+      ? {}
+      : Object.fromEntries(ACQUISITION_STEP_NAMES.map((s) => [ACQUISITION_STEPS[s].state, retryIntervalMs]));
   const wrap = options.wrapHandler;
   const taskHandlers = wrap
     ? Object.fromEntries(Object.entries(handlers).map(([state, fn]) => [state, wrap(state, fn)]))
     : handlers;
-  const execution = machine.run(event as never, {
+  const execution = machine.run((redrive ? redrive.input : event) as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: {
         Id: `arn:aws:states:${env.region}:${env.accountId}:execution:ForensicAcquisition:${name}`,
         Name: name,
         Input: event,
-        StartTime: new Date().toISOString(),
+        StartTime: redrive?.startedAt ?? new Date().toISOString(),
         RoleArn: `arn:aws:iam::${env.accountId}:role/local-runner`,
+        RedriveCount: redrive?.redriveCount ?? 0,
+        ...(redrive ? { RedriveTime: new Date().toISOString() } : {}),
       },
       StateMachine: { Id: stateMachineArn, Name: 'ForensicAcquisition' },
     } as never,
@@ -240,11 +261,13 @@ export async function executeLocal(
 
   // Keep the last output of the steps whose results the summary needs, even when the execution then fails.
   const captured: Record<string, unknown> = {};
+  let lastEntered: RunLocalResult['stoppedIn'];
   const follow = (async () => {
     for await (const log of execution.eventLogs as unknown as AsyncGenerator<EventLog>) {
       const at = log.timestamp;
       switch (log.type) {
         case 'StateEntered':
+          lastEntered = { name: log.state.name, type: log.state.type ?? 'Unknown', input: log.state.input };
           options.onProgress?.({ at, kind: 'entered', state: log.state.name });
           break;
         case 'StateExited':
@@ -283,6 +306,7 @@ export async function executeLocal(
     return {
       ...summarize(captured, 'FAILED'),
       error: { name: inner.name, cause: inner.message },
+      ...(lastEntered ? { stoppedIn: lastEntered } : {}),
     };
   }
 }
@@ -363,7 +387,9 @@ export async function executeLocalRelease(
   const name = options.executionName ?? `local-release-${randomUUID()}`;
   const machineName = 'ForensicRelease';
   const executionArn = `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`;
-  const retryIntervals = Object.fromEntries(RELEASE_STEP_NAMES.map((s) => [RELEASE_STEPS[s].state, options.retryIntervalMs ?? 50]));
+  const releaseRetryMs = options.retryIntervalMs ?? 50;
+  const retryIntervals =
+    releaseRetryMs === 'as-defined' ? {} : Object.fromEntries(RELEASE_STEP_NAMES.map((s) => [RELEASE_STEPS[s].state, releaseRetryMs]));
   const wrap = options.wrapHandler;
   const taskHandlers = wrap ? Object.fromEntries(Object.entries(handlers).map(([state, fn]) => [state, wrap(state, fn)])) : handlers;
   const execution = machine.run(input as never, {

@@ -107,6 +107,29 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ] as const;
 
+/**
+ * What the Lambda service reports when an invocation ran past the function's timeout. Retried, and redriven, only
+ * on the steps that change nothing (triage, describe): there a slow dependency is worth waiting out.
+ */
+export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
+
+/**
+ * Errors that say "try again later" rather than "this cannot work": throttling, transient server errors, errors of
+ * the Lambda service and a Lambda timeout. On the steps before anything is changed, these are the errors the state
+ * machine does not catch once its retries are spent, so that the execution fails in that very step and an
+ * automatic RedriveExecution can run it again (workflows/acquisition-state-machine.ts, handlers/domain/redrive.ts).
+ */
+export const TRANSIENT_ERRORS: readonly string[] = [
+  ...THROTTLING_ERRORS,
+  ...TRANSIENT_SERVER_ERRORS,
+  ...LAMBDA_SERVICE_ERRORS,
+  LAMBDA_TIMEOUT_ERROR,
+];
+
+export function isTransientErrorName(name: string | undefined): boolean {
+  return name !== undefined && TRANSIENT_ERRORS.includes(name);
+}
+
 /** Name of an unknown thrown value, for records and logs. */
 export function errorName(err: unknown): string {
   if (err instanceof Error) return err.name;

@@ -282,6 +282,10 @@ export interface SnapshotProgress {
   allSettled: boolean;
   nextCheckSeconds: number;
   volumes: VolumeProgress[];
+  /** Progress (0–100) of the slowest item still pending at this check, when EC2 reported one. */
+  slowestProgress?: number;
+  /** Checks in a row at which that progress stood still (handlers/domain/poll-schedule.ts backs off on it). */
+  stalledChecks?: number;
 }
 
 export interface EvidenceCopy {
@@ -342,6 +346,10 @@ export interface EvidenceProgress {
   allSettled: boolean;
   nextCheckSeconds: number;
   copies: EvidenceCopy[];
+  /** Progress (0–100) of the slowest item still pending at this check, when EC2 reported one. */
+  slowestProgress?: number;
+  /** Checks in a row at which that progress stood still (handlers/domain/poll-schedule.ts backs off on it). */
+  stalledChecks?: number;
 }
 
 export interface SealedObject {

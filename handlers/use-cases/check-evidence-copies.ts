@@ -1,5 +1,5 @@
 import type { SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
-import { isTimedOut, slowestProgress, untilCap } from '../domain/poll-schedule';
+import { isPollBudgetSpent, isTimedOut, nextCheckSeconds, slowestProgress, stalledChecks, untilCap, withinPollBudget } from '../domain/poll-schedule';
 import type { AcquisitionResult, CaseRef, EvidenceCopy, EvidenceProgress } from '../domain/types';
 import { NOT_FOUND_GRACE_SECONDS } from './check-snapshots';
 import { type CopyEvidenceDeps, copyState, progressOf, requestCopies, sizesOf } from './copy-evidence';
@@ -7,6 +7,8 @@ import { advanceWorkloadSide, finalizeCompleted, isCrossAccount } from './eviden
 
 export interface CheckEvidenceCopiesDeps extends CopyEvidenceDeps {
   maxWaitMinutes: number;
+  /** Checks the state machine allows in this loop (its Choice rule; Task payload). Undefined: no count limit known. */
+  maxPolls?: number;
 }
 
 const seconds = (from: string, to: Date) => Math.max(0, (to.getTime() - Date.parse(from)) / 1000);
@@ -19,7 +21,8 @@ const isKeyArn = (id: string) => /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//.test(i
  * (key disabled, grant or key policy missing) surfaces only as `error` with the reason in StateMessage. A completed
  * copy that is not encrypted with the evidence key is an error too: it would not be the evidence we promised.
  * Deferred copies (refused for account limits by an earlier step) are requested again; once the time cap has
- * passed, copies still pending become `timeout`. Settled copies are not described again.
+ * passed (or at the last check the state machine's poll bound allows), copies still pending become `timeout`.
+ * Settled copies are not described again.
  *
  * With `deps.chain` (the handlers always pass it) each poll also advances the cross-account chain and locks the
  * evidence snapshots that completed (see evidence-chain.ts): no extra state, no extra transition.
@@ -32,7 +35,9 @@ export async function checkEvidenceCopies(
   const checkedAt = now.toISOString();
   const attempt = input.evidence.attempt + 1;
   const firstCheckAt = input.evidence.firstCheckAt;
-  const timedOut = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+  const timeCapReached = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+  const timedOut = timeCapReached || isPollBudgetSpent(attempt, deps.maxPolls);
+  const timeoutNote = timeCapReached ? `${deps.maxWaitMinutes} minutes` : `${attempt} checks (the most the execution's history allows)`;
 
   const inFlight = input.evidence.copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId);
   // Cross-account: the evidence snapshot is the IR-owned copy, described with the IR account's own credentials.
@@ -49,7 +54,7 @@ export async function checkEvidenceCopies(
 
   const checked: EvidenceCopy[] = requested.map((c) => {
     if (c.state !== 'pending' || !c.evidenceSnapshotId || !inFlight.includes(c)) {
-      return timedOut && c.state === 'pending' ? timeout(c, deps.maxWaitMinutes) : c;
+      return timedOut && c.state === 'pending' ? timeout(c, timeoutNote) : c;
     }
     const s = byId.get(c.evidenceSnapshotId);
     let next: EvidenceCopy;
@@ -76,7 +81,7 @@ export async function checkEvidenceCopies(
           : { ...next, completedAt: checkedAt };
       }
     }
-    return timedOut && next.state === 'pending' ? timeout(next, deps.maxWaitMinutes) : next;
+    return timedOut && next.state === 'pending' ? timeout(next, timeoutNote) : next;
   });
   // The rest of the chain: workload-side copies → share → IR copy (cross-account), then lock what completed.
   const advanced =
@@ -87,19 +92,25 @@ export async function checkEvidenceCopies(
 
   const sizes = sizesOf(input.acquisition);
   for (const s of described) if (s.sizeGiB !== undefined) sizes.set(s.snapshotId, s.sizeGiB);
-  const progress = progressOf(copies, {
-    attempt,
-    firstCheckAt,
-    checkedAt,
-    sizes,
-    elapsedSeconds: seconds(firstCheckAt, now),
-    progressPercent: slowestProgress(
-      copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId).map((c) => byId.get(c.evidenceSnapshotId as string)?.progress),
-    ),
-  });
-  return progress.allSettled
-    ? progress
-    : { ...progress, nextCheckSeconds: untilCap(progress.nextCheckSeconds, seconds(firstCheckAt, now), deps.maxWaitMinutes) };
+  const slowest = slowestProgress(
+    copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId).map((c) => byId.get(c.evidenceSnapshotId as string)?.progress),
+  );
+  const elapsed = seconds(firstCheckAt, now);
+  const progress = progressOf(copies, { attempt, firstCheckAt, checkedAt, sizes, elapsedSeconds: elapsed, progressPercent: slowest });
+  if (progress.allSettled) return progress;
+  const stalled = stalledChecks(input.evidence, slowest);
+  const pendingGiB = copies.filter((c) => c.state === 'pending').reduce((sum, c) => sum + (sizes.get(c.sourceSnapshotId) ?? 0), 0);
+  const scheduled =
+    stalled > 0
+      ? nextCheckSeconds({ attempt, elapsedSeconds: elapsed, totalGiB: pendingGiB, progressPercent: slowest, stalledChecks: stalled })
+      : progress.nextCheckSeconds;
+  const budgeted =
+    deps.maxPolls === undefined ? scheduled : withinPollBudget(scheduled, attempt, elapsed, { maxPolls: deps.maxPolls, maxWaitMinutes: deps.maxWaitMinutes });
+  return {
+    ...progress,
+    nextCheckSeconds: untilCap(budgeted, elapsed, deps.maxWaitMinutes),
+    ...(slowest !== undefined ? { slowestProgress: slowest, stalledChecks: stalled } : {}),
+  };
 }
 
 function withoutMessage(c: EvidenceCopy): EvidenceCopy {
@@ -107,6 +118,6 @@ function withoutMessage(c: EvidenceCopy): EvidenceCopy {
   return rest;
 }
 
-function timeout(c: EvidenceCopy, maxWaitMinutes: number): EvidenceCopy {
-  return { ...c, state: 'timeout', stateMessage: `still pending after ${maxWaitMinutes} minutes${c.stateMessage ? ` (${c.stateMessage})` : ''}` };
+function timeout(c: EvidenceCopy, after: string): EvidenceCopy {
+  return { ...c, state: 'timeout', stateMessage: `still pending after ${after}${c.stateMessage ? ` (${c.stateMessage})` : ''}` };
 }

@@ -1,6 +1,6 @@
 import type { Ec2SnapshotAdapter, SnapshotStatus } from '../adapters/ec2-snapshot-adapter';
 import { errorMessage, errorName } from '../domain/errors';
-import { isTimedOut, nextCheckSeconds, slowestProgress, untilCap } from '../domain/poll-schedule';
+import { isPollBudgetSpent, isTimedOut, nextCheckSeconds, slowestProgress, stalledChecks, untilCap, withinPollBudget } from '../domain/poll-schedule';
 import type { Clock, Log } from '../domain/ports';
 import type { AcquisitionResult, ProgressState, SnapshotProgress, VolumeProgress } from '../domain/types';
 
@@ -9,6 +9,11 @@ export interface CheckSnapshotsDeps {
   clock: Clock;
   tagPrefix: string;
   maxWaitMinutes: number;
+  /**
+   * Checks the state machine allows in this wait loop (its Choice rule, from the history budget; passed in the Task's
+   * payload). The last allowed check settles what is still pending as a timeout. Undefined: no count limit known.
+   */
+  maxPolls?: number;
   /** Structured log line for what is worth knowing but not worth failing for. */
   log?: Log;
 }
@@ -88,7 +93,12 @@ export async function checkSnapshots(
     if (untagged.length) await tagAll(untagged);
   }
 
-  const timedOut = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+  const timeCapReached = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
+  const budgetSpent = isPollBudgetSpent(attempt, deps.maxPolls);
+  const timedOut = timeCapReached || budgetSpent;
+  const timeoutMessage = timeCapReached
+    ? `still pending after ${deps.maxWaitMinutes} minutes`
+    : `still pending after ${attempt} checks (the most the execution's history allows)`;
   const sinceRequested = seconds(input.acquisition.snapshotRequestedAt, now);
   const volumes: VolumeProgress[] = refs.map((ref) => {
     const before = previous.get(ref.snapshotId);
@@ -119,7 +129,7 @@ export async function checkSnapshots(
       };
     }
     if (v.state === 'pending' && timedOut) {
-      return { ...v, state: 'timeout', stateMessage: `still pending after ${deps.maxWaitMinutes} minutes` };
+      return { ...v, state: 'timeout', stateMessage: timeoutMessage };
     }
     return v;
   });
@@ -127,23 +137,25 @@ export async function checkSnapshots(
   const pending = volumes.filter((v) => v.state === 'pending');
   const allSettled = pending.length === 0;
   const sizeOf = new Map(refs.map((r) => [r.snapshotId, r.sizeGiB ?? byId.get(r.snapshotId)?.sizeGiB ?? 0]));
+  const slowest = slowestProgress(pending.map((v) => v.progress));
+  const stalled = stalledChecks(input.previous, slowest);
+  const elapsed = seconds(firstCheckAt, now);
+  const scheduled = nextCheckSeconds({
+    attempt,
+    elapsedSeconds: sinceRequested,
+    totalGiB: pending.reduce((sum, v) => sum + (sizeOf.get(v.snapshotId) ?? 0), 0),
+    progressPercent: slowest,
+    stalledChecks: stalled,
+  });
+  const budgeted =
+    deps.maxPolls === undefined ? scheduled : withinPollBudget(scheduled, attempt, elapsed, { maxPolls: deps.maxPolls, maxWaitMinutes: deps.maxWaitMinutes });
   return {
     attempt,
     firstCheckAt,
     checkedAt,
     allSettled,
-    nextCheckSeconds: allSettled
-      ? 0
-      : untilCap(
-          nextCheckSeconds({
-            attempt,
-            elapsedSeconds: sinceRequested,
-            totalGiB: pending.reduce((sum, v) => sum + (sizeOf.get(v.snapshotId) ?? 0), 0),
-            progressPercent: slowestProgress(pending.map((v) => v.progress)),
-          }),
-          seconds(firstCheckAt, now),
-          deps.maxWaitMinutes,
-        ),
+    nextCheckSeconds: allSettled ? 0 : untilCap(budgeted, elapsed, deps.maxWaitMinutes),
     volumes,
+    ...(slowest !== undefined && !allSettled ? { slowestProgress: slowest, stalledChecks: stalled } : {}),
   };
 }

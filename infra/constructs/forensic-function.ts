@@ -8,15 +8,21 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerEnvironment } from '../../handlers/config/env';
-import { ACQUISITION_STEPS, type AcquisitionStep } from '../../workflows/acquisition-steps';
+import { ACQUISITION_STEPS, ACQUISITION_SUPPORT_FUNCTIONS, type AcquisitionStep, type AcquisitionSupportFunction } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, type ReleaseStep } from '../../workflows/release-steps';
 
-/** A step of any of this product's state machines (acquisition or release). */
-export type WorkflowStep = AcquisitionStep | ReleaseStep;
+/** A step of any of this product's state machines (acquisition or release), or a function serving one. */
+export type WorkflowStep = AcquisitionStep | ReleaseStep | AcquisitionSupportFunction;
 
-/** Handler entry, console state name and workflow of a step, from ACQUISITION_STEPS or RELEASE_STEPS. */
+/**
+ * Handler entry, console state name and workflow of a step, from ACQUISITION_STEPS, RELEASE_STEPS or
+ * ACQUISITION_SUPPORT_FUNCTIONS.
+ */
 export function stepDefinition(step: WorkflowStep): { entry: string; state: string; workflow: 'acquisition' | 'release' } {
   if (step in RELEASE_STEPS) return { ...RELEASE_STEPS[step as ReleaseStep], workflow: 'release' };
+  if (step in ACQUISITION_SUPPORT_FUNCTIONS) {
+    return { ...ACQUISITION_SUPPORT_FUNCTIONS[step as AcquisitionSupportFunction], workflow: 'acquisition' };
+  }
   return { ...ACQUISITION_STEPS[step as AcquisitionStep], workflow: 'acquisition' };
 }
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { THROTTLING_ERRORS } from '../../handlers/domain/errors';
-import { ACQUISITION_STEPS, CONTROL_STATES, maxPollsFor } from '../../workflows/acquisition-steps';
+import { THROTTLING_ERRORS, TRANSIENT_ERRORS } from '../../handlers/domain/errors';
+import { ACQUISITION_STEPS, CONTROL_STATES } from '../../workflows/acquisition-steps';
 import { aslValidator, renderAsl, synth } from './support';
 
 /** The synthesized definition (as deployed, references replaced by placeholder ARNs), checked as ASL. */
@@ -13,6 +13,7 @@ interface State {
   Retry?: { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   SecondsPath?: string;
+  Parameters?: Record<string, unknown>;
 }
 interface Definition {
   StartAt: string;
@@ -21,8 +22,11 @@ interface Definition {
 }
 
 let asl: Definition;
+let maxPolls: number;
 beforeAll(() => {
-  asl = renderAsl(synth().json) as unknown as Definition;
+  const synthesized = synth();
+  asl = renderAsl(synthesized.json) as unknown as Definition;
+  maxPolls = synthesized.stack.acquisition.maxPolls;
 });
 
 const state = (name: string): State => {
@@ -52,43 +56,57 @@ describe('acquisition state machine definition', () => {
     }
   });
 
-  it('every Task retries throttling with full jitter, and catches everything', () => {
+  it('every Task retries throttling with full jitter; every Task catches everything but the transient errors of the steps before any change', () => {
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBe(Object.keys(ACQUISITION_STEPS).length);
+    const beforeChange = new Set<string>([ACQUISITION_STEPS.triage.state, ACQUISITION_STEPS.describeInstance.state]);
     for (const [name, task] of tasks) {
       const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect(throttling, `${name}: Retry on throttling`).toBeDefined();
       expect(throttling?.JitterStrategy, name).toBe('FULL');
-      expect(task.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), `${name}: Catch States.ALL`).toBe(true);
+      const catchers = task.Catch ?? [];
+      if (beforeChange.has(name)) {
+        // Transient errors past the retries fail the execution in this Task, where a redrive can run it again.
+        expect(catchers.length, `${name}: catches the errors no retry fixes`).toBeGreaterThan(0);
+        for (const error of [...TRANSIENT_ERRORS, 'States.ALL', 'States.TaskFailed']) {
+          expect(catchers.some((c) => c.ErrorEquals.includes(error)), `${name} must not catch ${error}`).toBe(false);
+        }
+        expect(catchers.some((c) => c.ErrorEquals.includes('InvalidInput')), `${name}: InvalidInput caught`).toBe(true);
+      } else {
+        expect(catchers.some((c) => c.ErrorEquals.includes('States.ALL')), `${name}: Catch States.ALL`).toBe(true);
+      }
     }
   });
 
   it('every Wait loop is bounded by a Choice rule on the poll count, which also leaves the loop', () => {
     const waits = Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait');
     expect(waits.map(([n]) => n).sort()).toEqual([CONTROL_STATES.waitCopies, CONTROL_STATES.waitSnapshots].sort());
-    const bound = maxPollsFor(1440);
     for (const [name, wait] of waits) {
       // Follow the loop from the Wait until we are back at it; it must pass through a bounding Choice.
       const check = state(wait.Next!);
       expect(check.Type, name).toBe('Task');
+      // The poll step is told the same bound, so it can settle what is still pending at the last check.
+      expect(check.Parameters, name).toEqual({ 'state.$': '$', maxPolls });
       const choiceName = check.Next!;
       const choice = state(choiceName);
       expect(choice.Type, name).toBe('Choice');
       expect(choice.Default, `${choiceName}: loops back through the wait`).toBe(name);
       const bounding = (choice.Choices ?? []).find(
-        (c) => c.NumericGreaterThanEquals === bound && String(c.Variable).endsWith('.attempt'),
+        (c) => c.NumericGreaterThanEquals === maxPolls && String(c.Variable).endsWith('.attempt'),
       );
-      expect(bounding, `${choiceName}: bound of ${bound} polls`).toBeDefined();
+      expect(bounding, `${choiceName}: bound of ${maxPolls} polls`).toBeDefined();
       expect(bounding?.Next, `${choiceName}: bound exits the loop`).not.toBe(name);
       expect(wait.SecondsPath, name).toMatch(/nextCheckSeconds$/);
     }
   });
 
-  it('the bound and the execution timeout follow forensics:maxWaitMinutes', () => {
-    const short = renderAsl(synth({ 'forensics:maxWaitMinutes': 60 }).json) as unknown as Definition;
-    expect(short.TimeoutSeconds).toBe((60 * 2 + 60) * 60);
-    const choice = short.States[CONTROL_STATES.snapshotsSettled]!;
-    expect(JSON.stringify(choice.Choices)).toContain(`"NumericGreaterThanEquals":${maxPollsFor(60)}`);
+  it('the execution timeout follows forensics:maxWaitMinutes; the poll bound does not (it follows the history budget)', () => {
+    const short = synth({ 'forensics:maxWaitMinutes': 60 });
+    const definition = renderAsl(short.json) as unknown as Definition;
+    expect(definition.TimeoutSeconds).toBe((60 * 2 + 60) * 60);
+    expect(short.stack.acquisition.maxPolls).toBe(maxPolls);
+    const choice = definition.States[CONTROL_STATES.snapshotsSettled]!;
+    expect(JSON.stringify(choice.Choices)).toContain(`"NumericGreaterThanEquals":${maxPolls}`);
   });
 
   it('reaches "Isolate network" within 6 states of the start (containment is not delayed)', () => {

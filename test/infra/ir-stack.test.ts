@@ -1,10 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handlerEnvironmentSchema } from '../../handlers/config/env';
+import { redriveEnvironmentSchema } from '../../handlers/config/redrive-env';
 import { workstationEnvironmentSchema } from '../../handlers/config/workstation-env';
 import { FORENSIC_RUNTIME } from '../../infra/constructs/forensic-function';
 import { EVIDENCE_KEY_ALIAS, IR_STACK_OUTPUTS } from '../../infra/ir-stack';
-import { ACQUISITION_STEP_NAMES } from '../../workflows/acquisition-steps';
+import { ACQUISITION_STEP_NAMES, ACQUISITION_SUPPORT_FUNCTIONS } from '../../workflows/acquisition-steps';
 import { RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { type CfnResource, type CfnTemplate, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
 
@@ -52,8 +53,10 @@ describe('evidence key', () => {
     expect(root[0]!.Action).toBe('kms:*');
     const services = policy.Statement.filter((st) => st !== root[0]);
     expect(services.map((st) => st.Sid).sort()).toEqual([
+      'CloudWatchAlarmsPublishToTheEncryptedTopic',
       'CloudWatchLogsEncryptsThisAccountsLogGroups',
       'EventBridgeWritesUndeliveredFindingsToTheDeadLetterQueue',
+      'EventBridgeWritesUndeliveredStopEventsToTheDeadLetterQueue',
     ]);
     for (const st of services) {
       expect(st.Effect).toBe('Allow');
@@ -191,8 +194,10 @@ describe('case table, topic, dead-letter queue', () => {
 });
 
 describe('functions', () => {
-  it('one function per acquisition and release step and no other (no CDK helper functions)', () => {
-    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(ACQUISITION_STEP_NAMES.length + RELEASE_STEP_NAMES.length);
+  const FUNCTIONS = ACQUISITION_STEP_NAMES.length + RELEASE_STEP_NAMES.length + Object.keys(ACQUISITION_SUPPORT_FUNCTIONS).length;
+
+  it('one function per acquisition and release step, the redrive function, and no other (no CDK helper functions)', () => {
+    expect(resourcesOfType(s.json, 'AWS::Lambda::Function')).toHaveLength(FUNCTIONS);
   });
 
   it('every function: ARM64, current runtime, JSON logs to an explicit encrypted retained log group, X-Ray', () => {
@@ -215,7 +220,7 @@ describe('functions', () => {
     const roles = resourcesOfType(s.json, 'AWS::Lambda::Function').map(
       ([, fn]) => (fn.Properties!.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0],
     );
-    expect(new Set(roles).size).toBe(ACQUISITION_STEP_NAMES.length + RELEASE_STEP_NAMES.length);
+    expect(new Set(roles).size).toBe(FUNCTIONS);
   });
 
   it('every function gets exactly the handler environment (handlers/config/env.ts), with valid values', () => {
@@ -225,11 +230,12 @@ describe('functions', () => {
     const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-      // The workstation step alone also gets the forensic VPC's ids (handlers/config/workstation-env.ts).
+      // The workstation step alone also gets the forensic VPC's ids (handlers/config/workstation-env.ts), the redrive
+      // function its own settings (handlers/config/redrive-env.ts).
       const workstation = String(fn.Properties!.Description).includes('Launch forensic workstation');
-      expect(Object.keys(vars).sort(), id).toEqual(
-        workstation ? [...expected, ...Object.keys(workstationEnvironmentSchema.shape)].sort() : expected,
-      );
+      const redrive = String(fn.Properties!.Description).includes(ACQUISITION_SUPPORT_FUNCTIONS.redriveFailedAcquisition.state);
+      const extra = workstation ? Object.keys(workstationEnvironmentSchema.shape) : redrive ? Object.keys(redriveEnvironmentSchema.shape) : [];
+      expect(Object.keys(vars).sort(), id).toEqual([...new Set([...expected, ...extra])].sort());
       // Values that are references resolve at deploy time; everything literal must satisfy the handlers' schema.
       const literal = Object.fromEntries(
         Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' ? v : k === 'WORKLOAD_ACCOUNTS' ? '123456789012' : 'x-resolved']),

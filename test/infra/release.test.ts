@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_SERVICE_ERRORS, THROTTLING_ERRORS, TRANSIENT_SERVER_ERRORS } from '../../handlers/domain/errors';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
+import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
 import { RELEASE_CONTROL_STATES, RELEASE_STEP_NAMES, RELEASE_STEPS, RELEASE_TIMEOUT_MINUTES, type ReleaseStep } from '../../workflows/release-steps';
 import { aslValidator, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
 
@@ -63,7 +64,8 @@ describe('release state machine definition', () => {
   it('every Task retries throttling with the acquisition\'s rule (full jitter) and catches everything', () => {
     const tasks = Object.entries(asl.States).filter(([, st]) => st.Type === 'Task');
     expect(tasks.map(([n]) => n).sort()).toEqual(Object.values(RELEASE_STEPS).map((st) => st.state).sort());
-    const acquisitionRule = Object.values(acquisition.States).find((st) => st.Type === 'Task')?.Retry?.[0];
+    // The shared rule of the acquisition steps after a change (triage and describe retry longer, by error kind).
+    const acquisitionRule = acquisition.States[ACQUISITION_STEPS.preserveAndSnapshot.state]?.Retry?.[0];
     for (const [name, task] of tasks) {
       const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect(throttling, `${name}: Retry on throttling`).toBeDefined();

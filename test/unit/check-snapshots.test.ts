@@ -122,6 +122,49 @@ describe('checkSnapshots', () => {
     expect(progress.volumes[1]?.stateMessage).toMatch(/60 minutes/);
   });
 
+  it('a snapshot stuck at 100% while pending is checked less and less often (not every 15 s)', async () => {
+    // Prepare: EC2 keeps answering 100% / pending for the one volume.
+    const one: AcquisitionResult = { ...ACQ, snapshots: [ACQ.snapshots[0]!] };
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-root', State: 'pending', Progress: '100%' }] });
+    // Act: five checks, each at the time the previous one asked for.
+    let at = Date.parse('2026-01-10T10:01:00.000Z');
+    let previous: Awaited<ReturnType<typeof checkSnapshots>> | undefined;
+    const intervals: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      previous = await checkSnapshots({ ...deps(new Date(at).toISOString()), maxPolls: 356 }, { acquisition: one, ...(previous ? { previous } : {}) });
+      intervals.push(previous.nextCheckSeconds);
+      at += previous.nextCheckSeconds * 1000;
+    }
+    // Assess
+    expect(intervals).toEqual([15, 30, 60, 120, 240]);
+    expect(previous).toMatchObject({ slowestProgress: 100, stalledChecks: 4, allSettled: false });
+  });
+
+  it('settles what is still pending as timeout at the last check the poll bound allows, before the time cap', async () => {
+    // Prepare
+    ec2.on(DescribeSnapshotsCommand).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-root', State: 'completed', Progress: '100%' },
+        { SnapshotId: 'snap-data', State: 'pending', Progress: '40%' },
+        { SnapshotId: 'snap-logs', State: 'pending', Progress: '90%' },
+      ],
+    });
+    const previous = {
+      attempt: 9,
+      firstCheckAt: '2026-01-10T10:01:00.000Z',
+      checkedAt: '2026-01-10T10:10:00.000Z',
+      allSettled: false,
+      nextCheckSeconds: 60,
+      volumes: ACQ.snapshots.map((s) => ({ volumeId: s.volumeId, snapshotId: s.snapshotId, state: 'pending' as const })),
+    };
+    // Act: the 10th check of a loop bounded at 10, 10 minutes into a 60-minute cap.
+    const progress = await checkSnapshots({ ...deps('2026-01-10T10:11:00.000Z'), maxPolls: 10 }, { acquisition: ACQ, previous });
+    // Assess
+    expect(progress).toMatchObject({ attempt: 10, allSettled: true, nextCheckSeconds: 0 });
+    expect(progress.volumes.map((v) => v.state)).toEqual(['completed', 'timeout', 'timeout']);
+    expect(progress.volumes[1]?.stateMessage).toMatch(/after 10 checks/);
+  });
+
   it('schedules the first check of big volumes from their size, within bounds, and not past the cap', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({
       Snapshots: ACQ.snapshots.map((s) => ({ SnapshotId: s.snapshotId, State: 'pending', Progress: '0%' })),

@@ -229,4 +229,19 @@ describe('checkEvidenceCopies', () => {
     expect(result.copies.map((c) => c.state)).toEqual(['timeout', 'timeout']);
     expect(result).toMatchObject({ allSettled: true, nextCheckSeconds: 0 });
   });
+
+  it('times out what is still pending at the last check the poll bound allows, and backs off while a copy stands still', async () => {
+    // Prepare: copy-0 reads 100% at this check and at the previous one.
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'copy-0', State: 'pending', Progress: '100%' }] });
+    const before = { ...evidence([pending(0)]), attempt: 4, slowestProgress: 100, stalledChecks: 2 };
+    // Act: the 5th check; a bound of 356 leaves plenty, a bound of 6 one more (landed on the cap), a bound of 5 none.
+    const stalled = await checkEvidenceCopies({ ...deps(2, '2026-01-10T10:32:00.000Z'), maxPolls: 356 }, { caseRef: CASE, evidence: before });
+    const oneLeft = await checkEvidenceCopies({ ...deps(2, '2026-01-10T10:32:00.000Z'), maxPolls: 6 }, { caseRef: CASE, evidence: before });
+    const last = await checkEvidenceCopies({ ...deps(2, '2026-01-10T10:32:00.000Z'), maxPolls: 5 }, { caseRef: CASE, evidence: before });
+    // Assess: 15 s doubled per unchanged check (3 so far); then settled as a timeout by count, before the 60-minute cap.
+    expect(stalled).toMatchObject({ attempt: 5, allSettled: false, nextCheckSeconds: 120, stalledChecks: 3 });
+    expect(oneLeft).toMatchObject({ allSettled: false, nextCheckSeconds: 60 * 60 - 2 * 60 });
+    expect(last).toMatchObject({ attempt: 5, allSettled: true, nextCheckSeconds: 0 });
+    expect(last.copies[0]).toMatchObject({ state: 'timeout', stateMessage: expect.stringMatching(/after 5 checks/) });
+  });
 });

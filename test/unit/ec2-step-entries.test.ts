@@ -106,8 +106,8 @@ describe('EC2-side step entries', () => {
       env,
       clock: fixedClock('2026-01-10T10:05:00.000Z'),
     });
-    const result = await handler(
-      state({
+    const result = await handler({
+      state: state({
         acquisition: { snapshotRequestedAt: '2026-01-10T10:00:00.000Z', snapshots: [{ volumeId: 'vol-root', snapshotId: 'snap-1' }], preservation: [], actions: [] },
         snapshotProgress: {
           attempt: 2,
@@ -118,7 +118,8 @@ describe('EC2-side step entries', () => {
           volumes: [{ volumeId: 'vol-root', snapshotId: 'snap-1', state: 'pending' }],
         },
       }),
-    );
+      maxPolls: 100,
+    });
     expect(result).toMatchObject({ attempt: 3, firstCheckAt: '2026-01-10T10:01:00.000Z', allSettled: true });
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isTimedOut, nextCheckSeconds, slowestProgress, untilCap } from '../../handlers/domain/poll-schedule';
+import {
+  STALLED_MAX_POLL_SECONDS,
+  budgetInterval,
+  isTimedOut,
+  nextCheckSeconds,
+  slowestProgress,
+  stalledChecks,
+  untilCap,
+  withinPollBudget,
+} from '../../handlers/domain/poll-schedule';
 import { MAX_POLL_SECONDS, MIN_POLL_SECONDS } from '../../workflows/acquisition-steps';
 
 describe('nextCheckSeconds', () => {
@@ -66,5 +75,61 @@ describe('isTimedOut and untilCap', () => {
   it('reads the slowest of EC2 progress strings', () => {
     expect(slowestProgress(['100%', '35%', undefined, '70%'])).toBe(35);
     expect(slowestProgress([undefined, ''])).toBeUndefined();
+  });
+});
+
+describe('back-off while progress stands still', () => {
+  it('a snapshot reading 100% while pending: 15 s, then doubling per unchanged check, up to 15 minutes', () => {
+    // Prepare: the same 100% at every check, as EC2 reports a snapshot that is finishing (or stuck) at 100%.
+    let previous: { slowestProgress?: number; stalledChecks?: number } | undefined;
+    const intervals: number[] = [];
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      // Act
+      const stalled = stalledChecks(previous, 100);
+      intervals.push(nextCheckSeconds({ attempt, elapsedSeconds: 600 + attempt * 60, totalGiB: 8, progressPercent: 100, stalledChecks: stalled }));
+      previous = { slowestProgress: 100, stalledChecks: stalled };
+    }
+    // Assess
+    expect(intervals).toEqual([15, 30, 60, 120, 240, 480, 900, 900, 900, 900]);
+    expect(Math.max(...intervals)).toBe(STALLED_MAX_POLL_SECONDS);
+  });
+
+  it('counts unchanged checks, and starts again when progress moves or is unknown', () => {
+    expect(stalledChecks(undefined, 42)).toBe(0);
+    expect(stalledChecks({ slowestProgress: 42 }, 42)).toBe(1);
+    expect(stalledChecks({ slowestProgress: 42, stalledChecks: 3 }, 42)).toBe(4);
+    expect(stalledChecks({ slowestProgress: 42, stalledChecks: 3 }, 43)).toBe(0);
+    expect(stalledChecks({ slowestProgress: 42, stalledChecks: 3 }, undefined)).toBe(0);
+  });
+
+  it('a stall never shortens the regular schedule', () => {
+    const regular = nextCheckSeconds({ attempt: 3, elapsedSeconds: 600, totalGiB: 64, progressPercent: 10 });
+    expect(nextCheckSeconds({ attempt: 3, elapsedSeconds: 600, totalGiB: 64, progressPercent: 10, stalledChecks: 1 })).toBeGreaterThanOrEqual(regular);
+  });
+});
+
+describe('withinPollBudget', () => {
+  it('leaves early intervals alone', () => {
+    expect(withinPollBudget(15, 1, 0, { maxPolls: 356, maxWaitMinutes: 1440 })).toBe(15);
+  });
+
+  it('checks as often as the schedule allows still reach the time cap within the poll bound, for any cap the schema allows', () => {
+    for (const maxWaitMinutes of [1, 60, 1440, 7 * 24 * 60]) {
+      for (const maxPolls of [2, 10, 356]) {
+        // Prepare: the most frequent schedule (every check at the minimum interval the schedule may ask for).
+        const budget = { maxPolls, maxWaitMinutes };
+        let elapsed = 0;
+        let attempt = 1;
+        // Act: check until the cap, as the handler does (untilCap after the budget).
+        while (!isTimedOut(elapsed, maxWaitMinutes) && attempt < maxPolls) {
+          const next = untilCap(withinPollBudget(MIN_POLL_SECONDS, attempt, elapsed, budget), elapsed, maxWaitMinutes);
+          expect(next).toBeLessThanOrEqual(Math.max(budgetInterval(budget), MIN_POLL_SECONDS));
+          elapsed += next;
+          attempt++;
+        }
+        // Assess: the last check the Choice rule allows is at or past the cap, so the handler settles the rest.
+        expect(isTimedOut(elapsed, maxWaitMinutes), `${maxWaitMinutes} min, ${maxPolls} polls: ${attempt} checks, ${elapsed} s`).toBe(true);
+      }
+    }
   });
 });
