@@ -20,7 +20,9 @@ import { type ForensicsConfig, isMultiAccount } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
 import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
-import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
+import { allowOn as allowOnHome, caseStoreGrants, pascal } from './constructs/step-permissions';
+import { configureHomeRegion, homeRegionEnvironment } from './home-region';
+import { regionalAllowOn } from './regional-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 
@@ -103,8 +105,10 @@ export interface IrStackProps extends StackProps {
  * only the calls that step makes (docs/permissions.md), scoped to this account and region, to this product's
  * tags and to the key's use through the one service that needs it.
  *
- * Scope: the IAM scoping is to this stack's region, and the evidence key is regional; acquiring in other regions
- * needs one deployment per region (or a multi-Region key), which is not part of this stack yet.
+ * Scope (issue 12): this stack is deployed once, in the IR account's home region. The steps act on the instance in its
+ * own account and region (any of `forensics:workloadRegions`, whose ARNs the step permissions repeat), and the evidence
+ * lands here, in the home region, under this key; `forensics:evidenceKeyMultiRegion` makes it a multi-Region primary
+ * key that infra/regional-stack.ts replicates into the other workload regions.
  */
 export class IrStack extends Stack {
   readonly config: ForensicsConfig;
@@ -137,6 +141,9 @@ export class IrStack extends Stack {
       enableKeyRotation: true,
       // Deleting this key would make every evidence snapshot and object unreadable.
       removalPolicy: RemovalPolicy.RETAIN,
+      // Issue 12: replicable into the workload regions (infra/regional-stack.ts). Immutable: set it only on a new key
+      // (CloudFormation refuses the change on an existing one; docs/organisation-deployment.md, "Existing deployments").
+      ...(config.evidenceKeyMultiRegion ? { multiRegion: true } : {}),
       pendingWindow: Duration.days(30),
       // The default policy gives the account root full control, so IAM policies (below, per step) decide who
       // uses the key; the services that act on their own behalf are added explicitly.
@@ -261,6 +268,8 @@ export class IrStack extends Stack {
       WORKLOAD_ACCOUNTS: config.workloadAccounts.length > 0 ? config.workloadAccounts.join(',') : this.account,
       // Responder role (multi-account mode only) and the snapshot lock: infra/multi-account.ts.
       ...multiAccountEnvironment(config),
+      // Organisation mode, exclusions and workload regions (issue 12): infra/home-region.ts.
+      ...homeRegionEnvironment(config),
     };
     checkEnvironment(this, environment);
     if (config.workloadAccounts.length > 0 || config.organizationId) {
@@ -294,6 +303,7 @@ export class IrStack extends Stack {
     ) as Record<AcquisitionStep, ForensicFunction>;
     this.grantStepPermissions(config.tagPrefix);
     configureIrMultiAccount(this, { config, functions: this.functions, evidenceKey: this.evidenceKey, flatten: flattenReference });
+    configureHomeRegion(this, { config, functions: this.functions, evidenceKey: this.evidenceKey, flatten: flattenReference });
 
     // ── State machine ─────────────────────────────────────────────────────────────────────────────────────
     this.acquisition = new AcquisitionStateMachine(this, 'Acquisition', {
@@ -315,6 +325,8 @@ export class IrStack extends Stack {
       topic: this.topic,
       // Multi-account: release acts through the responder role, under a role name its trust policy names.
       throughResponderRole: isMultiAccount(config),
+      // Issue 12: release acts in the target's region, any workload region.
+      workloadRegions: config.workloadRegions ?? [],
       roleNames: Object.fromEntries(
         RELEASE_STEP_NAMES.flatMap((step) => {
           const name = stepRoleName(config, step);
@@ -404,6 +416,9 @@ export class IrStack extends Stack {
 
   private grantStepPermissions(tagPrefix: string): void {
     const f = this.functions;
+    // Issue 12: what a step does on the instance, it may do in every workload region (infra/regional-permissions.ts);
+    // the workstation's permissions stay in the home region (allowOnHome), where the forensic VPC is.
+    const allowOn = regionalAllowOn(this, this.config.workloadRegions ?? []);
     const ec2Service = `ec2.${this.region}.amazonaws.com`;
     const ec2 = (resource: string): string =>
       this.formatArn({ service: 'ec2', resource, resourceName: '*' });
@@ -680,7 +695,7 @@ export class IrStack extends Stack {
     // ── launchWorkstation (after sealing; infra/constructs/forensic-workstation.ts lists its EC2/KMS/IAM calls) ──
     caseTable('launchWorkstation', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem records the workstation and indexes its record object.');
     custody('launchWorkstation', 'The workstation record (workstation-<instanceId>.json) and its custody records.');
-    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) allowOn(f.launchWorkstation.role, p);
+    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) allowOnHome(f.launchWorkstation.role, p);
 
     // ── notify ──
     publish('notify', 'Publish the case summary (or what failed) to the responders.');
