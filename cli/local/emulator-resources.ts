@@ -167,7 +167,8 @@ async function ensureReplicas(ctx: EmulatorContext, keyArn: string, regions: rea
     } catch (err) {
       if ((err as Error).name !== 'NotFoundException') throw err;
     }
-    await new KMSClient(emulatorClientConfig(ctx)).send(new ReplicateKeyCommand({ KeyId: keyArn, ReplicaRegion: region }));
+    // By key id: moto's ReplicateKey looks the key up by id only (AWS takes either).
+    await new KMSClient(emulatorClientConfig(ctx)).send(new ReplicateKeyCommand({ KeyId: keyArn.split('/').pop(), ReplicaRegion: region }));
   }
 }
 
