@@ -155,9 +155,9 @@ export const contextSchema = z
     /**
      * Create the evidence key as a KMS multi-Region primary key (issue 12), so that the regional stacks can replicate
      * it into the workload regions: a workload account's re-encryption copy outside the home region needs a key of
-     * that region. Immutable once the key exists: CloudFormation refuses to change it on an existing key (the update
-     * fails and rolls back, nothing is lost). Existing deployments keep false; see docs/organisation-deployment.md
-     * ("Existing deployments") for the migration.
+     * that region. A key's multi-Region property is immutable, so turning this on in an existing deployment creates a
+     * NEW key (the old one is retained and keeps decrypting earlier evidence): docs/organisation-deployment.md,
+     * "Existing deployments".
      */
     'forensics:evidenceKeyMultiRegion': boolean().default(false),
     /** EBS Snapshot Lock on the IR-owned evidence snapshots. */

@@ -45,6 +45,9 @@ export const IR_STACK_OUTPUTS = {
 /** Alias of the evidence key, so responders and the workstation find it without reading the stack. */
 export const EVIDENCE_KEY_ALIAS = 'alias/forensics-evidence';
 
+/** The alias's logical id since the first release (construct IrStack/EvidenceKey/Alias): kept for every key. */
+export const EVIDENCE_KEY_ALIAS_LOGICAL_ID = 'EvidenceKeyAliasE40C74E1';
+
 /** The GuardDuty finding type whose instance is the one whose role credentials were stolen. */
 export const CREDENTIAL_EXFILTRATION_TYPE_PREFIX = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration';
 
@@ -135,19 +138,29 @@ export class IrStack extends Stack {
     const ruleName = `${this.stackName}-guardduty-findings`;
 
     // ── Evidence key ──────────────────────────────────────────────────────────────────────────────────────
-    this.evidenceKey = new kms.Key(this, 'EvidenceKey', {
-      alias: EVIDENCE_KEY_ALIAS,
+    // Issue 12: with forensics:evidenceKeyMultiRegion the key is a multi-Region primary key, replicable into the
+    // workload regions (infra/regional-stack.ts). That property is immutable and CloudFormation refuses to change it
+    // on an existing key, so the multi-Region key is ANOTHER resource (another construct id): turning the setting on
+    // in an existing deployment creates a new key and re-points the alias and every store at it, while the old key
+    // is retained (RETAIN) and keeps decrypting the evidence made under it (docs/organisation-deployment.md,
+    // "Existing deployments"). Off (the default), the template is exactly what it was.
+    const multiRegionKey = config.evidenceKeyMultiRegion === true;
+    this.evidenceKey = new kms.Key(this, multiRegionKey ? 'EvidenceKeyMultiRegion' : 'EvidenceKey', {
+      ...(multiRegionKey ? { multiRegion: true } : { alias: EVIDENCE_KEY_ALIAS }),
       description: 'Forensic evidence: snapshots, evidence bucket, case table, notifications, workflow logs',
       enableKeyRotation: true,
       // Deleting this key would make every evidence snapshot and object unreadable.
       removalPolicy: RemovalPolicy.RETAIN,
-      // Issue 12: replicable into the workload regions (infra/regional-stack.ts). Immutable: set it only on a new key
-      // (CloudFormation refuses the change on an existing one; docs/organisation-deployment.md, "Existing deployments").
-      ...(config.evidenceKeyMultiRegion ? { multiRegion: true } : {}),
       pendingWindow: Duration.days(30),
       // The default policy gives the account root full control, so IAM policies (below, per step) decide who
       // uses the key; the services that act on their own behalf are added explicitly.
     });
+    if (multiRegionKey) {
+      // The alias keeps the logical id it has always had (the single-Region key's child), so switching keys is an
+      // in-place update of its target, not a second alias of the same name (which CloudFormation would refuse).
+      const alias = new kms.Alias(this, 'EvidenceKeyMultiRegionAlias', { aliasName: EVIDENCE_KEY_ALIAS, targetKey: this.evidenceKey });
+      (alias.node.defaultChild as kms.CfnAlias).overrideLogicalId(EVIDENCE_KEY_ALIAS_LOGICAL_ID);
+    }
     this.evidenceKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',

@@ -224,9 +224,24 @@ describe('organisation mode through the synthesized Lambda environment', () => {
     ]);
   });
 
-  it('the evidence key is a multi-Region primary key only on request (existing keys cannot change)', () => {
-    org.template.hasResourceProperties('AWS::KMS::Key', { MultiRegion: true });
-    expect(Object.values(minimal.template.findResources('AWS::KMS::Key'))[0]?.Properties).not.toHaveProperty('MultiRegion');
+  it('the evidence key is a multi-Region primary key only on request, as a new resource: an existing key cannot change', () => {
+    const keysAndAliases = (t: CfnTemplate) =>
+      Object.fromEntries(
+        Object.entries(t.Resources)
+          .filter(([, r]) => r.Type === 'AWS::KMS::Key' || r.Type === 'AWS::KMS::Alias')
+          .map(([id, r]) => [id, { type: r.Type, multiRegion: r.Properties?.MultiRegion, target: r.Properties?.TargetKeyId, retain: r.DeletionPolicy }]),
+      );
+    // Off (the default): exactly the key and alias every deployment has had.
+    expect(keysAndAliases(minimal.json)).toEqual({
+      EvidenceKey167D8F4D: { type: 'AWS::KMS::Key', multiRegion: undefined, target: undefined, retain: 'Retain' },
+      EvidenceKeyAliasE40C74E1: { type: 'AWS::KMS::Alias', multiRegion: undefined, target: { 'Fn::GetAtt': ['EvidenceKey167D8F4D', 'Arn'] }, retain: undefined },
+    });
+    // On: another key resource (the old one is retained by CloudFormation, not changed), the same alias re-pointed.
+    const on = keysAndAliases(org.json);
+    const [newKey] = Object.keys(on).filter((id) => on[id]?.type === 'AWS::KMS::Key');
+    expect(newKey).not.toBe('EvidenceKey167D8F4D');
+    expect(on[newKey as string]).toMatchObject({ multiRegion: true, retain: 'Retain' });
+    expect(on.EvidenceKeyAliasE40C74E1?.target).toEqual({ 'Fn::GetAtt': [newKey, 'Arn'] });
   });
 
   it('the IR copy may use the evidence key\'s replicas in the workload regions, through EC2, grants for AWS resources only', () => {
