@@ -249,6 +249,19 @@ describe('notification: the workstation line', () => {
     expect(lines).toContain('/dev/sdf <- vol-root (/dev/xvda) from snap-e');
     expect(lines).toContain('s3://b/cases/c/analysis/');
   });
+  it('points the shell at the home region, where the workstation and the evidence are, for an instance elsewhere', async () => {
+    const { workstationLines } = await import('../../handlers/domain/notification-message');
+    const lines = workstationLines({
+      case: { ...base.case, target: { ...base.case.target, region: 'ap-southeast-2' } },
+      evidence: { copies: [{ volumeId: 'vol-root', sourceSnapshotId: 'snap-o', evidenceSnapshotId: 'snap-e', kmsKeyId: KEY, state: 'completed', evidenceRegion: 'eu-west-1' }] },
+      workstation: {
+        status: 'ready', instanceId: 'i-0ws', launchTemplateId: 'lt-1', subnetId: 'subnet-b', availabilityZone: 'eu-west-1b', launchedAt: 'x',
+        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
+        volumes: [], allAttached: true, analysisPrefix: 's3://b/cases/c/analysis/', record: { key: 'k', sha256: 'h' },
+      },
+    } as never).join('\n');
+    expect(lines).toContain('aws ssm start-session --target i-0ws --region eu-west-1');
+  });
   it('a failed workstation is reported, with the evidence sealed and how to retry', async () => {
     const { workstationLines } = await import('../../handlers/domain/notification-message');
     const lines = workstationLines({
