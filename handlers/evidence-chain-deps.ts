@@ -2,6 +2,7 @@ import { type AwsClients, awsClients } from './adapters/aws-clients';
 import { Ec2SnapshotAdapter } from './adapters/ec2-snapshot-adapter';
 import { arnParts } from './adapters/responder-credentials';
 import type { HandlerEnvironment } from './config/env';
+import { homeRegionOf } from './domain/evidence-regions';
 import type { Target } from './domain/types';
 import type { ChainSettings } from './use-cases/evidence-chain';
 
@@ -9,13 +10,21 @@ import type { ChainSettings } from './use-cases/evidence-chain';
 export const DEFAULT_LOCK = { mode: 'compliance', durationDays: 365, coolOffHours: 24 } as const;
 
 /**
- * The IR side of the evidence chain for a target: EC2 in the target's region with the Lambda's own credentials
- * (the IR account: the evidence key's account), and the lock settings from the environment.
+ * The IR side of the evidence chain for a target: EC2 in the HOME region (the evidence key's region, else the
+ * Lambda's own) with the Lambda's own credentials (the IR account: the evidence key's account) — where the evidence
+ * snapshots are copied to and locked whatever the target's region — and the lock settings from the environment.
  */
-export function chainSettingsFor(target: Target, env: HandlerEnvironment, clients: AwsClients = awsClients()): ChainSettings {
+export function chainSettingsFor(
+  target: Target,
+  env: HandlerEnvironment,
+  clients: AwsClients = awsClients(),
+  lambdaRegion: string | undefined = process.env.AWS_REGION,
+): ChainSettings {
   const mode = env.SNAPSHOT_LOCK_MODE ?? DEFAULT_LOCK.mode;
+  const homeRegion = homeRegionOf(env.EVIDENCE_KEY_ARN, lambdaRegion) ?? target.region;
   return {
-    irSnapshots: new Ec2SnapshotAdapter(clients.ec2(target.region)),
+    irSnapshots: new Ec2SnapshotAdapter(clients.ec2(homeRegion)),
+    homeRegion,
     // An evidence key given as an alias names no account: then the target is taken as the IR account.
     irAccountId: arnParts(env.EVIDENCE_KEY_ARN)?.accountId ?? target.accountId,
     ...(mode === 'none'

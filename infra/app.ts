@@ -5,6 +5,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { isMultiAccount, loadConfig } from './config';
 import { FORWARDER_STACK_NAME, ForwarderStack } from './forwarder-stack';
+import { REGIONAL_STACK_NAME, RegionalStack } from './regional-stack';
 import { RESPONDER_STACK_NAME, ResponderStack } from './responder-stack';
 import { IrStack } from './ir-stack';
 
@@ -38,6 +39,8 @@ export interface BuiltApp {
   readonly responder?: ResponderStack;
   /** With forensics:findingSourceAccounts: the stack for the GuardDuty administrator account. */
   readonly forwarder?: ForwarderStack;
+  /** With forensics:workloadRegions: the stack for every workload region but the home one (infra/regional-stack.ts). */
+  readonly regional?: RegionalStack;
 }
 
 /**
@@ -80,10 +83,19 @@ export function buildApp(context: Record<string, unknown> = {}, options: BuildAp
           config,
         })
       : undefined;
-  for (const extra of [responder, forwarder]) if (extra) Tags.of(extra).add('project', 'forensic-acquisition');
+  // Issue 12: the IR account's stack in every other workload region (evidence key replica, finding forwarding).
+  const regional =
+    (config.workloadRegions?.length ?? 0) > 0
+      ? new RegionalStack(app, 'RegionalStack', {
+          stackName: REGIONAL_STACK_NAME,
+          description: 'Forensic acquisition: evidence key replica and finding forwarding (IR account, each non-home workload region)',
+          config,
+        })
+      : undefined;
+  for (const extra of [responder, forwarder, regional]) if (extra) Tags.of(extra).add('project', 'forensic-acquisition');
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack, ...(responder ? { responder } : {}), ...(forwarder ? { forwarder } : {}) };
+  return { app, stack, ...(responder ? { responder } : {}), ...(forwarder ? { forwarder } : {}), ...(regional ? { regional } : {}) };
 }
 
 // Run as the CDK app (`npx tsx infra/app.ts` from cdk.json), not when imported by tests or the runner.

@@ -137,8 +137,29 @@ export const contextSchema = z
     'forensics:irAccountId': z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit account id' }).optional(),
     /** Accounts allowed to put GuardDuty findings on the IR account's default event bus (the GuardDuty administrator). */
     'forensics:findingSourceAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' })).default([]),
-    /** Regions where workload instances run; the responder role acts only there. Empty: the deploy region. */
-    'forensics:workloadRegions': list(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected region names' })).default([]),
+    /**
+     * Regions whose instances are acquired (issue 12): the responder role acts only there, the IR stack's step roles
+     * act there too, and a finding about any other region is ignored with a reason at triage. Empty: the home region
+     * (where the IR stack is deployed) only. List the home region too when it has workloads.
+     */
+    'forensics:workloadRegions': list(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected region names' }))
+      .default([])
+      .refine((regions) => new Set(regions).size === regions.length, { error: 'regions must not repeat' }),
+    /**
+     * Organisation mode's exclude list (issue 12): accounts never acquired (e.g. the management account, the log
+     * archive). Also narrows forensics:workloadAccounts.
+     */
+    'forensics:excludedAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' }))
+      .default([])
+      .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
+    /**
+     * Create the evidence key as a KMS multi-Region primary key (issue 12), so that the regional stacks can replicate
+     * it into the workload regions: a workload account's re-encryption copy outside the home region needs a key of
+     * that region. A key's multi-Region property is immutable, so turning this on in an existing deployment creates a
+     * NEW key (the old one is retained and keeps decrypting earlier evidence): docs/organisation-deployment.md,
+     * "Existing deployments".
+     */
+    'forensics:evidenceKeyMultiRegion': boolean().default(false),
     /** EBS Snapshot Lock on the IR-owned evidence snapshots. */
     'forensics:snapshotLockMode': z
       .enum(['compliance', 'governance', 'none'], { error: 'expected "compliance", "governance" or "none"' })
@@ -160,6 +181,14 @@ export const contextSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    const excluded = s['forensics:excludedAccounts'].filter((a) => s['forensics:workloadAccounts'].includes(a));
+    if (excluded.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['forensics:excludedAccounts'],
+        message: `account ${excluded.join(', ')} is also in forensics:workloadAccounts: list it in one of them`,
+      });
+    }
     if (s['forensics:responderExternalId'] === '' && !s['forensics:organizationId']) {
       ctx.addIssue({
         code: 'custom',
@@ -198,6 +227,10 @@ export interface ForensicsConfig {
   readonly irAccountId?: string;
   readonly findingSourceAccounts?: readonly string[];
   readonly workloadRegions?: readonly string[];
+  /** Issue 12: accounts never acquired (organisation mode's exclude list). @default [] */
+  readonly excludedAccounts?: readonly string[];
+  /** Issue 12: the evidence key is a multi-Region primary key (replicated by the regional stacks). @default false */
+  readonly evidenceKeyMultiRegion?: boolean;
   readonly snapshotLockMode?: 'compliance' | 'governance' | 'none';
   readonly snapshotLockDays?: number;
   readonly snapshotLockCoolOffHours?: number;
@@ -297,6 +330,8 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     responderExternalId: s['forensics:responderExternalId'],
     findingSourceAccounts: s['forensics:findingSourceAccounts'],
     workloadRegions: s['forensics:workloadRegions'],
+    excludedAccounts: s['forensics:excludedAccounts'],
+    evidenceKeyMultiRegion: s['forensics:evidenceKeyMultiRegion'],
     snapshotLockMode: s['forensics:snapshotLockMode'],
     snapshotLockDays: s['forensics:snapshotLockDays'],
     snapshotLockCoolOffHours: s['forensics:snapshotLockCoolOffHours'],

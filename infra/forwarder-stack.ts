@@ -1,4 +1,4 @@
-import { BootstraplessSynthesizer, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { BootstraplessSynthesizer, CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -7,7 +7,8 @@ import { type ForensicsConfig, multiAccountOf } from './config';
 import { findingEventPattern } from './ir-stack';
 
 /**
- * The finding forwarder, for the GuardDuty delegated-administrator account (one per region where GuardDuty runs):
+ * The finding forwarder, for the GuardDuty delegated-administrator account (one per region where GuardDuty runs,
+ * each targeting the IR account's bus in the home region: parameter HomeRegion, issue 12):
  * the IR rule's own pattern (`findingEventPattern`, so both accounts always agree on what starts an acquisition),
  * targeting the IR account's default event bus. The IR stack's bus policy (forensics:findingSourceAccounts) accepts
  * GuardDuty findings from this account only. Not needed when the IR account is itself the administrator.
@@ -32,10 +33,25 @@ export class ForwarderStack extends Stack {
       description: 'The incident-response account whose default event bus receives the findings',
       ...(m.irAccountId ? { default: m.irAccountId } : {}),
     });
+    // Issue 12: the IR stack runs in one home region. EventBridge delivers an event across accounts OR regions to a bus
+    // once, but does not forward an event it received from another account on again, so every region's forwarder
+    // targets the IR account's bus in the home region directly (cross-account and cross-region in one hop; the target
+    // role CDK creates for an event bus target is what such a rule needs).
+    const homeRegion = new CfnParameter(this, 'HomeRegion', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^([a-z]{2,4}(-[a-z]+){1,3}-[0-9]{1,2})?$',
+      description: 'The IR stack\'s home region (empty: this region, the IR stack\'s own)',
+    });
+    const sameRegion = new CfnCondition(this, 'ForwardInThisRegion', { expression: Fn.conditionEquals(homeRegion.valueAsString, '') });
     const irBus = events.EventBus.fromEventBusArn(
       this,
       'IrBus',
-      Fn.join('', ['arn:', this.partition, ':events:', this.region, ':', irAccountId.valueAsString, ':event-bus/default']),
+      Fn.join('', [
+        'arn:', this.partition, ':events:',
+        Fn.conditionIf(sameRegion.logicalId, this.region, homeRegion.valueAsString).toString(),
+        ':', irAccountId.valueAsString, ':event-bus/default',
+      ]),
     );
     const deadLetterQueue = new sqs.Queue(this, 'ForwardingDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

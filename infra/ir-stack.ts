@@ -20,7 +20,7 @@ import { type ForensicsConfig, isMultiAccount } from './config';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
 import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvironment, stepRoleName } from './multi-account';
 import { ForensicWorkstation } from './constructs/forensic-workstation';
-import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
+import { allowOn as allowOnHome, caseStoreGrants, pascal } from './constructs/step-permissions';
 import {
   containedTagKey,
   containedTagOnlyCondition,
@@ -28,6 +28,8 @@ import {
   denyAuthorizingTagsAfterCreation,
   freeTaggingCondition,
 } from './constructs/tag-protection';
+import { configureHomeRegion, homeRegionEnvironment } from './home-region';
+import { regionalAllowOn } from './regional-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 import { AcquisitionRecovery } from './acquisition-recovery';
@@ -50,6 +52,9 @@ export const IR_STACK_OUTPUTS = {
 
 /** Alias of the evidence key, so responders and the workstation find it without reading the stack. */
 export const EVIDENCE_KEY_ALIAS = 'alias/forensics-evidence';
+
+/** The alias's logical id since the first release (construct IrStack/EvidenceKey/Alias): kept for every key. */
+export const EVIDENCE_KEY_ALIAS_LOGICAL_ID = 'EvidenceKeyAliasE40C74E1';
 
 /** The GuardDuty finding type whose instance is the one whose role credentials were stolen. */
 export const CREDENTIAL_EXFILTRATION_TYPE_PREFIX = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration';
@@ -111,8 +116,10 @@ export interface IrStackProps extends StackProps {
  * only the calls that step makes (docs/permissions.md), scoped to this account and region, to this product's
  * tags and to the key's use through the one service that needs it.
  *
- * Scope: the IAM scoping is to this stack's region, and the evidence key is regional; acquiring in other regions
- * needs one deployment per region (or a multi-Region key), which is not part of this stack yet.
+ * Scope (issue 12): this stack is deployed once, in the IR account's home region. The steps act on the instance in its
+ * own account and region (any of `forensics:workloadRegions`, whose ARNs the step permissions repeat), and the evidence
+ * lands here, in the home region, under this key; `forensics:evidenceKeyMultiRegion` makes it a multi-Region primary
+ * key that infra/regional-stack.ts replicates into the other workload regions.
  */
 export class IrStack extends Stack {
   readonly config: ForensicsConfig;
@@ -141,8 +148,15 @@ export class IrStack extends Stack {
     const ruleName = `${this.stackName}-guardduty-findings`;
 
     // ── Evidence key ──────────────────────────────────────────────────────────────────────────────────────
-    this.evidenceKey = new kms.Key(this, 'EvidenceKey', {
-      alias: EVIDENCE_KEY_ALIAS,
+    // Issue 12: with forensics:evidenceKeyMultiRegion the key is a multi-Region primary key, replicable into the
+    // workload regions (infra/regional-stack.ts). That property is immutable and CloudFormation refuses to change it
+    // on an existing key, so the multi-Region key is ANOTHER resource (another construct id): turning the setting on
+    // in an existing deployment creates a new key and re-points the alias and every store at it, while the old key
+    // is retained (RETAIN) and keeps decrypting the evidence made under it (docs/organisation-deployment.md,
+    // "Existing deployments"). Off (the default), the template is exactly what it was.
+    const multiRegionKey = config.evidenceKeyMultiRegion === true;
+    this.evidenceKey = new kms.Key(this, multiRegionKey ? 'EvidenceKeyMultiRegion' : 'EvidenceKey', {
+      ...(multiRegionKey ? { multiRegion: true } : { alias: EVIDENCE_KEY_ALIAS }),
       description: 'Forensic evidence: snapshots, evidence bucket, case table, notifications, workflow logs',
       enableKeyRotation: true,
       // Deleting this key would make every evidence snapshot and object unreadable.
@@ -151,6 +165,12 @@ export class IrStack extends Stack {
       // The default policy gives the account root full control, so IAM policies (below, per step) decide who
       // uses the key; the services that act on their own behalf are added explicitly.
     });
+    if (multiRegionKey) {
+      // The alias keeps the logical id it has always had (the single-Region key's child), so switching keys is an
+      // in-place update of its target, not a second alias of the same name (which CloudFormation would refuse).
+      const alias = new kms.Alias(this, 'EvidenceKeyMultiRegionAlias', { aliasName: EVIDENCE_KEY_ALIAS, targetKey: this.evidenceKey });
+      (alias.node.defaultChild as kms.CfnAlias).overrideLogicalId(EVIDENCE_KEY_ALIAS_LOGICAL_ID);
+    }
     this.evidenceKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
@@ -274,6 +294,8 @@ export class IrStack extends Stack {
       WORKLOAD_ACCOUNTS: config.workloadAccounts.length > 0 ? config.workloadAccounts.join(',') : this.account,
       // Responder role (multi-account mode only) and the snapshot lock: infra/multi-account.ts.
       ...multiAccountEnvironment(config),
+      // Organisation mode, exclusions and workload regions (issue 12): infra/home-region.ts.
+      ...homeRegionEnvironment(config),
     };
     checkEnvironment(this, environment);
     if (config.workloadAccounts.length > 0 || config.organizationId) {
@@ -308,6 +330,7 @@ export class IrStack extends Stack {
     ) as Record<AcquisitionStep, ForensicFunction>;
     this.grantStepPermissions(config.tagPrefix);
     configureIrMultiAccount(this, { config, functions: this.functions, evidenceKey: this.evidenceKey, flatten: flattenReference });
+    configureHomeRegion(this, { config, functions: this.functions, evidenceKey: this.evidenceKey, flatten: flattenReference });
 
     // ── State machine ─────────────────────────────────────────────────────────────────────────────────────
     this.acquisition = new AcquisitionStateMachine(this, 'Acquisition', {
@@ -329,6 +352,8 @@ export class IrStack extends Stack {
       topic: this.topic,
       // Multi-account: release acts through the responder role, under a role name its trust policy names.
       throughResponderRole: isMultiAccount(config),
+      // Issue 12: release acts in the target's region, any workload region.
+      workloadRegions: config.workloadRegions ?? [],
       roleNames: Object.fromEntries(
         RELEASE_STEP_NAMES.flatMap((step) => {
           const name = stepRoleName(config, step);
@@ -430,6 +455,9 @@ export class IrStack extends Stack {
 
   private grantStepPermissions(tagPrefix: string): void {
     const f = this.functions;
+    // Issue 12: what a step does on the instance, it may do in every workload region (infra/regional-permissions.ts);
+    // the workstation's permissions stay in the home region (allowOnHome), where the forensic VPC is.
+    const allowOn = regionalAllowOn(this, this.config.workloadRegions ?? []);
     const ec2Service = `ec2.${this.region}.amazonaws.com`;
     const ec2 = (resource: string): string =>
       this.formatArn({ service: 'ec2', resource, resourceName: '*' });
@@ -731,7 +759,7 @@ export class IrStack extends Stack {
     // ── launchWorkstation (after sealing; infra/constructs/forensic-workstation.ts lists its EC2/KMS/IAM calls) ──
     caseTable('launchWorkstation', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem reads the case; UpdateItem records the workstation and indexes its record object.');
     custody('launchWorkstation', 'The workstation record (workstation-<instanceId>.json) and its custody records.');
-    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) allowOn(f.launchWorkstation.role, p);
+    for (const p of this.workstation.launchPermissions(this.evidenceKey.keyArn, tagPrefix)) allowOnHome(f.launchWorkstation.role, p);
 
     // ── notify ──
     publish('notify', 'Publish the case summary (or what failed) to the responders.');

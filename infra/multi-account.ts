@@ -8,6 +8,8 @@ import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 import type { ForensicFunction } from './constructs/forensic-function';
 import { allowOn, type StepPermission } from './constructs/step-permissions';
 import { workflowSessionTagKey } from './constructs/tag-protection';
+import { workloadKeyStatements } from './evidence-key-policy';
+import { inWorkloadRegions } from './regional-permissions';
 
 /**
  * The IR side of multi-account mode (issue: multi-account), kept out of ir-stack.ts so the IR stack only calls
@@ -109,7 +111,9 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
   const ec2Service = `ec2.${stack.region}.amazonaws.com`;
   const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
   const anyKeyInAccount = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
-  const allow = (step: AcquisitionStep, s: StepPermission) => allowOn(f[step].role, s, flatten);
+  // Issue 12: the IR copy reads snapshots of every workload region (infra/regional-permissions.ts).
+  const inRegions = inWorkloadRegions(stack, config.workloadRegions ?? []);
+  const allow = (step: AcquisitionStep, s: StepPermission) => allowOn(f[step].role, inRegions(s), flatten);
 
   // ── Both modes: lock the evidence snapshots (IR account); the check step also requests copies. ──
   for (const step of ['copyEvidence', 'checkEvidenceCopies'] as const) {
@@ -178,43 +182,14 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
   if (!isMultiAccount(config)) return;
 
   // ── Workflow roles may assume only the responder role, only in the configured accounts (or organisation). ──
-  const orgId = m.organizationId;
   for (const step of Object.keys(RESPONDER_STEPS) as ResponderStep[]) {
     allow(step, assumeResponderRole(stack, config, 'AssumeResponderRole'));
     allow(step, tagResponderSession(stack, config, 'TagResponderSession', 'acquisition'));
   }
 
   // ── Evidence key: workload accounts may use it only through EC2, for snapshot copies, from the responder role. ──
-  const principals = orgId
-    ? [new iam.AnyPrincipal()]
-    : config.workloadAccounts.map((a) => new iam.AccountPrincipal(a));
-  const fromResponder = orgId
-    ? {
-        StringEquals: { 'kms:ViaService': ec2Service, 'aws:PrincipalOrgID': orgId },
-        ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::*:role/${m.responderRoleName}` },
-      }
-    : {
-        StringEquals: { 'kms:ViaService': ec2Service, 'kms:CallerAccount': [...config.workloadAccounts] },
-        ArnEquals: { 'aws:PrincipalArn': config.workloadAccounts.map((a) => `arn:${stack.partition}:iam::${a}:role/${m.responderRoleName}`) },
-      };
-  evidenceKey.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'WorkloadAccountsCopySnapshotsViaEc2',
-      principals,
-      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-      resources: ['*'],
-      conditions: fromResponder,
-    }),
-  );
-  evidenceKey.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'WorkloadAccountsGrantToEbsOnly',
-      principals,
-      actions: ['kms:CreateGrant'],
-      resources: ['*'],
-      conditions: { ...fromResponder, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    }),
-  );
+  // The same statements go into every replica's key policy (infra/evidence-key-policy.ts, infra/regional-stack.ts).
+  for (const statement of workloadKeyStatements(config, stack.partition, ec2Service)) evidenceKey.addToResourcePolicy(statement);
 }
 
 /** sts:AssumeRole of the responder role, only in the listed workload accounts, or in the organisation's accounts. */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { type ForensicsConfig, isMultiAccount } from './config';
 import type { WorkflowStep } from './constructs/forensic-function';
-import { allowOn } from './constructs/step-permissions';
+import { regionalAllowOn } from './regional-permissions';
 
 /**
  * The optional quarantine instance profile (`forensics:quarantineProfile`, issue: credential containment).
@@ -62,6 +62,8 @@ export function configureQuarantineProfile(
   props.isolate.function.addEnvironment('QUARANTINE_PROFILE_ARN', q.profile.instanceProfileArn);
   props.isolate.function.addEnvironment('DEFAULT_QUARANTINE_PROFILE', 'true');
 
+  // Issue 12: the instance may be in any workload region (infra/regional-permissions.ts).
+  const allowOn = regionalAllowOn(stack, config.workloadRegions ?? []);
   const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
   // ec2.amazonaws.com (ec2.amazonaws.com.cn in China): the service the role is passed to.
   const toEc2 = { StringEquals: { 'iam:PassedToService': `ec2.${stack.urlSuffix}` } };

@@ -11,8 +11,9 @@ import { ReleaseStateMachine } from '../workflows/release-state-machine';
 import { RELEASE_STEP_NAMES, RELEASE_STEPS, type ReleaseStep } from '../workflows/release-steps';
 import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-function';
 import { acknowledgeWorkflowWildcards } from './constructs/nag-acknowledgements';
-import { allowOn, caseStoreGrants, pascal } from './constructs/step-permissions';
+import { caseStoreGrants, pascal } from './constructs/step-permissions';
 import { containedTagKey, containedTagOnlyCondition } from './constructs/tag-protection';
+import { regionalAllowOn } from './regional-permissions';
 
 /**
  * The release workflow of the IR stack: one function and one least-privilege role per release step
@@ -40,6 +41,11 @@ export interface ReleaseWorkflowProps {
   readonly throughResponderRole?: boolean;
   /** Fixed role names (multi-account: the responder roles' trust names them). @default generated names */
   readonly roleNames?: Partial<Record<ReleaseStep, string>>;
+  /**
+   * Issue 12: the regions instances are acquired in (forensics:workloadRegions). Single-account: "Release containment"
+   * acts in the case's region, so its EC2/ASG/ELB permissions are repeated there. @default [] (the stack's region)
+   */
+  readonly workloadRegions?: readonly string[];
 }
 
 /** Upper bound of one invocation per release step (the release loops over ENIs and target groups). */
@@ -83,6 +89,7 @@ export class ReleaseWorkflow extends Construct {
   private grantStepPermissions(props: ReleaseWorkflowProps): void {
     const stack = Stack.of(this);
     const f = this.functions;
+    const allowOn = regionalAllowOn(this, props.workloadRegions ?? []);
     const ec2 = (resource: string): string => stack.formatArn({ service: 'ec2', resource, resourceName: '*' });
     const { caseTable, custody, publish } = caseStoreGrants(stack, f, props, 'custody records');
     const prefix = props.environment.TAG_PREFIX;

@@ -152,6 +152,18 @@ export class ResponderStack extends Stack {
     // ["ec2.<region>.amazonaws.com", ...] for every workload region.
     const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
+    // Issue 12: outside the home region the copy is re-encrypted with the evidence key's multi-Region replica there:
+    // same IR account and key id, that region (infra/regional-stack.ts). Only with a multi-Region evidence key.
+    const evidenceKeys = config.evidenceKeyMultiRegion
+      ? [
+          evidenceKeyArn.valueAsString,
+          Fn.join('', [
+            'arn:', this.partition, ':kms:*:',
+            Fn.select(4, Fn.split(':', evidenceKeyArn.valueAsString)), ':key/',
+            Fn.select(1, Fn.split('/', evidenceKeyArn.valueAsString)),
+          ]),
+        ]
+      : [evidenceKeyArn.valueAsString];
 
     const allow = (sid: string, why: string, actions: string[], resources: string[], conditions: Record<string, Record<string, unknown>> = {}) =>
       allowOn(this.role, {
@@ -293,16 +305,17 @@ export class ResponderStack extends Stack {
     }
     allow(
       'UseEvidenceKeyViaEc2',
-      'The IR evidence key (other account), for the copy: through EC2 only (the key policy says the same).',
+      'The IR evidence key (other account), or its replica in this region, for the copy: through EC2 only (the key ' +
+        'policies say the same).',
       ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-      [evidenceKeyArn.valueAsString],
+      evidenceKeys,
       { StringEquals: { 'kms:ViaService': ec2Services } },
     );
     allow(
       'GrantEvidenceKeyToEbs',
-      'EBS creates a grant on the evidence key for the copy: only grants for AWS resources, through EC2.',
+      'EBS creates a grant on the evidence key (or its replica) for the copy: only grants for AWS resources, through EC2.',
       ['kms:CreateGrant'],
-      [evidenceKeyArn.valueAsString],
+      evidenceKeys,
       { StringEquals: { 'kms:ViaService': ec2Services }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     );
     allow(

@@ -1,6 +1,8 @@
 import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
+import { DescribeKeyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectLockConfigurationCommand, HeadObjectCommand, type HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { verifyChain } from '../../handlers/domain/custody-record';
+import { isEvidenceKeyOrReplica, regionOfKeyArn } from '../../handlers/domain/evidence-regions';
 import { base64ToHex } from '../../handlers/domain/hashing';
 import { manifestKey, type ManifestV1 } from '../../handlers/domain/manifest';
 import type { CaseRecord } from '../../handlers/domain/ports';
@@ -38,10 +40,12 @@ import {
  *   no newer version or delete marker shadows it), `object.legal-hold` (ON), `object.retention` (the version's own
  *   Object Lock retention, as HeadObject reports it: see "Retention" below).
  * - `manifest.coverage`: objects under the case prefix that nothing lists (WARN: not evidence, but worth a look).
- * - for each evidence snapshot the manifest names: `snapshot.exists`, `snapshot.state` (completed), `snapshot.owner`
- *   (the IR account: the account of the evidence key), `snapshot.kms-key` (KmsKeyId = the evidence key ARN),
- *   `snapshot.lock`: DescribeLockedSnapshots when the manifest says locked; a lock that was unavailable or refused at
- *   acquisition is a FAIL (WARN on an emulator); SKIP when locking was disabled for the case.
+ * - for each evidence snapshot the manifest names, looked up in its evidence region (checkSnapshots): `snapshot.exists`,
+ *   `snapshot.state` (completed), `snapshot.owner` (the IR account: the account of the evidence key), `snapshot.region`
+ *   (the home region), `snapshot.kms-key` (KmsKeyId = the evidence key ARN, and that key exists, enabled, in the
+ *   evidence region), `snapshot.intermediate-key` (a listed intermediate copy is under the evidence key or its
+ *   replica in its region), `snapshot.lock`: DescribeLockedSnapshots when the manifest says locked; a lock that was
+ *   unavailable or refused at acquisition is a FAIL (WARN on an emulator); SKIP when locking was disabled for the case.
  *
  * Retention: every evidence object is written with its own retention (mode and retain-until date), never relying on
  * the bucket's default alone (which S3 applies only to writes naming none, and which can be changed for later
@@ -199,7 +203,7 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
   return { caseId, result: counts.FAIL > 0 ? 'FAIL' : 'PASS', counts, checks };
 }
 
-type Add = (status: CheckStatus, check: string, subject: string, detail: string) => void;
+export type Add = (status: CheckStatus, check: string, subject: string, detail: string) => void;
 
 function checkChain(custody: CustodyEntry[], record: CaseRecord | undefined, caseId: string, add: Add): void {
   const subject = `cases/${caseId}/custody/`;
@@ -304,9 +308,46 @@ export function retentionCheck(
   return { status: 'PASS', detail: `${what}${configured ? ` (${configured.days} days from the write, as configured)` : ''}` };
 }
 
-async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyArn: string, add: Add): Promise<void> {
+/**
+ * The evidence snapshots the manifest names, each looked up in ITS evidence region (the home region since issue 12;
+ * manifests written before name none, and their evidence is in the instance's region):
+ * - `snapshot.exists`, `snapshot.state`, `snapshot.owner` (the IR account),
+ * - `snapshot.region`: the evidence is in the home region (the evidence key's region),
+ * - `snapshot.kms-key`: KmsKeyId is the evidence key, and DescribeKey in the evidence region finds that key there,
+ *   enabled (a key ARN of another region would not exist there: AWS would have refused the copy),
+ * - `snapshot.intermediate-key`: where the manifest lists an intermediate copy (cross-account chain), that copy —
+ *   shared with the IR account — is under the evidence key or its multi-Region replica, which exists in the copy's
+ *   region; a copy no longer visible (removed, or the share revoked) is a WARN,
+ * - `snapshot.lock` as before.
+ */
+export async function checkSnapshots(
+  deployment: Pick<Deployment, 'region' | 'profile' | 'endpoint'>,
+  manifest: Pick<ManifestV1, 'snapshots' | 'target'>,
+  keyArn: string,
+  add: Add,
+): Promise<void> {
   const irAccount = keyArn.split(':')[4] ?? '';
-  const ec2 = new EC2Client(clientConfig(deployment, manifest.target.region));
+  const homeRegion = regionOfKeyArn(keyArn) ?? deployment.region ?? manifest.target.region;
+  const ec2s = new Map<string, EC2Client>();
+  const kmss = new Map<string, KMSClient>();
+  const ec2In = (region: string) => ec2s.get(region) ?? ec2s.set(region, new EC2Client(clientConfig(deployment, region))).get(region) as EC2Client;
+  const kmsIn = (region: string) => kmss.get(region) ?? kmss.set(region, new KMSClient(clientConfig(deployment, region))).get(region) as KMSClient;
+  const describeKey = async (region: string, keyId: string): Promise<KeyMetadata | undefined> => {
+    try {
+      return (await kmsIn(region).send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+    } catch (err) {
+      if (/NotFound|AccessDenied|InvalidArn/i.test((err as Error).name)) return undefined;
+      throw err;
+    }
+  };
+  const describeSnapshot = async (region: string, id: string): Promise<Snapshot | undefined> => {
+    try {
+      return (await ec2In(region).send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0];
+    } catch (err) {
+      if (!/NotFound/i.test((err as Error).name)) throw err;
+      return undefined;
+    }
+  };
   try {
     for (const s of manifest.snapshots) {
       const id = s.evidenceSnapshotId;
@@ -314,20 +355,24 @@ async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyA
         add('FAIL', 'snapshot.exists', s.volumeId, `no evidence copy of ${s.originalSnapshotId} (state ${s.evidenceState ?? 'none'})`);
         continue;
       }
-      let snap: Snapshot | undefined;
-      try {
-        snap = (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0];
-      } catch (err) {
-        if (!/NotFound/i.test((err as Error).name)) throw err;
-      }
+      const region = s.evidenceRegion ?? manifest.target.region;
+      const snap = await describeSnapshot(region, id);
       if (!snap) {
-        add('FAIL', 'snapshot.exists', id, `evidence snapshot of ${s.volumeId} not found in ${manifest.target.region}`);
+        add('FAIL', 'snapshot.exists', id, `evidence snapshot of ${s.volumeId} not found in ${region}`);
         continue;
       }
-      add('PASS', 'snapshot.exists', id, `evidence copy of ${s.volumeId} (${s.deviceName ?? '-'}) from ${s.originalSnapshotId}`);
+      add('PASS', 'snapshot.exists', id, `evidence copy of ${s.volumeId} (${s.deviceName ?? '-'}) from ${s.originalSnapshotId}, in ${region}`);
       add(snap.State === 'completed' ? 'PASS' : 'FAIL', 'snapshot.state', id, `state ${snap.State ?? 'unknown'}${snap.StateMessage ? `: ${snap.StateMessage}` : ''}`);
       add(snap.OwnerId === irAccount ? 'PASS' : 'FAIL', 'snapshot.owner', id, snap.OwnerId === irAccount ? `owned by the IR account ${irAccount}` : `owned by ${snap.OwnerId ?? 'unknown'}, not the IR account ${irAccount}`);
-      add(snap.KmsKeyId === keyArn ? 'PASS' : 'FAIL', 'snapshot.kms-key', id, snap.KmsKeyId === keyArn ? 'encrypted with the evidence key' : `key ${snap.KmsKeyId ?? 'none'}, not the evidence key ${keyArn}`);
+      add(region === homeRegion ? 'PASS' : 'FAIL', 'snapshot.region', id, region === homeRegion ? `in the home region ${homeRegion}` : `in ${region}, not the home region ${homeRegion}`);
+      if (snap.KmsKeyId !== keyArn) {
+        add('FAIL', 'snapshot.kms-key', id, `key ${snap.KmsKeyId ?? 'none'}, not the evidence key ${keyArn}`);
+      } else {
+        const key = await describeKey(region, keyArn);
+        const ok = key?.Arn === keyArn && key.KeyState === 'Enabled';
+        add(ok ? 'PASS' : 'FAIL', 'snapshot.kms-key', id, ok ? `encrypted with the evidence key, which exists in ${region}` : key ? `the evidence key in ${region} is ${key.KeyState ?? 'in an unknown state'}` : `the evidence key does not exist in ${region}`);
+      }
+      await checkIntermediate(s, id, { describeSnapshot, describeKey, keyArn, targetRegion: manifest.target.region, add });
       if (!s.lock) {
         add('SKIP', 'snapshot.lock', id, 'no lock was attempted for this case (snapshot locking disabled in the deployment)');
         continue;
@@ -340,7 +385,7 @@ async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyA
         continue;
       }
       try {
-        const locked = await ec2.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }));
+        const locked = await ec2In(region).send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [id] }));
         const info = locked.Snapshots?.[0];
         const ok = info?.LockState === 'compliance' || info?.LockState === 'governance' || info?.LockState === 'compliance-cooloff';
         add(ok ? 'PASS' : 'FAIL', 'snapshot.lock', id, ok ? `${info?.LockState} until ${info?.LockExpiresOn?.toISOString() ?? '-'}` : `not locked (manifest says ${s.lock.mode})`);
@@ -349,7 +394,54 @@ async function checkSnapshots(deployment: Deployment, manifest: ManifestV1, keyA
       }
     }
   } finally {
-    ec2.destroy();
+    for (const c of ec2s.values()) c.destroy();
+    for (const c of kmss.values()) c.destroy();
   }
 }
 
+/** The intermediate copy of a cross-account chain, where the manifest lists one still retained. */
+async function checkIntermediate(
+  s: ManifestV1['snapshots'][number],
+  evidenceId: string,
+  io: {
+    describeSnapshot: (region: string, id: string) => Promise<Snapshot | undefined>;
+    describeKey: (region: string, keyId: string) => Promise<KeyMetadata | undefined>;
+    keyArn: string;
+    targetRegion: string;
+    add: Add;
+  },
+): Promise<void> {
+  const copy = s.intermediateCopy;
+  if (!copy?.snapshotId) return;
+  const subject = `${evidenceId} via ${copy.snapshotId}`;
+  if (copy.removal === 'removed') {
+    io.add('SKIP', 'snapshot.intermediate-key', subject, 'the intermediate copy was removed after the IR copy completed');
+    return;
+  }
+  const region = copy.region ?? s.sourceRegion ?? io.targetRegion;
+  const snap = await io.describeSnapshot(region, copy.snapshotId);
+  if (!snap) {
+    io.add('WARN', 'snapshot.intermediate-key', subject, `intermediate copy not visible in ${region} (removed, or no longer shared with the IR account)`);
+    return;
+  }
+  const keyId = snap.KmsKeyId;
+  if (!isEvidenceKeyOrReplica(keyId, io.keyArn) || (copy.kmsKeyId && copy.kmsKeyId !== keyId)) {
+    io.add('FAIL', 'snapshot.intermediate-key', subject, `intermediate copy under ${keyId ?? 'no key'}, not the evidence key or its replica${copy.kmsKeyId ? ` (manifest: ${copy.kmsKeyId})` : ''}`);
+    return;
+  }
+  const key = await io.describeKey(region, keyId as string);
+  const primary = key?.MultiRegionConfiguration?.PrimaryKey?.Arn;
+  const ok = key?.Arn === keyId && (keyId === io.keyArn || primary === io.keyArn);
+  io.add(
+    ok ? 'PASS' : 'FAIL',
+    'snapshot.intermediate-key',
+    subject,
+    ok
+      ? keyId === io.keyArn
+        ? `intermediate copy in ${region} under the evidence key`
+        : `intermediate copy in ${region} under the evidence key's replica ${keyId}`
+      : key
+        ? `key ${keyId} in ${region} is not a replica of the evidence key (primary ${primary ?? 'none'})`
+        : `key ${keyId} does not exist in ${region}`,
+  );
+}

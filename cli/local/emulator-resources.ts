@@ -4,7 +4,7 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand,
   HeadBucketCommand,
@@ -54,7 +54,7 @@ export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 're
   };
 }
 
-async function ensureKey(kms: KMSClient): Promise<string> {
+async function ensureKey(kms: KMSClient, multiRegion = false): Promise<string> {
   try {
     const found = await kms.send(new DescribeKeyCommand({ KeyId: KEY_ALIAS }));
     if (found.KeyMetadata?.Arn) return found.KeyMetadata.Arn;
@@ -62,7 +62,7 @@ async function ensureKey(kms: KMSClient): Promise<string> {
     if (!(err instanceof NotFoundException) && (err as Error).name !== 'NotFoundException') throw err;
   }
   const created = await kms.send(
-    new CreateKeyCommand({ Description: 'Forensic evidence key (emulator)', KeyUsage: 'ENCRYPT_DECRYPT' }),
+    new CreateKeyCommand({ Description: 'Forensic evidence key (emulator)', KeyUsage: 'ENCRYPT_DECRYPT', ...(multiRegion ? { MultiRegion: true } : {}) }),
   );
   const arn = created.KeyMetadata?.Arn;
   if (!arn) throw new Error('emulator did not return a key ARN');
@@ -155,6 +155,25 @@ async function ensureQuarantineProfile(iam: IAMClient): Promise<string> {
   return arn;
 }
 
+/**
+ * The evidence key's replica in every workload region other than the home region (what infra/regional-stack.ts
+ * deploys; issue 12). Idempotent: a replica already there is found by its ARN (same key id, that region).
+ */
+async function ensureReplicas(ctx: EmulatorContext, keyArn: string, regions: readonly string[]): Promise<void> {
+  for (const region of regions) {
+    if (region === ctx.region) continue;
+    const replica = keyArn.replace(`:kms:${ctx.region}:`, `:kms:${region}:`);
+    try {
+      await new KMSClient(emulatorClientConfig({ ...ctx, region })).send(new DescribeKeyCommand({ KeyId: replica }));
+      continue;
+    } catch (err) {
+      if ((err as Error).name !== 'NotFoundException') throw err;
+    }
+    // By key id: moto's ReplicateKey looks the key up by id only (AWS takes either).
+    await new KMSClient(emulatorClientConfig(ctx)).send(new ReplicateKeyCommand({ KeyId: keyArn.split('/').pop(), ReplicaRegion: region }));
+  }
+}
+
 /** Creates (or finds) the IR resources and returns the Lambda environment that points at them. */
 export async function provisionIrResources(
   ctx: EmulatorContext,
@@ -166,7 +185,12 @@ export async function provisionIrResources(
   const ddb = new DynamoDBClient(config);
   const sns = new SNSClient(config);
   const bucket = `forensics-evidence-${ctx.accountId}-${ctx.region}`;
-  const keyArn = await ensureKey(kms);
+  // Workload regions beyond the home region (issue 12): a multi-Region evidence key, replicated there, as a deployment
+  // with forensics:evidenceKeyMultiRegion and its regional stacks has.
+  const workloadRegions = overrides.WORKLOAD_REGIONS?.split(',') ?? [];
+  const elsewhere = workloadRegions.filter((r) => r !== ctx.region);
+  const keyArn = await ensureKey(kms, elsewhere.length > 0);
+  if (elsewhere.length > 0) await ensureReplicas(ctx, keyArn, elsewhere);
   await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
   const quarantineProfileArn = await ensureQuarantineProfile(new IAMClient(config));
   const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name

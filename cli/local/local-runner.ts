@@ -23,7 +23,7 @@ export interface RunLocalResult {
   caseId: string | null;
   status: RunStatus;
   manifest: { bucket: string; key: string; sha256: string } | null;
-  snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null }[];
+  snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null; region?: string }[];
   isolation: { securityGroupId: string | null; networkInterfaceIds: string[] };
   forensicInstanceId: string | null;
   error?: { name: string; cause?: string };

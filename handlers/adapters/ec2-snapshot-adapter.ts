@@ -10,6 +10,7 @@ import {
   type Filter,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
+import { regionOfKeyArn } from '../domain/evidence-regions';
 
 /**
  * EBS snapshots: the crash-consistent multi-volume snapshot, progress checks, and the evidence copies.
@@ -82,8 +83,23 @@ function toStatus(s: Snapshot): SnapshotStatus {
 /** DescribeSnapshots accepts at most 200 values per filter. */
 const FILTER_VALUES_MAX = 200;
 
+/** A key named in a call made in another region (AWS refuses it; the emulator does not). */
+export class KeyRegionMismatch extends Error {
+  override readonly name = 'KeyRegionMismatch';
+}
+
 export class Ec2SnapshotAdapter {
   constructor(private readonly ec2: EC2Client) {}
+
+  /** The region this adapter's calls go to (undefined when the client has none configured). */
+  async region(): Promise<string | undefined> {
+    try {
+      const region = this.ec2.config.region;
+      return typeof region === 'function' ? await region() : (region as string | undefined);
+    } catch {
+      return undefined;
+    }
+  }
 
   /** One CreateSnapshots call: every EBS volume of the instance at the same point in time. */
   async createInstanceSnapshots(input: {
@@ -144,8 +160,21 @@ export class Ec2SnapshotAdapter {
     await this.ec2.send(new CreateTagsCommand({ Resources: resourceIds, Tags: toTags(tags) }));
   }
 
-  /** Copies a snapshot in the same region, re-encrypted with the given key. Returns the copy's id. */
+  /**
+   * Copies a snapshot into this client's region (from `sourceRegion`, the same or another region), re-encrypted with
+   * the given key. Returns the copy's id. CopySnapshot is issued in the DESTINATION region and its KmsKeyId must be a
+   * key of that region (KMS keys are regional; the SDK adds the presigned URL a cross-region copy needs): a key ARN
+   * of another region is refused here with `KeyRegionMismatch`, before anything is sent.
+   */
   async copySnapshot(request: CopyRequest): Promise<string> {
+    const region = await this.region();
+    const keyRegion = regionOfKeyArn(request.kmsKeyId);
+    if (region && keyRegion && keyRegion !== region) {
+      throw new KeyRegionMismatch(
+        `CopySnapshot of ${request.sourceSnapshotId} in ${region} cannot use key ${request.kmsKeyId}: it is a key of ${keyRegion} ` +
+          '(the copy\'s key must be in the region where the copy is made)',
+      );
+    }
     const out = await this.ec2.send(
       new CopySnapshotCommand({
         SourceSnapshotId: request.sourceSnapshotId,

@@ -38,6 +38,23 @@ export const handlerEnvironmentSchema = z.object({
    */
   WORKLOAD_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids'),
   /**
+   * Organisation mode (issue 12): an AWS Organizations id. Set, every account is a workload account (unless in
+   * EXCLUDED_ACCOUNTS); membership is enforced by IAM, not here: the step roles may assume responder roles only in
+   * accounts of this organisation (aws:ResourceOrgID), so a finding about an outside account fails at the first
+   * AssumeRole with AccessDenied before anything is changed.
+   */
+  ORGANIZATION_ID: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id (o-…)').optional(),
+  /** Comma-separated account ids never acquired (organisation mode's exclude list; also narrows WORKLOAD_ACCOUNTS). */
+  EXCLUDED_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids').optional(),
+  /**
+   * Comma-separated regions whose instances may be acquired (forensics:workloadRegions). Unset: the home region only
+   * (the region of EVIDENCE_KEY_ARN). A finding about any other region is ignored with a reason at triage.
+   */
+  WORKLOAD_REGIONS: z
+    .string()
+    .regex(/^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}(,[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2})*$/, 'a comma-separated list of region names')
+    .optional(),
+  /**
    * Name of the responder role in each workload account (issue: multi-account). Set: every call on the instance
    * is made with credentials from assuming `arn:<partition>:iam::<target account>:role/<name>` (session name =
    * case id). Unset: the Lambda's own credentials, which is only allowed when the target is the IR account itself.

@@ -9,7 +9,8 @@ export interface CaseSummary {
   caseId: string;
   status: 'SUCCEEDED' | 'FAILED';
   manifest: { bucket: string; key: string; sha256: string } | null;
-  snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null }[];
+  /** `region` (DESIGN.md contract, optional): the evidence snapshot's region — the home region (issue 12). */
+  snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null; region?: string }[];
   isolation: { securityGroupId: string | null; networkInterfaceIds: string[] };
   forensicInstanceId: string | null;
 }
@@ -27,6 +28,7 @@ export function caseSummary(state: AcquisitionState, status: CaseSummary['status
       snapshotId: s.originalSnapshotId,
       evidenceSnapshotId: s.evidenceSnapshotId,
       kmsKeyId: s.kmsKeyId,
+      ...(s.evidenceRegion ? { region: s.evidenceRegion } : {}),
     })),
     isolation: {
       // One isolation group per VPC; an instance's ENIs are all in its VPC, so the first is the group.

@@ -11,6 +11,7 @@ import {
   requireResourceType,
   requireSeverity,
 } from './identifier-formats';
+import { unreachableReason } from './evidence-regions';
 import { manualFindingSummary, manualTarget } from './manual-request';
 import type { Decision, FindingSummary, Target } from './types';
 
@@ -28,7 +29,13 @@ import type { Decision, FindingSummary, Target } from './types';
  *     tags, domains and user agents are attacker-controlled, and an attacker must not be able to make a real
  *     finding look like a sample. The JSON in `value` is parsed, never searched as text, for the same reason.
  *  3. Archived findings are ignored (a responder or a suppression rule closed them).
- *  4. Findings about an account outside `workloadAccounts` are ignored (this deployment has no role there).
+ *  4. Findings about an account outside `workloadAccounts` are ignored (this deployment has no role there). In
+ *     organisation mode (`organizationId`) every well-formed account is a workload account — the organisation's
+ *     boundary is enforced by IAM (the step roles may assume responder roles only where aws:ResourceOrgID is the
+ *     organisation), because triage cannot list the organisation cheaply. `excludedAccounts` are ignored in both
+ *     modes. Then findings about a region outside `workloadRegions`, and targets this deployment's evidence key
+ *     cannot serve (`evidence`: another account outside the home region with a single-Region key) are ignored, so
+ *     nothing is started that would fail midway.
  *  5. What the finding is about (`resource.resourceType`, never the mere presence of `instanceDetails`, which
  *     sample IAM/S3 findings carry with a dummy instance):
  *     - `Instance`: the instance in `resource.instanceDetails.instanceId`, which must be a valid instance id
@@ -54,6 +61,14 @@ export interface DecisionConfig {
   acquireContainerHosts: boolean;
   /** Accounts whose instances may be acquired; undefined means any account (the offline `plan` default). */
   workloadAccounts?: readonly string[];
+  /** Organisation mode: any account is a workload account (the organisation boundary is IAM's, see rule 4). */
+  organizationId?: string;
+  /** Accounts never acquired, in either mode. */
+  excludedAccounts?: readonly string[];
+  /** Regions whose instances may be acquired; undefined means any region (the offline `plan` default). */
+  workloadRegions?: readonly string[];
+  /** The evidence side of the deployment: targets its key cannot serve are ignored (evidence-regions.ts). */
+  evidence?: { irAccountId: string; evidenceKeyArn: string; homeRegion: string };
 }
 
 export const DEFAULT_DECISION_CONFIG: DecisionConfig = { minSeverity: 7, acquireContainerHosts: false };
@@ -80,9 +95,8 @@ function decideManual(item: ManualItem, config: DecisionConfig): Decision {
   requireInstanceId(target.instanceId, 'instanceId');
   requireAccountId(target.accountId, 'accountId');
   requireRegion(target.region, 'region');
-  if (!isWorkloadAccount(target.accountId, config)) {
-    return ignore(notWorkloadAccount(target.accountId), finding);
-  }
+  const outside = outsideConfiguration(target, config);
+  if (outside) return ignore(outside, finding);
   return { decision: 'acquire', target, finding };
 }
 
@@ -113,7 +127,8 @@ function decideFinding(item: GuardDutyItem, config: DecisionConfig): Decision {
   if (readFlag(service?.archived, field('service.archived'))) {
     return ignore(`archived finding (${field('service.archived')} is true): it was closed in GuardDuty`, summary);
   }
-  if (!isWorkloadAccount(accountId, config)) return ignore(notWorkloadAccount(accountId), summary);
+  const outside = outsideConfiguration({ accountId, region }, config);
+  if (outside) return ignore(outside, summary);
 
   const instanceDetails = isObject(resource.instanceDetails) ? resource.instanceDetails : undefined;
   const instanceIdField = field('resource.instanceDetails.instanceId');
@@ -237,12 +252,18 @@ function optionalSummaryFields(finding: GuardDutyItem['finding']): Partial<Findi
   return out;
 }
 
-function isWorkloadAccount(accountId: string, config: DecisionConfig): boolean {
-  return config.workloadAccounts === undefined || config.workloadAccounts.includes(accountId);
-}
-
-function notWorkloadAccount(accountId: string): string {
-  return `account ${accountId} is not a workload account of this deployment`;
+/** Why a target is outside this deployment's configuration (account, region, evidence key), or undefined. */
+function outsideConfiguration(target: { accountId: string; region: string }, config: DecisionConfig): string | undefined {
+  const { accountId, region } = target;
+  if (config.excludedAccounts?.includes(accountId)) {
+    return `account ${accountId} is excluded from acquisition in this deployment (forensics:excludedAccounts)`;
+  }
+  const listed = config.workloadAccounts === undefined || config.workloadAccounts.includes(accountId);
+  if (!listed && !config.organizationId) return `account ${accountId} is not a workload account of this deployment`;
+  if (config.workloadRegions !== undefined && !config.workloadRegions.includes(region)) {
+    return `region ${region} is not a workload region of this deployment (forensics:workloadRegions: ${config.workloadRegions.join(', ') || 'none'})`;
+  }
+  return config.evidence ? unreachableReason(target, config.evidence) : undefined;
 }
 
 /** GuardDuty's bands: LOW < 4, MEDIUM 4–6.9, HIGH 7–8.9, CRITICAL ≥ 9. */

@@ -1,7 +1,9 @@
+import { regionOfKeyArn } from './evidence-regions';
 import type { CaseRecord } from './ports';
 import type {
   AcquisitionState,
   CaseOptions,
+  EvidenceCopy,
   FindingSummary,
   PreIncidentState,
   PreservationOutcome,
@@ -19,7 +21,8 @@ import type {
 
 /**
  * Still 1.0: the multi-account chain only added optional members per snapshot (accounts, intermediate copy, lock
- * status and timings), no required field changed; a reader of 1.0 manifests reads these unchanged.
+ * status and timings), and the home region (issue 12) others (source and evidence region, the intermediate copy's
+ * region and key, hops); no required field changed; a reader of 1.0 manifests reads these unchanged.
  */
 export const MANIFEST_SCHEMA_VERSION = '1.0';
 export const MANIFEST_SCHEMA_ID = 'https://schemas.ec2-forensic-acquisition.dev/manifest/v1.json';
@@ -66,7 +69,16 @@ export interface ManifestSnapshot {
     accountId: string;
     sharedWith: string | null;
     removal: 'removed' | 'retained' | 'failed' | null;
+    /** Optional (issue 12): its region and key there (the evidence key, or its multi-Region replica). */
+    region?: string;
+    kmsKeyId?: string;
   } | null;
+  /** Optional (issue 12): the region of the original snapshot (the instance's region). */
+  sourceRegion?: string;
+  /** Optional (issue 12): the region of the evidence snapshot (the home region, where `kmsKeyId` is a key). */
+  evidenceRegion?: string | null;
+  /** Optional (issue 12): every copy, share and lock of the chain, in order, where it happened and when. */
+  hops?: ManifestHop[];
   /** Optional (multi-account): when each link of the chain was requested and completed. */
   timings?: {
     originalRequestedAt: string | null;
@@ -78,6 +90,22 @@ export interface ManifestSnapshot {
     lockedAt: string | null;
     intermediateRemovedAt: string | null;
   };
+}
+
+/**
+ * One link of a volume's evidence chain (issue 12). `copy`: CopySnapshot issued in `region` by `accountId` from
+ * `sourceRegion`, under `kmsKeyId` (a key of `region`); `share`: createVolumePermission for the IR account; `lock`: EBS
+ * Snapshot Lock of the evidence snapshot. Timestamps are null when the step has not happened (or failed first).
+ */
+export interface ManifestHop {
+  kind: 'workload-copy' | 'share' | 'ir-copy' | 'lock';
+  accountId: string;
+  region: string;
+  sourceRegion?: string;
+  snapshotId: string | null;
+  kmsKeyId?: string | null;
+  requestedAt: string | null;
+  completedAt: string | null;
 }
 
 export interface ManifestContainment {
@@ -223,8 +251,13 @@ export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
             accountId: c.intermediate.accountId,
             sharedWith: c.intermediate.sharedWith ?? null,
             removal: c.intermediate.removal?.status ?? null,
+            ...(c.intermediate.region ? { region: c.intermediate.region } : {}),
+            ...(c.intermediate.kmsKeyId ? { kmsKeyId: c.intermediate.kmsKeyId } : {}),
           }
         : null,
+      sourceRegion: c?.sourceRegion ?? state.case.target.region,
+      evidenceRegion: c?.evidenceSnapshotId ? (c.evidenceRegion ?? regionOfKeyArn(c.kmsKeyId) ?? state.case.target.region) : null,
+      hops: c ? hopsOf(c, state.case.target) : [],
       timings: {
         originalRequestedAt: snap.startTime ?? state.acquisition?.snapshotRequestedAt ?? null,
         intermediateRequestedAt: c?.intermediate?.requestedAt ?? null,
@@ -237,6 +270,46 @@ export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
       },
     };
   });
+}
+
+/** The copies, share and lock a volume's evidence went through, from what the steps recorded. */
+function hopsOf(c: EvidenceCopy, target: AcquisitionState['case']['target']): ManifestHop[] {
+  const hops: ManifestHop[] = [];
+  const i = c.intermediate;
+  if (i) {
+    const region = i.region ?? c.sourceRegion ?? target.region;
+    hops.push({
+      kind: 'workload-copy',
+      accountId: i.accountId,
+      region,
+      sourceRegion: c.sourceRegion ?? target.region,
+      snapshotId: i.snapshotId ?? null,
+      kmsKeyId: i.kmsKeyId ?? null,
+      requestedAt: i.requestedAt ?? null,
+      completedAt: i.completedAt ?? null,
+    });
+    if (i.sharedWith || i.sharedAt) {
+      hops.push({ kind: 'share', accountId: i.accountId, region, snapshotId: i.snapshotId ?? null, requestedAt: i.sharedAt ?? null, completedAt: i.sharedAt ?? null });
+    }
+  }
+  if (c.evidenceSnapshotId) {
+    const region = c.evidenceRegion ?? regionOfKeyArn(c.kmsKeyId) ?? target.region;
+    const accountId = evidenceAccountOf(c, target.accountId);
+    hops.push({
+      kind: 'ir-copy',
+      accountId,
+      region,
+      sourceRegion: i?.region ?? c.sourceRegion ?? target.region,
+      snapshotId: c.evidenceSnapshotId,
+      kmsKeyId: c.kmsKeyId,
+      requestedAt: c.requestedAt ?? null,
+      completedAt: c.completedAt ?? null,
+    });
+    if (c.lock && c.lock.status !== 'disabled') {
+      hops.push({ kind: 'lock', accountId, region, snapshotId: c.evidenceSnapshotId, requestedAt: c.lock.lockedAt ?? null, completedAt: c.lock.status === 'locked' ? (c.lock.lockedAt ?? null) : null });
+    }
+  }
+  return hops;
 }
 
 /** The evidence snapshot's owner: the IR account (the evidence key's account) when the chain crossed accounts. */

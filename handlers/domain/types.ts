@@ -306,6 +306,10 @@ export interface EvidenceCopy {
   stage?: EvidenceStage;
   /** The account that owns the original snapshot (the workload account). */
   sourceAccountId?: string;
+  /** Region of the original snapshot (the instance's region; issue 12). */
+  sourceRegion?: string;
+  /** Region of the evidence snapshot: the home region (the evidence key's region; issue 12). */
+  evidenceRegion?: string;
   /** Cross-account only: the intermediate copy in the workload account, shared with the IR account. */
   intermediate?: IntermediateCopy;
   /** EBS Snapshot Lock on the evidence snapshot. */
@@ -317,6 +321,9 @@ export type EvidenceStage = 'workload-copy' | 'shared' | 'ir-copy' | 'locked';
 export interface IntermediateCopy {
   snapshotId?: string;
   accountId: string;
+  /** Where the intermediate copy is (the source region) and its key there (the evidence key or its replica). */
+  region?: string;
+  kmsKeyId?: string;
   requestedAt?: string;
   completedAt?: string;
   sharedWith?: string;

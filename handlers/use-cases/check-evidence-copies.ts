@@ -40,9 +40,10 @@ export async function checkEvidenceCopies(
   const timeoutNote = timeCapReached ? `${deps.maxWaitMinutes} minutes` : `${attempt} checks (the most the execution's history allows)`;
 
   const inFlight = input.evidence.copies.filter((c) => c.state === 'pending' && c.evidenceSnapshotId);
-  // Cross-account: the evidence snapshot is the IR-owned copy, described with the IR account's own credentials.
+  // The evidence snapshot is the IR-owned copy in the home region, described with the IR account's own credentials
+  // there (with the chain, which the handlers always pass; without it, the original single-region side).
   const cross = isCrossAccount(deps.chain, input.caseRef.target);
-  const evidenceSide = cross && deps.chain ? deps.chain.irSnapshots : deps.snapshots;
+  const evidenceSide = deps.chain ? deps.chain.irSnapshots : deps.snapshots;
   const [described, requested] = await Promise.all([
     inFlight.length
       ? evidenceSide.describeSnapshots(inFlight.map((c) => c.evidenceSnapshotId as string))

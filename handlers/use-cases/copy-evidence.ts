@@ -8,7 +8,8 @@ import {
 import { errorMessage, errorName } from '../domain/errors';
 import { nextCheckSeconds } from '../domain/poll-schedule';
 import type { Clock, Log } from '../domain/ports';
-import { type ChainSettings, finalizeCompleted, isCrossAccount } from './evidence-chain';
+import { evidenceKeyInRegion } from '../domain/evidence-regions';
+import { type ChainSettings, finalizeCompleted, homeRegionFor, isCrossAccount } from './evidence-chain';
 import type {
   AcquisitionResult,
   CaseRef,
@@ -41,7 +42,8 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1_000, maxDelayMs
 export const DEFERRED_PREFIX = 'deferred:';
 
 /**
- * Requests an evidence copy of every completed snapshot: same region, encrypted with the evidence CMK. The copy is
+ * Requests an evidence copy of every completed snapshot, encrypted with the evidence CMK: into the home region by the
+ * IR account (same account), or first in the instance's region by the workload account (cross-account; see copySide). The copy is
  * what makes a snapshot of an unencrypted volume, or of one encrypted with the default `aws/ebs` key, shareable.
  *
  * Volumes whose snapshot errored or timed out get a `skipped` entry with the reason, so the gap stays visible.
@@ -56,7 +58,8 @@ export async function copyEvidence(
 ): Promise<EvidenceProgress> {
   const now = deps.clock().toISOString();
   const cross = isCrossAccount(deps.chain, input.caseRef.target);
-  const existing = await findExistingCopies(deps, input.caseRef.caseId, cross ? 'intermediate' : 'true');
+  const side = copySide(deps, input.caseRef);
+  const existing = await findExistingCopies({ ...deps, snapshots: side.copier }, input.caseRef.caseId, cross ? 'intermediate' : 'true');
 
   const copies: EvidenceCopy[] = input.snapshotProgress.volumes.map((v) => {
     if (v.state !== 'completed') {
@@ -76,8 +79,14 @@ export async function copyEvidence(
         sourceSnapshotId: v.snapshotId,
         kmsKeyId: deps.evidenceKeyArn,
         sourceAccountId: input.caseRef.target.accountId,
+        sourceRegion: input.caseRef.target.region,
         stage: 'workload-copy',
-        intermediate: { snapshotId: found.snapshotId, accountId: input.caseRef.target.accountId },
+        intermediate: {
+          snapshotId: found.snapshotId,
+          accountId: input.caseRef.target.accountId,
+          region: input.caseRef.target.region,
+          ...(side.key ? { kmsKeyId: side.key } : {}),
+        },
         state: copyState(found.state) === 'error' ? 'error' : 'pending',
         ...(found.stateMessage ? { stateMessage: `intermediate copy: ${found.stateMessage}` } : {}),
       };
@@ -88,6 +97,8 @@ export async function copyEvidence(
         sourceSnapshotId: v.snapshotId,
         evidenceSnapshotId: found.snapshotId,
         kmsKeyId: deps.evidenceKeyArn,
+        sourceRegion: input.caseRef.target.region,
+        evidenceRegion: side.region,
         state: copyState(found.state),
         ...(found.stateMessage ? { stateMessage: found.stateMessage } : {}),
         ...(found.state === 'completed' ? { completedAt: now } : {}),
@@ -125,14 +136,22 @@ export async function requestCopies(
   const todo = copies.filter((c) => c.state === 'pending' && !c.evidenceSnapshotId && !c.intermediate?.snapshotId && !c.stage);
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
   const tag = (name: string) => `${deps.tagPrefix}:${name}`;
+  const side = copySide(deps, caseRef);
+  if (todo.length > 0 && !side.key) {
+    // No key of the copy's region can be named (a single-Region key outside its region): nothing is sent to AWS,
+    // which would refuse the copy anyway; triage ignores such targets, so this is the last line of defence.
+    const refused = new Set(todo);
+    return copies.map((c) => (refused.has(c) ? { ...c, state: 'error', stateMessage: `CopySnapshot not requested: ${side.keyProblem}` } : c));
+  }
+  const key = side.key as string;
 
   const results = await mapSettledWithConcurrency(todo, deps.concurrency, (c) =>
     retryWithBackoff(
       () =>
-        deps.snapshots.copySnapshot({
+        side.copier.copySnapshot({
           sourceSnapshotId: c.sourceSnapshotId,
           sourceRegion: region,
-          kmsKeyId: deps.evidenceKeyArn,
+          kmsKeyId: key,
           description: (cross
             ? `Forensic evidence case ${caseRef.caseId}: intermediate copy of ${c.sourceSnapshotId} (${c.volumeId}) for the IR account`
             : `Forensic evidence case ${caseRef.caseId}: copy of ${c.sourceSnapshotId} (${c.volumeId})`
@@ -163,9 +182,10 @@ export async function requestCopies(
               state: 'pending',
               stage: 'workload-copy',
               sourceAccountId: caseRef.target.accountId,
-              intermediate: { snapshotId: r.value, accountId: caseRef.target.accountId, requestedAt },
+              sourceRegion: region,
+              intermediate: { snapshotId: r.value, accountId: caseRef.target.accountId, region, kmsKeyId: key, requestedAt },
             }
-          : { ...rest, evidenceSnapshotId: r.value, state: 'pending', requestedAt },
+          : { ...rest, evidenceSnapshotId: r.value, sourceRegion: region, evidenceRegion: side.region, state: 'pending', requestedAt },
       );
     } else if (isThrottlingError(r.reason)) {
       updated.set(c, { ...c, state: 'pending', stateMessage: `${DEFERRED_PREFIX} ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
@@ -175,6 +195,32 @@ export async function requestCopies(
     }
   });
   return copies.map((c) => updated.get(c) ?? c);
+}
+
+/**
+ * Who makes a case's first copy, in which region, under which key (handlers/domain/evidence-regions.ts):
+ * - cross-account: the workload account (responder role) in the instance's region, under the evidence key of that
+ *   region (the key itself in the home region, its multi-Region replica elsewhere);
+ * - otherwise, with the chain (the handlers always pass it): the IR account itself, issuing the copy in the HOME region
+ *   from the instance's region, under the home key — the evidence snapshot in one hop;
+ * - without the chain (the original single-region behaviour): the target's side, in its region.
+ * `key` is undefined, with `keyProblem`, when no key of the copy's region can be named.
+ */
+export function copySide(
+  deps: Pick<CopyEvidenceDeps, 'snapshots' | 'chain' | 'evidenceKeyArn'>,
+  caseRef: Pick<CaseRef, 'target'>,
+): { copier: Ec2SnapshotAdapter; region: string; key?: string; keyProblem?: string } {
+  const target = caseRef.target;
+  const chain: ChainSettings | undefined = deps.chain;
+  if (chain && chain.irAccountId !== target.accountId) {
+    try {
+      return { copier: deps.snapshots, region: target.region, key: evidenceKeyInRegion(deps.evidenceKeyArn, target.region) };
+    } catch (err) {
+      return { copier: deps.snapshots, region: target.region, keyProblem: errorMessage(err) };
+    }
+  }
+  if (chain) return { copier: chain.irSnapshots, region: homeRegionFor(deps, target), key: deps.evidenceKeyArn };
+  return { copier: deps.snapshots, region: target.region, key: deps.evidenceKeyArn };
 }
 
 /** Copies made for this case by an earlier attempt, by source snapshot id. A failed lookup only risks a duplicate. */

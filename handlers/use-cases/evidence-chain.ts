@@ -6,31 +6,36 @@ import {
   retryWithBackoff,
 } from '../domain/concurrency';
 import { errorMessage, errorName } from '../domain/errors';
+import { regionOfKeyArn } from '../domain/evidence-regions';
 import type { CaseRef, EvidenceCopy, EvidenceLock, Target } from '../domain/types';
 import type { CopyEvidenceDeps } from './copy-evidence';
 
 /**
- * The cross-account evidence chain and the snapshot lock (DESIGN step 8), driven by the two existing loop steps
+ * The cross-account evidence chain and the snapshot lock (DESIGN step 8), ending in the HOME region (issue 12), driven by the two existing loop steps
  * ("Copy snapshots with evidence key" requests the first copy; each "Check evidence copies" poll advances every
  * volume as far as it can go), so that the chain adds no state transition:
  *
- *   workload-copy  CopySnapshot in the workload account (responder role), re-encrypted with the IR evidence CMK
- *        │         (the key policy lets workload accounts use it only through EC2); waited on State+StateMessage
+ *   workload-copy  CopySnapshot in the workload account (responder role), in the instance's region, re-encrypted
+ *        │         with the IR evidence CMK of that region (the key in the home region, its multi-Region replica
+ *        │         elsewhere; the key policies let workload accounts use them only through EC2); State+StateMessage
  *   shared         ModifySnapshotAttribute createVolumePermission add <IR account> (responder role)
  *        │
- *   ir-copy        CopySnapshot in the IR account (the Lambda's own role) of the shared copy, encrypted with the
- *        │         evidence key: an IR-owned snapshot the workload account cannot delete; waited on State+StateMessage
+ *   ir-copy        CopySnapshot issued in the HOME region by the IR account (the Lambda's own role) of the shared
+ *        │         copy (SourceRegion = its region), encrypted with the home evidence key: an IR-owned snapshot in the
+ *        │         home region the workload account cannot delete; waited on State+StateMessage
  *   locked         LockSnapshot (compliance by default) by the IR account; an unavailable API is recorded, not fatal;
  *                  then, optionally, the intermediate copy is removed (recorded either way)
  *
  * In single-account mode (target account = IR account) the first copy is already IR-owned: the chain is
- * copy → lock. Original snapshots are never deleted: the only delete is of the recorded intermediate copy, after
+ * copy → lock, the copy issued in the home region from the instance's region (one hop, home key). Original snapshots are never deleted: the only delete is of the recorded intermediate copy, after
  * the IR copy completed, and the adapter refuses any other id.
  */
 export interface ChainSettings {
-  /** EC2 in the target region with the IR account's own credentials: IR copy and lock. */
+  /** EC2 in the HOME region with the IR account's own credentials: the IR-owned evidence copy and its lock. */
   irSnapshots: Ec2SnapshotAdapter;
   irAccountId: string;
+  /** The home region (where `irSnapshots` calls go). Default: the evidence key's region. */
+  homeRegion?: string;
   /** Undefined: no lock is attempted and no `lock` is recorded. */
   lock?: { mode: 'compliance' | 'governance'; durationDays: number; coolOffHours: number };
   /** Delete the intermediate copy once the IR copy completed. Default: retained (and recorded as retained). */
@@ -51,6 +56,11 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1_000, maxDelayMs
 
 export function isCrossAccount(chain: ChainSettings | undefined, target: Pick<Target, 'accountId'>): chain is ChainSettings {
   return chain !== undefined && chain.irAccountId !== target.accountId;
+}
+
+/** Where the evidence snapshots of a case land: the chain's home region, else the evidence key's, else the target's. */
+export function homeRegionFor(deps: { evidenceKeyArn: string; chain?: ChainSettings }, target: Pick<Target, 'region'>): string {
+  return deps.chain?.homeRegion ?? regionOfKeyArn(deps.evidenceKeyArn) ?? target.region;
 }
 
 const keyArn = (id: string) => /^arn:aws[a-z-]*:kms:[^:]+:\d{12}:key\//.test(id);
@@ -104,8 +114,11 @@ export async function advanceWorkloadSide(
       return { ...c, state: 'error', stateMessage: `intermediate copy ${s.state}: ${s.stateMessage ?? 'no StateMessage'}` };
     }
     if (s.state !== 'completed') return c;
-    const keyProblem = wrongKey(s, deps.evidenceKeyArn);
-    if (keyProblem) return { ...c, state: 'error', stateMessage: `intermediate copy ${keyProblem}` };
+    // Judged against the key of ITS region (the evidence key's replica outside the home region). This is also the
+    // guard that only a copy under that customer key is ever shared: a snapshot under the default aws/ebs key (or any
+    // other key) cannot be shared with the IR account on AWS, and is not attempted.
+    const keyProblem = wrongKey(s, c.intermediate.kmsKeyId ?? deps.evidenceKeyArn);
+    if (keyProblem) return { ...c, state: 'error', stateMessage: `intermediate copy ${keyProblem.replace('the evidence key', 'the evidence key of its region')}` };
     return { ...withoutMessage(c), intermediate: { ...c.intermediate, completedAt: c.intermediate.completedAt ?? at } };
   });
 
@@ -134,14 +147,16 @@ export async function advanceWorkloadSide(
   if (toCopy.length === 0) return afterSharing;
   const existing = await findIrCopies(deps, caseRef.caseId);
   const tag = (name: string) => `${deps.tagPrefix}:${name}`;
+  const home = homeRegionFor(deps, caseRef.target);
   const requested = await mapSettledWithConcurrency(toCopy, deps.concurrency, async (c) => {
     const found = existing.get(c.sourceSnapshotId);
     if (found) return found.snapshotId;
     return retryWithBackoff(
       () =>
+        // Issued in the home region (irSnapshots) with SourceRegion = the shared copy's region: the home key.
         chain.irSnapshots.copySnapshot({
           sourceSnapshotId: c.intermediate?.snapshotId as string,
-          sourceRegion: caseRef.target.region,
+          sourceRegion: c.intermediate?.region ?? caseRef.target.region,
           kmsKeyId: deps.evidenceKeyArn,
           description: `Forensic evidence case ${caseRef.caseId}: ${c.sourceSnapshotId} (${c.volumeId}) of account ${caseRef.target.accountId}`.slice(0, 255),
           tags: {
@@ -160,7 +175,7 @@ export async function advanceWorkloadSide(
   toCopy.forEach((c, i) => {
     const r = requested[i] as PromiseSettledResult<string>;
     if (r.status === 'fulfilled') {
-      afterCopy.set(c, { ...withoutMessage(c), stage: 'ir-copy', evidenceSnapshotId: r.value, requestedAt: deps.clock().toISOString() });
+      afterCopy.set(c, { ...withoutMessage(c), stage: 'ir-copy', evidenceSnapshotId: r.value, evidenceRegion: home, requestedAt: deps.clock().toISOString() });
     } else if (isThrottlingError(r.reason)) {
       afterCopy.set(c, { ...c, stateMessage: `IR copy deferred: ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
     } else {

@@ -50,7 +50,8 @@ export interface WorkstationDeps {
 export interface LaunchWorkstationInput {
   caseRef: Pick<CaseRef, 'caseId' | 'executionArn' | 'target'>;
   /** Volume → original snapshot → evidence snapshot, as in the manifest (`snapshotLineage`). */
-  snapshots: readonly Pick<ManifestSnapshot, 'volumeId' | 'deviceName' | 'sizeGiB' | 'evidenceSnapshotId' | 'evidenceState'>[];
+  snapshots: readonly (Pick<ManifestSnapshot, 'volumeId' | 'deviceName' | 'sizeGiB' | 'evidenceSnapshotId' | 'evidenceState'> &
+    Pick<ManifestSnapshot, 'evidenceRegion'>)[];
   rootDeviceName?: string | null;
   /** Who asked: recorded in custody (`acquisition` for the workflow step, the CLI user otherwise). */
   requestedBy?: string;
@@ -83,9 +84,19 @@ export async function launchWorkstation(deps: WorkstationDeps, input: LaunchWork
     actions.push({ step: WORKSTATION_STEP, action, status, performedAt: now(), request, result });
 
   try {
-    if (input.caseRef.target.region !== config.region) {
+    // The evidence snapshots are in the home region (issue 12) whatever the instance's region; manifests from before
+    // that name no evidence region, and their evidence is in the instance's region.
+    const elsewhere = [
+      ...new Set(
+        input.snapshots
+          .filter((s) => s.evidenceSnapshotId)
+          .map((s) => s.evidenceRegion ?? input.caseRef.target.region)
+          .filter((r) => r !== config.region),
+      ),
+    ];
+    if (elsewhere.length > 0) {
       throw new WorkstationRegionMismatch(
-        `the evidence snapshots are in ${input.caseRef.target.region}, the forensic VPC in ${config.region}: ` +
+        `the evidence snapshots are in ${elsewhere.join(', ')}, the forensic VPC in ${config.region}: ` +
           'volumes can only be created from snapshots of the same region',
       );
     }

@@ -24,6 +24,9 @@ const DEFAULTS: ForensicsConfig = {
   responderExternalId: 'forensic-acquisition',
   findingSourceAccounts: [],
   workloadRegions: [],
+  // Home region and organisation (issue 12).
+  excludedAccounts: [],
+  evidenceKeyMultiRegion: false,
   snapshotLockMode: 'compliance',
   snapshotLockDays: 365,
   snapshotLockCoolOffHours: 24,

@@ -226,7 +226,11 @@ describe('functions', () => {
   it('every function gets exactly the handler environment (handlers/config/env.ts), with valid values', () => {
     // The responder role settings exist only in multi-account mode (test/infra/multi-account.test.ts checks them).
     // The quarantine profile's (isolate step, forensics:quarantineProfile on) in test/infra/quarantine-profile.test.ts.
-    const multiAccountOnly = new Set(['RESPONDER_ROLE_NAME', 'RESPONDER_EXTERNAL_ID', 'QUARANTINE_PROFILE_ARN', 'DEFAULT_QUARANTINE_PROFILE']);
+    // Organisation mode, exclusions and workload regions only when configured (test/infra/home-region.test.ts).
+    const multiAccountOnly = new Set([
+      'RESPONDER_ROLE_NAME', 'RESPONDER_EXTERNAL_ID', 'QUARANTINE_PROFILE_ARN', 'DEFAULT_QUARANTINE_PROFILE',
+      'ORGANIZATION_ID', 'EXCLUDED_ACCOUNTS', 'WORKLOAD_REGIONS',
+    ]);
     const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {
       const vars = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;

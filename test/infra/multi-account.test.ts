@@ -306,7 +306,10 @@ describe('forwarder stack (GuardDuty administrator)', () => {
       EventPattern: irRule.EventPattern,
       Targets: [
         Match.objectLike({
-          Arn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'IrAccountId' }, ':event-bus/default']] },
+          // The IR account's bus in its home region (parameter HomeRegion; empty: this region). Issue 12.
+          Arn: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { 'Fn::If': ['ForwardInThisRegion', { Ref: 'AWS::Region' }, { Ref: 'HomeRegion' }] }, ':', { Ref: 'IrAccountId' }, ':event-bus/default']],
+          },
           DeadLetterConfig: Match.anyValue(),
         }),
       ],

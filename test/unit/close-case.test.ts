@@ -73,7 +73,7 @@ describe('closeCase', () => {
       status: 'SUCCEEDED',
       manifest: { bucket: BUCKET, key: `cases/${CASE}/manifest.json`, sha256: 'd'.repeat(64) },
       snapshots: [
-        { volumeId: 'vol-0aaa', snapshotId: 'snap-0aaa', evidenceSnapshotId: 'snap-0ccc', kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/evidence' },
+        { volumeId: 'vol-0aaa', snapshotId: 'snap-0aaa', evidenceSnapshotId: 'snap-0ccc', kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/evidence', region: 'eu-west-1' },
         { volumeId: 'vol-0bbb', snapshotId: 'snap-0bbb', evidenceSnapshotId: null, kmsKeyId: null },
       ],
       isolation: { securityGroupId: 'sg-0iso', networkInterfaceIds: ['eni-0aaa'] },

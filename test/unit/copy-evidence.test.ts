@@ -74,7 +74,7 @@ describe('copyEvidence', () => {
       },
     ]);
     expect(evidence.copies).toEqual([
-      { volumeId: 'vol-0', sourceSnapshotId: 'snap-0', kmsKeyId: EVIDENCE_KEY, evidenceSnapshotId: 'copy-of-snap-0', state: 'pending', requestedAt: NOW },
+      { volumeId: 'vol-0', sourceSnapshotId: 'snap-0', kmsKeyId: EVIDENCE_KEY, evidenceSnapshotId: 'copy-of-snap-0', sourceRegion: REGION, evidenceRegion: REGION, state: 'pending', requestedAt: NOW },
       { volumeId: 'vol-bad', sourceSnapshotId: 'snap-bad', kmsKeyId: EVIDENCE_KEY, state: 'skipped', stateMessage: 'source snapshot error: internal error' },
       { volumeId: 'vol-slow', sourceSnapshotId: 'snap-slow', kmsKeyId: EVIDENCE_KEY, state: 'skipped', stateMessage: 'source snapshot timeout: still pending after 60 minutes' },
     ]);
@@ -218,7 +218,7 @@ describe('checkEvidenceCopies', () => {
     const deferred = { volumeId: 'vol-9', sourceSnapshotId: 'snap-9', kmsKeyId: EVIDENCE_KEY, state: 'pending' as const, stateMessage: 'deferred: ResourceLimitExceeded' };
     const result = await checkEvidenceCopies(deps(), { caseRef: CASE, evidence: evidence([deferred]) });
     expect(ec2.commandCalls(CopySnapshotCommand)[0]?.args[0].input).toMatchObject({ SourceSnapshotId: 'snap-9', Encrypted: true, KmsKeyId: EVIDENCE_KEY });
-    expect(result.copies[0]).toEqual({ volumeId: 'vol-9', sourceSnapshotId: 'snap-9', kmsKeyId: EVIDENCE_KEY, state: 'pending', evidenceSnapshotId: 'copy-late', requestedAt: NOW });
+    expect(result.copies[0]).toEqual({ volumeId: 'vol-9', sourceSnapshotId: 'snap-9', kmsKeyId: EVIDENCE_KEY, state: 'pending', evidenceSnapshotId: 'copy-late', sourceRegion: REGION, evidenceRegion: REGION, requestedAt: NOW });
   });
 
   it('times out what is still pending once the cap has passed, without requesting new copies', async () => {

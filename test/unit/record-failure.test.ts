@@ -167,7 +167,7 @@ describe('recordFailure', () => {
 
     // Assess
     expect(cases.cases.get(CASE)!.failure).toMatchObject({ step: 'seal-evidence', error: 'EvidenceWriteFailed', cause: 'S3 unavailable' });
-    expect(summary.snapshots[0]).toEqual({ volumeId: 'vol-0aaa', snapshotId: 'snap-0aaa', evidenceSnapshotId: 'snap-0ccc', kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/evidence' });
+    expect(summary.snapshots[0]).toEqual({ volumeId: 'vol-0aaa', snapshotId: 'snap-0aaa', evidenceSnapshotId: 'snap-0ccc', kmsKeyId: 'arn:aws:kms:eu-west-1:999988887777:key/evidence', region: 'eu-west-1' });
     expect(chain().at(-1)!.result).toMatchObject({ secured: { evidenceSnapshots: [{ evidenceSnapshotId: 'snap-0ccc' }], isolatedNetworkInterfaces: ['eni-0aaa'] } });
     expect(message().Message).toContain('evidence copy snap-0ccc');
     expect(message().Message).toContain('Failed step: seal-evidence');

@@ -8,7 +8,8 @@ import { createTriageHandler, triageConfigFrom } from '../../handlers/triage';
 const ENV: HandlerEnvironment = {
   CASE_TABLE_NAME: 'cases',
   EVIDENCE_BUCKET: 'evidence',
-  EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:999988887777:key/11111111-2222-3333-4444-555555555555',
+  // A multi-Region evidence key: cross-account targets outside the home region (us-east-1) are reachable.
+  EVIDENCE_KEY_ARN: 'arn:aws:kms:us-east-1:999988887777:key/mrk-1111222233334444555566667777aaaa',
   TOPIC_ARN: 'arn:aws:sns:us-east-1:999988887777:forensics',
   EVIDENCE_RETENTION_DAYS: 365,
   OBJECT_LOCK_MODE: 'COMPLIANCE',
@@ -20,6 +21,7 @@ const ENV: HandlerEnvironment = {
   DEFAULT_WORKSTATION: 'true',
   DEFAULT_REVOKE_MODE: 'role',
   WORKLOAD_ACCOUNTS: '111122223333,222233334444',
+  WORKLOAD_REGIONS: 'us-east-1,eu-west-1',
 };
 
 const manualRequest = {
@@ -56,6 +58,8 @@ describe('triage handler', () => {
       minSeverity: 8,
       acquireContainerHosts: true,
       workloadAccounts: ['111122223333', '222233334444'],
+      workloadRegions: ['us-east-1', 'eu-west-1'],
+      evidence: { irAccountId: '999988887777', evidenceKeyArn: ENV.EVIDENCE_KEY_ARN, homeRegion: 'us-east-1' },
       defaultOptions: { workstation: true, revoke: 'role' },
     });
   });

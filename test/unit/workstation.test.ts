@@ -207,6 +207,23 @@ describe('launchWorkstation (EC2 mocked)', () => {
     expect(record?.details.workstation).toMatchObject({ status: 'failed', error: 'InsufficientInstanceCapacity' });
   });
 
+  it('builds the workstation from home-region evidence of an instance in another region (issue 12)', async () => {
+    // Prepare: the instance was in eu-central-1; its evidence snapshots were copied into the home region eu-west-1.
+    const elsewhere = { ...ref, target: { ...ref.target, region: 'eu-central-1' } };
+    const home = snapshots.map((s) => ({ ...s, evidenceRegion: 'eu-west-1' }));
+    // Act
+    const result = await launchWorkstation(deps, { caseRef: elsewhere, snapshots: home });
+    // Assess
+    expect(result).toMatchObject({ instanceId: 'i-0ws' });
+    expect(ec2.commandCalls(CreateVolumeCommand).map((c) => c.args[0].input.SnapshotId).sort()).toEqual(['snap-e-data', 'snap-e-root']);
+    // Evidence listed in another region than the forensic VPC's is refused before anything is created.
+    ec2.resetHistory();
+    await expect(
+      launchWorkstation(deps, { caseRef: elsewhere, snapshots: snapshots.map((s) => ({ ...s, evidenceRegion: 'eu-central-1' })) }),
+    ).rejects.toMatchObject({ name: 'WorkstationRegionMismatch' });
+    expect(ec2.commandCalls(CreateVolumeCommand)).toHaveLength(0);
+  });
+
   it('refuses evidence in another region than the forensic VPC', async () => {
     await expect(
       launchWorkstation(deps, { caseRef: { ...ref, target: { ...ref.target, region: 'us-east-2' } }, snapshots }),
@@ -231,6 +248,19 @@ describe('notification: the workstation line', () => {
     expect(lines).toContain('aws ssm start-session --target i-0ws');
     expect(lines).toContain('/dev/sdf <- vol-root (/dev/xvda) from snap-e');
     expect(lines).toContain('s3://b/cases/c/analysis/');
+  });
+  it('points the shell at the home region, where the workstation and the evidence are, for an instance elsewhere', async () => {
+    const { workstationLines } = await import('../../handlers/domain/notification-message');
+    const lines = workstationLines({
+      case: { ...base.case, target: { ...base.case.target, region: 'ap-southeast-2' } },
+      evidence: { copies: [{ volumeId: 'vol-root', sourceSnapshotId: 'snap-o', evidenceSnapshotId: 'snap-e', kmsKeyId: KEY, state: 'completed', evidenceRegion: 'eu-west-1' }] },
+      workstation: {
+        status: 'ready', instanceId: 'i-0ws', launchTemplateId: 'lt-1', subnetId: 'subnet-b', availabilityZone: 'eu-west-1b', launchedAt: 'x',
+        metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'enabled' },
+        volumes: [], allAttached: true, analysisPrefix: 's3://b/cases/c/analysis/', record: { key: 'k', sha256: 'h' },
+      },
+    } as never).join('\n');
+    expect(lines).toContain('aws ssm start-session --target i-0ws --region eu-west-1');
   });
   it('a failed workstation is reported, with the evidence sealed and how to retry', async () => {
     const { workstationLines } = await import('../../handlers/domain/notification-message');
