@@ -144,7 +144,7 @@ export function processEnvironment(functions: readonly { logicalId: string; vari
   return merged;
 }
 
-/** The value of every template output the deployment has, resolved (for the outputs a local deployment registers). */
+/** The template's outputs the deployment has no value for (a local deployment must provide every one). */
 export function missingOutputs(template: CfnTemplate, outputs: Readonly<Record<string, string>>): string[] {
   return Object.keys(template.Outputs ?? {}).filter((key) => outputs[key] === undefined);
 }

@@ -120,13 +120,13 @@ export interface PrepareOptions {
  */
 export async function prepareLocalEnvironment(options: PrepareOptions = {}): Promise<LocalEnvironment> {
   const context = { ...(options.context ?? {}) };
-  // First, before anything is started: an invalid setting fails here, naming it (ConfigError), as `cdk synth` would.
+  if (options.endpoint) assertLoopbackEndpoint(options.endpoint);
+  // Before anything is started: an invalid setting fails here, naming it (ConfigError), as `cdk synth` would.
   const synthesized = await loadIrStack(context);
   redirectHandlerLogs(options.handlerLogs ?? 'stderr');
   let moto: MotoServer | undefined;
   let endpoint = options.endpoint;
-  if (endpoint) assertLoopbackEndpoint(endpoint);
-  else {
+  if (!endpoint) {
     moto = await startMoto({ ...(options.keepEmulator ? { detached: true } : {}) });
     endpoint = moto.endpoint;
   }

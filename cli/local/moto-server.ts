@@ -70,7 +70,8 @@ export async function startMoto(options: StartOptions = {}): Promise<MotoServer>
     child.once('error', (err) => reject(new EmulatorUnavailable(`moto_server could not be started: ${err.message}`))),
   );
   spawnError.catch(() => undefined);
-  await Promise.race([waitUntilReady(endpoint, child, options.timeoutMs ?? 30_000), spawnError]);
+  // Generous: moto imports for seconds, and much longer on a loaded two-core machine.
+  await Promise.race([waitUntilReady(endpoint, child, options.timeoutMs ?? 90_000), spawnError]);
   if (options.seed !== undefined) {
     await fetch(`${endpoint}/moto-api/seed?a=${options.seed}`, { method: 'POST' });
   }

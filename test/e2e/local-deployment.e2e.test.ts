@@ -27,11 +27,10 @@ import { runReleaseCommand } from '../../cli/commands/release';
 import { registerRunLocalCommand } from '../../cli/commands/run-local';
 import type { Io } from '../../cli/commands/common';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig, type EmulatorContext } from '../../cli/local/emulator-resources';
-import { prepareLocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { loadIrStack, prepareLocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
 import { startMoto, type MotoServer } from '../../cli/local/moto-server';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
-import { synthesizeIrTemplate } from '../../infra/synthesize';
 
 /**
  * Issue 10, items 3 and 4, end to end on a moto this test starts, as a responder would use the CLI:
@@ -143,7 +142,7 @@ describe('run-local is configured as the deployment (cdk.json, -c)', () => {
     const cfn = new CloudFormationClient(emulatorClientConfig(ctx));
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'ForensicAcquisition' }))).Stacks?.[0];
     const outputs = Object.fromEntries((stack?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-    expect(Object.keys(outputs).sort()).toEqual(Object.keys((synthesizedTemplate().Outputs ?? {}) as object).sort());
+    expect(Object.keys(outputs).sort()).toEqual(Object.keys((await synthesizedTemplate()).Outputs ?? {}).sort());
     await new DynamoDBClient(emulatorClientConfig(ctx)).send(new DescribeTableCommand({ TableName: outputs.CaseTableName }));
     await new S3Client({ ...emulatorClientConfig(ctx), forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: outputs.EvidenceBucketName }));
     const key = await new KMSClient(emulatorClientConfig(ctx)).send(new DescribeKeyCommand({ KeyId: outputs.EvidenceKeyArn }));
@@ -220,17 +219,15 @@ describe('the CLI finds the local deployment with --endpoint alone', () => {
 });
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>; Outputs?: Record<string, unknown> };
-let templateCache: Template | undefined;
-/** The IR template as `cdk synth` builds it from cdk.json. */
-function synthesizedTemplate(): Template {
-  templateCache ??= synthesizeIrTemplate() as unknown as Template;
-  return templateCache;
+/** The IR template as `cdk synth` builds it from cdk.json (the in-process synthesis run-local made: one is enough). */
+async function synthesizedTemplate(): Promise<Template> {
+  return (await loadIrStack()).template as unknown as Template;
 }
 
 describe('the local handlers get the synthesized functions\' environment, key for key', () => {
   it('every variable of every function: literals equal, references resolved to the emulator resource of that type', async () => {
     const env = await prepareLocalEnvironment({ endpoint: moto.endpoint, handlerLogs: 'silent' });
-    const template = synthesizedTemplate();
+    const template = await synthesizedTemplate();
     const config = emulatorClientConfig(ctx);
     const local = env.handlerEnv as Record<string, string | undefined>;
     const named = new Set<string>();
