@@ -1,6 +1,7 @@
 #!/usr/bin/env tsx
 import './runtime/quiet-warnings';
 import { createHash } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import {
   DescribeInstanceAttributeCommand,
   DescribeNetworkInterfacesCommand,
@@ -16,13 +17,31 @@ import { findingEventFor, seedVictim } from './local/seed-victim';
 /**
  * `npm run demo` — the whole story on the local emulator, for a newcomer: a victim instance, a HIGH GuardDuty
  * finding, the acquisition as it happens, then proof read back from the emulator (not from the workflow's output).
+ * The local deployment is configured by cdk.json, as `cdk deploy` would be. `npm run demo -- --keep` leaves the
+ * emulator running afterwards (its PID and how to stop it are printed) with the exact responder commands that work
+ * against it.
  */
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const section = (title: string) => out(`\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}`);
 
+function options(): { keep: boolean } {
+  try {
+    const { values } = parseArgs({ args: process.argv.slice(2), options: { keep: { type: 'boolean', default: false } }, strict: true });
+    return { keep: Boolean(values.keep) };
+  } catch (err) {
+    process.stderr.write(`demo: ${(err as Error).message} (usage: npm run demo [-- --keep])\n`);
+    process.exit(2);
+  }
+}
+
+/** Quoted for a POSIX shell when it needs to be. */
+const sh = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
 async function main(): Promise<void> {
+  const { keep } = options();
   section('1. Starting the local AWS emulator (moto_server on a free loopback port)');
-  const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  const env = await prepareLocalEnvironment({ handlerLogs: 'silent', keepEmulator: keep });
+  let stopEmulator = true;
   // Synthesizing the CDK app takes a few seconds: done before the clock starts, as a deployment would be.
   await Promise.all([loadAcquisitionDefinition(), loadHandlers()]);
   out(`emulator: ${env.endpoint}   account ${env.accountId}   region ${env.region}`);
@@ -107,16 +126,35 @@ async function main(): Promise<void> {
       out(`  lists ${manifest.objects?.length ?? 0} evidence objects (custody records, finding, pre-incident state)`);
     }
 
+    if (result.forensicInstanceId) {
+      out(`forensic workstation ${result.forensicInstanceId}: volumes from the evidence snapshots, in the isolated forensic VPC`);
+    }
+
     section('5. GuardDuty republishes the finding (count 2)');
     const replay = await executeLocal(env, findingEventFor(victim, env, { id: 'demo0001', count: 2 }));
     out(`second execution: ${replay.status} — appended to case ${replay.caseId}, no second snapshot`);
 
     section('Done');
-    out('Next: `npm test` runs every test; README.md explains deployment and the responder workflow');
-    out('(`forensics case verify`, `case download`, `release`, the forensic workstation, multi-account mode).');
+    const caseId = result.caseId ?? '<caseId>';
+    const next = [
+      ['cases'],
+      ['case', 'show', caseId],
+      ['case', 'verify', caseId],
+      ['case', 'download', caseId, '--out', `./case-${caseId}`],
+      ['release', caseId, '--reason', 'demo: cleared by the investigation'],
+    ].map((args) => `npm run forensics -- ${[...args, '--endpoint', env.endpoint].map(sh).join(' ')}`);
+    if (keep && env.moto) {
+      stopEmulator = false;
+      out(`The emulator keeps running: moto_server PID ${env.moto.pid} at ${env.endpoint} (stop it with: kill ${env.moto.pid}).`);
+      out(`The local deployment is registered there as stack ${env.stackName}; every command finds it with --endpoint alone:`);
+      for (const line of next) out(`  ${line}`);
+    } else {
+      out('`npm run demo -- --keep` leaves the emulator running and prints the responder commands that work against it');
+      out('(cases, case show, case verify, case download, release). `npm test` runs every test; README.md explains deployment.');
+    }
     process.exitCode = result.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
-    await env.stop();
+    if (stopEmulator) await env.stop();
   }
 }
 

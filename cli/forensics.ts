@@ -3,6 +3,7 @@ import './runtime/quiet-warnings';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerReleaseCommand } from './commands/release';
+import { registerRunLocalCommand } from './commands/run-local';
 import { registerWorkstationCommands } from './commands/workstation';
 
 /**
@@ -70,37 +71,7 @@ program
     process.exitCode = code;
   });
 
-program
-  .command('run-local')
-  .description('Run the synthesized state machine locally with the real handlers against an AWS emulator.')
-  .requiredOption('--event <file>', 'input file, or - for stdin')
-  .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only); default: start moto_server')
-  .option('--quiet', 'no progress on stderr', false)
-  .action(async (opts: { event: string; endpoint?: string; quiet: boolean }) => {
-    const text = readInput(opts.event);
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch (err) {
-      fail(`--event: not valid JSON: ${(err as Error).message}`, 2);
-    }
-    const { runLocal } = await import('./local/local-runner');
-    const started = Date.now();
-    const result = await runLocal(event, {
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      onProgress: opts.quiet
-        ? undefined
-        : (p) => {
-            if (p.kind === 'exited') return;
-            const t = ((p.at - started) / 1000).toFixed(2).padStart(6);
-            const detail = p.detail ? ` — ${p.detail}` : '';
-            process.stderr.write(`[${t}s] ${p.kind.padEnd(8)} ${p.state}${detail}\n`);
-          },
-    });
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    process.exitCode = result.status === 'FAILED' ? 1 : 0;
-  });
-
+registerRunLocalCommand(program);
 registerReleaseCommand(program);
 registerWorkstationCommands(program);
 

@@ -1,4 +1,4 @@
-import { Stack, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { type ForensicsConfig, isMultiAccount } from './config';
@@ -15,6 +15,13 @@ import { regionalAllowOn } from './regional-permissions';
  * Single-account only for now: an instance can only use a profile of its own account, and in multi-account mode the
  * workload-side calls go through the responder role, which neither has this profile nor the permissions to swap it.
  */
+/**
+ * Stack output naming the quarantine profile, present only when the profile is deployed. Like every resource a step's
+ * Lambda environment names, it is an output, so a deployment's outputs resolve its environment (the local runner,
+ * cli/local/lambda-environment.ts).
+ */
+export const QUARANTINE_PROFILE_OUTPUT = 'QuarantineProfileArn';
+
 export class QuarantineProfile extends Construct {
   readonly role: iam.Role;
   readonly profile: iam.InstanceProfile;
@@ -61,6 +68,10 @@ export function configureQuarantineProfile(
   const q = new QuarantineProfile(stack, 'QuarantineProfile', { tagPrefix: config.tagPrefix });
   props.isolate.function.addEnvironment('QUARANTINE_PROFILE_ARN', q.profile.instanceProfileArn);
   props.isolate.function.addEnvironment('DEFAULT_QUARANTINE_PROFILE', 'true');
+  new CfnOutput(stack, QUARANTINE_PROFILE_OUTPUT, {
+    value: q.profile.instanceProfileArn,
+    description: 'Quarantine instance profile (no permissions) that containment puts on a compromised instance',
+  });
 
   // Issue 12: the instance may be in any workload region (infra/regional-permissions.ts).
   const allowOn = regionalAllowOn(stack, config.workloadRegions ?? []);

@@ -14,9 +14,14 @@ import { EXIT_FAILED, EXIT_OK, type Io, OperationFailed, parseOutputFormat, proc
  * `--wait` follows the execution like `acquire --wait` (one line per state on stderr; exit 1 when it fails, e.g. with
  * CaseAlreadyReleased or ReleaseIncomplete).
  *
- * `--local --endpoint URL` (or `--endpoint URL` alone): against a local emulator, whose Step Functions does not
- * execute state machines, the release use case runs directly in the CLI with the caller's credentials. Loopback
- * endpoints only; the direct path is never used against AWS.
+ * `--endpoint URL` (a local deployment that `run-local` registered in the emulator): moto's Step Functions does not
+ * execute state machines, so the release state machine runs here, in the local runner: the definition synthesized
+ * from the configuration the deployment was provisioned with, the real release handlers, their environment resolved
+ * from the deployment's stack outputs — found by `--endpoint` alone, like every other command. Progress and result
+ * as with `--wait` on AWS (the local execution always runs to its end).
+ *
+ * `--local --endpoint URL`: the release use case directly in the CLI with the caller's credentials (no validation,
+ * notification or failure-recording step). Loopback endpoints only; neither local path is ever used against AWS.
  */
 export interface ReleaseCommandOptions {
   reason: string;
@@ -73,12 +78,86 @@ export async function runReleaseCommand(caseId: string, opts: ReleaseCommandOpti
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
+      if (!opts.local) return runLocalReleaseExecution(caseId, opts, io, format);
       const result = await runRelease(caseId, opts);
       io.out(JSON.stringify(result));
       return EXIT_OK;
     }
     return startReleaseExecution(caseId, opts, io, format);
   });
+}
+
+/**
+ * The release state machine of a local deployment, executed by the local runner (see the header). The deployment is
+ * discovered as on AWS (flags, environment, then the stack outputs run-local registered in the emulator).
+ */
+async function runLocalReleaseExecution(caseId: string, opts: ReleaseCommandOptions, io: Io, format: 'json' | 'text'): Promise<number> {
+  await buildReleaseRequest(caseId, opts.reason, opts.requestedBy ?? 'placeholder');
+  const [{ resolveDeployment, stackOutputs, clientConfig }, { callerIdentity }, { CloudFormationClient }, { localDeploymentContext }] =
+    await Promise.all([
+      import('../deployment/discover'),
+      import('./acquire'),
+      import('@aws-sdk/client-cloudformation'),
+      import('../local/local-stack'),
+    ]);
+  const deployment = await resolveDeployment(
+    {
+      ...(opts.stack ? { stack: opts.stack } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.releaseStateMachineArn ? { releaseStateMachineArn: opts.releaseStateMachineArn } : {}),
+    },
+    ['releaseStateMachineArn'],
+  );
+  // The handlers' environment is resolved from every output (table, bucket, key, topic, …), so the stack is read.
+  const outputs = { ...(await stackOutputs(deployment)), ReleaseStateMachineArn: deployment.releaseStateMachineArn as string };
+  const cfn = new CloudFormationClient(clientConfig(deployment));
+  let context: Record<string, string>;
+  try {
+    context = await localDeploymentContext(cfn, deployment.stackName);
+  } finally {
+    cfn.destroy();
+  }
+  const requestedBy = opts.requestedBy ?? (await callerIdentity(deployment, deployment.region));
+  const request = await buildReleaseRequest(caseId, opts.reason, requestedBy);
+
+  const { openLocalDeployment, executeLocalRelease } = await import('../local/local-runner');
+  const env = await openLocalDeployment({
+    endpoint: opts.endpoint as string,
+    ...(deployment.region ? { region: deployment.region } : {}),
+    stackName: deployment.stackName,
+    outputs,
+    context,
+    // As on AWS, the handlers' own logs are not the command's output (CloudWatch there).
+    handlerLogs: 'silent',
+  });
+  let origin: number | undefined;
+  const result = await executeLocalRelease(env, request, {
+    executionName: opts.name ?? defaultReleaseExecutionName(request.caseId, new Date()),
+    onProgress: (p) => {
+      origin ??= p.at;
+      const t = `[${((p.at - origin) / 1000).toFixed(1).padStart(7)}s]`;
+      if (p.kind === 'entered') io.err(`${t} entered  ${p.state}`);
+      if (p.kind === 'failed') io.err(`${t} failed   ${p.state}${p.detail ? ` ${p.detail}` : ''}`);
+    },
+  });
+  const output = result.status === 'SUCCEEDED' ? JSON.stringify({ release: result.release, notification: result.notification }) : undefined;
+  if (format === 'json') {
+    io.out(
+      JSON.stringify({
+        executionArn: result.executionArn,
+        request,
+        status: result.status,
+        ...(output ? { output } : {}),
+        ...(result.error ? { error: result.error.name, cause: result.error.cause } : {}),
+      }),
+    );
+  } else {
+    io.out(`Started ${result.executionArn} (local runner)`);
+    io.out(`${result.status}${output ? ` ${output}` : ''}${result.error ? ` ${result.error.name}: ${result.error.cause ?? ''}` : ''}`);
+  }
+  return result.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
 }
 
 async function startReleaseExecution(caseId: string, opts: ReleaseCommandOptions, io: Io, format: 'json' | 'text'): Promise<number> {
@@ -197,10 +276,10 @@ export function registerReleaseCommand(program: Command): void {
     .option('--profile <name>', 'shared-config profile')
     .option('--release-state-machine-arn <arn>', 'release state machine (or FORENSICS_RELEASE_STATE_MACHINE_ARN)')
     .option('--output <format>', 'json or text', 'text')
-    .option('--local', 'emulator only: run the release in the CLI instead of the state machine (needs --endpoint)', false)
-    .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only); implies the direct path')
-    .option('--table <name>', 'with --endpoint: case table name (default: $FORENSICS_TABLE, else the stack output)')
-    .option('--bucket <name>', 'with --endpoint: evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
+    .option('--local', 'emulator only: run the release use case in the CLI instead of the state machine (needs --endpoint)', false)
+    .option('--endpoint <url>', 'local deployment on an emulator (loopback only): the release state machine runs in the local runner')
+    .option('--table <name>', 'with --local: case table name (default: $FORENSICS_TABLE, else the stack output)')
+    .option('--bucket <name>', 'with --local: evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
     .action(async (caseId: string, opts: ReleaseCommandOptions) => {
       process.exitCode = await runReleaseCommand(caseId, opts, processIo);
     });

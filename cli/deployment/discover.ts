@@ -15,7 +15,9 @@ import { UsageError } from '../commands/common';
  * (`--stack NAME`, default `FORENSICS_STACK`, then cdk.json `forensics:stackName`, then `ForensicAcquisition`).
  * The stack is only read when a resource the command needs is missing. Credentials come from the SDK's default
  * chain; `--profile` selects a shared-config profile (credentials and region, like the AWS CLI). `--endpoint`
- * points every client at a local emulator and accepts loopback addresses only.
+ * points every client at a local emulator and accepts loopback addresses only; without a region (flag, AWS_REGION,
+ * profile) it means us-east-1, where `run-local` deploys. A local deployment is found like a real one: `run-local`
+ * registers it in the emulator as a stack with the same outputs (cli/local/local-stack.ts).
  */
 
 export type DeploymentResource = 'stateMachineArn' | 'bucket' | 'table' | 'keyArn' | 'releaseStateMachineArn';
@@ -74,6 +76,9 @@ const RESOURCE_OUTPUT: Record<DeploymentResource, string> = {
 
 export const FALLBACK_STACK_NAME = 'ForensicAcquisition';
 
+/** The region of a local deployment (cli/local/emulator-resources.ts EMULATOR_REGION, moto's default). */
+export const EMULATOR_DEFAULT_REGION = 'us-east-1';
+
 /** The project's stack name: cdk.json `forensics:stackName`, or ForensicAcquisition. */
 export function defaultStackName(): string {
   try {
@@ -128,7 +133,8 @@ export async function resolveDeployment(
       throw new UsageError((err as Error).message);
     }
   }
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  // On an emulator with no region configured, the region `run-local` deploys to (the SDK would refuse to guess).
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (options.endpoint && !options.profile ? EMULATOR_DEFAULT_REGION : undefined);
   const deployment: Deployment = {
     stackName: options.stack ?? env.FORENSICS_STACK ?? defaultStackName(),
     ...(region ? { region } : {}),
@@ -170,10 +176,15 @@ export async function resolveDeployment(
 }
 
 function howToPass(missing: readonly DeploymentResource[]): string {
+  if (missing.length === 0) return 'check --stack, --region and --endpoint';
   return `pass ${missing.map((r) => RESOURCE_FLAG[r]).join(', ')} or set ${missing.map((r) => RESOURCE_ENV[r]).join(', ')}`;
 }
 
-async function stackOutputs(deployment: Deployment, missing: readonly DeploymentResource[]): Promise<Record<string, string>> {
+/**
+ * Every output of the deployment's stack (the emulator's local deployment included: run-local registers it as a
+ * stack). `missing` names what the caller was looking for, for the error message.
+ */
+export async function stackOutputs(deployment: Deployment, missing: readonly DeploymentResource[] = []): Promise<Record<string, string>> {
   const cfn = new CloudFormationClient(clientConfig(deployment));
   const where = deployment.region ? ` in ${deployment.region}` : '';
   let stacks;

@@ -14,3 +14,6 @@ export const IR_STACK_OUTPUTS = {
   workstationSubnetIds: 'WorkstationSubnetIds',
   workstationSecurityGroupId: 'WorkstationSecurityGroupId',
 } as const;
+
+/** Output of the quarantine profile, present only when `forensics:quarantineProfile` deploys one (infra/quarantine-profile.ts). */
+export const QUARANTINE_PROFILE_OUTPUT = 'QuarantineProfileArn';

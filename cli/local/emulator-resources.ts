@@ -20,8 +20,7 @@ import {
   IAMClient,
 } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { HandlerEnvironment } from '../../handlers/config/env';
-import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
+import { IR_STACK_OUTPUTS, QUARANTINE_PROFILE_OUTPUT } from '../deployment/stack-outputs';
 import { provisionWorkstationResources } from './emulator-workstation';
 
 /**
@@ -42,8 +41,14 @@ const KEY_ALIAS = 'alias/forensics-evidence';
 const TABLE_NAME = 'forensics-cases';
 const TOPIC_NAME = 'forensics-notifications';
 const QUARANTINE_NAME = 'forensics-quarantine';
-/** Object Lock retention of the emulator's evidence: the bucket default and what every object is written with. */
+/**
+ * The emulator bucket's default retention. Objects never rely on it: each is written with the deployment's own
+ * retention (forensics:evidenceRetentionDays, from the synthesized environment).
+ */
 const RETENTION_DAYS = 1;
+/** Names of the state machines the local runner executes (their ARNs are the local deployment's outputs). */
+export const LOCAL_ACQUISITION_MACHINE = 'ForensicAcquisition';
+export const LOCAL_RELEASE_MACHINE = 'ForensicRelease';
 
 export function emulatorClientConfig(ctx: Pick<EmulatorContext, 'endpoint' | 'region'> & Pick<Partial<EmulatorContext>, 'credentials'>) {
   return {
@@ -128,8 +133,8 @@ async function ensureTable(ddb: DynamoDBClient): Promise<void> {
 
 /**
  * The quarantine instance profile (`forensics:quarantineProfile`): a role without any policy that only EC2 may
- * assume, in a profile. Provisioned always, but off by default (DEFAULT_QUARANTINE_PROFILE=false), so a case uses
- * it only when it asks (`options.quarantineProfile`), as in a deployment where the setting is on and a case opts in.
+ * assume, in a profile. Provisioned always (it is cheap); the handlers learn of it only when the configuration
+ * deploys it, as the template's isolate function then names it.
  */
 async function ensureQuarantineProfile(iam: IAMClient): Promise<string> {
   try {
@@ -174,47 +179,55 @@ async function ensureReplicas(ctx: EmulatorContext, keyArn: string, regions: rea
   }
 }
 
-/** Creates (or finds) the IR resources and returns the Lambda environment that points at them. */
-export async function provisionIrResources(
-  ctx: EmulatorContext,
-  overrides: Partial<HandlerEnvironment> = {},
-): Promise<HandlerEnvironment & WorkstationEnvironment> {
+/**
+ * The emulator's counterpart of each IR stack output (infra/ir-stack.ts `IR_STACK_OUTPUTS`, and the quarantine
+ * profile's): the physical names and ARNs of what was provisioned. The state machines are not provisioned: the local
+ * runner executes them in-process under these ARNs.
+ */
+export type EmulatorOutputs = Readonly<Record<string, string>>;
+
+export interface ProvisionOptions {
+  /** The workstation launch template's instance type (`forensics:workstationInstanceType`). */
+  workstationInstanceType?: string;
+  /**
+   * `forensics:workloadRegions`: beyond the home region, the evidence key is a multi-Region key with a replica in
+   * each of them, as a deployment with its regional stacks has.
+   */
+  workloadRegions?: readonly string[];
+}
+
+/** Creates (or finds) the IR resources and returns their names and ARNs, keyed by the IR stack's output keys. */
+export async function provisionIrResources(ctx: EmulatorContext, options: ProvisionOptions = {}): Promise<EmulatorOutputs> {
   const config = emulatorClientConfig(ctx);
   const kms = new KMSClient(config);
   const s3 = new S3Client({ ...config, forcePathStyle: true });
   const ddb = new DynamoDBClient(config);
   const sns = new SNSClient(config);
-  const bucket = `forensics-evidence-${ctx.accountId}-${ctx.region}`;
-  // Workload regions beyond the home region (issue 12): a multi-Region evidence key, replicated there, as a deployment
-  // with forensics:evidenceKeyMultiRegion and its regional stacks has.
-  const workloadRegions = overrides.WORKLOAD_REGIONS?.split(',') ?? [];
-  const elsewhere = workloadRegions.filter((r) => r !== ctx.region);
-  const keyArn = await ensureKey(kms, elsewhere.length > 0);
-  if (elsewhere.length > 0) await ensureReplicas(ctx, keyArn, elsewhere);
-  await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
-  const quarantineProfileArn = await ensureQuarantineProfile(new IAMClient(config));
-  const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
-  // The forensic VPC, workstation group and launch template (the workstation step's extra environment).
-  const workstation = await provisionWorkstationResources(config, keyArn);
-  return {
-    CASE_TABLE_NAME: TABLE_NAME,
-    EVIDENCE_BUCKET: bucket,
-    EVIDENCE_KEY_ARN: keyArn,
-    TOPIC_ARN: topic.TopicArn ?? '',
-    // As the emulator bucket's default retention (ensureBucket): every object is written with it explicitly.
-    EVIDENCE_RETENTION_DAYS: RETENTION_DAYS,
-    OBJECT_LOCK_MODE: 'COMPLIANCE',
-    MIN_SEVERITY: 7,
-    ACQUIRE_CONTAINER_HOSTS: 'false',
-    MAX_WAIT_MINUTES: 60,
-    COPY_CONCURRENCY: 5,
-    TAG_PREFIX: 'forensics',
-    DEFAULT_WORKSTATION: 'false',
-    DEFAULT_REVOKE_MODE: 'instance',
-    WORKLOAD_ACCOUNTS: ctx.accountId,
-    QUARANTINE_PROFILE_ARN: quarantineProfileArn,
-    DEFAULT_QUARANTINE_PROFILE: 'false',
-    ...workstation,
-    ...overrides,
-  };
+  const iam = new IAMClient(config);
+  try {
+    const bucket = `forensics-evidence-${ctx.accountId}-${ctx.region}`;
+    const elsewhere = (options.workloadRegions ?? []).filter((region) => region !== ctx.region);
+    const keyArn = await ensureKey(kms, elsewhere.length > 0);
+    if (elsewhere.length > 0) await ensureReplicas(ctx, keyArn, elsewhere);
+    await Promise.all([ensureBucket(s3, bucket, keyArn, ctx.region), ensureTable(ddb)]);
+    const quarantineProfileArn = await ensureQuarantineProfile(iam);
+    const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
+    // The forensic VPC, workstation group and launch template (the workstation step's extra environment).
+    const workstation = await provisionWorkstationResources(config, keyArn, options.workstationInstanceType);
+    const states = (name: string) => `arn:aws:states:${ctx.region}:${ctx.accountId}:stateMachine:${name}`;
+    return {
+      [IR_STACK_OUTPUTS.caseTableName]: TABLE_NAME,
+      [IR_STACK_OUTPUTS.evidenceBucketName]: bucket,
+      [IR_STACK_OUTPUTS.evidenceKeyArn]: keyArn,
+      [IR_STACK_OUTPUTS.topicArn]: topic.TopicArn ?? '',
+      [IR_STACK_OUTPUTS.workstationSubnetIds]: workstation.WORKSTATION_SUBNET_IDS,
+      [IR_STACK_OUTPUTS.workstationSecurityGroupId]: workstation.WORKSTATION_SECURITY_GROUP_ID,
+      [IR_STACK_OUTPUTS.workstationLaunchTemplateId]: workstation.WORKSTATION_LAUNCH_TEMPLATE_ID,
+      [IR_STACK_OUTPUTS.stateMachineArn]: states(LOCAL_ACQUISITION_MACHINE),
+      [IR_STACK_OUTPUTS.releaseStateMachineArn]: states(LOCAL_RELEASE_MACHINE),
+      [QUARANTINE_PROFILE_OUTPUT]: quarantineProfileArn,
+    };
+  } finally {
+    for (const client of [kms, s3, ddb, sns, iam]) client.destroy();
+  }
 }

@@ -17,16 +17,25 @@ import { FORENSIC_VPC_CIDR } from '../../infra/constructs/forensic-workstation';
 
 /**
  * The forensic VPC's equivalent in the emulator (what infra/constructs/forensic-workstation.ts deploys): one VPC with
- * an isolated subnet, the workstation security group (no ingress, HTTPS egress) and a launch template with IMDSv2
+ * two isolated subnets, the workstation security group (no ingress, HTTPS egress) and a launch template with IMDSv2
  * required, hop limit 1, no public address and an encrypted root volume. Found by tag/name when it exists.
  * moto has no VPC endpoints worth provisioning; the template assertions cover them.
  */
 const TAG = 'forensics:role';
 export const EMULATOR_LAUNCH_TEMPLATE_NAME = 'forensics-workstation';
 
+/** The i-th /24 of the forensic VPC's /22 (10.255.0.0/24, 10.255.1.0/24, …). */
+function isolatedSubnetCidr(index: number): string {
+  const [base = '', prefix] = FORENSIC_VPC_CIDR.split('/');
+  if (prefix !== '22') throw new Error(`FORENSIC_VPC_CIDR ${FORENSIC_VPC_CIDR}: expected a /22`);
+  const octets = base.split('.').map(Number);
+  return `${octets[0]}.${octets[1]}.${(octets[2] ?? 0) + index}.0/24`;
+}
+
 export async function provisionWorkstationResources(
   config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
   evidenceKeyArn: string,
+  instanceType = 'm7i.large',
 ): Promise<WorkstationEnvironment> {
   const ec2 = new EC2Client(config);
   try {
@@ -41,17 +50,24 @@ export async function provisionWorkstationResources(
       );
       vpcId = vpc.Vpc?.VpcId as string;
     }
-    let subnetId = (await ec2.send(new DescribeSubnetsCommand({ Filters: tagged('forensic-isolated') }))).Subnets?.[0]?.SubnetId;
-    if (!subnetId) {
-      const subnet = await ec2.send(
-        new CreateSubnetCommand({
-          VpcId: vpcId,
-          CidrBlock: FORENSIC_VPC_CIDR.replace(/\/22$/, '/24'),
-          AvailabilityZone: `${config.region}b`,
-          TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: TAG, Value: 'forensic-isolated' }] }],
-        }),
-      );
-      subnetId = subnet.Subnet?.SubnetId as string;
+    // As the template's forensic VPC (maxAzs 2): one isolated /24 in each of the region's first two zones.
+    const found = (await ec2.send(new DescribeSubnetsCommand({ Filters: tagged('forensic-isolated') }))).Subnets ?? [];
+    const subnetIds: string[] = [];
+    for (const [i, zone] of ['a', 'b'].entries()) {
+      const availabilityZone = `${config.region}${zone}`;
+      let subnetId = found.find((s) => s.AvailabilityZone === availabilityZone)?.SubnetId;
+      if (!subnetId) {
+        const subnet = await ec2.send(
+          new CreateSubnetCommand({
+            VpcId: vpcId,
+            CidrBlock: isolatedSubnetCidr(i),
+            AvailabilityZone: availabilityZone,
+            TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: TAG, Value: 'forensic-isolated' }] }],
+          }),
+        );
+        subnetId = subnet.Subnet?.SubnetId as string;
+      }
+      subnetIds.push(subnetId);
     }
     let groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: tagged('workstation-group') }))).SecurityGroups?.[0]?.GroupId;
     if (!groupId) {
@@ -88,7 +104,7 @@ export async function provisionWorkstationResources(
           LaunchTemplateName: EMULATOR_LAUNCH_TEMPLATE_NAME,
           LaunchTemplateData: {
             ImageId: images.Images?.[0]?.ImageId,
-            InstanceType: 'm7i.large',
+            InstanceType: instanceType as never,
             MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
             NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [groupId] }],
             BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 30, VolumeType: 'gp3', Encrypted: true, KmsKeyId: evidenceKeyArn, DeleteOnTermination: true } }],
@@ -97,7 +113,7 @@ export async function provisionWorkstationResources(
       );
       templateId = template.LaunchTemplate?.LaunchTemplateId as string;
     }
-    return { WORKSTATION_SUBNET_IDS: subnetId, WORKSTATION_SECURITY_GROUP_ID: groupId, WORKSTATION_LAUNCH_TEMPLATE_ID: templateId };
+    return { WORKSTATION_SUBNET_IDS: subnetIds.join(','), WORKSTATION_SECURITY_GROUP_ID: groupId, WORKSTATION_LAUNCH_TEMPLATE_ID: templateId };
   } finally {
     ec2.destroy();
   }

@@ -4,12 +4,25 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { logThroughConsole } from '../../handlers/adapters/logger';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { HandlerEnvironment } from '../../handlers/config/env';
-import { resetEnvironment } from '../../handlers/config/env';
+import { environment, resetEnvironment } from '../../handlers/config/env';
+import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
+import type { SynthesizedIrStack } from '../../infra/synthesize';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { renderDefinition } from '../../workflows/render-definition';
-import { EMULATOR_ACCOUNT, EMULATOR_REGION, provisionIrResources } from './emulator-resources';
+import { IR_STACK_OUTPUTS } from '../deployment/stack-outputs';
+import {
+  EMULATOR_ACCOUNT,
+  EMULATOR_REGION,
+  emulatorClientConfig,
+  LOCAL_ACQUISITION_MACHINE,
+  LOCAL_RELEASE_MACHINE,
+  provisionIrResources,
+} from './emulator-resources';
+import { type CfnTemplate, functionEnvironment, missingOutputs, processEnvironment } from './lambda-environment';
+import { registerLocalStack } from './local-stack';
 import { assertLoopbackEndpoint, startMoto, type MotoServer } from './moto-server';
 
 /**
@@ -35,11 +48,25 @@ export interface RunLocalResult {
   stoppedIn?: { name: string; type: string; input: unknown };
 }
 
+/** The handlers' environment as the local runner sets it: strings, as Lambda gives them. */
+export type LocalHandlerEnvironment = { readonly [K in keyof HandlerEnvironment]: string } & {
+  readonly [K in keyof WorkstationEnvironment]?: string;
+};
+
 export interface LocalEnvironment {
   endpoint: string;
   region: string;
   accountId: string;
-  handlerEnv: HandlerEnvironment;
+  /** The configured stack name (`forensics:stackName`): the local deployment is registered in the emulator under it. */
+  stackName: string;
+  /** CDK context given over cdk.json (`run-local -c key=value`). */
+  context: Readonly<Record<string, string>>;
+  /** The local deployment's stack outputs (the names and ARNs of what was provisioned). */
+  outputs: Readonly<Record<string, string>>;
+  /** The union of the synthesized functions' environments, resolved (what the handlers read from process.env). */
+  handlerEnv: LocalHandlerEnvironment;
+  /** The moto_server this environment started, if it started one. */
+  moto?: { pid: number; endpoint: string };
   stop(): Promise<void>;
 }
 
@@ -83,25 +110,126 @@ type EventLog =
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Points this process's SDK clients and handler environment at the emulator and provisions the IR resources. */
-export async function prepareLocalEnvironment(
-  options: {
-    endpoint?: string;
-    region?: string;
-    overrides?: Partial<HandlerEnvironment>;
-    /** Where the handlers' own log lines go (CloudWatch in AWS). Default: stderr, so stdout stays the result. */
-    handlerLogs?: 'stderr' | 'silent';
-  } = {},
-): Promise<LocalEnvironment> {
+export interface PrepareOptions {
+  endpoint?: string;
+  region?: string;
+  /** CDK context over cdk.json, as `cdk synth -c key=value` takes it (strings; see cli/local/cdk-context.ts). */
+  context?: Readonly<Record<string, string>>;
+  /**
+   * Test hook: values put over the resolved environment (e.g. a second emulated account as a workload account).
+   * The CLI never sets it: what run-local runs is configured by cdk.json and `-c` only.
+   */
+  overrides?: Partial<Record<keyof HandlerEnvironment, string>>;
+  /** Where the handlers' own log lines go (CloudWatch in AWS). Default: stderr, so stdout stays the result. */
+  handlerLogs?: 'stderr' | 'silent';
+  /** Start moto_server so that it outlives this process (`npm run demo -- --keep`); stop it by its PID. */
+  keepEmulator?: boolean;
+}
+
+/**
+ * Deploys locally what `cdk deploy` would deploy from the same configuration: synthesizes the IR stack from cdk.json
+ * with `context` over it (validated by the same schema), provisions its resources in the emulator (starting
+ * moto_server when no endpoint is given), gives the handlers the synthesized functions' environment resolved to
+ * those resources, and registers the deployment as a CloudFormation stack so that the CLI finds it with --endpoint.
+ */
+export async function prepareLocalEnvironment(options: PrepareOptions = {}): Promise<LocalEnvironment> {
+  const context = { ...(options.context ?? {}) };
+  if (options.endpoint) assertLoopbackEndpoint(options.endpoint);
+  // Before anything is started: an invalid setting fails here, naming it (ConfigError), as `cdk synth` would.
+  const synthesized = await loadIrStack(context);
   redirectHandlerLogs(options.handlerLogs ?? 'stderr');
   let moto: MotoServer | undefined;
   let endpoint = options.endpoint;
-  if (endpoint) assertLoopbackEndpoint(endpoint);
-  else {
-    moto = await startMoto();
+  if (!endpoint) {
+    moto = await startMoto({ ...(options.keepEmulator ? { detached: true } : {}) });
     endpoint = moto.endpoint;
   }
   const region = options.region ?? EMULATOR_REGION;
+  pointProcessAt(endpoint, region);
+  try {
+    const ctx = { endpoint, region, accountId: EMULATOR_ACCOUNT };
+    const workloadRegions = [
+      ...new Set([...(synthesized.config.workloadRegions ?? []), ...(options.overrides?.WORKLOAD_REGIONS?.split(',').filter(Boolean) ?? [])]),
+    ];
+    const provisioned = await provisionIrResources(ctx, {
+      workstationInstanceType: synthesized.config.workstationInstanceType,
+      workloadRegions,
+    });
+    const template = synthesized.template as CfnTemplate;
+    const missing = missingOutputs(template, provisioned);
+    if (missing.length > 0) throw new Error(`the emulator provisions no counterpart for stack output(s) ${missing.join(', ')}`);
+    // The deployment's outputs are the template's, with the emulator's values.
+    const outputs = Object.fromEntries(Object.keys(template.Outputs ?? {}).map((key) => [key, provisioned[key] as string]));
+    const cfn = new CloudFormationClient(emulatorClientConfig(ctx));
+    try {
+      await registerLocalStack(cfn, {
+        stackName: synthesized.config.stackName,
+        outputs,
+        descriptions: Object.fromEntries(
+          Object.entries((synthesized.template as { Outputs?: Record<string, { Description?: string }> }).Outputs ?? {}).flatMap(([k, o]) =>
+            o.Description ? [[k, o.Description]] : [],
+          ),
+        ),
+        context,
+      });
+    } finally {
+      cfn.destroy();
+    }
+    const handlerEnv = applyHandlerEnvironment(synthesized, outputs, ctx, options.overrides);
+    const started = moto;
+    return {
+      endpoint,
+      region,
+      accountId: EMULATOR_ACCOUNT,
+      stackName: synthesized.config.stackName,
+      context,
+      outputs,
+      handlerEnv,
+      ...(started ? { moto: { pid: started.pid, endpoint: started.endpoint } } : {}),
+      stop: async () => {
+        await started?.stop();
+      },
+    };
+  } catch (err) {
+    await moto?.stop();
+    throw err;
+  }
+}
+
+/**
+ * Opens a deployment that run-local registered in the emulator, to run one of its workflows locally (the release
+ * command): its outputs as DescribeStacks returns them and the context it was provisioned with. Nothing is created.
+ */
+export async function openLocalDeployment(options: {
+  endpoint: string;
+  region?: string;
+  stackName: string;
+  outputs: Readonly<Record<string, string>>;
+  context: Readonly<Record<string, string>>;
+  handlerLogs?: 'stderr' | 'silent';
+}): Promise<LocalEnvironment> {
+  assertLoopbackEndpoint(options.endpoint);
+  const context = { ...options.context };
+  const synthesized = await loadIrStack(context);
+  redirectHandlerLogs(options.handlerLogs ?? 'stderr');
+  const region = options.region ?? EMULATOR_REGION;
+  pointProcessAt(options.endpoint, region);
+  const ctx = { endpoint: options.endpoint, region, accountId: EMULATOR_ACCOUNT };
+  const handlerEnv = applyHandlerEnvironment(synthesized, options.outputs, ctx);
+  return {
+    endpoint: options.endpoint,
+    region,
+    accountId: EMULATOR_ACCOUNT,
+    stackName: options.stackName,
+    context,
+    outputs: options.outputs,
+    handlerEnv,
+    stop: async () => undefined,
+  };
+}
+
+/** This process's SDK clients (the handlers') talk to the emulator with dummy credentials, never to AWS. */
+function pointProcessAt(endpoint: string, region: string): void {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: region,
@@ -112,26 +240,29 @@ export async function prepareLocalEnvironment(
   });
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
-  try {
-    const handlerEnv = await provisionIrResources(
-      { endpoint, region, accountId: EMULATOR_ACCOUNT },
-      options.overrides,
-    );
-    for (const [k, v] of Object.entries(handlerEnv)) process.env[k] = String(v);
-    resetEnvironment();
-    return {
-      endpoint,
-      region,
-      accountId: EMULATOR_ACCOUNT,
-      handlerEnv,
-      stop: async () => {
-        await moto?.stop();
-      },
-    };
-  } catch (err) {
-    await moto?.stop();
-    throw err;
-  }
+}
+
+/**
+ * Every step function's environment from the template, resolved against the deployment's outputs, merged into the
+ * one process environment of the local handlers and checked with the handlers' own schema.
+ */
+function applyHandlerEnvironment(
+  synthesized: SynthesizedIrStack,
+  outputs: Readonly<Record<string, string>>,
+  ctx: { region: string; accountId: string },
+  overrides: PrepareOptions['overrides'] = {},
+): LocalHandlerEnvironment {
+  const template = synthesized.template as CfnTemplate;
+  const functions = synthesized.functions.map((f) => ({
+    logicalId: f.logicalId,
+    variables: functionEnvironment(template, f.logicalId, outputs, { accountId: ctx.accountId, region: ctx.region }),
+  }));
+  const merged = { ...processEnvironment(functions), ...overrides } as Record<string, string>;
+  // A template the handlers would reject fails here, naming the variable, as the Lambda would at its first call.
+  environment(merged);
+  for (const [k, v] of Object.entries(merged)) process.env[k] = v;
+  resetEnvironment();
+  return merged as LocalHandlerEnvironment;
 }
 
 /**
@@ -149,9 +280,6 @@ export function redirectHandlerLogs(mode: 'stderr' | 'silent'): void {
   console.debug = write;
 }
 
-let definitionCache: Record<string, unknown> | undefined;
-let templateCache: Promise<Record<string, unknown>> | undefined;
-
 /**
  * Logical-id parts of the IR stack's state machines (construct ids `Acquisition` and `Release`), so each is
  * rendered by name: the template holds more than one state machine.
@@ -159,27 +287,46 @@ let templateCache: Promise<Record<string, unknown>> | undefined;
 export const ACQUISITION_MACHINE_LOGICAL_ID = 'AcquisitionStateMachine';
 export const RELEASE_MACHINE_LOGICAL_ID = 'ReleaseStateMachine';
 
-/** The IR stack's template, synthesized in-process once (bundling skipped: the handlers run from source). */
-async function loadIrTemplate(): Promise<Record<string, unknown>> {
-  templateCache ??= import('../../infra/synthesize')
-    .then(({ synthesizeIrTemplate }) => synthesizeIrTemplate())
-    .catch((err: unknown) => {
-      templateCache = undefined;
-      throw err;
-    });
-  return templateCache;
+const stackCache = new Map<string, Promise<SynthesizedIrStack>>();
+const definitionCache = new Map<string, Record<string, unknown>>();
+
+/** A stable key for a context object (key order does not matter). */
+function contextKey(context: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * The IR stack synthesized in-process with `context` over cdk.json, once per context (bundling skipped: the
+ * handlers run from source).
+ */
+export async function loadIrStack(context: Readonly<Record<string, string>> = {}): Promise<SynthesizedIrStack> {
+  const key = contextKey(context);
+  let cached = stackCache.get(key);
+  if (!cached) {
+    cached = import('../../infra/synthesize')
+      .then(({ synthesizeIrStack }) => synthesizeIrStack({ ...context }))
+      .catch((err: unknown) => {
+        stackCache.delete(key);
+        throw err;
+      });
+    stackCache.set(key, cached);
+  }
+  return cached;
+}
+
+async function loadDefinition(logicalId: string, context: Readonly<Record<string, string>>): Promise<Record<string, unknown>> {
+  const key = `${logicalId} ${contextKey(context)}`;
+  const cached = definitionCache.get(key);
+  if (cached) return cached;
+  const { template } = await loadIrStack(context);
+  const definition = renderDefinition(template, { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT }, logicalId);
+  definitionCache.set(key, definition);
+  return definition;
 }
 
 /** Synthesizes the IR stack in-process and renders the acquisition state machine's ASL. */
-export async function loadAcquisitionDefinition(): Promise<Record<string, unknown>> {
-  if (definitionCache) return definitionCache;
-  const template = await loadIrTemplate();
-  definitionCache = renderDefinition(
-    template,
-    { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT },
-    ACQUISITION_MACHINE_LOGICAL_ID,
-  );
-  return definitionCache;
+export async function loadAcquisitionDefinition(context: Readonly<Record<string, string>> = {}): Promise<Record<string, unknown>> {
+  return loadDefinition(ACQUISITION_MACHINE_LOGICAL_ID, context);
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -224,7 +371,7 @@ export async function executeLocal(
   event: unknown,
   options: RunLocalOptions = {},
 ): Promise<RunLocalResult> {
-  const loaded = await loadAcquisitionDefinition();
+  const loaded = await loadAcquisitionDefinition(env.context);
   const handlers = await loadHandlers();
   const redrive = options.redrive;
   const definition = redrive ? { ...loaded, StartAt: redrive.fromState } : loaded;
@@ -232,7 +379,8 @@ export async function executeLocal(
   // same definition was validated on the first run).
   const machine = new StateMachine(definition as never, { validationOptions: redrive ? { noValidate: true } : { checkArn: false } });
   const name = options.executionName ?? `local-${randomUUID()}`;
-  const stateMachineArn = `arn:aws:states:${env.region}:${env.accountId}:stateMachine:ForensicAcquisition`;
+  const stateMachineArn = env.outputs[IR_STACK_OUTPUTS.stateMachineArn] ?? localMachineArn(env, LOCAL_ACQUISITION_MACHINE);
+  const machineName = stateMachineArn.split(':').at(-1) ?? LOCAL_ACQUISITION_MACHINE;
   const waits = { [CONTROL_STATES.waitSnapshots]: options.waitMs ?? 0, [CONTROL_STATES.waitCopies]: options.waitMs ?? 0 };
   const retryIntervalMs = options.retryIntervalMs ?? 50;
   const retryIntervals =
@@ -247,7 +395,7 @@ export async function executeLocal(
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: {
-        Id: `arn:aws:states:${env.region}:${env.accountId}:execution:ForensicAcquisition:${name}`,
+        Id: `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`,
         Name: name,
         Input: event,
         StartTime: redrive?.startedAt ?? new Date().toISOString(),
@@ -255,7 +403,7 @@ export async function executeLocal(
         RedriveCount: redrive?.redriveCount ?? 0,
         ...(redrive ? { RedriveTime: new Date().toISOString() } : {}),
       },
-      StateMachine: { Id: stateMachineArn, Name: 'ForensicAcquisition' },
+      StateMachine: { Id: stateMachineArn, Name: machineName },
     } as never,
   });
 
@@ -311,12 +459,20 @@ export async function executeLocal(
   }
 }
 
+function localMachineArn(env: Pick<LocalEnvironment, 'region' | 'accountId'>, name: string): string {
+  return `arn:aws:states:${env.region}:${env.accountId}:stateMachine:${name}`;
+}
+
 /** One-shot: prepare (start moto if needed), execute, stop. */
 export async function runLocal(
   event: unknown,
-  options: RunLocalOptions & { endpoint?: string; region?: string } = {},
+  options: RunLocalOptions & { endpoint?: string; region?: string; context?: Readonly<Record<string, string>> } = {},
 ): Promise<RunLocalResult> {
-  const env = await prepareLocalEnvironment({ endpoint: options.endpoint, region: options.region });
+  const env = await prepareLocalEnvironment({
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.context ? { context: options.context } : {}),
+  });
   try {
     return await executeLocal(env, event, options);
   } finally {
@@ -326,19 +482,11 @@ export async function runLocal(
 
 // ── Release: the release state machine, run the same way ──────────────────────────────────────────────────────
 
-let releaseDefinitionCache: Record<string, unknown> | undefined;
 let releaseHandlersCache: Record<string, (input: unknown) => Promise<unknown>> | undefined;
 
 /** The release state machine's ASL, from the same in-process synthesis as the acquisition's. */
-export async function loadReleaseDefinition(): Promise<Record<string, unknown>> {
-  if (releaseDefinitionCache) return releaseDefinitionCache;
-  const template = await loadIrTemplate();
-  releaseDefinitionCache = renderDefinition(
-    template,
-    { region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT },
-    RELEASE_MACHINE_LOGICAL_ID,
-  );
-  return releaseDefinitionCache;
+export async function loadReleaseDefinition(context: Readonly<Record<string, string>> = {}): Promise<Record<string, unknown>> {
+  return loadDefinition(RELEASE_MACHINE_LOGICAL_ID, context);
 }
 
 /** Imports every release step's handler module once, keyed by state name (of the release machine). */
@@ -381,11 +529,12 @@ export async function executeLocalRelease(
   input: ReleaseRunInput,
   options: Pick<RunLocalOptions, 'onProgress' | 'retryIntervalMs' | 'executionName' | 'wrapHandler'> = {},
 ): Promise<RunLocalReleaseResult> {
-  const definition = await loadReleaseDefinition();
+  const definition = await loadReleaseDefinition(env.context);
   const handlers = await loadReleaseHandlers();
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const name = options.executionName ?? `local-release-${randomUUID()}`;
-  const machineName = 'ForensicRelease';
+  const stateMachineArn = env.outputs[IR_STACK_OUTPUTS.releaseStateMachineArn] ?? localMachineArn(env, LOCAL_RELEASE_MACHINE);
+  const machineName = stateMachineArn.split(':').at(-1) ?? LOCAL_RELEASE_MACHINE;
   const executionArn = `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`;
   const releaseRetryMs = options.retryIntervalMs ?? 50;
   const retryIntervals =
@@ -402,7 +551,7 @@ export async function executeLocalRelease(
         StartTime: new Date().toISOString(),
         RoleArn: `arn:aws:iam::${env.accountId}:role/local-runner`,
       },
-      StateMachine: { Id: `arn:aws:states:${env.region}:${env.accountId}:stateMachine:${machineName}`, Name: machineName },
+      StateMachine: { Id: stateMachineArn, Name: machineName },
     } as never,
   });
   const follow = (async () => {

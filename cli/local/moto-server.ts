@@ -1,18 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { EmulatorUnavailable, ensureMotoServer } from './moto-install';
+
+export { EmulatorUnavailable } from './moto-install';
 
 /**
- * Starts `moto_server` (the local AWS emulator shipped with the image) on a free loopback port and stops it by
- * its PID. Only 127.0.0.1 is ever used: the emulator is a local stand-in for AWS, never a remote target.
+ * Starts `moto_server` (the local AWS emulator: on the PATH, else in the project's `.venv-moto`, installed there on
+ * first use, see moto-install.ts) on a free loopback port and stops it by its PID. Only 127.0.0.1 is ever used: the
+ * emulator is a local stand-in for AWS, never a remote target.
  */
 export interface MotoServer {
   readonly endpoint: string;
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-export class EmulatorUnavailable extends Error {
-  override readonly name = 'EmulatorUnavailable';
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -45,20 +45,33 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: 
   throw new EmulatorUnavailable(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
-export async function startMoto(options: { timeoutMs?: number; seed?: number } = {}): Promise<MotoServer> {
+export interface StartOptions {
+  timeoutMs?: number;
+  seed?: number;
+  /**
+   * Let the emulator outlive this process (`npm run demo -- --keep`): its own process group, not waited for. It is
+   * still stopped by `stop()`, or by its PID.
+   */
+  detached?: boolean;
+}
+
+export async function startMoto(options: StartOptions = {}): Promise<MotoServer> {
+  const command = await ensureMotoServer();
   const port = await freeLoopbackPort();
   const endpoint = `http://${LOOPBACK}:${port}`;
   let child: ChildProcess;
   try {
-    child = spawn('moto_server', ['-H', LOOPBACK, '-p', String(port)], { stdio: 'ignore' });
+    child = spawn(command, ['-H', LOOPBACK, '-p', String(port)], { stdio: 'ignore', detached: Boolean(options.detached) });
   } catch (err) {
-    throw new EmulatorUnavailable('moto_server could not be started: is it installed?', { cause: err });
+    throw new EmulatorUnavailable(`moto_server could not be started (${command})`, { cause: err });
   }
+  if (options.detached) child.unref();
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (err) => reject(new EmulatorUnavailable(`moto_server could not be started: ${err.message}`))),
   );
   spawnError.catch(() => undefined);
-  await Promise.race([waitUntilReady(endpoint, child, options.timeoutMs ?? 30_000), spawnError]);
+  // Generous: moto imports for seconds, and much longer on a loaded two-core machine.
+  await Promise.race([waitUntilReady(endpoint, child, options.timeoutMs ?? 90_000), spawnError]);
   if (options.seed !== undefined) {
     await fetch(`${endpoint}/moto-api/seed?a=${options.seed}`, { method: 'POST' });
   }

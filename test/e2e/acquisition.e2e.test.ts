@@ -195,8 +195,8 @@ describe('acquisition of a compromised instance (single account, emulator)', () 
       expect(head.ObjectLockLegalHoldStatus, v.Key).toBe('ON');
       const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
       const written = head.LastModified?.getTime() ?? 0;
-      expect(until - written, v.Key).toBeGreaterThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day - 60_000);
-      expect(until - written, v.Key).toBeLessThan(env.handlerEnv.EVIDENCE_RETENTION_DAYS * day + 60_000);
+      expect(until - written, v.Key).toBeGreaterThan(Number(env.handlerEnv.EVIDENCE_RETENTION_DAYS) * day - 60_000);
+      expect(until - written, v.Key).toBeLessThan(Number(env.handlerEnv.EVIDENCE_RETENTION_DAYS) * day + 60_000);
     }
   });
 

@@ -35,7 +35,8 @@ const manual = (victim: Victim, reason: string) => ({
 });
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  // The deployment setting that creates the profile (`cdk deploy -c forensics:quarantineProfile=true`).
+  env = await prepareLocalEnvironment({ handlerLogs: 'silent', context: { 'forensics:quarantineProfile': 'true' } });
   ec2 = new EC2Client(emulatorClientConfig(env));
   withProfile = await seedVictim(env);
   withoutProfile = await seedVictim(env, { lean: true });

@@ -19,7 +19,8 @@ let victim: Victim;
 let result: RunLocalResult;
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent', overrides: { DEFAULT_WORKSTATION: 'true' } });
+  // cdk.json's forensics:workstation is true: the default configuration launches the workstation.
+  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -57,7 +58,7 @@ describe('forensic workstation (emulator)', () => {
     expect(instance?.MetadataOptions?.HttpTokens).toBe('required');
     expect(instance?.MetadataOptions?.HttpPutResponseHopLimit).toBe(1);
     expect(instance?.MetadataOptions?.InstanceMetadataTags).toBe('enabled');
-    expect(instance?.SubnetId).toBe(process.env.WORKSTATION_SUBNET_IDS);
+    expect(process.env.WORKSTATION_SUBNET_IDS?.split(',')).toContain(instance?.SubnetId);
     expect(instance?.PublicIpAddress).toBeUndefined();
     expect(instance?.KeyName).toBeUndefined();
     // The one interface: the no-ingress workstation group, no public address.
