@@ -386,5 +386,5 @@ describe('regional stack (IR account, every workload region but the home one)', 
     const run = spawnSync('cfn-lint', files, { encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.status).toBe(0);
-  });
+  }, 240_000); // cfn-lint reads every template: minutes on a loaded 2-core machine
 });

@@ -285,7 +285,7 @@ describe('organisation mode (forensics:organizationId)', () => {
     const run = spawnSync('cfn-lint', files, { encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.status).toBe(0);
-  });
+  }, 240_000); // cfn-lint reads every template: minutes on a loaded 2-core machine
 });
 
 describe('single-account mode', () => {
@@ -335,5 +335,5 @@ describe('every stack is nag-clean and lint-clean', () => {
     const run = spawnSync('cfn-lint', files, { encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
     expect(`${run.stdout}${run.stderr}`).toBe('');
     expect(run.status).toBe(0);
-  });
+  }, 240_000); // cfn-lint reads every template: minutes on a loaded 2-core machine
 });

@@ -162,6 +162,8 @@ describe('which targets a deployment acquires', () => {
 
 describe('triage configuration from the Lambda environment', () => {
   const base: HandlerEnvironment = handlerEnvironmentSchema.parse({
+    EVIDENCE_RETENTION_DAYS: '365',
+    OBJECT_LOCK_MODE: 'COMPLIANCE',
     CASE_TABLE_NAME: 'cases',
     EVIDENCE_BUCKET: 'evidence',
     EVIDENCE_KEY_ARN: MRK,
