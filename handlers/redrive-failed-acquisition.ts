@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoCaseTable } from './adapters/case-table';
+import { caseLog } from './adapters/logger';
 import { LambdaInvoker } from './adapters/lambda-invoker';
 import { StepFunctionsExecutions } from './adapters/step-functions-executions';
 import { type RedriveEnvironment, redriveEnvironment } from './config/redrive-env';
@@ -30,12 +31,8 @@ export function executionArnOf(event: ExecutionStatusChange): string {
   return arn;
 }
 
-const log = (entry: Record<string, unknown>): void => {
-  const line = JSON.stringify(entry);
-  if (entry.level === 'ERROR') console.error(line);
-  else if (entry.level === 'WARN') console.warn(line);
-  else console.info(line);
-};
+// The one handler logger (levels reach CloudWatch as levels); the case id is in each entry where known.
+const log = caseLog(undefined, 'redriveFailedAcquisition');
 
 export function redriveDeps(env: RedriveEnvironment, clients: { sfn: SFNClient; lambda: LambdaClient; dynamodb: DynamoDBClient }): RedriveDeps {
   const clock = () => new Date();

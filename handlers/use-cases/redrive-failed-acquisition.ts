@@ -1,3 +1,4 @@
+import type { Log } from '../domain/ports';
 import { errorMessage, errorName } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import { type RedriveDecision, type StoppedExecution, type StoppedState, decideRedrive, redriveToken } from '../domain/redrive';
@@ -28,7 +29,7 @@ export interface RedriveDeps {
   stateMachineArn: string;
   maxRedrives: number;
   clock: Clock;
-  log: (entry: Record<string, unknown>) => void;
+  log: Log;
 }
 
 export type RedriveOutcome = RedriveDecision & { executionArn: string };
@@ -37,7 +38,7 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
   const described = await deps.executions.describe(executionArn);
   if (described.stateMachineArn !== deps.stateMachineArn) {
     const outcome: RedriveOutcome = { action: 'none', reason: `not an execution of ${deps.stateMachineArn}`, executionArn };
-    deps.log({ level: 'WARN', message: 'redrive: ignored', ...outcome });
+    deps.log({ level: 'warn', message: 'redrive: ignored', ...outcome });
     return outcome;
   }
   // A running execution (already redriven, or a late event) has not stopped anywhere: nothing to read.
@@ -48,7 +49,7 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
   if (decision.action === 'redrive') {
     try {
       const at = (await deps.executions.redrive(executionArn, redriveToken(decision.redriveNumber))) ?? deps.clock();
-      deps.log({ level: 'INFO', message: 'redrive: execution redriven', executionArn, reason: decision.reason, redriveNumber: decision.redriveNumber });
+      deps.log({ level: 'info', message: 'redrive: execution redriven', executionArn, reason: decision.reason, redriveNumber: decision.redriveNumber });
       const caseId = decision.caseId;
       if (caseId) {
         const note = {
@@ -58,7 +59,7 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
           error: execution.error,
         };
         await deps.noteRedrive(caseId, note).catch((err: unknown) =>
-          deps.log({ level: 'WARN', message: 'redrive: note in the case failed', caseId, error: errorName(err), detail: errorMessage(err) }),
+          deps.log({ level: 'warn', message: 'redrive: note in the case failed', caseId, error: errorName(err), detail: errorMessage(err) }),
         );
       }
       return { ...decision, executionArn };
@@ -71,9 +72,9 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
 
   if (decision.action === 'record') {
     await deps.recordFailure(decision.state);
-    deps.log({ level: 'INFO', message: 'redrive: failure recorded', executionArn, caseId: decision.caseId, reason: decision.reason });
+    deps.log({ level: 'info', message: 'redrive: failure recorded', executionArn, caseId: decision.caseId, reason: decision.reason });
     return { ...decision, executionArn };
   }
-  deps.log({ level: 'INFO', message: 'redrive: nothing to do', executionArn, reason: decision.reason });
+  deps.log({ level: 'info', message: 'redrive: nothing to do', executionArn, reason: decision.reason });
   return { ...decision, executionArn };
 }
