@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { basename, dirname, join } from 'node:path';
+import { posix, win32 } from 'node:path';
 import { EmulatorUnavailable, ensureMotoServer } from './moto-install';
 
 export { EmulatorUnavailable } from './moto-install';
@@ -79,9 +79,10 @@ const SERIAL_SERVER = [
  * `python3` from the PATH (where pip puts moto_server's own interpreter on a plain install).
  */
 export function motoPython(motoServer: string, platform: NodeJS.Platform = process.platform): string {
-  const bin = dirname(motoServer);
-  const inVenv = basename(bin) === 'bin' || basename(bin) === 'Scripts';
-  if (inVenv && motoServer.includes('.venv')) return join(bin, platform === 'win32' ? 'python.exe' : 'python');
+  const path = platform === 'win32' ? win32 : posix;
+  const bin = path.dirname(motoServer);
+  const inVenv = ['bin', 'Scripts'].includes(path.basename(bin)) && motoServer.includes('.venv');
+  if (inVenv) return path.join(bin, platform === 'win32' ? 'python.exe' : 'python');
   return platform === 'win32' ? 'python' : 'python3';
 }
 

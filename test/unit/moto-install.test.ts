@@ -1,3 +1,4 @@
+import { motoPython } from '../../cli/local/moto-server';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +157,18 @@ describe('ensureMotoServer', () => {
     ).rejects.toThrow(
       "(pip install moto[server]==5.2.1 failed: ERROR: No matching distribution found for moto[server]==5.2.1); install it from the repository root with: python3 -m venv .venv-moto && .venv-moto/bin/python -m pip install 'moto[server]==5.2.1'",
     );
+  });
+});
+
+describe('motoPython: the interpreter the single-threaded emulator runs on', () => {
+  it('is the virtual environment\'s python beside a .venv-moto moto_server', () => {
+    // Prepare / Act / Assess
+    expect(motoPython('/repo/.venv-moto/bin/moto_server', 'linux')).toBe('/repo/.venv-moto/bin/python');
+    expect(motoPython('C:\\repo\\.venv-moto\\Scripts\\moto_server.exe', 'win32')).toMatch(/\.venv-moto[\\/]Scripts[\\/]python\.exe$/);
+  });
+
+  it('is python3 from the PATH for a moto_server installed elsewhere (pyenv shim, pip --user)', () => {
+    expect(motoPython('/root/.pyenv/shims/moto_server', 'linux')).toBe('python3');
+    expect(motoPython('/usr/local/bin/moto_server', 'linux')).toBe('python3');
   });
 });
