@@ -301,7 +301,7 @@ export class IrStack extends Stack {
     if (config.workloadAccounts.length > 0 || config.organizationId) {
       Annotations.of(this).addInfo(
         'Multi-account mode: the steps acting on instances assume the responder role in the finding\'s account; ' +
-          'deploy infra/responder-stack.ts in every workload account (README, "Two-account deployment").',
+          'deploy infra/responder-stack.ts in every workload account (docs/multi-account.md, "Two-account deployment").',
       );
     }
 
