@@ -98,6 +98,9 @@ export async function runAcquire(options: AcquireOptions, io: Io): Promise<numbe
     const timeoutMinutes = Number(options.timeout ?? 120);
     if (!Number.isFinite(timeoutMinutes) || timeoutMinutes <= 0) throw new UsageError('--timeout: expected a number of minutes');
     const { region: _target, deploymentRegion, ...rest } = options;
+    // A local deployment: its own definition in the local runner. With --state-machine-arn, that machine is started
+    // through the Step Functions API at the endpoint instead (an emulator that executes, such as Step Functions Local).
+    if (options.endpoint && !options.stateMachineArn) return runLocalAcquisition(options, io, format);
     const deployment = await resolveDeployment({ ...rest, ...(deploymentRegion ? { region: deploymentRegion } : {}) }, ['stateMachineArn']);
     const stateMachineArn = deployment.stateMachineArn as string;
     const sfnRegion = deploymentRegion ?? stateMachineArn.split(':')[3] ?? deployment.region;
@@ -114,6 +117,44 @@ export async function runAcquire(options: AcquireOptions, io: Io): Promise<numbe
       },
     );
   });
+}
+
+/**
+ * `--endpoint URL` (a local deployment that `run-local` registered in the emulator): moto's Step Functions stores
+ * state machines but does not execute them, so the acquisition runs here, in the local runner — the synthesized
+ * definition and the real handlers, configured as that deployment was — and is followed to its end as with `--wait`.
+ * Progress lines go to stderr; stdout carries the outcome (`--output json`: run-local's result object).
+ */
+async function runLocalAcquisition(options: AcquireOptions, io: Io, format: 'json' | 'text'): Promise<number> {
+  const [{ openLocalDeploymentAt }, { executeLocal }] = await Promise.all([import('../local/open-local-deployment'), import('../local/local-runner')]);
+  const { deployment, env } = await openLocalDeploymentAt(
+    {
+      endpoint: options.endpoint as string,
+      ...(options.stack ? { stack: options.stack } : {}),
+      ...(options.deploymentRegion ? { region: options.deploymentRegion } : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
+    },
+    ['stateMachineArn'],
+  );
+  const requestedBy = options.requestedBy ?? (await callerIdentity(deployment, deployment.region));
+  const request = buildManualRequest(options, requestedBy);
+  let origin: number | undefined;
+  const result = await executeLocal(env, request, {
+    executionName: options.name ?? defaultExecutionName(request.instanceId, new Date()),
+    onProgress: (p) => {
+      origin ??= p.at;
+      const t = `[${((p.at - origin) / 1000).toFixed(1).padStart(7)}s]`;
+      if (p.kind === 'entered') io.err(`${t} entered  ${p.state}`);
+      if (p.kind === 'failed') io.err(`${t} failed   ${p.state}${p.detail ? ` ${p.detail}` : ''}`);
+    },
+  });
+  const { error, ...outcome } = result;
+  if (format === 'json') {
+    io.out(JSON.stringify({ request, ...outcome, ...(error ? { error: error.name, cause: error.cause } : {}) }));
+  } else {
+    io.out(`${result.status} case ${result.caseId ?? '-'} (local runner)${error ? ` ${error.name}: ${error.cause ?? ''}` : ''}`);
+  }
+  return result.status === 'SUCCEEDED' || result.status === 'DUPLICATE' ? EXIT_OK : EXIT_FAILED;
 }
 
 export async function callerIdentity(deployment: Deployment, region: string | undefined): Promise<string> {

@@ -93,45 +93,24 @@ export async function runReleaseCommand(caseId: string, opts: ReleaseCommandOpti
  */
 async function runLocalReleaseExecution(caseId: string, opts: ReleaseCommandOptions, io: Io, format: 'json' | 'text'): Promise<number> {
   await buildReleaseRequest(caseId, opts.reason, opts.requestedBy ?? 'placeholder');
-  const [{ resolveDeployment, stackOutputs, clientConfig }, { callerIdentity }, { CloudFormationClient }, { localDeploymentContext }] =
-    await Promise.all([
-      import('../deployment/discover'),
-      import('./acquire'),
-      import('@aws-sdk/client-cloudformation'),
-      import('../local/local-stack'),
-    ]);
-  const deployment = await resolveDeployment(
+  const [{ openLocalDeploymentAt }, { callerIdentity }, { executeLocalRelease }] = await Promise.all([
+    import('../local/open-local-deployment'),
+    import('./acquire'),
+    import('../local/local-runner'),
+  ]);
+  const { deployment, env } = await openLocalDeploymentAt(
     {
+      endpoint: opts.endpoint as string,
       ...(opts.stack ? { stack: opts.stack } : {}),
       ...(opts.region ? { region: opts.region } : {}),
       ...(opts.profile ? { profile: opts.profile } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       ...(opts.releaseStateMachineArn ? { releaseStateMachineArn: opts.releaseStateMachineArn } : {}),
     },
     ['releaseStateMachineArn'],
   );
-  // The handlers' environment is resolved from every output (table, bucket, key, topic, …), so the stack is read.
-  const outputs = { ...(await stackOutputs(deployment)), ReleaseStateMachineArn: deployment.releaseStateMachineArn as string };
-  const cfn = new CloudFormationClient(clientConfig(deployment));
-  let context: Record<string, string>;
-  try {
-    context = await localDeploymentContext(cfn, deployment.stackName);
-  } finally {
-    cfn.destroy();
-  }
   const requestedBy = opts.requestedBy ?? (await callerIdentity(deployment, deployment.region));
   const request = await buildReleaseRequest(caseId, opts.reason, requestedBy);
 
-  const { openLocalDeployment, executeLocalRelease } = await import('../local/local-runner');
-  const env = await openLocalDeployment({
-    endpoint: opts.endpoint as string,
-    ...(deployment.region ? { region: deployment.region } : {}),
-    stackName: deployment.stackName,
-    outputs,
-    context,
-    // As on AWS, the handlers' own logs are not the command's output (CloudWatch there).
-    handlerLogs: 'silent',
-  });
   let origin: number | undefined;
   const result = await executeLocalRelease(env, request, {
     executionName: opts.name ?? defaultReleaseExecutionName(request.caseId, new Date()),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DescribeStacksCommand, CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeNetworkInterfacesCommand,
@@ -20,6 +21,7 @@ import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAcquire } from '../../cli/commands/acquire';
 import { runCaseDownload } from '../../cli/commands/case-download';
 import { runCaseShow } from '../../cli/commands/case-show';
 import { runCaseVerify, type VerifyReport } from '../../cli/commands/case-verify';
@@ -54,6 +56,7 @@ let ctx: EmulatorContext;
 let ec2: EC2Client;
 let plain: Victim;
 let noWorkstation: Victim;
+let byHand: Victim;
 let acquired: RunLocalResult;
 let withoutWorkstation: RunLocalResult;
 let dir: string;
@@ -113,6 +116,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'forensics-local-deployment-'));
   plain = await seedVictim(ctx, { name: 'web-local-1' });
   noWorkstation = await seedVictim(ctx, { name: 'web-local-2' });
+  byHand = await seedVictim(ctx, { name: 'web-local-3' });
 });
 
 afterAll(async () => {
@@ -293,4 +297,40 @@ describe('the local handlers get the synthesized functions\' environment, key fo
     expect(local.DEFAULT_WORKSTATION).toBe('true');
     expect(local.MAX_WAIT_MINUTES).toBe('1440');
   });
+});
+
+describe('acquire --endpoint runs the local deployment\'s acquisition state machine', () => {
+  it('a manual request by flags: the instance contained and preserved, the case CONTAINED, read back through the SDK', async () => {
+    // Prepare
+    const io = capture();
+    // Act
+    const code = await runAcquire(
+      {
+        instance: byHand.instanceId,
+        account: EMULATOR_ACCOUNT,
+        region: EMULATOR_REGION,
+        reason: 'e2e: acquisition by hand against the local deployment',
+        requestedBy: 'responder@example.com',
+        workstation: false,
+        endpoint: moto.endpoint,
+        output: 'json',
+      },
+      io,
+    );
+    // Assess
+    expect(io.stderr.filter((l) => l.startsWith('forensics:'))).toEqual([]);
+    expect(code).toBe(0);
+    const result = JSON.parse(io.stdout.join('\n')) as RunLocalResult;
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.caseId).toMatch(new RegExp(`-${byHand.instanceId}$`));
+    const record = await new DynamoCaseTable(new DynamoDBClient(emulatorClientConfig(ctx)), 'forensics-cases', () => new Date()).getCase(result.caseId ?? '');
+    expect(record?.status).toBe('CONTAINED');
+    expect(record?.source).toBe('manual');
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: byHand.networkInterfaceIds }));
+    for (const n of enis.NetworkInterfaces ?? []) {
+      expect((n.Groups ?? []).map((g) => g.GroupId), n.NetworkInterfaceId).toEqual([result.isolation.securityGroupId]);
+    }
+    const protection = await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: byHand.instanceId, Attribute: 'disableApiTermination' }));
+    expect(protection.DisableApiTermination?.Value).toBe(true);
+  }, SYNTH_TIMEOUT_MS);
 });
