@@ -29,6 +29,9 @@ export type ContainInstanceResult = ContainmentResult & { recording?: { error: s
 
 const STEP = 'isolateNetwork';
 
+const unused = (): Promise<never> => Promise.reject(new Error('IAM is not used when the revoke mode is none'));
+const NO_IAM: RevokeIamPort = { rolesOfInstanceProfile: unused, getRolePolicy: unused, putRolePolicy: unused, roleTag: unused, tagRole: unused };
+
 /**
  * "Isolate network": contain the network (`isolateNetwork`), then the credentials (deny policy on the instance's
  * role, `revokeCredentials`; then, when the case asks for it, the no-permission quarantine instance profile,
@@ -53,7 +56,8 @@ export async function containInstance(
   const mode = caseRef.options?.revoke ?? deps.defaultRevokeMode;
   const revoked = await (async () =>
     revokeCredentials(
-      { iam: deps.iam(), clock: deps.clock, containedTagKey: deps.containedTagKey },
+      // No IAM client at all when the case asks for no credential containment.
+      { iam: mode === 'none' ? NO_IAM : deps.iam(), clock: deps.clock, containedTagKey: deps.containedTagKey },
       { caseRef, preIncident: state.describe.preIncident, mode },
     ))().catch((err: unknown) => {
     // revokeCredentials reports its own failures; this only catches a bug or a client that could not be built.
