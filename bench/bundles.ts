@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, type AcquisitionStep } from '../workflows/acquisition-steps';
+import { ACQUISITION_STEPS, ACQUISITION_SUPPORT_FUNCTIONS } from '../workflows/acquisition-steps';
+import { RELEASE_STEPS } from '../workflows/release-steps';
 import { median } from './metrics';
 
 /**
@@ -16,13 +17,25 @@ import { median } from './metrics';
  * `node` process, measured inside that process (process start-up excluded), median of a few runs.
  */
 export interface BundleMeasurement {
-  step: AcquisitionStep;
+  /** The function's step key (acquisition, support or release), or `reference`. */
+  step: string;
   entry: string;
   bytes: number;
   sourceMapBytes: number;
   coldImportMs: number;
   coldImportRunsMs: number[];
+  /** Bytes and cold import relative to the reference (EC2-only) bundle of the same run. */
+  bytesRatio?: number;
+  coldImportRatio?: number;
 }
+
+/** The minimal EC2-only handler every function is compared with (bench/reference-handler.ts). */
+export const REFERENCE = { step: 'reference', entry: 'bench/reference-handler.ts' } as const;
+
+/** Every deployed function's entry, by step key: the acquisition steps, the redrive function, the release steps. */
+export const DEPLOYED_FUNCTIONS: Record<string, string> = Object.fromEntries(
+  Object.entries({ ...ACQUISITION_STEPS, ...ACQUISITION_SUPPORT_FUNCTIONS, ...RELEASE_STEPS }).map(([step, { entry }]) => [step, entry]),
+);
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BANNER =
@@ -49,13 +62,24 @@ function importTime(file: string): Promise<number> {
   });
 }
 
-export async function measureBundles(options: { runs?: number; steps?: AcquisitionStep[] } = {}): Promise<BundleMeasurement[]> {
+/**
+ * Builds and imports the reference bundle and every function's (or `steps`), interleaved run by run so that load on
+ * the machine affects all alike; the ratios are to the reference of the same run.
+ */
+export async function measureBundles(options: { runs?: number; steps?: string[] } = {}): Promise<BundleMeasurement[]> {
   const runs = options.runs ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'forensics-bundles-'));
   try {
-    const results: BundleMeasurement[] = [];
-    for (const step of options.steps ?? ACQUISITION_STEP_NAMES) {
-      const { entry } = ACQUISITION_STEPS[step];
+    const entries: { step: string; entry: string }[] = [
+      REFERENCE,
+      ...(options.steps ?? Object.keys(DEPLOYED_FUNCTIONS)).map((step) => {
+        const entry = DEPLOYED_FUNCTIONS[step];
+        if (!entry) throw new Error(`no deployed function ${step}`);
+        return { step, entry };
+      }),
+    ];
+    const built: { step: string; entry: string; outfile: string }[] = [];
+    for (const { step, entry } of entries) {
       const outfile = join(dir, step, 'index.mjs');
       await build({
         entryPoints: [join(ROOT, entry)],
@@ -73,20 +97,30 @@ export async function measureBundles(options: { runs?: number; steps?: Acquisiti
         tsconfig: join(ROOT, 'tsconfig.json'),
         logLevel: 'silent',
       });
-      const bytes = (await stat(outfile)).size;
-      const sourceMapBytes = (await stat(`${outfile}.map`).catch(() => ({ size: 0 }))).size;
-      const times: number[] = [];
-      for (let i = 0; i < runs; i++) times.push(await importTime(outfile));
+      built.push({ step, entry, outfile });
+    }
+    const times = new Map<string, number[]>(built.map((b) => [b.step, []]));
+    for (let i = 0; i < runs; i++) for (const b of built) times.get(b.step)?.push(await importTime(b.outfile));
+    const results: BundleMeasurement[] = [];
+    for (const b of built) {
+      const runsMs = times.get(b.step) ?? [];
       results.push({
-        step,
-        entry,
-        bytes,
-        sourceMapBytes,
-        coldImportMs: Math.round((median(times) ?? 0) * 10) / 10,
-        coldImportRunsMs: times.map((t) => Math.round(t * 10) / 10),
+        step: b.step,
+        entry: b.entry,
+        bytes: (await stat(b.outfile)).size,
+        sourceMapBytes: (await stat(`${b.outfile}.map`).catch(() => ({ size: 0 }))).size,
+        coldImportMs: Math.round((median(runsMs) ?? 0) * 10) / 10,
+        coldImportRunsMs: runsMs.map((t) => Math.round(t * 10) / 10),
       });
     }
-    return results;
+    const reference = results[0];
+    if (!reference) return results;
+    const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
+    return results.map((r) => {
+      const bytesRatio = ratio(r.bytes, reference.bytes);
+      const coldImportRatio = ratio(r.coldImportMs, reference.coldImportMs);
+      return { ...r, ...(bytesRatio !== undefined ? { bytesRatio } : {}), ...(coldImportRatio !== undefined ? { coldImportRatio } : {}) };
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -154,10 +154,13 @@ export function markdown(report: BenchReport): string {
       '',
       '### Lambda bundles',
       '',
-      '| Step | Entry | Bundle (KiB) | Source map (KiB) | Cold import (ms, median) |',
-      '|---|---|---|---|---|',
+      'Every deployed function, and the reference: a minimal handler using only the EC2 client, bundled the same way in the same run.',
+      '',
+      '| Function | Entry | Bundle (KiB) | × reference | Source map (KiB) | Cold import (ms, median) | × reference |',
+      '|---|---|---|---|---|---|---|',
       ...report.bundles.map(
-        (b) => `| ${b.step} | \`${b.entry}\` | ${(b.bytes / 1024).toFixed(0)} | ${(b.sourceMapBytes / 1024).toFixed(0)} | ${b.coldImportMs} |`,
+        (b) =>
+          `| ${b.step} | \`${b.entry}\` | ${(b.bytes / 1024).toFixed(0)} | ${b.bytesRatio ?? '–'} | ${(b.sourceMapBytes / 1024).toFixed(0)} | ${b.coldImportMs} | ${b.coldImportRatio ?? '–'} |`,
       ),
     );
   }
@@ -204,8 +207,11 @@ export function summary(report: BenchReport): string {
   }
   for (const t of report.targets) lines.push(`  [${t.met === null ? ' ' : t.met ? 'x' : '!'}] ${t.target}: ${t.measured}`);
   if (report.bundles.length) {
+    const ref = report.bundles.find((b) => b.step === 'reference');
     const max = report.bundles.reduce((m, b) => (b.bytes > m.bytes ? b : m));
-    lines.push(`  bundles: largest ${max.step} ${(max.bytes / 1024).toFixed(0)} KiB, cold import ${max.coldImportMs} ms`);
+    lines.push(
+      `  bundles: reference ${ref ? `${(ref.bytes / 1024).toFixed(0)} KiB, ${ref.coldImportMs} ms` : '–'}; largest ${max.step} ${(max.bytes / 1024).toFixed(0)} KiB (×${max.bytesRatio ?? '?'}), cold import ${max.coldImportMs} ms (×${max.coldImportRatio ?? '?'})`,
+    );
   }
   return lines.join('\n');
 }

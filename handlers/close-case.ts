@@ -1,5 +1,5 @@
 import type { CaseSummary } from './domain/case-summary';
-import { evidenceDeps } from './evidence-deps';
+import { evidenceDeps } from './composition/evidence';
 import { type CloseCaseDeps, type CloseCaseInput, closeCase } from './use-cases/close-case';
 
 /**

@@ -1,21 +1,21 @@
-import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { caseLog } from './adapters/logger';
 import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
-import type { EntryDeps } from './describe-instance';
-import { chainSettingsFor } from './evidence-chain-deps';
+import type { SnapshotEntryDeps } from './composition/entry-deps';
+import { workloadSnapshotsFor } from './composition/workload';
+import { chainSettingsFor } from './composition/evidence-chain';
 import type { ChainSettings } from './use-cases/evidence-chain';
 import { copyEvidence } from './use-cases/copy-evidence';
 
 /** "Copy snapshots with evidence key": receives the whole execution state, returns `$.evidence`. */
-export function createCopyEvidenceHandler(deps: EntryDeps & { chain?: (target: Target, env: HandlerEnvironment) => ChainSettings } = {}) {
+export function createCopyEvidenceHandler(deps: SnapshotEntryDeps & { chain?: (target: Target, env: HandlerEnvironment) => ChainSettings } = {}) {
   return async (state: AcquisitionState): Promise<EvidenceProgress> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.acquisition) throw new InvalidInput('acquisition', 'missing: no snapshot was requested');
     if (!state.snapshotProgress) throw new InvalidInput('snapshotProgress', 'missing: snapshots were never checked');
     const env = (deps.env ?? environment)();
-    const { snapshots } = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
+    const snapshots = (deps.snapshotsFor ?? workloadSnapshotsFor)(state.case.target, { caseId: state.case.caseId });
     return copyEvidence(
       {
         snapshots,

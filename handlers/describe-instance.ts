@@ -1,19 +1,12 @@
-import { type Ec2SideAdapters, ec2AdaptersFor } from './adapters/ec2-side-adapters';
-import { type HandlerEnvironment, environment } from './config/env';
+import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
+import type { Ec2EntryDeps } from './composition/entry-deps';
+import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { Clock } from './domain/ports';
-import type { AcquisitionState, DescribeResult, Target } from './domain/types';
+import type { AcquisitionState, DescribeResult } from './domain/types';
 import { describeInstance } from './use-cases/describe-instance';
 
-export interface EntryDeps {
-  /** Builds the target-side adapters; `via.caseId` selects the case's responder session. */
-  adaptersFor?: (target: Target, via?: { caseId: string }) => Ec2SideAdapters;
-  env?: () => HandlerEnvironment;
-  clock?: Clock;
-}
-
 /** "Describe instance": receives the whole execution state, returns `$.describe`. */
-export function createDescribeInstanceHandler(deps: EntryDeps = {}) {
+export function createDescribeInstanceHandler(deps: Ec2EntryDeps = {}) {
   return async (state: AcquisitionState): Promise<DescribeResult> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     const env = (deps.env ?? environment)();

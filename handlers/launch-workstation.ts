@@ -1,11 +1,12 @@
 import { Ec2WorkstationAdapter } from './adapters/ec2-workstation-adapter';
-import { awsClients } from './adapters/aws-clients';
+import { ownClients } from './adapters/aws-clients';
+import { ec2Client } from './adapters/clients/ec2';
 import { environment } from './config/env';
 import { workstationEnvironment } from './config/workstation-env';
 import { snapshotLineage } from './domain/manifest';
 import type { AcquisitionState } from './domain/types';
 import type { WorkstationResult } from './domain/workstation';
-import { evidenceDeps } from './evidence-deps';
+import { evidenceDeps } from './composition/evidence';
 import { type WorkstationDeps, launchWorkstation } from './use-cases/launch-workstation';
 
 /**
@@ -29,7 +30,7 @@ export const handler = (state: AcquisitionState): Promise<WorkstationResult> => 
   const evidence = evidenceDeps();
   const region = process.env.AWS_REGION ?? state.case.target.region;
   return createLaunchWorkstationHandler({
-    ec2: new Ec2WorkstationAdapter(awsClients().ec2(region)),
+    ec2: new Ec2WorkstationAdapter(ec2Client(ownClients(), region)),
     cases: evidence.cases,
     store: evidence.store,
     custody: evidence.custody,

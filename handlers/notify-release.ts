@@ -1,4 +1,4 @@
-import { evidenceDeps } from './evidence-deps';
+import { notifier } from './composition/notifier';
 import type { Notifier } from './domain/ports';
 import { notifyRelease, type ReleaseState } from './use-cases/release-workflow';
 
@@ -7,7 +7,7 @@ import { notifyRelease, type ReleaseState } from './use-cases/release-workflow';
  * (at `$.notification`); a publish error is thrown for the Catch, which ends the release as succeeded.
  */
 export function createNotifyReleaseHandler(deps: { notifier?: () => Notifier } = {}) {
-  return (state: ReleaseState) => notifyRelease({ notifier: (deps.notifier ?? (() => evidenceDeps().notifier))() }, state);
+  return (state: ReleaseState) => notifyRelease({ notifier: (deps.notifier ?? notifier)() }, state);
 }
 
 export const handler = createNotifyReleaseHandler();

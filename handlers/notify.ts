@@ -1,5 +1,6 @@
 import type { AcquisitionState } from './domain/types';
-import { evidenceDeps } from './evidence-deps';
+import { notifier } from './composition/notifier';
+import { environment } from './config/env';
 import { type NotifyDeps, notifyResponders } from './use-cases/notify-responders';
 
 /**
@@ -10,4 +11,4 @@ export function createNotifyHandler(deps: NotifyDeps) {
   return (event: AcquisitionState) => notifyResponders(deps, event);
 }
 
-export const handler = (event: AcquisitionState) => createNotifyHandler(evidenceDeps())(event);
+export const handler = (event: AcquisitionState) => createNotifyHandler({ notifier: notifier(), bucket: environment().EVIDENCE_BUCKET })(event);

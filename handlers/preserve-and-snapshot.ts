@@ -2,11 +2,11 @@ import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionResult, AcquisitionState } from './domain/types';
-import type { EntryDeps } from './describe-instance';
+import type { Ec2EntryDeps } from './composition/entry-deps';
 import { preserveAndSnapshot } from './use-cases/preserve-and-snapshot';
 
 /** "Preserve and snapshot": receives the whole execution state, returns `$.acquisition`. */
-export function createPreserveAndSnapshotHandler(deps: EntryDeps = {}) {
+export function createPreserveAndSnapshotHandler(deps: Ec2EntryDeps = {}) {
   return async (state: AcquisitionState): Promise<AcquisitionResult> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');

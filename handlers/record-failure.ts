@@ -1,7 +1,8 @@
 import type { CaseSummary } from './domain/case-summary';
 import { caseLog } from './adapters/logger';
 import type { AcquisitionState } from './domain/types';
-import { evidenceDeps } from './evidence-deps';
+import { evidenceDeps } from './composition/evidence';
+import { notifier } from './composition/notifier';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
 
 /**
@@ -14,4 +15,4 @@ export function createRecordFailureHandler(deps: RecordFailureDeps) {
 }
 
 export const handler = (event: AcquisitionState): Promise<CaseSummary> =>
-  createRecordFailureHandler({ ...evidenceDeps(), log: caseLog(event?.case?.caseId, 'recordFailure') })(event);
+  createRecordFailureHandler({ ...evidenceDeps(), notifier: notifier(), log: caseLog(event?.case?.caseId, 'recordFailure') })(event);

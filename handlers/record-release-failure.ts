@@ -1,5 +1,6 @@
 import { caseLog } from './adapters/logger';
-import { evidenceDeps } from './evidence-deps';
+import { evidenceDeps } from './composition/evidence';
+import { notifier } from './composition/notifier';
 import { type RecordReleaseFailureDeps, recordReleaseFailure, type ReleaseState } from './use-cases/release-workflow';
 
 /**
@@ -8,7 +9,7 @@ import { type RecordReleaseFailureDeps, recordReleaseFailure, type ReleaseState 
  */
 export function createRecordReleaseFailureHandler(deps?: () => RecordReleaseFailureDeps) {
   return (state: ReleaseState) =>
-    recordReleaseFailure({ log: caseLog(state?.request?.caseId, 'recordReleaseFailure'), ...(deps ?? evidenceDeps)() }, state);
+    recordReleaseFailure({ log: caseLog(state?.request?.caseId, 'recordReleaseFailure'), ...(deps ?? (() => ({ ...evidenceDeps(), notifier: notifier() })))() }, state);
 }
 
 export const handler = createRecordReleaseFailureHandler();

@@ -1,6 +1,6 @@
 import { releaseAdaptersFor } from './adapters/release-adapters';
 import { InvalidInput } from './domain/errors';
-import { type EvidenceDeps, evidenceDeps } from './evidence-deps';
+import { type EvidenceDeps, evidenceDeps } from './composition/evidence';
 import { type ReleasePorts, type ReleaseResult, releaseContainment } from './use-cases/release-containment';
 import type { ReleaseState } from './use-cases/release-workflow';
 

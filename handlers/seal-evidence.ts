@@ -1,5 +1,5 @@
 import type { AcquisitionState, SealResult } from './domain/types';
-import { evidenceDeps } from './evidence-deps';
+import { evidenceDeps } from './composition/evidence';
 import { type SealEvidenceDeps, sealEvidence } from './use-cases/seal-evidence';
 
 /** "Seal evidence". Payload: the whole execution state. Returns the SealResult (stored at `$.seal`). */

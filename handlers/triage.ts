@@ -1,38 +1,16 @@
-import { awsClients } from './adapters/aws-clients';
-import { DynamoCaseTable } from './adapters/case-table';
 import { caseLog } from './adapters/logger';
-import { arnParts } from './adapters/responder-credentials';
+import { caseTable } from './composition/case-table';
+import { triageConfigFrom } from './composition/triage-config';
 import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import { homeRegionOf } from './domain/evidence-regions';
 import type { CaseTable, Clock } from './domain/ports';
 import type { TriageResult } from './domain/types';
-import { type TriageConfig, triage } from './use-cases/triage';
+import { triage } from './use-cases/triage';
 
 export interface TriageEntryDeps {
   cases?: CaseTable;
   env?: () => HandlerEnvironment;
   clock?: Clock;
-}
-
-/** The deployment's decision settings and per-case defaults, from the handler environment. */
-export function triageConfigFrom(env: HandlerEnvironment, lambdaRegion: string | undefined = process.env.AWS_REGION): TriageConfig {
-  const homeRegion = homeRegionOf(env.EVIDENCE_KEY_ARN, lambdaRegion);
-  const irAccountId = arnParts(env.EVIDENCE_KEY_ARN)?.accountId;
-  return {
-    minSeverity: env.MIN_SEVERITY,
-    acquireContainerHosts: env.ACQUIRE_CONTAINER_HOSTS === 'true',
-    workloadAccounts: env.WORKLOAD_ACCOUNTS.split(','),
-    // Organisation mode, exclusions and regions (issue 12): a target outside them is ignored with a reason here.
-    ...(env.ORGANIZATION_ID ? { organizationId: env.ORGANIZATION_ID } : {}),
-    ...(env.EXCLUDED_ACCOUNTS ? { excludedAccounts: env.EXCLUDED_ACCOUNTS.split(',') } : {}),
-    ...(env.WORKLOAD_REGIONS ? { workloadRegions: env.WORKLOAD_REGIONS.split(',') } : homeRegion ? { workloadRegions: [homeRegion] } : {}),
-    ...(homeRegion && irAccountId ? { evidence: { irAccountId, evidenceKeyArn: env.EVIDENCE_KEY_ARN, homeRegion } } : {}),
-    defaultOptions: {
-      workstation: env.DEFAULT_WORKSTATION === 'true',
-      revoke: env.DEFAULT_REVOKE_MODE,
-    },
-  };
 }
 
 /**
@@ -49,7 +27,7 @@ export function createTriageHandler(deps: TriageEntryDeps = {}) {
     const result = await triage(
       { event, executionArn: executionArn as string, startedAt: startedAt as string },
       {
-        cases: deps.cases ?? new DynamoCaseTable(awsClients().dynamodb(), env.CASE_TABLE_NAME),
+        cases: deps.cases ?? caseTable(env.CASE_TABLE_NAME),
         config: triageConfigFrom(env),
         clock: deps.clock ?? (() => new Date()),
       },

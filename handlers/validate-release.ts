@@ -1,6 +1,4 @@
-import { awsClients } from './adapters/aws-clients';
-import { DynamoCaseTable } from './adapters/case-table';
-import { environment } from './config/env';
+import { caseTable } from './composition/case-table';
 import type { CaseTable } from './domain/ports';
 import { type ReleaseState, validateRelease } from './use-cases/release-workflow';
 
@@ -11,7 +9,7 @@ import { type ReleaseState, validateRelease } from './use-cases/release-workflow
  */
 export function createValidateReleaseHandler(deps: { cases?: () => Pick<CaseTable, 'getCase'> } = {}) {
   return (event: { request: unknown; executionArn: string; startedAt?: string }): Promise<ReleaseState> => {
-    const cases = deps.cases?.() ?? new DynamoCaseTable(awsClients().dynamodb(), environment().CASE_TABLE_NAME, () => new Date());
+    const cases = deps.cases?.() ?? caseTable();
     return validateRelease({ cases }, event);
   };
 }

@@ -49,9 +49,5 @@ export const CONTROL_STATES = {
   unrecorded: 'Failure not recorded',
 } as const;
 
-/**
- * Wait loops poll no faster than MIN_POLL_SECONDS and, while progress moves, no slower than MAX_POLL_SECONDS. The
- * number of checks is bounded by the execution's history budget (workflows/history-budget.ts), not by these.
- */
-export const MIN_POLL_SECONDS = 15;
-export const MAX_POLL_SECONDS = 300;
+/** The wait loops' interval bounds: pure settings of the poll schedule (handlers/domain/poll-schedule.ts). */
+export { MAX_POLL_SECONDS, MIN_POLL_SECONDS } from '../handlers/domain/poll-schedule';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AwsClients } from '../../handlers/adapters/aws-clients';
+import type { AwsClients } from '../../handlers/adapters/aws-client-set';
 import type { Ec2SideAdapters } from '../../handlers/adapters/ec2-side-adapters';
 import { InvalidInput } from '../../handlers/domain/errors';
 import { requireAccountId, requireInstanceId, requireRegion } from '../../handlers/domain/identifier-formats';
@@ -304,7 +304,7 @@ export async function runPlanLive(options: PlanLiveOptions, io: Io, clients?: Aw
     if (options.profile) process.env.AWS_PROFILE = options.profile;
     process.env.AWS_REGION ??= target.region;
     const [{ createAwsClients }, { ec2AdaptersFor }, { IamRoleAdapter }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
-      import('../../handlers/adapters/aws-clients'),
+      import('../../handlers/adapters/aws-client-set'),
       import('../../handlers/adapters/ec2-side-adapters'),
       import('../../handlers/adapters/iam-role-adapter'),
       import('@aws-sdk/client-sts'),
@@ -321,7 +321,7 @@ export async function runPlanLive(options: PlanLiveOptions, io: Io, clients?: Aw
       sts.destroy();
     }
     const plan = await buildLivePlan(
-      { adapters: ec2AdaptersFor(target, set), iam: new IamRoleAdapter(set.iam()), tagPrefix: defaults.tagPrefix },
+      { adapters: ec2AdaptersFor(target, set.scope), iam: new IamRoleAdapter(set.iam()), tagPrefix: defaults.tagPrefix },
       target,
       mode,
     );

@@ -206,7 +206,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   // Loaded here, not at startup: the other commands of the CLI do not pay for the SDK clients.
   const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore, bucketRetention }, { releaseAdaptersFor }, { ChainedCustodyLog }, { releaseContainment }] =
     await Promise.all([
-      import('../../handlers/adapters/aws-clients'),
+      import('../../handlers/adapters/aws-client-set'),
       import('../../handlers/adapters/case-table'),
       import('../../handlers/adapters/evidence-store'),
       import('../../handlers/adapters/release-adapters'),
@@ -223,7 +223,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
     {
       cases,
       custody: new ChainedCustodyLog({ cases, store, clock, actor: {} }),
-      adaptersFor: (target) => releaseAdaptersFor(target, clients),
+      adaptersFor: (target) => releaseAdaptersFor(target, clients.scope),
       clock,
     },
     { caseId, reason: opts.reason, actor: `forensics-cli release${requestedBy ? ` (${requestedBy})` : ''}`, ...(requestedBy ? { requestedBy } : {}) },

@@ -101,7 +101,7 @@ async function dependencies(deployment: Deployment) {
   if (deployment.region) process.env.AWS_REGION = deployment.region;
   if (deployment.profile) process.env.AWS_PROFILE = deployment.profile;
   const [{ createAwsClients }, { DynamoCaseTable }, { S3EvidenceStore, bucketRetention }, { ChainedCustodyLog }, { Ec2WorkstationAdapter }] = await Promise.all([
-    import('../../handlers/adapters/aws-clients'),
+    import('../../handlers/adapters/aws-client-set'),
     import('../../handlers/adapters/case-table'),
     import('../../handlers/adapters/evidence-store'),
     import('../../handlers/use-cases/custody-log'),

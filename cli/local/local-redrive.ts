@@ -1,4 +1,4 @@
-import { awsClients } from '../../handlers/adapters/aws-clients';
+import { awsClients } from '../../handlers/adapters/aws-client-set';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { MAX_AUTOMATIC_REDRIVES, type StoppedExecution, type StoppedState } from '../../handlers/domain/redrive';
 import { type RedriveOutcome, redriveFailedAcquisition } from '../../handlers/use-cases/redrive-failed-acquisition';

@@ -1,40 +1,31 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
 /**
- * SDK clients, created once per container and per region and reused across invocations.
+ * Where the Lambda's SDK clients come from: a `ClientScope` (one set of credentials, and the clients made with them,
+ * created once per container and per region and reused across invocations). Each client has its own small module
+ * (handlers/adapters/clients/), so a function bundles only the SDK clients it uses; this module imports none.
  *
  * The SDK retries throttling a few times inside the Lambda (standard mode, exponential backoff with jitter);
  * what still fails surfaces by its AWS error name, which the state machine retries again with its own backoff.
  * `AWS_ENDPOINT_URL` points every client at an AWS-compatible emulator (the local runner and the tests).
  */
-export interface AwsClients {
-  ec2(region: string): EC2Client;
-  autoScaling(region: string): AutoScalingClient;
-  elbv2(region: string): ElasticLoadBalancingV2Client;
-  s3(): S3Client;
-  dynamodb(): DynamoDBClient;
-  sns(): SNSClient;
-  /** IAM is global: one client, signed for the home region (the partition's global endpoint). */
-  iam(): IAMClient;
+export interface ClientScope {
+  /** The credentials of every client of the scope (undefined: the SDK's default chain, the Lambda's own role). */
+  readonly options: AwsClientOptions;
+  /** The scope's client under `key` (e.g. `ec2:eu-west-1`), made by `make` on first use, with the call hooks. */
+  client<T>(key: string, make: () => T): T;
 }
 
 const MAX_ATTEMPTS = 5;
 
-/** Options of `createAwsClients`: by default the SDK's default credential chain (the Lambda's own role). */
+/** Options of `createClientScope`: by default the SDK's default credential chain (the Lambda's own role). */
 export interface AwsClientOptions {
   /** Credentials for every client of the set, e.g. the responder role assumed in a workload account. */
   readonly credentials?: AwsCredentialIdentityProvider;
 }
 
-function baseConfig(region: string, options: AwsClientOptions = {}) {
+/** The configuration every client of a scope is created with. */
+export function clientConfig(region: string, options: AwsClientOptions = {}) {
   const endpoint = process.env.AWS_ENDPOINT_URL;
   return {
     region,
@@ -44,7 +35,8 @@ function baseConfig(region: string, options: AwsClientOptions = {}) {
   };
 }
 
-function homeRegion(): string {
+/** The Lambda's own region: where the IR-side clients (S3, DynamoDB, SNS, IAM's signing region) point. */
+export function homeRegion(): string {
   return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
 }
 
@@ -67,7 +59,7 @@ export interface AwsCallResult {
 }
 
 /**
- * Wraps every attempt of every AWS call made through `createAwsClients()` clients, inside the SDK's retry loop and
+ * Wraps every attempt of every AWS call made through `ClientScope` clients, inside the SDK's retry loop and
  * just before the HTTP request is sent: it may delay the call, record it, throw instead of calling `next` (an
  * injected error, which the SDK then retries or surfaces exactly like one from AWS), or rewrite the parsed output.
  */
@@ -94,7 +86,7 @@ export function clearClientMiddleware(): void {
   callMiddleware.length = 0;
 }
 
-/** Drops the container-wide memoized clients: the next `awsClients()` creates new ones (tests, benchmark). */
+/** Drops the container-wide memoized clients: the next `ownClients()` creates new ones (tests, benchmark). */
 export function resetAwsClients(): void {
   shared = undefined;
 }
@@ -173,40 +165,26 @@ function withCallHooks<T>(client: T): T {
   return client;
 }
 
-/** An STS client with the Lambda's own credentials (regional endpoint of `region`), with the call hooks. */
-export function createStsClient(region: string = homeRegion()): STSClient {
-  return withCallHooks(new STSClient(baseConfig(region)));
-}
-
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const perRegion = new Map<string, unknown>();
-  const memo = <T>(key: string, make: () => T): T => {
-    let client = perRegion.get(key) as T | undefined;
-    if (!client) {
-      client = withCallHooks(make());
-      perRegion.set(key, client);
-    }
-    return client;
-  };
+/** A new scope: its clients carry `options.credentials`, or the SDK's default chain. */
+export function createClientScope(options: AwsClientOptions = {}): ClientScope {
+  const clients = new Map<string, unknown>();
   return {
-    ec2: (region) => memo(`ec2:${region}`, () => new EC2Client(baseConfig(region, options))),
-    autoScaling: (region) => memo(`asg:${region}`, () => new AutoScalingClient(baseConfig(region, options))),
-    elbv2: (region) => memo(`elbv2:${region}`, () => new ElasticLoadBalancingV2Client(baseConfig(region, options))),
-    s3: () =>
-      memo('s3', () =>
-        // Path-style keeps emulator endpoints working; real S3 accepts it for these bucket names too.
-        new S3Client({ ...baseConfig(homeRegion(), options), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
-      ),
-    dynamodb: () => memo('ddb', () => new DynamoDBClient(baseConfig(homeRegion(), options))),
-    sns: () => memo('sns', () => new SNSClient(baseConfig(homeRegion(), options))),
-    iam: () => memo('iam', () => new IAMClient(baseConfig(homeRegion(), options))),
+    options,
+    client<T>(key: string, make: () => T): T {
+      let client = clients.get(key) as T | undefined;
+      if (!client) {
+        client = withCallHooks(make());
+        clients.set(key, client);
+      }
+      return client;
+    },
   };
 }
 
-let shared: AwsClients | undefined;
+let shared: ClientScope | undefined;
 
-/** The container-wide clients used by the Lambda entry points. */
-export function awsClients(): AwsClients {
-  shared ??= createAwsClients();
+/** The container-wide scope of the Lambda's own credentials, used by the Lambda entry points. */
+export function ownClients(): ClientScope {
+  shared ??= createClientScope();
   return shared;
 }

@@ -2,11 +2,14 @@ import { type AutoScalingClient, ExitStandbyCommand } from '@aws-sdk/client-auto
 import { type ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Target } from '../domain/types';
 import type { ReleasePorts } from '../use-cases/release-containment';
-import { type AwsClients, awsClients } from './aws-clients';
+import { autoScalingClient } from './clients/auto-scaling';
+import { ec2Client } from './clients/ec2';
+import { elbv2Client } from './clients/elbv2';
+import { iamClient } from './clients/iam';
 import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
 import { IamRoleAdapter } from './iam-role-adapter';
 import { Ec2InstanceProfileAdapter } from './instance-profile-adapter';
-import { workloadClientsFor } from './responder-credentials';
+import { type ClientSource, scopeFor } from './workload-scope';
 
 /** Auto Scaling side of release: back in service from standby. */
 export class ReleaseAutoScalingAdapter {
@@ -40,17 +43,15 @@ export class ReleaseTargetGroupAdapter {
  * are used; with a case id, the responder role's session in the target's account (as the acquisition does), or the
  * process's own credentials in single-account mode without a responder role.
  */
-export function releaseAdaptersFor(
-  target: Target,
-  clients: AwsClients | { caseId: string } = awsClients(),
-): ReturnType<ReleasePorts['adaptersFor']> {
+export function releaseAdaptersFor(target: Target, via?: ClientSource): ReturnType<ReleasePorts['adaptersFor']> {
   // A release session of the responder role: the only kind that may delete deny policies and untag the role.
-  if (!('ec2' in clients)) clients = workloadClientsFor(target, clients.caseId, undefined, undefined, 'release');
+  const scope = scopeFor(target, via, 'release');
+  const ec2 = ec2Client(scope, target.region);
   return {
-    network: new Ec2SecurityGroupAdapter(clients.ec2(target.region)),
-    iam: new IamRoleAdapter(clients.iam()),
-    instanceProfiles: new Ec2InstanceProfileAdapter(clients.ec2(target.region)),
-    autoScaling: new ReleaseAutoScalingAdapter(clients.autoScaling(target.region)),
-    targetGroups: new ReleaseTargetGroupAdapter(clients.elbv2(target.region)),
+    network: new Ec2SecurityGroupAdapter(ec2),
+    iam: new IamRoleAdapter(iamClient(scope)),
+    instanceProfiles: new Ec2InstanceProfileAdapter(ec2),
+    autoScaling: new ReleaseAutoScalingAdapter(autoScalingClient(scope, target.region)),
+    targetGroups: new ReleaseTargetGroupAdapter(elbv2Client(scope, target.region)),
   };
 }

@@ -1,9 +1,11 @@
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import { arnParts } from '../domain/identifier-formats';
 import { workflowSessionTagKey } from '../domain/authorizing-tags';
 import { ConfigurationError } from '../domain/errors';
 import type { Clock } from '../domain/ports';
-import { type AwsClients, awsClients, createAwsClients, createStsClient } from './aws-clients';
+import { type ClientScope, createClientScope, ownClients } from './aws-clients';
+import { stsClient } from './clients/sts';
 
 /**
  * Credentials for the workload account of a case: the responder role assumed in the finding's account.
@@ -42,24 +44,21 @@ const CACHE_MAX = 64;
  */
 export type ResponderWorkflow = 'acquisition' | 'release';
 
-/** Account id and partition of an ARN (`arn:<partition>:<service>:<region>:<account>:...`). */
-export function arnParts(arn: string): { partition: string; accountId: string } | undefined {
-  const m = /^arn:(aws[a-z-]*):[^:]*:[^:]*:(\d{12}):/.exec(arn);
-  return m ? { partition: m[1] as string, accountId: m[2] as string } : undefined;
-}
-
 /** STS session names allow `[\w+=,.@-]{2,64}`; a case id already fits, anything else is made to. */
 export function sessionNameOf(caseId: string): string {
   const cleaned = caseId.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
   return cleaned.length >= 2 ? cleaned : `forensics-${cleaned}`;
 }
 
+/** Re-exported where the responder settings read it. */
+export { arnParts };
+
 export class ResponderCredentials {
   private readonly cache = new Map<string, Promise<AwsCredentialIdentity>>();
 
   constructor(
     private readonly settings: ResponderSettings,
-    private readonly sts: () => STSClient = () => createStsClient(),
+    private readonly sts: () => STSClient = () => stsClient(),
     private readonly clock: Clock = () => new Date(),
   ) {}
 
@@ -132,7 +131,7 @@ export function responderSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
 }
 
 let shared: { responder: ResponderCredentials; signature: string } | undefined;
-const clientSets = new Map<string, AwsClients>();
+const clientSets = new Map<string, ClientScope>();
 
 /** The container-wide responder credentials, rebuilt when the environment changed (local runner, tests). */
 export function responderCredentials(): ResponderCredentials {
@@ -155,14 +154,14 @@ export function workloadClientsFor(
   target: { accountId: string },
   caseId: string,
   responder: ResponderCredentials = responderCredentials(),
-  own: () => AwsClients = awsClients,
+  own: () => ClientScope = ownClients,
   workflow: ResponderWorkflow = 'acquisition',
-): AwsClients {
+): ClientScope {
   if (responder.usesOwnCredentials(target.accountId)) return own();
   const key = `${target.accountId}/${sessionNameOf(caseId)}/${workflow}`;
   let set = clientSets.get(key);
   if (!set) {
-    set = createAwsClients({ credentials: responder.providerFor(target.accountId, caseId, workflow) });
+    set = createClientScope({ credentials: responder.providerFor(target.accountId, caseId, workflow) });
     if (clientSets.size >= CACHE_MAX) clientSets.delete(clientSets.keys().next().value as string);
     clientSets.set(key, set);
   }

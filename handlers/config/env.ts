@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../domain/errors';
 
 /**
@@ -7,28 +7,28 @@ import { ConfigurationError } from '../domain/errors';
  * started with a broken environment fails at once with an error naming the variable.
  */
 export const handlerEnvironmentSchema = z.object({
-  CASE_TABLE_NAME: z.string().min(1),
-  EVIDENCE_BUCKET: z.string().min(3),
-  EVIDENCE_KEY_ARN: z.string().min(1),
-  TOPIC_ARN: z.string().min(1),
+  CASE_TABLE_NAME: z.string().check(z.minLength(1)),
+  EVIDENCE_BUCKET: z.string().check(z.minLength(3)),
+  EVIDENCE_KEY_ARN: z.string().check(z.minLength(1)),
+  TOPIC_ARN: z.string().check(z.minLength(1)),
   /**
    * Object Lock retention every evidence object is written with, explicitly (`forensics:evidenceRetentionDays`,
    * `forensics:objectLockMode`): retain-until = time of writing + these days. The bucket's default retention is the
    * same, but it applies only to writes that name none, and whoever may change the bucket's configuration could
    * shorten it for later writes; an explicit COMPLIANCE date on the object cannot be shortened by anyone.
    */
-  EVIDENCE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500),
+  EVIDENCE_RETENTION_DAYS: z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(36500))),
   OBJECT_LOCK_MODE: z.enum(['COMPLIANCE', 'GOVERNANCE']),
   /** Minimum GuardDuty severity acquired (HIGH starts at 7.0). */
-  MIN_SEVERITY: z.coerce.number().min(0).max(10),
+  MIN_SEVERITY: z.coerce.number().check(z.minimum(0), z.maximum(10)),
   /** Runtime findings about container hosts (EKS/ECS nodes) are acquired only when this is "true". */
   ACQUIRE_CONTAINER_HOSTS: z.enum(['true', 'false']),
   /** Hard cap on the wait for snapshots and copies, per case. */
-  MAX_WAIT_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60),
+  MAX_WAIT_MINUTES: z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(7 * 24 * 60))),
   /** Copies requested at once per case; EBS limits concurrent copies per account and region. */
-  COPY_CONCURRENCY: z.coerce.number().int().min(1).max(20),
+  COPY_CONCURRENCY: z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(20))),
   /** Tag key prefix for everything this product creates or marks. */
-  TAG_PREFIX: z.string().regex(/^[A-Za-z0-9_.:/=+@-]{1,40}$/),
+  TAG_PREFIX: z.string().check(z.regex(/^[A-Za-z0-9_.:/=+@-]{1,40}$/)),
   /** Defaults for per-case options. */
   DEFAULT_WORKSTATION: z.enum(['true', 'false']),
   DEFAULT_REVOKE_MODE: z.enum(['instance', 'role', 'none']),
@@ -36,50 +36,44 @@ export const handlerEnvironmentSchema = z.object({
    * Comma-separated workload account ids whose instances may be acquired. The stack always sets it (in
    * single-account mode: the IR account itself); a finding about any other account is ignored with a reason.
    */
-  WORKLOAD_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids'),
+  WORKLOAD_ACCOUNTS: z.string().check(z.regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids')),
   /**
    * Organisation mode (issue 12): an AWS Organizations id. Set, every account is a workload account (unless in
    * EXCLUDED_ACCOUNTS); membership is enforced by IAM, not here: the step roles may assume responder roles only in
    * accounts of this organisation (aws:ResourceOrgID), so a finding about an outside account fails at the first
    * AssumeRole with AccessDenied before anything is changed.
    */
-  ORGANIZATION_ID: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id (o-…)').optional(),
+  ORGANIZATION_ID: z.optional(z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organizations id (o-…)'))),
   /** Comma-separated account ids never acquired (organisation mode's exclude list; also narrows WORKLOAD_ACCOUNTS). */
-  EXCLUDED_ACCOUNTS: z.string().regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids').optional(),
+  EXCLUDED_ACCOUNTS: z.optional(z.string().check(z.regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids'))),
   /**
    * Comma-separated regions whose instances may be acquired (forensics:workloadRegions). Unset: the home region only
    * (the region of EVIDENCE_KEY_ARN). A finding about any other region is ignored with a reason at triage.
    */
-  WORKLOAD_REGIONS: z
-    .string()
-    .regex(/^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}(,[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2})*$/, 'a comma-separated list of region names')
-    .optional(),
+  WORKLOAD_REGIONS: z.optional(z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}(,[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2})*$/, 'a comma-separated list of region names'))),
   /**
    * Name of the responder role in each workload account (issue: multi-account). Set: every call on the instance
    * is made with credentials from assuming `arn:<partition>:iam::<target account>:role/<name>` (session name =
    * case id). Unset: the Lambda's own credentials, which is only allowed when the target is the IR account itself.
    */
-  RESPONDER_ROLE_NAME: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name').optional(),
+  RESPONDER_ROLE_NAME: z.optional(z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'an IAM role name'))),
   /** sts:ExternalId the responder roles require (optional: trust may use aws:PrincipalOrgID instead). */
-  RESPONDER_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'an STS external id').optional(),
+  RESPONDER_EXTERNAL_ID: z.optional(z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'an STS external id'))),
   /** EBS Snapshot Lock on the IR-owned evidence snapshots: mode (`none` = do not lock). Default compliance. */
-  SNAPSHOT_LOCK_MODE: z.enum(['compliance', 'governance', 'none']).optional(),
+  SNAPSHOT_LOCK_MODE: z.optional(z.enum(['compliance', 'governance', 'none'])),
   /** Lock duration in days (EBS allows 1–36500). Default 365. */
-  SNAPSHOT_LOCK_DAYS: z.coerce.number().int().min(1).max(36500).optional(),
+  SNAPSHOT_LOCK_DAYS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(36500)))),
   /** Compliance-mode cool-off period in hours (0 = none, at most 72). Default 24. */
-  SNAPSHOT_LOCK_COOL_OFF_HOURS: z.coerce.number().int().min(0).max(72).optional(),
+  SNAPSHOT_LOCK_COOL_OFF_HOURS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(72)))),
   /** Cross-account: delete the intermediate shared copy in the workload account once the IR copy completed. */
-  REMOVE_INTERMEDIATE_COPIES: z.enum(['true', 'false']).optional(),
+  REMOVE_INTERMEDIATE_COPIES: z.optional(z.enum(['true', 'false'])),
   /**
    * ARN of the no-permission quarantine instance profile (`forensics:quarantineProfile`; isolate step only). Unset:
    * no quarantine profile is deployed, and a case asking for one records the skip.
    */
-  QUARANTINE_PROFILE_ARN: z
-    .string()
-    .regex(/^arn:[^:]+:iam::\d{12}:instance-profile\/(?:.*\/)?[\w+=,.@-]+$/, 'an instance profile ARN')
-    .optional(),
+  QUARANTINE_PROFILE_ARN: z.optional(z.string().check(z.regex(/^arn:[^:]+:iam::\d{12}:instance-profile\/(?:.*\/)?[\w+=,.@-]+$/, 'an instance profile ARN'))),
   /** Default of the per-case option `quarantineProfile` ("true" when the deployment creates the profile). */
-  DEFAULT_QUARANTINE_PROFILE: z.enum(['true', 'false']).optional(),
+  DEFAULT_QUARANTINE_PROFILE: z.optional(z.enum(['true', 'false'])),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../domain/errors';
 import { MAX_AUTOMATIC_REDRIVES } from '../domain/redrive';
 
@@ -8,11 +8,11 @@ import { MAX_AUTOMATIC_REDRIVES } from '../domain/redrive';
  * case table where it notes a redrive. Set by the IR stack (infra/ir-stack.ts, "Recovery").
  */
 export const redriveEnvironmentSchema = z.object({
-  ACQUISITION_STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]+$/, 'a state machine ARN'),
-  RECORD_FAILURE_FUNCTION_NAME: z.string().min(1),
-  CASE_TABLE_NAME: z.string().min(1),
+  ACQUISITION_STATE_MACHINE_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]+$/, 'a state machine ARN')),
+  RECORD_FAILURE_FUNCTION_NAME: z.string().check(z.minLength(1)),
+  CASE_TABLE_NAME: z.string().check(z.minLength(1)),
   /** Automatic redrives of one execution; the state machine's history budget counts exactly this many. */
-  MAX_REDRIVES: z.coerce.number().int().min(0).max(MAX_AUTOMATIC_REDRIVES).default(MAX_AUTOMATIC_REDRIVES),
+  MAX_REDRIVES: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(MAX_AUTOMATIC_REDRIVES))), MAX_AUTOMATIC_REDRIVES),
 });
 
 export type RedriveEnvironment = z.infer<typeof redriveEnvironmentSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from '../domain/errors';
 
 /**
@@ -8,11 +8,11 @@ import { ConfigurationError } from '../domain/errors';
  */
 export const workstationEnvironmentSchema = z.object({
   /** Comma-separated isolated subnets of the forensic VPC; the step picks one (and so the volumes' AZ). */
-  WORKSTATION_SUBNET_IDS: z.string().regex(/^subnet-[0-9a-f]+(,subnet-[0-9a-f]+)*$/, 'a comma-separated list of subnet ids'),
+  WORKSTATION_SUBNET_IDS: z.string().check(z.regex(/^subnet-[0-9a-f]+(,subnet-[0-9a-f]+)*$/, 'a comma-separated list of subnet ids')),
   /** The workstation security group (no ingress; egress to the VPC endpoints only). */
-  WORKSTATION_SECURITY_GROUP_ID: z.string().regex(/^sg-[0-9a-f]+$/, 'a security group id'),
+  WORKSTATION_SECURITY_GROUP_ID: z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'a security group id')),
   /** The hardened launch template (IMDSv2 only, hop limit 1, encrypted root, no key pair, instance profile). */
-  WORKSTATION_LAUNCH_TEMPLATE_ID: z.string().regex(/^lt-[0-9a-f]+$/, 'a launch template id'),
+  WORKSTATION_LAUNCH_TEMPLATE_ID: z.string().check(z.regex(/^lt-[0-9a-f]+$/, 'a launch template id')),
 });
 
 export type WorkstationEnvironment = z.infer<typeof workstationEnvironmentSchema>;

@@ -142,3 +142,9 @@ export function jsonType(value: unknown): string {
   if (typeof value === 'object') return 'an object';
   return `a ${typeof value}`;
 }
+
+/** Account id and partition of an ARN (`arn:<partition>:<service>:<region>:<account>:...`). */
+export function arnParts(arn: string): { partition: string; accountId: string } | undefined {
+  const m = /^arn:(aws[a-z-]*):[^:]*:[^:]*:(\d{12}):/.exec(arn);
+  return m ? { partition: m[1] as string, accountId: m[2] as string } : undefined;
+}

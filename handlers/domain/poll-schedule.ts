@@ -1,4 +1,3 @@
-import { MAX_POLL_SECONDS, MIN_POLL_SECONDS } from '../../workflows/acquisition-steps';
 
 /**
  * When to look again at snapshots (or copies) in progress. Pure.
@@ -25,6 +24,13 @@ export interface PollInput {
   /** Checks in a row (this one included) at which that progress had not moved; 0 or undefined when it moved. */
   stalledChecks?: number;
 }
+
+/**
+ * Wait loops poll no faster than MIN_POLL_SECONDS and, while progress moves, no slower than MAX_POLL_SECONDS. The
+ * number of checks is bounded by the execution's history budget (workflows/history-budget.ts), not by these.
+ */
+export const MIN_POLL_SECONDS = 15;
+export const MAX_POLL_SECONDS = 300;
 
 /** Longest interval while progress stands still: a stuck snapshot is still looked at every quarter of an hour. */
 export const STALLED_MAX_POLL_SECONDS = 900;

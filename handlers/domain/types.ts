@@ -1,3 +1,6 @@
+import type { SealedObject } from './sealed-object';
+import type { WorkstationResult } from './workstation-result';
+
 /**
  * The shapes that travel between the acquisition state machine's steps.
  *
@@ -359,11 +362,7 @@ export interface EvidenceProgress {
   stalledChecks?: number;
 }
 
-export interface SealedObject {
-  key: string;
-  sha256: string;
-  versionId?: string;
-}
+export type { SealedObject } from './sealed-object';
 
 /** Output of "Seal evidence" — stored at `$.seal`. */
 export interface SealResult {
@@ -390,7 +389,7 @@ export interface AcquisitionState {
   evidence?: EvidenceProgress;
   seal?: SealResult;
   /** "Launch forensic workstation" (only when `case.options.workstation`); its failure lands at `workstationFailure`. */
-  workstation?: import('./workstation').WorkstationResult;
+  workstation?: WorkstationResult;
   workstationFailure?: StepFailure;
   notification?: { notified: boolean; messageId?: string; error?: string };
   failure?: StepFailure;

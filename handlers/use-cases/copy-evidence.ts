@@ -9,7 +9,7 @@ import { errorMessage, errorName } from '../domain/errors';
 import { nextCheckSeconds } from '../domain/poll-schedule';
 import type { Clock, Log } from '../domain/ports';
 import { evidenceKeyInRegion } from '../domain/evidence-regions';
-import { type ChainSettings, finalizeCompleted, homeRegionFor, isCrossAccount } from './evidence-chain';
+import { type ChainSettings, type CopyEvidenceDeps, finalizeCompleted, homeRegionFor, isCrossAccount } from './evidence-chain';
 import type {
   AcquisitionResult,
   CaseRef,
@@ -19,23 +19,7 @@ import type {
   SnapshotProgress,
 } from '../domain/types';
 
-export interface CopyEvidenceDeps {
-  snapshots: Ec2SnapshotAdapter;
-  clock: Clock;
-  tagPrefix: string;
-  /** The evidence CMK every copy is encrypted with. */
-  evidenceKeyArn: string;
-  /** CopySnapshot requests in flight at once (EBS limits concurrent copies per account and region). */
-  concurrency: number;
-  /** Retries on limit and throttling errors inside the Lambda; tests shorten the delays. */
-  retry?: Partial<RetryPolicy>;
-  log?: Log;
-  /**
-   * The cross-account chain and the snapshot lock (issue: multi-account; see evidence-chain.ts). Absent: the
-   * single-account copy without lock, as before. The handlers always pass it.
-   */
-  chain?: ChainSettings;
-}
+export type { CopyEvidenceDeps } from './evidence-chain';
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 };
 /** Marks a copy not requested yet because of account limits; the check step requests it again. */

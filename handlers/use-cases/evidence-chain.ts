@@ -7,8 +7,8 @@ import {
 } from '../domain/concurrency';
 import { errorMessage, errorName } from '../domain/errors';
 import { regionOfKeyArn } from '../domain/evidence-regions';
+import type { Clock, Log } from '../domain/ports';
 import type { CaseRef, EvidenceCopy, EvidenceLock, Target } from '../domain/types';
-import type { CopyEvidenceDeps } from './copy-evidence';
 
 /**
  * The cross-account evidence chain and the snapshot lock (DESIGN step 8), ending in the HOME region (issue 12), driven by the two existing loop steps
@@ -30,6 +30,25 @@ import type { CopyEvidenceDeps } from './copy-evidence';
  * copy → lock, the copy issued in the home region from the instance's region (one hop, home key). Original snapshots are never deleted: the only delete is of the recorded intermediate copy, after
  * the IR copy completed, and the adapter refuses any other id.
  */
+/** What the copy steps need (the copy and check use cases and this chain). */
+export interface CopyEvidenceDeps {
+  snapshots: Ec2SnapshotAdapter;
+  clock: Clock;
+  tagPrefix: string;
+  /** The evidence CMK every copy is encrypted with. */
+  evidenceKeyArn: string;
+  /** CopySnapshot requests in flight at once (EBS limits concurrent copies per account and region). */
+  concurrency: number;
+  /** Retries on limit and throttling errors inside the Lambda; tests shorten the delays. */
+  retry?: Partial<RetryPolicy>;
+  log?: Log;
+  /**
+   * The cross-account chain and the snapshot lock (issue: multi-account; see evidence-chain.ts). Absent: the
+   * single-account copy without lock, as before. The handlers always pass it.
+   */
+  chain?: ChainSettings;
+}
+
 export interface ChainSettings {
   /** EC2 in the HOME region with the IR account's own credentials: the IR-owned evidence copy and its lock. */
   irSnapshots: Ec2SnapshotAdapter;

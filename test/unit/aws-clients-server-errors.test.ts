@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsClients } from '../../handlers/adapters/aws-clients';
+import { createAwsClients } from '../../handlers/adapters/aws-client-set';
 import { TRANSIENT_SERVER_ERRORS } from '../../handlers/domain/errors';
 
 /**

@@ -14,7 +14,8 @@ import {
 import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../handlers/adapters/aws-clients';
+import type { ClientScope } from '../../handlers/adapters/aws-clients';
+import { workloadSnapshotsFor } from '../../handlers/composition/workload';
 import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
 import { createCheckSnapshotsHandler } from '../../handlers/check-snapshots';
 import type { HandlerEnvironment } from '../../handlers/config/env';
@@ -28,25 +29,9 @@ const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const env = () => ({ TAG_PREFIX: 'ir', MAX_WAIT_MINUTES: 60, COPY_CONCURRENCY: 2, EVIDENCE_KEY_ARN: 'arn:k' }) as HandlerEnvironment;
 
-/** Real adapters on clients made for the region asked, recording which regions were asked. */
-function recordingClients(regions: string[]): AwsClients {
-  return {
-    ec2: (r) => (regions.push(`ec2:${r}`), new EC2Client({ region: r })),
-    autoScaling: (r) => (regions.push(`asg:${r}`), new AutoScalingClient({ region: r })),
-    elbv2: (r) => (regions.push(`elbv2:${r}`), new ElasticLoadBalancingV2Client({ region: r })),
-    s3: () => {
-      throw new Error('not used');
-    },
-    dynamodb: () => {
-      throw new Error('not used');
-    },
-    sns: () => {
-      throw new Error('not used');
-    },
-    iam: () => {
-      throw new Error('not used');
-    },
-  };
+/** A client scope whose clients are made for the region asked, recording which clients were asked for. */
+function recordingClients(asked: string[]): ClientScope {
+  return { options: {}, client: (key, make) => (asked.push(key), make()) };
 }
 
 const state = (extra: Partial<AcquisitionState> = {}): AcquisitionState => ({ outcome: 'ACQUIRE', case: CASE, ...extra });
@@ -102,7 +87,7 @@ describe('EC2-side step entries', () => {
   it('check snapshots: continues from the previous progress in the state', async () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1', State: 'completed' }] });
     const handler = createCheckSnapshotsHandler({
-      adaptersFor: (t) => ec2AdaptersFor(t, recordingClients([])),
+      snapshotsFor: (t) => workloadSnapshotsFor(t, recordingClients([])),
       env,
       clock: fixedClock('2026-01-10T10:05:00.000Z'),
     });

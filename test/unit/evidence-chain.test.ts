@@ -11,6 +11,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Ec2SnapshotAdapter } from '../../handlers/adapters/ec2-snapshot-adapter';
+import { ec2Client } from '../../handlers/adapters/clients/ec2';
 import { ResponderCredentials, workloadClientsFor } from '../../handlers/adapters/responder-credentials';
 import { evidenceCustodyActions } from '../../handlers/domain/case-evidence';
 import { snapshotLineage } from '../../handlers/domain/manifest';
@@ -162,7 +163,7 @@ function chainDeps(overrides: Partial<ChainSettings> = {}) {
   const workload = workloadClientsFor(caseRef.target, caseRef.caseId, responder);
   const irClient = new EC2Client({ region: REGION, credentials: { accessKeyId: IR_KEY_ID, secretAccessKey: 'x' } });
   return {
-    snapshots: new Ec2SnapshotAdapter(workload.ec2(REGION)),
+    snapshots: new Ec2SnapshotAdapter(ec2Client(workload, REGION)),
     clock,
     tagPrefix: 'forensics',
     evidenceKeyArn: EVIDENCE_KEY,

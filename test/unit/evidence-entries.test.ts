@@ -3,7 +3,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resetEnvironment } from '../../handlers/config/env';
-import { evidenceDeps, resetEvidenceDeps } from '../../handlers/evidence-deps';
+import { evidenceDeps, resetEvidenceDeps } from '../../handlers/composition/evidence';
 import { handler as notifyHandler } from '../../handlers/notify';
 import { createRecordFailureHandler } from '../../handlers/record-failure';
 import { FakeCaseTable, RAW_EVENT, describedState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';

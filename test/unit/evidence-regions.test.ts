@@ -12,7 +12,7 @@ import {
 } from '../../handlers/domain/evidence-regions';
 import { DEFAULT_DECISION_CONFIG, type DecisionConfig, decide } from '../../handlers/domain/finding-decision';
 import { normalize, type NormalizedFinding } from '../../handlers/domain/finding-normalizer';
-import { triageConfigFrom } from '../../handlers/triage';
+import { triageConfigFrom } from '../../handlers/composition/triage-config';
 
 /**
  * The home region (issue 12): which key may be named where, which copies bring evidence home, and which targets a

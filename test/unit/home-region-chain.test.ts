@@ -9,14 +9,15 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../handlers/adapters/aws-clients';
+import type { ClientScope } from '../../handlers/adapters/aws-clients';
+import { ec2Client } from '../../handlers/adapters/clients/ec2';
 import { Ec2SnapshotAdapter, KeyRegionMismatch } from '../../handlers/adapters/ec2-snapshot-adapter';
 import { ResponderCredentials, workloadClientsFor } from '../../handlers/adapters/responder-credentials';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { evidenceKeyInRegion } from '../../handlers/domain/evidence-regions';
 import { buildManifest, snapshotLineage } from '../../handlers/domain/manifest';
 import type { AcquisitionResult, AcquisitionState, CaseRef, EvidenceProgress, SnapshotProgress } from '../../handlers/domain/types';
-import { chainSettingsFor } from '../../handlers/evidence-chain-deps';
+import { chainSettingsFor } from '../../handlers/composition/evidence-chain';
 import { checkEvidenceCopies } from '../../handlers/use-cases/check-evidence-copies';
 import { copyEvidence } from '../../handlers/use-cases/copy-evidence';
 import { CASE, awsError } from './ec2-test-fixtures';
@@ -147,18 +148,24 @@ const clock = () => new Date((clockAt += 1000));
 
 const env = (key: string) => ({ EVIDENCE_KEY_ARN: key, SNAPSHOT_LOCK_MODE: 'compliance', SNAPSHOT_LOCK_DAYS: 365, SNAPSHOT_LOCK_COOL_OFF_HOURS: 24 }) as HandlerEnvironment;
 /** The Lambda's own clients (IR account), per region, as awsClients() would give them. */
-const irClients = { ec2: (region: string) => new EC2Client({ region, credentials: { accessKeyId: IR_KEY_ID, secretAccessKey: 'x' } }) } as unknown as AwsClients;
+const irClients: ClientScope = {
+  options: {},
+  client: <T>(key: string) => new EC2Client({ region: key.replace(/^ec2:/, ''), credentials: { accessKeyId: IR_KEY_ID, secretAccessKey: 'x' } }) as T,
+};
 
 function depsFor(caseRef: CaseRef, evidenceKeyArn: string) {
   const target = caseRef.target;
   const workloadSide =
     target.accountId === IR
-      ? irClients.ec2(target.region)
-      : workloadClientsFor(
-          target,
-          caseRef.caseId,
-          new ResponderCredentials({ roleName: 'ForensicsResponder', irAccountId: IR, partition: 'aws' }, () => new STSClient({ region: HOME }), clock),
-        ).ec2(target.region);
+      ? ec2Client(irClients, target.region)
+      : ec2Client(
+          workloadClientsFor(
+            target,
+            caseRef.caseId,
+            new ResponderCredentials({ roleName: 'ForensicsResponder', irAccountId: IR, partition: 'aws' }, () => new STSClient({ region: HOME }), clock),
+          ),
+          target.region,
+        );
   return {
     snapshots: new Ec2SnapshotAdapter(workloadSide),
     clock,
@@ -336,7 +343,7 @@ describe('the snapshot adapter', () => {
   });
 
   it('sends a copy whose key is of the call\'s region, and names the regions (the SDK presigns the cross-region source)', async () => {
-    const adapter = new Ec2SnapshotAdapter(irClients.ec2(HOME));
+    const adapter = new Ec2SnapshotAdapter(ec2Client(irClients, HOME));
     await adapter.copySnapshot({ sourceSnapshotId: ORIGINALS[0] as string, sourceRegion: SOURCE, kmsKeyId: evidenceKeyInRegion(HOME_KEY, HOME), description: 'd', tags: {} });
     expect(ec2.commandCalls(CopySnapshotCommand)[0]?.args[0].input).toMatchObject({ SourceRegion: SOURCE, KmsKeyId: HOME_KEY, Encrypted: true });
   });

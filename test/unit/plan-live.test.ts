@@ -14,7 +14,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type LivePlan, runPlanLive } from '../../cli/commands/plan-live';
-import { createAwsClients } from '../../handlers/adapters/aws-clients';
+import { createAwsClients } from '../../handlers/adapters/aws-client-set';
 
 /**
  * `plan --live` with aws-sdk-client-mock: every call of every client is recorded, and none may mutate; the plan

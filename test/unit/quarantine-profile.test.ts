@@ -19,7 +19,7 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { mergeOptions, parseManualRequest } from '../../handlers/domain/manual-request';
 import type { CaseRecord } from '../../handlers/domain/ports';
 import type { AcquisitionState, CaseRef, CustodyAction, ProfileQuarantine } from '../../handlers/domain/types';
-import type { EvidenceDeps } from '../../handlers/evidence-deps';
+import type { EvidenceDeps } from '../../handlers/composition/evidence';
 import { createIsolateNetworkHandler } from '../../handlers/isolate-network';
 import { quarantineInstanceProfile } from '../../handlers/use-cases/quarantine-profile';
 import { releaseContainment, type ReleasePorts } from '../../handlers/use-cases/release-containment';

@@ -8,7 +8,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { resetResponderCredentials } from '../../handlers/adapters/responder-credentials';
 import type { CaseRecord } from '../../handlers/domain/ports';
 import type { CustodyAction, Target } from '../../handlers/domain/types';
-import type { EvidenceDeps } from '../../handlers/evidence-deps';
+import type { EvidenceDeps } from '../../handlers/composition/evidence';
 import { createReleaseContainmentHandler } from '../../handlers/release-containment';
 import type { ReleaseState } from '../../handlers/use-cases/release-workflow';
 

@@ -2,7 +2,8 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../handlers/adapters/aws-clients';
+import { type ClientScope, createClientScope } from '../../handlers/adapters/aws-clients';
+import { ec2Client } from '../../handlers/adapters/clients/ec2';
 import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
 import {
   REFRESH_MARGIN_MS,
@@ -28,7 +29,7 @@ const responder = (roleName?: string) =>
     () => new STSClient({ region: 'us-gov-west-1' }),
     clock,
   );
-const own = { ec2: () => new EC2Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIAOWN', secretAccessKey: 'x' } }) } as unknown as AwsClients;
+const own: ClientScope = createClientScope({ credentials: async () => ({ accessKeyId: 'AKIAOWN', secretAccessKey: 'x' }) });
 
 beforeEach(() => {
   sts.reset();
@@ -122,7 +123,7 @@ describe('responder credentials', () => {
       const creds = await (client.config.credentials as () => Promise<{ accessKeyId: string }>)();
       expect(creds.accessKeyId).toMatch(/^ASIASESSION/);
     }
-    expect(await (clients.ec2('eu-west-1').config.credentials as () => Promise<{ accessKeyId: string }>)()).toMatchObject({
+    expect(await (ec2Client(clients, 'eu-west-1').config.credentials as () => Promise<{ accessKeyId: string }>)()).toMatchObject({
       accessKeyId: expect.stringMatching(/^ASIASESSION/),
     });
   });

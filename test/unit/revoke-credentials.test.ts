@@ -19,7 +19,7 @@ import {
   revocationPolicyDocument,
 } from '../../handlers/domain/revocation-policy';
 import type { AcquisitionState, RevokeMode } from '../../handlers/domain/types';
-import type { EvidenceDeps } from '../../handlers/evidence-deps';
+import type { EvidenceDeps } from '../../handlers/composition/evidence';
 import { createIsolateNetworkHandler } from '../../handlers/isolate-network';
 import { revokeCredentials } from '../../handlers/use-cases/revoke-credentials';
 import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from './ec2-test-fixtures';

@@ -3,7 +3,8 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { InvalidInput } from '../../handlers/domain/errors';
 import type { CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
 import type { CaseRef } from '../../handlers/domain/types';
-import { createTriageHandler, triageConfigFrom } from '../../handlers/triage';
+import { triageConfigFrom } from '../../handlers/composition/triage-config';
+import { createTriageHandler } from '../../handlers/triage';
 
 const ENV: HandlerEnvironment = {
   CASE_TABLE_NAME: 'cases',

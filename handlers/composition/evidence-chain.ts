@@ -1,10 +1,11 @@
-import { type AwsClients, awsClients } from './adapters/aws-clients';
-import { Ec2SnapshotAdapter } from './adapters/ec2-snapshot-adapter';
-import { arnParts } from './adapters/responder-credentials';
-import type { HandlerEnvironment } from './config/env';
-import { homeRegionOf } from './domain/evidence-regions';
-import type { Target } from './domain/types';
-import type { ChainSettings } from './use-cases/evidence-chain';
+import { type ClientScope, ownClients } from '../adapters/aws-clients';
+import { ec2Client } from '../adapters/clients/ec2';
+import { Ec2SnapshotAdapter } from '../adapters/ec2-snapshot-adapter';
+import { arnParts } from '../domain/identifier-formats';
+import type { HandlerEnvironment } from '../config/env';
+import { homeRegionOf } from '../domain/evidence-regions';
+import type { Target } from '../domain/types';
+import type { ChainSettings } from '../use-cases/evidence-chain';
 
 /** Defaults of the snapshot lock (docs/permissions.md, README "Configuration"). */
 export const DEFAULT_LOCK = { mode: 'compliance', durationDays: 365, coolOffHours: 24 } as const;
@@ -17,13 +18,13 @@ export const DEFAULT_LOCK = { mode: 'compliance', durationDays: 365, coolOffHour
 export function chainSettingsFor(
   target: Target,
   env: HandlerEnvironment,
-  clients: AwsClients = awsClients(),
+  clients: ClientScope = ownClients(),
   lambdaRegion: string | undefined = process.env.AWS_REGION,
 ): ChainSettings {
   const mode = env.SNAPSHOT_LOCK_MODE ?? DEFAULT_LOCK.mode;
   const homeRegion = homeRegionOf(env.EVIDENCE_KEY_ARN, lambdaRegion) ?? target.region;
   return {
-    irSnapshots: new Ec2SnapshotAdapter(clients.ec2(homeRegion)),
+    irSnapshots: new Ec2SnapshotAdapter(ec2Client(clients, homeRegion)),
     homeRegion,
     // An evidence key given as an alias names no account: then the target is taken as the IR account.
     irAccountId: arnParts(env.EVIDENCE_KEY_ARN)?.accountId ?? target.accountId,

@@ -1,0 +1,10 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { type ClientScope, clientConfig, homeRegion } from '../aws-clients';
+
+/** The scope's S3 client (the home region, where the evidence bucket is). */
+export function s3Client(scope: ClientScope): S3Client {
+  return scope.client('s3', () =>
+    // Path-style keeps emulator endpoints working; real S3 accepts it for these bucket names too.
+    new S3Client({ ...clientConfig(homeRegion(), scope.options), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
+  );
+}

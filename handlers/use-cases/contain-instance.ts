@@ -1,0 +1,128 @@
+import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
+import { errorMessage, errorName } from '../domain/errors';
+import type { Clock, Log } from '../domain/ports';
+import type { AcquisitionState, CaseRef, ContainmentResult, CustodyAction, DescribeResult, RevokeMode } from '../domain/types';
+import { isolateNetwork } from './isolate-network';
+import { type QuarantineProfileDeps, quarantineInstanceProfile } from './quarantine-profile';
+import { type RecordContainmentDeps, recordContainment } from './record-containment';
+import { type RevokeIamPort, revokeCredentials } from './revoke-credentials';
+
+export interface ContainInstanceDeps {
+  securityGroups: Ec2SecurityGroupAdapter;
+  /** Built on first use: a client that cannot be built (no responder role, say) is a recorded failure, not a throw. */
+  iam: () => RevokeIamPort;
+  profiles: () => QuarantineProfileDeps['profiles'];
+  /** Where the deferred custody records go (case table, evidence bucket, custody log). */
+  evidence: () => RecordContainmentDeps;
+  clock: Clock;
+  log: Log;
+  tagPrefix: string;
+  containedTagKey: string;
+  /** Deployment defaults; the case's options win. */
+  defaultRevokeMode: RevokeMode;
+  defaultQuarantineProfile: boolean;
+  quarantineProfileArn?: string;
+}
+
+/** The containment as the step returns it; `recording` says the custody records were left for the seal step. */
+export type ContainInstanceResult = ContainmentResult & { recording?: { error: string } };
+
+const STEP = 'isolateNetwork';
+
+const unused = (): Promise<never> => Promise.reject(new Error('IAM is not used when the revoke mode is none'));
+const NO_IAM: RevokeIamPort = { rolesOfInstanceProfile: unused, getRolePolicy: unused, putRolePolicy: unused, roleTag: unused, tagRole: unused };
+
+/**
+ * "Isolate network": contain the network (`isolateNetwork`), then the credentials (deny policy on the instance's
+ * role, `revokeCredentials`; then, when the case asks for it, the no-permission quarantine instance profile,
+ * `quarantineInstanceProfile`), then write the custody records the path to containment deferred.
+ *
+ * Only the network containment can fail the step. A credential or quarantine failure is recorded in the result and
+ * never undoes the isolation. If writing the records fails, the containment result is still returned (and so kept
+ * in the execution state): losing the record of an isolation that did happen would be worse than a late record.
+ * The failure is reported in `recording`, and the seal step writes the deferred records again (they are written
+ * once, marked in the case).
+ */
+export async function containInstance(
+  deps: ContainInstanceDeps,
+  state: AcquisitionState & { describe: DescribeResult },
+): Promise<ContainInstanceResult> {
+  const caseRef = state.case;
+  const network = await isolateNetwork(
+    { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
+    { caseRef, describe: state.describe },
+  );
+
+  const mode = caseRef.options?.revoke ?? deps.defaultRevokeMode;
+  const revoked = await (async () =>
+    revokeCredentials(
+      // No IAM client at all when the case asks for no credential containment.
+      { iam: mode === 'none' ? NO_IAM : deps.iam(), clock: deps.clock, containedTagKey: deps.containedTagKey },
+      { caseRef, preIncident: state.describe.preIncident, mode },
+    ))().catch((err: unknown) => {
+    // revokeCredentials reports its own failures; this only catches a bug or a client that could not be built.
+    const reason = describeError(err);
+    return {
+      credentials: { mode, status: 'failed' as const, reason, policies: [] },
+      actions: [failedAction(deps.clock, 'revoke-credentials', { instanceId: caseRef.target.instanceId, mode }, reason)],
+    };
+  });
+  if (revoked.credentials.status === 'failed') {
+    deps.log({ level: 'error', message: 'credential containment failed', detail: revoked.credentials.reason });
+  }
+
+  // The quarantine profile after the deny policy (whatever became of it); same rule: recorded, never undoing.
+  const quarantined = await quarantine(deps, caseRef, state.describe);
+  if (quarantined.quarantine?.status === 'failed') {
+    deps.log({ level: 'error', message: 'quarantine instance profile failed', detail: quarantined.quarantine.reason });
+  }
+
+  const containment: ContainmentResult = {
+    ...network,
+    actions: [...network.actions, ...revoked.actions, ...quarantined.actions],
+    credentials: { ...revoked.credentials, ...(quarantined.quarantine ? { quarantine: quarantined.quarantine } : {}) },
+  };
+  try {
+    await recordContainment(deps.evidence(), state, containment);
+    return containment;
+  } catch (err) {
+    deps.log({ level: 'error', message: 'containment recorded late', error: errorName(err), detail: errorMessage(err) });
+    return { ...containment, recording: { error: describeError(err) } };
+  }
+}
+
+/** The quarantine profile part of the containment, with the case option over the deployment default. */
+async function quarantine(
+  deps: ContainInstanceDeps,
+  caseRef: CaseRef,
+  describe: DescribeResult,
+): Promise<Awaited<ReturnType<typeof quarantineInstanceProfile>>> {
+  const requested = caseRef.options?.quarantineProfile ?? deps.defaultQuarantineProfile;
+  if (!requested) return { actions: [] };
+  try {
+    return await quarantineInstanceProfile(
+      { profiles: deps.profiles(), clock: deps.clock },
+      {
+        caseRef,
+        preIncident: describe.preIncident,
+        requested,
+        ...(deps.quarantineProfileArn ? { quarantineProfileArn: deps.quarantineProfileArn } : {}),
+      },
+    );
+  } catch (err) {
+    // quarantineInstanceProfile reports its own failures; this only catches a client that could not be built.
+    const reason = describeError(err);
+    return {
+      quarantine: { status: 'failed', reason, quarantineProfileArn: deps.quarantineProfileArn ?? '' },
+      actions: [failedAction(deps.clock, 'quarantine-instance-profile', { instanceId: caseRef.target.instanceId }, reason)],
+    };
+  }
+}
+
+function describeError(err: unknown): string {
+  return `${errorName(err)}: ${errorMessage(err)}`;
+}
+
+function failedAction(clock: Clock, action: string, request: Record<string, unknown>, reason: string): CustodyAction {
+  return { step: STEP, action, status: 'failed', performedAt: clock().toISOString(), request, result: { error: reason } };
+}

@@ -1,0 +1,95 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The layering the handlers rely on, checked on the import graph of the source (type-only imports included: a type
+ * cycle is still a cycle a reader has to untangle):
+ *  - handlers/domain imports nothing outside handlers/domain (no SDK, no adapter, no workflow, no config) but
+ *    Node's built-ins (hashing) and the validation library;
+ *  - workflows/ may import handlers/domain, never the reverse;
+ *  - no Lambda entry's import graph reaches the all-clients set (handlers/adapters/aws-client-set.ts), so each bundles
+ *    only the SDK clients it uses;
+ *  - no import cycle anywhere under handlers/ or workflows/.
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const IMPORT = /^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm;
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(join(ROOT, path)).isDirectory()) return sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Imports of a file: relative ones resolved to repository paths, package ones as they are written. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return [...text.matchAll(IMPORT)].map((m) => {
+    const spec = (m[1] ?? m[2]) as string;
+    return spec.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), `${spec}.ts`)) : spec;
+  });
+}
+
+const files = [...sources('handlers'), ...sources('workflows')];
+const graph = new Map(files.map((f) => [f, importsOf(f)]));
+
+function cycles(): string[][] {
+  const found: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string) => {
+    state.set(f, 'visiting');
+    stack.push(f);
+    for (const dep of graph.get(f) ?? []) {
+      if (!graph.has(dep)) continue;
+      if (state.get(dep) === 'visiting') found.push([...stack.slice(stack.indexOf(dep)), dep]);
+      else if (!state.has(dep)) visit(dep);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  return found;
+}
+
+function reachable(from: string): Set<string> {
+  const seen = new Set<string>();
+  const next = [from];
+  while (next.length) {
+    const f = next.pop() as string;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    next.push(...(graph.get(f) ?? []).filter((d) => graph.has(d)));
+  }
+  return seen;
+}
+
+describe('module layers', () => {
+  it('handlers/domain imports only handlers/domain, Node built-ins and zod (no SDK, adapter, config or workflow)', () => {
+    const outside = files
+      .filter((f) => f.startsWith('handlers/domain/'))
+      .flatMap((f) => (graph.get(f) ?? []).filter((d) => !d.startsWith('handlers/domain/') && !d.startsWith('node:') && d !== 'zod').map((d) => `${f} -> ${d}`));
+    expect(outside).toEqual([]);
+  });
+
+  it('workflows/ may import handlers/domain, and handlers/ never import workflows/', () => {
+    const up = files.filter((f) => f.startsWith('handlers/')).flatMap((f) => (graph.get(f) ?? []).filter((d) => d.startsWith('workflows/')).map((d) => `${f} -> ${d}`));
+    const sideways = files
+      .filter((f) => f.startsWith('workflows/'))
+      .flatMap((f) => (graph.get(f) ?? []).filter((d) => d.startsWith('handlers/') && !d.startsWith('handlers/domain/')).map((d) => `${f} -> ${d}`));
+    expect([...up, ...sideways]).toEqual([]);
+  });
+
+  it('no Lambda entry reaches the all-clients set', () => {
+    const entries = files.filter((f) => /^handlers\/[^/]+\.ts$/.test(f));
+    expect(entries.length).toBeGreaterThan(10);
+    expect(entries.filter((e) => reachable(e).has('handlers/adapters/aws-client-set.ts'))).toEqual([]);
+  });
+
+  it('has no import cycle (type-only imports included)', () => {
+    expect(cycles().map((c) => c.join(' -> '))).toEqual([]);
+  });
+});
