@@ -151,6 +151,19 @@ deploymentOptions(
   await exitWith(runCaseDownload(caseId, opts as never, processIoWithPrefix()));
 });
 
+// ── Preparation: prove the deployment before the incident ──
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+deploymentOptions(
+  program
+    .command('doctor')
+    .description('Read-only checks of the deployment: PASS/WARN/FAIL per check with the fix; exit 1 when any check fails.')
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect)
+    .option('--account <id>', 'check this workload account (repeatable; default: forensics:workloadAccounts)', collect),
+).action(async (opts: Record<string, unknown>) => {
+  const { runDoctor } = await import('./commands/doctor');
+  await exitWith(runDoctor(opts as never, processIoWithPrefix()));
+});
+
 /** stdout for answers, stderr for progress and the one-line error (the commands add the `forensics:` prefix). */
 function processIoWithPrefix() {
   return {
