@@ -106,7 +106,8 @@ describe('doctor: GuardDuty detector', () => {
 
 describe('doctor: SSM endpoints for memory capture', () => {
   const run = async () => evaluateEndpoints(await gatherEndpoints(doctorContext(), WORKLOAD, HOME), false);
-  const endpoint = (vpc: string, service: string) => ({ VpcEndpointId: `vpce-${service}`, VpcId: vpc, ServiceName: `com.amazonaws.${HOME}.${service}`, State: 'available' as const });
+  // The API answers "available" in lower case (the SDK's enum spells it "Available"): the check accepts both.
+  const endpoint = (vpc: string, service: string) => ({ VpcEndpointId: `vpce-${service}`, VpcId: vpc, ServiceName: `com.amazonaws.${HOME}.${service}`, State: 'available' as 'Available' });
 
   it('PASS when every instance is in a VPC with ssm, ssmmessages and ec2messages endpoints', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1', VpcId: 'vpc-a' }, { InstanceId: 'i-2', VpcId: 'vpc-a' }] }] });
