@@ -4,7 +4,7 @@ import { type HandlerEnvironment, environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
 import type { EntryDeps } from './describe-instance';
-import { chainSettingsFor } from './evidence-chain-deps';
+import { chainSettingsFor, withDrillLock } from './evidence-chain-deps';
 import type { ChainSettings } from './use-cases/evidence-chain';
 import { copyEvidence } from './use-cases/copy-evidence';
 
@@ -24,7 +24,7 @@ export function createCopyEvidenceHandler(deps: EntryDeps & { chain?: (target: T
         evidenceKeyArn: env.EVIDENCE_KEY_ARN,
         concurrency: env.COPY_CONCURRENCY,
         log: caseLog(state.case.caseId, 'copyEvidence'),
-        chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
+        chain: withDrillLock((deps.chain ?? chainSettingsFor)(state.case.target, env), state.case.options),
       },
       { caseRef: state.case, acquisition: state.acquisition, snapshotProgress: state.snapshotProgress },
     );

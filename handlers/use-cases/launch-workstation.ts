@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { drillObjectRetention } from '../domain/drill';
 import type { Ec2WorkstationAdapter, WorkstationVolumeStatus } from '../adapters/ec2-workstation-adapter';
 import { WORKSTATION_METADATA_OPTIONS } from '../adapters/ec2-workstation-adapter';
 import { errorMessage } from '../domain/errors';
@@ -218,7 +219,7 @@ export async function launchWorkstation(deps: WorkstationDeps, input: LaunchWork
     const { body, sha256 } = canonicalBody(workstationRecord({ caseId, bucket: deps.store.bucket, result: base }));
     let written: SealedObject;
     try {
-      written = await deps.store.put(key, body, 'application/json');
+      written = await deps.store.put(key, body, 'application/json', drillObjectRetention(current.details?.options as never, new Date()));
     } catch (err) {
       if (!(err instanceof EvidenceExists)) throw err;
       written = { key, sha256 };
