@@ -2,7 +2,7 @@ import { DescribeContinuousBackupsCommand, DescribeTableCommand, DynamoDBClient,
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateDetectorCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { EnableKeyRotationCommand, KMSClient } from '@aws-sdk/client-kms';
-import { PutBucketPolicyCommand, PutBucketVersioningCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutBucketVersioningCommand, PutPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { HandlerEnvironment } from '../../handlers/config/env';
@@ -11,7 +11,7 @@ import { emulatorClientConfig, type EmulatorContext } from './emulator-resources
 /**
  * The rest of what the IR stack deploys around the stores, provisioned in the emulator so that a local deployment
  * looks to `forensics doctor` like a deployed one (infra/ir-stack.ts is the reference for every setting here):
- * key rotation; bucket versioning, public access block and the TLS-only policy (`enforceSSL`); point-in-time recovery
+ * key rotation; bucket versioning and public access block (not the TLS-only policy: see below); point-in-time recovery
  * and deletion protection on the case table; the GuardDuty rule with its dead-letter queue targeting the acquisition
  * state machine; and the account's GuardDuty detector (enabled by the account owner in a real account, not by the
  * stack). Idempotent. The state machines are registered separately (`registerLocalStateMachines`), because their
@@ -62,23 +62,8 @@ export async function provisionDeploymentControls(
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
       }),
     );
-    await s3.send(
-      new PutBucketPolicyCommand({
-        Bucket: bucket,
-        Policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Deny',
-              Principal: { AWS: '*' },
-              Action: 's3:*',
-              Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            },
-          ],
-        }),
-      }),
-    );
+    // No TLS-only bucket policy: the emulator speaks plain HTTP and moto enforces the policy's deny, which would refuse
+    // every request (doctor reports the missing policy as a WARN on an emulator, a FAIL on AWS).
 
     const table = env.CASE_TABLE_NAME;
     const backups = await ddb.send(new DescribeContinuousBackupsCommand({ TableName: table }));

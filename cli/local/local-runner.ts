@@ -557,6 +557,7 @@ export async function executeLocalRelease(
   const follow = (async () => {
     for await (const log of execution.eventLogs as unknown as AsyncGenerator<EventLog>) {
       if (log.type === 'StateEntered') options.onProgress?.({ at: log.timestamp, kind: 'entered', state: log.state.name });
+      else if (log.type === 'StateExited') options.onProgress?.({ at: log.timestamp, kind: 'exited', state: log.state.name });
       else if (log.type === 'StateCaught') options.onProgress?.({ at: log.timestamp, kind: 'caught', state: log.state.name });
       else if (log.type === 'StateRetried') {
         options.onProgress?.({ at: log.timestamp, kind: 'retried', state: log.state.name, detail: `attempt ${log.retry.attempt}` });

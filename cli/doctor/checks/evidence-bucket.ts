@@ -140,7 +140,13 @@ function tlsOnlyCheck(facts: BucketFacts, emulator: boolean): DoctorCheck {
   const name = 'bucket.tls-only';
   if (!facts.policy.ok) {
     if (facts.policy.error.name === 'NoSuchBucketPolicy') {
-      return fail(name, `${facts.bucket} has no bucket policy, so nothing denies plain-HTTP requests — redeploy the stack (enforceSSL)`);
+      // An emulator serves plain HTTP: a TLS-only policy there would refuse every request, so it has none.
+      return (emulator ? warn : fail)(
+        name,
+        emulator
+          ? `${facts.bucket} has no bucket policy: the emulator serves plain HTTP, so the TLS-only policy is checked on AWS only`
+          : `${facts.bucket} has no bucket policy, so nothing denies plain-HTTP requests — redeploy the stack (enforceSSL)`,
+      );
     }
     return cannotRun(name, facts.policy.error, `the bucket policy of ${facts.bucket}`, emulator);
   }
