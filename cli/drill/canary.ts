@@ -82,6 +82,15 @@ export function drillTags(tagPrefix: string, drillId: string): { Key: string; Va
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The call's answer, or undefined when it failed (a resource already gone). */
+async function orUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Launches the canary; on any failure, removes what it had created and rethrows. */
 export async function launchCanary(clients: CanaryClients, drillId: string, region: string, s: CanarySettings, log: (line: string) => void): Promise<Canary> {
   const tags = drillTags(s.tagPrefix, drillId);
@@ -137,7 +146,7 @@ export async function launchCanary(clients: CanaryClients, drillId: string, regi
     return partial as Canary;
   } catch (err) {
     log(`drill: launching the canary failed (${(err as Error).name}: ${(err as Error).message}); removing what was created`);
-    await removeCanary(clients, partial, s, log).catch(() => undefined);
+    await orUndefined(() => removeCanary(clients, partial, s, log));
     throw err;
   }
 }
@@ -229,7 +238,7 @@ export async function removeCanary(
     }
   });
   if (canary.vpcId) {
-    const vpc = (await ec2.send(new DescribeVpcsCommand({ VpcIds: [canary.vpcId] })).catch(() => undefined))?.Vpcs?.[0];
+    const vpc = (await orUndefined(() => ec2.send(new DescribeVpcsCommand({ VpcIds: [canary.vpcId as string] }))))?.Vpcs?.[0];
     if (vpc && tagged(vpc.Tags, s.tagPrefix, canary.drillId)) {
       const inVpc = [{ Name: 'vpc-id', Values: [canary.vpcId] }];
       await step(`network interfaces left in ${canary.vpcId}`, async () => {
@@ -246,18 +255,23 @@ export async function removeCanary(
       });
       const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: inVpc }))).Subnets ?? [];
       for (const sn of subnets.filter((x) => tagged(x.Tags, s.tagPrefix, canary.drillId))) {
-        await step(`subnet ${sn.SubnetId}`, () => ec2.send(new DeleteSubnetCommand({ SubnetId: sn.SubnetId })).then(() => undefined));
+        await step(`subnet ${sn.SubnetId}`, async () => {
+          await ec2.send(new DeleteSubnetCommand({ SubnetId: sn.SubnetId }));
+        });
       }
-      await step(`vpc ${canary.vpcId}`, () => ec2.send(new DeleteVpcCommand({ VpcId: canary.vpcId })).then(() => undefined));
+      await step(`vpc ${canary.vpcId}`, async () => {
+        await ec2.send(new DeleteVpcCommand({ VpcId: canary.vpcId }));
+      });
     }
   }
   if (canary.roleName) {
     const roleName = canary.roleName;
-    const role = (await iam.send(new GetRoleCommand({ RoleName: roleName })).catch(() => undefined))?.Role;
+    const role = (await orUndefined(() => iam.send(new GetRoleCommand({ RoleName: roleName }))))?.Role;
     if (role && tagged(role.Tags, s.tagPrefix, canary.drillId)) {
       if (canary.profileName) {
         await step(`instance profile ${canary.profileName}`, async () => {
-          await iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: canary.profileName, RoleName: roleName })).catch(() => undefined);
+          // Absent when the launch failed before the role joined the profile.
+          await orUndefined(() => iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: canary.profileName, RoleName: roleName })));
           await iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: canary.profileName }));
         });
       }

@@ -133,10 +133,14 @@ async function cleanCase(deps: CleanDeps, c: DrillCase, report: CleanReport): Pr
   }
   const prefix = `cases/${c.caseId}/`;
   // The manifest, when there is one, must agree that this is a drill.
-  const manifest = await deps.s3
-    .send(new GetObjectCommand({ Bucket: deps.bucket, Key: manifestKey(c.caseId) }))
-    .then(async (o) => JSON.parse((await o.Body?.transformToString()) ?? '{}') as { drill?: unknown })
-    .catch((err: Error) => (err.name === 'NoSuchKey' || err.name === 'NotFound' ? null : Promise.reject(err)));
+  let manifest: { drill?: unknown } | null;
+  try {
+    const o = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: manifestKey(c.caseId) }));
+    manifest = JSON.parse((await o.Body?.transformToString()) ?? '{}') as { drill?: unknown };
+  } catch (err) {
+    if ((err as Error).name !== 'NoSuchKey' && (err as Error).name !== 'NotFound') throw err;
+    manifest = null;
+  }
   if (manifest && !manifest.drill) {
     report.errors.push(`case ${c.caseId}: the case table says drill, its manifest does not — left alone`);
     return;
@@ -194,16 +198,19 @@ async function cleanCase(deps: CleanDeps, c: DrillCase, report: CleanReport): Pr
     }
   }
   if (snapshotsLeft > 0) return;
-  await deps.ddb.send(
-    new DeleteItemCommand({
-      TableName: deps.table,
-      Key: lockKey(c.target),
-      ConditionExpression: 'attribute_not_exists(pk) OR caseId = :case',
-      ExpressionAttributeValues: { ':case': { S: c.caseId } },
-    }),
-  ).catch((err: Error) => {
-    if (err.name !== 'ConditionalCheckFailedException') throw err;
-  });
+  try {
+    // The instance's lock, only if this case holds it (a release already deleted it).
+    await deps.ddb.send(
+      new DeleteItemCommand({
+        TableName: deps.table,
+        Key: lockKey(c.target),
+        ConditionExpression: 'attribute_not_exists(pk) OR caseId = :case',
+        ExpressionAttributeValues: { ':case': { S: c.caseId } },
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+  }
   await deps.ddb.send(new DeleteItemCommand({ TableName: deps.table, Key: caseKey(c.caseId) }));
   report.removed.push(`drill case ${c.caseId} from table ${deps.table}`);
 }

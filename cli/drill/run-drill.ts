@@ -209,8 +209,12 @@ export async function runDrill(o: DrillRunOptions, config: ForensicsConfig, io: 
 
 /** DescribeInstances, read back after the removal: the report's `canaryTerminated` is what EC2 says. */
 async function isTerminated(ec2: EC2Client, instanceId: string): Promise<boolean> {
-  const state = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch(() => undefined))?.Reservations?.[0]?.Instances?.[0]?.State?.Name;
-  return state === 'terminated';
+  try {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return out.Reservations?.[0]?.Instances?.[0]?.State?.Name === 'terminated';
+  } catch {
+    return false;
+  }
 }
 
 /** Tags the case's snapshots (originals in the workload account, evidence copies in the IR account) with the drill id. */

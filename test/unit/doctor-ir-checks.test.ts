@@ -148,6 +148,8 @@ describe('doctor: evidence bucket', () => {
     const checks = await run();
     expect(checks.map((c) => c.status)).toEqual(['FAIL', 'FAIL', 'FAIL', 'FAIL', 'FAIL']);
     expect(named(checks, 'bucket.tls-only').detail).toContain('no bucket policy');
+    // An emulator speaks plain HTTP: a TLS-only policy cannot exist there, which is a WARN, not a PASS.
+    expect(named(await run(true), 'bucket.tls-only')).toMatchObject({ status: 'WARN', detail: expect.stringContaining('plain HTTP') });
   });
 
   it('FAIL naming the S3 action that was denied, WARN only for an API an emulator lacks', async () => {
