@@ -32,8 +32,10 @@ import { accountContext, provisionRegionalForwarder, provisionWorkloadAccount, r
  * regions, the regional forwarder in the second region, and an SQS subscription on the topic (which also lets the test
  * read the notifications). Doctor must pass on it; then the drill runs end to end and must leave the account as it
  * found it; then each deliberate breakage, made through the SDK, must be caught by the check that names it.
- * Every assertion about AWS state reads it back through the SDK.
+ * Every assertion about AWS state reads it back through the SDK. DOCTOR_DRILL_SAMPLES=1 prints the text outputs
+ * (docs/responder-guide.md shows them).
  */
+const samples = process.env.DOCTOR_DRILL_SAMPLES === '1';
 const WORKLOAD = '111111111111';
 const OTHER_REGION = 'eu-west-1';
 const FORWARDER = 'forensics-forward-findings';
@@ -48,11 +50,23 @@ let subscriptionArn: string;
 let baseline: DoctorCheck[];
 let drill: DrillReport;
 let inventoryBefore: Inventory;
+/** Wall-clock times seen from inside the run: when triage started, when the isolate step's handler returned. */
+const observed: { triageStart?: number; isolateEnd?: number } = {};
 
 function capture(): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
+}
+
+function show(title: string, io: { stdout: string[]; stderr: string[] }, code: number): void {
+  if (samples) process.stdout.write(`\n===== ${title} (exit ${code}) =====\n${[...io.stdout, ...io.stderr.filter((l) => !/^\[/.test(l))].join('\n')}\n`);
+}
+
+async function showDoctor(title: string): Promise<void> {
+  if (!samples) return;
+  const io = capture();
+  show(title, io, await runDoctor({ endpoint: env.endpoint, contextOverrides: multiAccount }, io, {}));
 }
 
 async function doctor(): Promise<{ code: number; checks: DoctorCheck[] }> {
@@ -143,6 +157,7 @@ describe('forensics doctor on a fresh local deployment', () => {
   it('passes: no check FAILs, and the per-account and per-region checks ran', async () => {
     const { code, checks } = await doctor();
     baseline = checks;
+    await showDoctor('forensics doctor --endpoint URL');
     expect(checks.filter((c) => c.status === 'FAIL')).toEqual([]);
     expect(code).toBe(0);
     for (const name of ['stack', 'key.enabled', 'key.policy', 'table.pitr', 'rule.pattern', 'topic.subscriptions', `responder.assume[${WORKLOAD}]`, `guardduty.detector[${WORKLOAD}/${OTHER_REGION}]`, `findings.forwarding[${OTHER_REGION}]`]) {
@@ -166,10 +181,14 @@ describe('forensics drill against the emulator', () => {
         region: env.region,
         output: 'json',
         testHooks: {
-          wrapHandler: (state, handler) => (state === 'Isolate network' ? async (input) => {
+          wrapHandler: (state, handler) => async (input) => {
+            if (state === 'Triage and open case') observed.triageStart ??= Date.now();
+            if (state !== 'Isolate network') return handler(input);
             await new Promise((r) => setTimeout(r, 400));
-            return handler(input);
-          } : handler),
+            const out = await handler(input);
+            observed.isolateEnd = Date.now();
+            return out;
+          },
         },
       },
       io,
@@ -178,6 +197,10 @@ describe('forensics drill against the emulator', () => {
     expect(io.stdout, io.stderr.join('\n')).toHaveLength(1);
     drill = JSON.parse(io.stdout[0] as string) as DrillReport;
     expect(code, JSON.stringify(drill.errors)).toBe(0);
+    if (samples) {
+      const text = capture();
+      show('forensics drill --account 123456789012 --region us-east-1 --endpoint URL', text, await runDrillCommand({ endpoint: env.endpoint, account: env.accountId, region: env.region }, text, {}));
+    }
   }, 180_000);
 
   it('reports the contract: succeeded, verified, released, canary terminated', () => {
@@ -191,12 +214,16 @@ describe('forensics drill against the emulator', () => {
     expect(drill.timeToContainmentMs).toBe((isolate?.startMs ?? 0) + (isolate?.durationMs ?? 0));
     expect(drill.timeToSealedMs).toBeGreaterThan(drill.timeToContainmentMs ?? Infinity);
     expect(drill.releaseSteps.map((s) => s.state)).toContain('Release containment');
-    // The case's own record of containment (manifest timings, written by the workflow) agrees within a second.
+    // An independent stopwatch around the handlers agrees with the execution's own timestamps.
+    expect(Math.abs((observed.isolateEnd ?? 0) - (observed.triageStart ?? 0) - (drill.timeToContainmentMs ?? 0))).toBeLessThan(250);
+    // The case's own record (manifest: case opened → last interface isolated) is of the same order; the report's point
+    // is the end of the step, after credential containment and its custody records.
     const s3 = new S3Client({ ...emulatorClientConfig(env), forcePathStyle: true });
     const manifest = JSON.parse(
       (await (await s3.send(new GetObjectCommand({ Bucket: env.handlerEnv.EVIDENCE_BUCKET, Key: `cases/${drill.caseId}/manifest.json` }))).Body?.transformToString()) ?? '{}',
     ) as { drill?: unknown; timings: { timeToContainmentSeconds: number } };
-    expect(Math.abs(manifest.timings.timeToContainmentSeconds * 1000 - (drill.timeToContainmentMs ?? 0))).toBeLessThan(1_000);
+    expect(manifest.timings.timeToContainmentSeconds * 1000).toBeGreaterThan(400);
+    expect(Math.abs(manifest.timings.timeToContainmentSeconds * 1000 - (drill.timeToContainmentMs ?? 0))).toBeLessThan(5_000);
     expect(manifest.drill).toEqual({ retentionDays: 1 });
     s3.destroy();
   });
@@ -252,6 +279,7 @@ describe('forensics drill against the emulator', () => {
 
     const io = capture();
     expect(await runDrillCleanCommand({ endpoint: env.endpoint, olderThan: 0, output: 'json' }, io, {})).toBe(0);
+    show('forensics drill clean --older-than 0 --endpoint URL --output json', io, 0);
     const cleaned = JSON.parse(io.stdout[0] as string) as { removed: string[]; retained: string[] };
     expect(await stateOf()).toBe('terminated');
     expect(cleaned.removed).toContain(`instance ${report.canaryInstanceId}`);
@@ -267,6 +295,7 @@ describe('forensics doctor catches each deliberate breakage', () => {
     const keyId = env.handlerEnv.EVIDENCE_KEY_ARN.split('/').pop();
     await kms.send(new DisableKeyCommand({ KeyId: keyId }));
     const { code, checks } = await doctor();
+    await showDoctor('forensics doctor --endpoint URL (evidence key disabled)');
     await kms.send(new EnableKeyCommand({ KeyId: keyId }));
     kms.destroy();
     expect(code).toBe(1);
@@ -302,6 +331,7 @@ describe('forensics doctor catches each deliberate breakage', () => {
     await iam.send(new DeleteRoleCommand({ RoleName: 'ForensicsResponder' }));
     iam.destroy();
     const { code, checks } = await doctor();
+    await showDoctor('forensics doctor --endpoint URL (responder role deleted, forwarder rule deleted, no subscription)');
     expect(code).toBe(1);
     const responder = checks.find((c) => c.name === `responder.assume[${WORKLOAD}]`);
     expect(responder).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('does not exist — deploy the responder stack') });
