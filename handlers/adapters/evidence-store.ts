@@ -62,11 +62,10 @@ export class S3EvidenceStore implements EvidenceStore {
           ContentType: contentType,
           ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: checksum,
+          // Always the configured mode (the bucket policy refuses any other); a drill case's objects only end sooner.
           ObjectLockMode: this.retention.mode,
-          ObjectLockRetainUntilDate: retainUntil(this.clock(), this.retention.days),
+          ObjectLockRetainUntilDate: retention?.retainUntil ?? retainUntil(this.clock(), this.retention.days),
           ObjectLockLegalHoldStatus: 'ON',
-          // A drill case's objects: a short explicit retention instead of the bucket's evidence default.
-          ...(retention ? { ObjectLockMode: retention.mode, ObjectLockRetainUntilDate: retention.retainUntil } : {}),
           IfNoneMatch: '*',
         }),
       );

@@ -3,11 +3,15 @@ import type { CaseOptions } from './types';
 
 /**
  * Drill cases (`forensics drill`): a real acquisition of a canary instance the drill launched, marked as a drill
- * everywhere (case table, manifest, notification subjects), whose evidence objects carry a short explicit retention
- * instead of the bucket's evidence default, and whose evidence snapshots are locked in governance mode for the same
- * short time instead of compliance mode — so that `forensics drill clean` can remove them once it has passed. Pure.
+ * everywhere (case table, manifest, notification subjects). Pure.
  *
- * Everything else is the production path on purpose: the drill proves what an incident would need.
+ * Everything is the production path on purpose — the drill proves what an incident would need — except two dates:
+ * - evidence objects are written exactly as a real case's (under `cases/`, `If-None-Match: *`, legal hold ON, the
+ *   configured Object Lock mode, COMPLIANCE by default: the bucket policy refuses anything else, for drills too), but
+ *   their explicit retain-until date is `retentionDays` (1–30) after writing instead of the evidence default. The
+ *   legal hold keeps them after that date; `forensics drill clean` lifts it and deletes them with the caller's own
+ *   permissions (no role of the product can lift a hold), only for drill cases and only once the date has passed;
+ * - evidence snapshots are locked in governance mode for the same days, never compliance.
  */
 
 /** Per-case option `drill` (manual requests only). */
@@ -28,20 +32,22 @@ export function drillOf(options: Partial<CaseOptions> | undefined | null): Drill
   return drill && typeof drill.retentionDays === 'number' ? { retentionDays: drill.retentionDays } : undefined;
 }
 
-/** Explicit Object Lock retention of one evidence object. */
+/**
+ * The retain-until date of one object, when it is not the evidence default. The mode is never chosen here: every
+ * object carries the deployment's configured mode (COMPLIANCE by default), as the bucket policy demands.
+ */
 export interface ObjectRetention {
-  mode: 'GOVERNANCE' | 'COMPLIANCE';
   retainUntil: Date;
 }
 
 /**
- * The explicit retention of an object written for a case: for a drill, governance mode until `retentionDays` after
- * `now` (a drill leaves nothing that only time can remove); otherwise none here (the bucket's evidence default).
+ * The explicit retain-until date of an object written for a case: for a drill, `retentionDays` after `now`;
+ * otherwise none here (the store writes the evidence default, `forensics:evidenceRetentionDays`).
  */
 export function drillObjectRetention(options: Partial<CaseOptions> | undefined | null, now: Date): ObjectRetention | undefined {
   const drill = drillOf(options);
   if (!drill) return undefined;
-  return { mode: 'GOVERNANCE', retainUntil: new Date(now.getTime() + drill.retentionDays * 86_400_000) };
+  return { retainUntil: new Date(now.getTime() + drill.retentionDays * 86_400_000) };
 }
 
 /** The evidence-snapshot lock of a drill case: governance for the drill's retention (never compliance). */

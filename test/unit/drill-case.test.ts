@@ -28,11 +28,12 @@ import type { AcquisitionState } from '../../handlers/domain/types';
 import { withDrillLock } from '../../handlers/evidence-chain-deps';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { releaseNotification, validateRelease } from '../../handlers/use-cases/release-workflow';
-import { BUCKET, FakeCaseTable, caseRef, fullState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { BUCKET, FakeCaseTable, RETENTION, T0, caseRef, fullState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
 
 /**
- * Drill cases (`forensics drill`) in the workflow: the manual-request option, the short governance retention on every
- * object, the governance snapshot lock, the canary-only guard, and the DRILL mark in manifest and notifications.
+ * Drill cases (`forensics drill`) in the workflow: the manual-request option, the short retain-until date on every
+ * object (in the configured mode, COMPLIANCE by default, with the legal hold: what the bucket policy demands of every
+ * write), the governance snapshot lock, the canary-only guard, and the DRILL mark in manifest and notifications.
  * Everything else of a drill case is the production path, tested elsewhere.
  */
 
@@ -61,8 +62,8 @@ describe('drill option of a manual request', () => {
 });
 
 describe('drill retention and lock', () => {
-  it('objects of a drill case: governance until retentionDays from now; none for a real case', () => {
-    expect(drillObjectRetention({ ...defaults, drill: { retentionDays: 2 } }, NOW)).toEqual({ mode: 'GOVERNANCE', retainUntil: new Date('2026-03-03T10:00:00.000Z') });
+  it('objects of a drill case: retain until retentionDays from now (no mode of its own); none for a real case', () => {
+    expect(drillObjectRetention({ ...defaults, drill: { retentionDays: 2 } }, NOW)).toEqual({ retainUntil: new Date('2026-03-03T10:00:00.000Z') });
     expect(drillObjectRetention(defaults, NOW)).toBeUndefined();
   });
 
@@ -91,16 +92,19 @@ describe('drill objects in the evidence bucket', () => {
   });
   afterEach(() => bucket.s3.restore());
 
-  it('the store sends an explicit retention only when given one, with the legal hold either way', async () => {
-    await bucket.store.put('cases/c/a.json', '{}', 'application/json', { mode: 'GOVERNANCE', retainUntil: new Date('2026-03-02T00:00:00Z') });
+  it('the store writes a drill date in the configured mode, with the legal hold and If-None-Match, as any evidence', async () => {
+    // Prepare: the kit's store is configured COMPLIANCE for RETENTION.days, its clock at T0.
+    // Act
+    await bucket.store.put('cases/c/a.json', '{}', 'application/json', { retainUntil: new Date('2025-03-02T10:00:00Z') });
     await bucket.store.put('cases/c/b.json', '{}');
-    const [withRetention, without] = bucket.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(withRetention).toMatchObject({ ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date('2026-03-02T00:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
-    expect(without).not.toHaveProperty('ObjectLockMode');
-    expect(without).toMatchObject({ ObjectLockLegalHoldStatus: 'ON' });
+    // Assess: the drill object differs only by its date; the mode is never GOVERNANCE (the bucket policy refuses it).
+    const [drill, real] = bucket.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
+    expect(drill).toMatchObject({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date('2025-03-02T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON', IfNoneMatch: '*' });
+    expect(real).toMatchObject({ ObjectLockMode: 'COMPLIANCE', ObjectLockLegalHoldStatus: 'ON', IfNoneMatch: '*' });
+    expect(real?.ObjectLockRetainUntilDate?.getTime()).toBeGreaterThan(Date.parse('2025-03-02T10:00:00Z'));
   });
 
-  it('custody records of a drill case carry its retention (read from the case record), a real case none', async () => {
+  it('custody records of a drill case carry its short date (read from the case record), a real case the evidence default', async () => {
     const cases = new FakeCaseTable();
     const drillRef = caseRef({ caseId: 'drill-case', options: { ...defaults, drill: { retentionDays: 1 } } });
     cases.seed(drillRef, { details: { options: drillRef.options } });
@@ -112,9 +116,13 @@ describe('drill objects in the evidence bucket', () => {
     await log.append(drillRef, [action]);
     await log.append(realRef, [action]);
     const [drillPut, realPut] = bucket.s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-    expect(drillPut?.ObjectLockMode).toBe('GOVERNANCE');
-    expect(drillPut?.ObjectLockRetainUntilDate?.getTime()).toBeGreaterThan(Date.parse('2025-03-02T10:00:00Z'));
-    expect(realPut).not.toHaveProperty('ObjectLockMode');
+    expect(drillPut?.ObjectLockMode).toBe('COMPLIANCE');
+    expect(realPut?.ObjectLockMode).toBe('COMPLIANCE');
+    const drillDays = ((drillPut?.ObjectLockRetainUntilDate?.getTime() ?? 0) - T0) / 86_400_000;
+    const realDays = ((realPut?.ObjectLockRetainUntilDate?.getTime() ?? 0) - T0) / 86_400_000;
+    expect(drillDays).toBeGreaterThanOrEqual(1);
+    expect(drillDays).toBeLessThan(1.01);
+    expect(realDays).toBeGreaterThanOrEqual(RETENTION.days);
   });
 });
 
