@@ -9,7 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { caseKey, lockKey, unmarshallMap } from '../../handlers/adapters/case-table';
-import { drillOf, drillTagKey } from '../../handlers/domain/drill';
+import { drillOf, drillTagKey, MAX_DRILL_RETENTION_DAYS } from '../../handlers/domain/drill';
 import { manifestKey } from '../../handlers/domain/manifest';
 import type { Target } from '../../handlers/domain/types';
 import { type CanaryClients, type CanarySettings, removeCanary } from './canary';
@@ -19,11 +19,16 @@ import { type CanaryClients, type CanarySettings, removeCanary } from './canary'
  *
  * - Canaries kept with `--keep-canary` (or left by an interrupted drill): instances and VPCs tagged `<prefix>:drill`,
  *   launched more than `olderThanMinutes` ago, with their VPC, role and profile (canary.ts `removeCanary`).
- * - Drill cases (case table: `details.options.drill`, and a manifest that says `drill` when there is one): every object
- *   version under `cases/<caseId>/` whose retention has passed (its legal hold lifted first — drills write with the
- *   same legal hold as any case), then — when no version is left — the case's snapshots that carry both the case id
- *   and the drill tag, then the case's items in the case table. A version still under retention keeps the whole case.
- * A real case is never touched: without `options.drill` in the table a case is skipped whatever its tags say.
+ * - Drill cases (case table: `details.options.drill`, and a manifest that says `drill` when there is one): once the
+ *   retention of every object version under `cases/<caseId>/` has passed, each version's legal hold is lifted and the
+ *   version deleted, then the case's snapshots that carry both the case id and the drill tag, then the case's items in
+ *   the case table. A version still under retention keeps the whole case.
+ * Drill objects are written like any evidence (configured mode, COMPLIANCE by default, legal hold ON): lifting the
+ * hold and deleting need s3:PutObjectLegalHold and s3:DeleteObjectVersion, which no role of the product holds — the
+ * identity running `drill clean` uses its own; without them the case is reported as retained, naming the permissions.
+ * A real case is never touched: without `options.drill` in the table a case is skipped whatever its tags say, a
+ * manifest without `drill` leaves the case alone, and so does any version whose own retention is longer than a
+ * drill's (S3 would refuse to delete it anyway until its COMPLIANCE date).
  */
 
 export interface CleanDeps {
@@ -46,6 +51,10 @@ export interface CleanReport {
   retained: string[];
   errors: string[];
 }
+
+const DAY_MS = 86_400_000;
+/** Clock skew between the writer computing retain-until and S3's LastModified (SigV4's own). */
+const SKEW_MS = 15 * 60_000;
 
 /** Bound on case-table pages and object-version pages read. */
 const MAX_PAGES = 100;
@@ -157,26 +166,51 @@ async function cleanCase(deps: CleanDeps, c: DrillCase, report: CleanReport): Pr
     keyMarker = out.NextKeyMarker;
     versionMarker = out.NextVersionIdMarker;
   }
+  // First decide, for every version, before anything is changed: a case is cleaned whole or not at all.
   let kept = 0;
   let latestUntil = 0;
+  const heads = new Map<string, { held: boolean }>();
   for (const v of versions) {
-    if (!v.marker) {
-      const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId }));
-      const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
-      if (until > deps.now.getTime()) {
-        kept += 1;
-        latestUntil = Math.max(latestUntil, until);
-        continue;
-      }
-      if (head.ObjectLockLegalHoldStatus === 'ON') {
-        await deps.s3.send(new PutObjectLegalHoldCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId, LegalHold: { Status: 'OFF' } }));
-      }
+    if (v.marker) continue;
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId }));
+    const until = head.ObjectLockRetainUntilDate?.getTime() ?? 0;
+    const written = head.LastModified?.getTime() ?? 0;
+    // Defence in depth: a version whose own retention is longer than any drill's was written as real evidence, whatever
+    // the case table says. It is never touched (nor is the rest of its case).
+    if (!until || !written || until - written > MAX_DRILL_RETENTION_DAYS * DAY_MS + SKEW_MS) {
+      report.errors.push(
+        `case ${c.caseId}: ${v.key} version ${v.versionId} carries ${until ? `a retention until ${new Date(until).toISOString()}` : 'no retention'}, not a drill's (at most ${MAX_DRILL_RETENTION_DAYS} days from the write) — case left alone`,
+      );
+      return;
     }
-    await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId }));
+    if (until > deps.now.getTime()) {
+      kept += 1;
+      latestUntil = Math.max(latestUntil, until);
+    }
+    heads.set(`${v.key} ${v.versionId}`, { held: head.ObjectLockLegalHoldStatus === 'ON' });
   }
   if (kept > 0) {
     report.retained.push(`drill case ${c.caseId}: ${kept} object version(s) under retention until ${new Date(latestUntil).toISOString()}`);
     return;
+  }
+  // Retention has passed for every version. The legal hold (every evidence object has one) is lifted and the version
+  // deleted with the caller's own permissions: no role of the product may do either.
+  for (const v of versions) {
+    try {
+      if (heads.get(`${v.key} ${v.versionId}`)?.held) {
+        await deps.s3.send(new PutObjectLegalHoldCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId, LegalHold: { Status: 'OFF' } }));
+      }
+      await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.bucket, Key: v.key, VersionId: v.versionId }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'AccessDenied' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403) {
+        report.retained.push(
+          `drill case ${c.caseId}: its objects' retention has passed, but removing them needs s3:PutObjectLegalHold and s3:DeleteObjectVersion on s3://${deps.bucket}/${prefix}* for the identity running drill clean (denied: ${name})`,
+        );
+        return;
+      }
+      throw err;
+    }
   }
   if (versions.length > 0) report.removed.push(`${versions.length} object version(s) under s3://${deps.bucket}/${prefix}`);
 

@@ -187,7 +187,7 @@ export async function runDrill(o: DrillRunOptions, config: ForensicsConfig, io: 
       if (!report.released) report.errors.push(`release ${release.status}: ${release.error?.name ?? ''}${release.error?.cause ? `: ${release.error.cause.slice(0, 300)}` : ''}`);
       const until = new Date(Date.now() + retentionDays * 86_400_000).toISOString();
       report.retained.push(
-        `evidence of drill case ${caseId}: s3://${deployment.bucket}/cases/${caseId}/ (governance retention until about ${until}) and ${tagged.length} snapshot(s) tagged ${drillTagKey(tagPrefix)}=${drillId} — removed by \`forensics drill clean\` after that`,
+        `evidence of drill case ${caseId}: s3://${deployment.bucket}/cases/${caseId}/ (Object Lock ${config.objectLockMode} until about ${until}, legal hold ON) and ${tagged.length} snapshot(s) tagged ${drillTagKey(tagPrefix)}=${drillId} — removed by \`forensics drill clean\` after that`,
       );
     }
   } catch (err) {

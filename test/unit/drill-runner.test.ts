@@ -220,7 +220,12 @@ describe('drill clean', () => {
     ddb.on(ScanCommand).resolves({ Items: [caseItem(caseId, { workstation: false, revoke: 'instance', drill: { retentionDays: 1 } })] });
     s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ caseId, drill: { retentionDays: 1 } })) as never });
     s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: `cases/${caseId}/manifest.json`, VersionId: 'v1' }, { Key: `cases/${caseId}/custody/000001-triage.json`, VersionId: 'v2' }] });
-    s3.on(HeadObjectCommand).resolves({ ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date('2026-03-02T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
+    s3.on(HeadObjectCommand).resolves({
+      ObjectLockMode: 'COMPLIANCE',
+      LastModified: new Date('2026-03-01T10:00:00Z'),
+      ObjectLockRetainUntilDate: new Date('2026-03-02T10:00:00Z'),
+      ObjectLockLegalHoldStatus: 'ON',
+    });
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-1' }, { SnapshotId: 'snap-2' }] });
     const report = await cleanDrills(deps());
     expect(report.errors).toEqual([]);
@@ -243,7 +248,7 @@ describe('drill clean', () => {
     ddb.on(ScanCommand).resolves({ Items: [caseItem(caseId, { drill: { retentionDays: 1 } })] });
     s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ drill: { retentionDays: 1 } })) as never });
     s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: `cases/${caseId}/manifest.json`, VersionId: 'v1' }] });
-    s3.on(HeadObjectCommand).resolves({ ObjectLockRetainUntilDate: new Date('2026-03-05T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
+    s3.on(HeadObjectCommand).resolves({ LastModified: new Date('2026-03-04T10:00:00Z'), ObjectLockRetainUntilDate: new Date('2026-03-05T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
     const report = await cleanDrills(deps());
     expect(report.retained[0]).toContain('under retention until 2026-03-05T10:00:00.000Z');
     expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
@@ -260,5 +265,40 @@ describe('drill clean', () => {
     expect(report.errors[0]).toContain('its manifest does not');
     expect(s3.commandCalls(ListObjectVersionsCommand)).toHaveLength(0);
     expect(ddb.commandCalls(ScanCommand)[0]!.args[0].input.FilterExpression).toBe('#sk = :case AND attribute_exists(#details.#options.#drill)');
+  });
+
+  it('never touches a case with a version whose own retention is longer than any drill\'s (real evidence), whatever the table says', async () => {
+    // Prepare: the table marks the case as a drill, the manifest too, but one version carries a 365-day retention.
+    const caseId = '20250301T100000Z-i-0123456789abcdef0';
+    ddb.on(ScanCommand).resolves({ Items: [caseItem(caseId, { drill: { retentionDays: 1 } })] });
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ caseId, drill: { retentionDays: 1 } })) as never });
+    s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: `cases/${caseId}/manifest.json`, VersionId: 'v1' }, { Key: `cases/${caseId}/instance.json`, VersionId: 'v2' }] });
+    s3.on(HeadObjectCommand, { VersionId: 'v1' }).resolves({ LastModified: new Date('2025-03-01T10:00:00Z'), ObjectLockRetainUntilDate: new Date('2025-03-02T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
+    s3.on(HeadObjectCommand, { VersionId: 'v2' }).resolves({ LastModified: new Date('2025-03-01T10:00:00Z'), ObjectLockRetainUntilDate: new Date('2026-03-01T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
+    // Act
+    const report = await cleanDrills(deps());
+    // Assess: nothing lifted or deleted, not even the 1-day version; the case is named.
+    expect(report.errors[0]).toMatch(/instance\.json version v2 carries a retention until 2026-03-01T10:00:00\.000Z, not a drill's/);
+    expect(s3.commandCalls(PutObjectLegalHoldCommand)).toHaveLength(0);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+  });
+
+  it('without the caller\'s own s3:PutObjectLegalHold the objects stay and the report names the permissions (no error, nothing else removed)', async () => {
+    // Prepare
+    const caseId = '20260301T100000Z-i-0123456789abcdef0';
+    ddb.on(ScanCommand).resolves({ Items: [caseItem(caseId, { drill: { retentionDays: 1 } })] });
+    s3.on(GetObjectCommand).resolves({ Body: body(JSON.stringify({ caseId, drill: { retentionDays: 1 } })) as never });
+    s3.on(ListObjectVersionsCommand).resolves({ Versions: [{ Key: `cases/${caseId}/manifest.json`, VersionId: 'v1' }] });
+    s3.on(HeadObjectCommand).resolves({ LastModified: new Date('2026-03-01T10:00:00Z'), ObjectLockRetainUntilDate: new Date('2026-03-02T10:00:00Z'), ObjectLockLegalHoldStatus: 'ON' });
+    s3.on(PutObjectLegalHoldCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    // Act
+    const report = await cleanDrills(deps());
+    // Assess
+    expect(report.errors).toEqual([]);
+    expect(report.retained[0]).toMatch(/needs s3:PutObjectLegalHold and s3:DeleteObjectVersion .* \(denied: AccessDenied\)/);
+    expect(s3.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
   });
 });
