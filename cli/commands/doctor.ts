@@ -1,6 +1,6 @@
 import { doctorExitCode, renderDoctorLines } from '../doctor/check';
 import { type DoctorRunOptions, runDoctorChecks } from '../doctor/run-doctor';
-import { loadDeploymentConfig, parseContextOverrides } from '../deployment/deployment-config';
+import { deploymentSettings, parseContextOverrides } from '../deployment/deployment-config';
 import { type Io, parseOutputFormat, runCommand, UsageError } from './common';
 
 /**
@@ -24,7 +24,7 @@ export async function runDoctor(options: DoctorOptions, io: Io, env: NodeJS.Proc
   return runCommand(io, async () => {
     const format = parseOutputFormat(options.output);
     for (const a of options.account ?? []) if (!/^\d{12}$/.test(a)) throw new UsageError(`--account: expected a 12-digit account id, got ${a}`);
-    const config = loadDeploymentConfig({ ...parseContextOverrides(options.context), ...(options.contextOverrides ?? {}) });
+    const config = await deploymentSettings(options, { ...parseContextOverrides(options.context, (w) => io.err(`forensics: warning: ${w}`)), ...(options.contextOverrides ?? {}) }, env);
     const { output: _o, context: _c, contextOverrides: _co, account, ...deploymentOptions } = options;
     const checks = await runDoctorChecks({ ...deploymentOptions, ...(account ? { accounts: account } : {}) }, config, env);
     if (format === 'json') io.out(JSON.stringify({ checks }));

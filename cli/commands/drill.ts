@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { REGION_PATTERN } from '../../handlers/domain/identifier-formats';
 import { clientConfig, type DeploymentOptions, resolveDeployment, s3Config } from '../deployment/discover';
-import { loadDeploymentConfig, parseContextOverrides } from '../deployment/deployment-config';
+import { deploymentSettings, parseContextOverrides } from '../deployment/deployment-config';
 import { CANARY_AMI_PARAMETER, type CanaryClients } from '../drill/canary';
 import { cleanDrills, type CleanReport } from '../drill/drill-clean';
 import { type DrillReport, drillSucceeded, renderDrillReport } from '../drill/drill-report';
@@ -49,7 +49,7 @@ export async function runDrillCommand(options: DrillCommandOptions, io: Io, env:
     const format = parseOutputFormat(options.output);
     if (!options.account) throw new UsageError("--account: required (the account the canary is launched in)");
     if (!options.region) throw new UsageError("--region: required (the region the canary is launched in)");
-    const config = loadDeploymentConfig({ ...parseContextOverrides(options.context), ...(options.contextOverrides ?? {}) });
+    const config = await deploymentSettings({ ...options, region: options.deploymentRegion }, { ...parseContextOverrides(options.context, (w) => io.err(`forensics: warning: ${w}`)), ...(options.contextOverrides ?? {}) }, env);
     const { output: _o, context: _c, contextOverrides: _co, testHooks, region, retentionDays, timeout, account, deploymentRegion, ...deploymentOptions } = options;
     const retention = numberOption(retentionDays, '--retention-days');
     const minutes = numberOption(timeout, '--timeout');
@@ -92,7 +92,7 @@ export async function runDrillCleanCommand(options: DrillCleanOptions, io: Io, e
     if (options.region !== undefined && !REGION_PATTERN.test(options.region)) throw new UsageError('--region: expected a region name such as eu-west-1');
     const olderThanMinutes = numberOption(options.olderThan, '--older-than') ?? 60;
     if (olderThanMinutes < 0) throw new UsageError('--older-than: expected minutes, 0 or more');
-    const config = loadDeploymentConfig({ ...parseContextOverrides(options.context), ...(options.contextOverrides ?? {}) });
+    const config = await deploymentSettings({ ...options, region: options.deploymentRegion }, { ...parseContextOverrides(options.context, (w) => io.err(`forensics: warning: ${w}`)), ...(options.contextOverrides ?? {}) }, env);
     const { output: _o, context: _c, contextOverrides: _co, region, deploymentRegion, canaryProfile, olderThan: _ot, now, ...rest } = options;
     const deployment = await resolveDeployment(
       { ...rest, stack: rest.stack ?? env.FORENSICS_STACK ?? config.stackName, ...(deploymentRegion ? { region: deploymentRegion } : {}) },

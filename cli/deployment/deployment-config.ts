@@ -3,25 +3,26 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ForensicsConfig, parseConfig } from '../../infra/config';
 import { UsageError } from '../commands/common';
+import { parseContextArguments } from '../local/cdk-context';
 
 /**
  * The deployment's settings as `cdk synth` reads them: cdk.json "context", then `-c key=value` overrides, through the
  * same schema (infra/config.ts). `doctor` compares what is deployed with these (severity threshold, retention,
  * accounts, regions, responder role and external id); `drill` reads the tag prefix and the responder settings.
- * Reads only the zod schema: no aws-cdk-lib at CLI start-up.
+ * A local deployment (`--endpoint`) was provisioned by run-local with its own `-c` context, which it recorded in its
+ * stack (cli/local/local-stack.ts): that context comes between cdk.json and this command's `-c`, so the checks
+ * compare the local deployment with the configuration it was built from. Reads only the zod schema: no aws-cdk-lib.
  */
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** `-c key=value` pairs (repeatable), as `cdk synth -c` takes them. */
-export function parseContextOverrides(pairs: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`-c ${pair}: expected key=value, e.g. -c forensics:minSeverity=8`);
-    out[pair.slice(0, at)] = pair.slice(at + 1);
+/** `-c key=value` (repeatable), exactly as `cdk synth -c` takes them (cli/local/cdk-context.ts); bad input exits 2. */
+export function parseContextOverrides(pairs: readonly string[] | undefined, warn: (message: string) => void = () => undefined): Record<string, string> {
+  try {
+    return parseContextArguments(pairs ?? [], warn);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  return out;
 }
 
 export function cdkJsonContext(file = resolve(REPO_ROOT, 'cdk.json')): Record<string, unknown> {
@@ -41,4 +42,40 @@ export function loadDeploymentConfig(overrides: Record<string, unknown> = {}, co
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/**
+ * The settings of the deployment a command talks to: cdk.json, then (local deployment only) the context run-local
+ * recorded, then `overrides` (the command's `-c`). The stack is found as every command finds it (--stack, then
+ * FORENSICS_STACK, then the configured name); a stack without a record adds nothing.
+ */
+export async function deploymentSettings(
+  options: { endpoint?: string; stack?: string; region?: string; profile?: string },
+  overrides: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ForensicsConfig> {
+  const first = loadDeploymentConfig(overrides);
+  if (!options.endpoint) return first;
+  const [{ CloudFormationClient }, { localDeploymentContext }, { clientConfig, EMULATOR_DEFAULT_REGION }, { assertLoopbackEndpoint }] = await Promise.all([
+    import('@aws-sdk/client-cloudformation'),
+    import('../local/local-stack'),
+    import('./discover'),
+    import('../local/moto-server'),
+  ]);
+  try {
+    assertLoopbackEndpoint(options.endpoint);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? EMULATOR_DEFAULT_REGION;
+  const cfn = new CloudFormationClient(clientConfig({ endpoint: options.endpoint, region, ...(options.profile ? { profile: options.profile } : {}) }, undefined, env));
+  let recorded: Record<string, string> = {};
+  try {
+    recorded = await localDeploymentContext(cfn, options.stack ?? env.FORENSICS_STACK ?? first.stackName);
+  } catch {
+    // No local deployment under that name: discovery reports it, with the fix, when the command looks for it.
+  } finally {
+    cfn.destroy();
+  }
+  return loadDeploymentConfig({ ...recorded, ...overrides });
 }

@@ -64,3 +64,15 @@ export function homeBusArn(ctx: Pick<DoctorContext, 'partition' | 'homeRegion' |
 export function findingRuleName(stackName: string): string {
   return `${stackName}-guardduty-findings`;
 }
+
+/**
+ * Names of the redrive rule and the alarms (infra/acquisition-recovery.ts `recoveryNames`, fixed from the stack name).
+ * Restated so that doctor does not load aws-cdk-lib; test/unit/doctor-recovery.test.ts asserts the two agree.
+ */
+export function recoveryResourceNames(stackName: string): { rule: string; failedAlarm: string; redriveErrorsAlarm: string } {
+  return {
+    rule: `${stackName}-acquisition-stopped`,
+    failedAlarm: `${stackName}-acquisition-failed`,
+    redriveErrorsAlarm: `${stackName}-redrive-errors`,
+  };
+}

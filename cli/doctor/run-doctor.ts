@@ -16,6 +16,7 @@ import { evaluateDetector, gatherDetector, detectorCheckName } from './checks/gu
 import { evaluateReplica, gatherReplica } from './checks/key-replica';
 import { endpointsCheckName, evaluateEndpoints, evaluateToolsSnapshot, gatherEndpoints, gatherToolsSnapshot } from './checks/memory-capture';
 import { evaluateQuota, gatherQuota } from './checks/quotas';
+import { evaluateRecovery, gatherRecovery } from './checks/recovery';
 import { accountCredentials, evaluateResponder, gatherResponder, responderCheckName } from './checks/responder';
 import { evaluateLock, gatherLock } from './checks/snapshot-lock';
 import { evaluateStack, gatherStack, stackOutputs } from './checks/stack';
@@ -98,12 +99,13 @@ export async function runDoctorChecks(options: DoctorRunOptions, config: Forensi
   };
 
   // ── The stores and the workflow ──
-  const [bucket, key, table, machines, rule, topic, workstation] = await Promise.all([
+  const [bucket, key, table, machines, rule, recovery, topic, workstation] = await Promise.all([
     resources.bucket ? gatherBucket(ctx, resources.bucket) : undefined,
     resources.keyArn ? gatherKey(ctx, resources.keyArn) : undefined,
     resources.table ? gatherTable(ctx, resources.table) : undefined,
     gatherMachines(ctx),
     gatherRule(ctx),
+    gatherRecovery(ctx),
     gatherTopic(ctx),
     gatherWorkstation(ctx),
   ]);
@@ -117,6 +119,7 @@ export async function runDoctorChecks(options: DoctorRunOptions, config: Forensi
     ...(table ? evaluateTable(table, emulator) : [fail('table.pitr', 'the case table is unknown: no CaseTableName stack output — deploy the stack or pass --table')]),
     ...evaluateMachines(machines, emulator),
     ...evaluateRule(rule, config.minSeverity, emulator),
+    ...evaluateRecovery(recovery, emulator),
     evaluateTopic(topic, emulator),
     ...evaluateWorkstation(workstation, emulator),
   );

@@ -1,4 +1,5 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -23,7 +24,7 @@ import { accessDenied, BUCKET, HOME, IR, KEY_ARN, MACHINE_ARN, RELEASE_ARN } fro
  * had to read something.
  */
 
-const clients = [CloudFormationClient, DynamoDBClient, EC2Client, EventBridgeClient, GuardDutyClient, IAMClient, KMSClient, S3Client, ServiceQuotasClient, SFNClient, SNSClient, SSMClient].map((c) =>
+const clients = [CloudFormationClient, CloudWatchClient, DynamoDBClient, EC2Client, EventBridgeClient, GuardDutyClient, IAMClient, KMSClient, S3Client, ServiceQuotasClient, SFNClient, SNSClient, SSMClient].map((c) =>
   mockClient(c as never),
 );
 const sts = mockClient(STSClient);

@@ -228,9 +228,15 @@ describe('doctor: concurrent snapshot copy quota', () => {
 describe('doctor: evidence key replica in other regions', () => {
   const mrk = `arn:aws:kms:${HOME}:${IR}:key/mrk-1234abcd12ab34cd56ef1234567890ab`;
 
-  it('WARN "not configured" for a single-Region key, with no call', async () => {
-    const facts = await gatherReplica(doctorContext(), 'us-west-2', `arn:aws:kms:${HOME}:${IR}:key/1234abcd-12ab-34cd-56ef-1234567890ab`);
-    expect(evaluateReplica(facts, false)).toMatchObject({ status: 'WARN', detail: expect.stringContaining('not configured') });
+  it('single-Region key: PASS (not needed) in single-account mode, FAIL in multi-account mode, with no call', async () => {
+    // Prepare
+    const single = `arn:aws:kms:${HOME}:${IR}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    // Act
+    const alone = evaluateReplica(await gatherReplica(doctorContext(), 'us-west-2', single), false);
+    const cross = evaluateReplica(await gatherReplica(doctorContext({ multiAccount: true, workloadAccounts: [WORKLOAD] }), 'us-west-2', single), false);
+    // Assess
+    expect(alone).toMatchObject({ status: 'PASS', detail: expect.stringContaining('not needed: single account') });
+    expect(cross).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('forensics:evidenceKeyMultiRegion=true') });
     expect(kms.calls()).toHaveLength(0);
   });
 

@@ -8,10 +8,10 @@ import { awsPrincipals, conditionValues, parsePolicy, statements } from './polic
  * event bus in the home region.
  * - Home region: the IR rule is on that bus (checked by `rule.*`). When GuardDuty's delegated administrator is another
  *   account (forensics:findingSourceAccounts), the bus policy must accept its events (events:PutEvents).
- * - Another region: a rule there, in the IR account, must forward to the home bus (the regional stack of DESIGN
- *   "Home region"; not part of the deployment yet, so this FAILs until it is: findings of that region would never
- *   start an acquisition). Read with the IR account's credentials: the forwarder of an administrator account that is
- *   not the IR account cannot be read from here, only its admission on the home bus.
+ * - Another region: a rule there, in the IR account, must forward to the home bus (the regional stack,
+ *   infra/regional-stack.ts, deployed in every workload region but the home region; without it findings of that
+ *   region never start an acquisition). Read with the IR account's credentials: the forwarder of an administrator
+ *   account that is not the IR account cannot be read from here, only its admission on the home bus.
  */
 
 export interface ForwardingFacts {

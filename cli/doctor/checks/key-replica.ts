@@ -1,17 +1,22 @@
 import { DescribeKeyCommand, KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
-import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass, warn } from '../check';
+import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass } from '../check';
 import type { DoctorContext } from '../context';
 
 /**
- * `key.replica[<region>]`, for each workload region other than the home region: the evidence copies made there are
- * re-encrypted with the evidence key, which a KMS key can only do in its own region — so the evidence key must be a
- * multi-Region key (`mrk-…`) with a replica in that region (DESIGN "Home region"). The deployment's key is not
- * multi-Region yet: then this reports "not configured" (WARN) rather than pretending.
+ * `key.replica[<region>]`, for each workload region other than the home region (issue 12, infra/regional-stack.ts):
+ * - multi-Region evidence key (`mrk-…`, forensics:evidenceKeyMultiRegion): its replica must exist in that region,
+ *   Enabled — the responder role encrypts the intermediate copy there with it before sharing it;
+ * - single-Region key, multi-account or organisation mode: FAIL — a member account's snapshot in that region cannot
+ *   be shared under its `aws/ebs` key, and the intermediate copy has no evidence key there to be encrypted with
+ *   (docs/organisation-deployment.md);
+ * - single-Region key, single account: PASS — one copy, straight into the home region under the home key.
  */
 
 export interface ReplicaFacts {
   region: string;
   keyArn: string;
+  /** Multi-account or organisation mode: cross-account acquisitions in this region need the replica. */
+  crossAccount: boolean;
   replica?: Outcome<KeyMetadata | undefined>;
 }
 
@@ -27,11 +32,11 @@ export function isMultiRegionKeyArn(keyArn: string): boolean {
 }
 
 export async function gatherReplica(ctx: DoctorContext, region: string, keyArn: string): Promise<ReplicaFacts> {
-  if (!isMultiRegionKeyArn(keyArn)) return { region, keyArn };
+  if (!isMultiRegionKeyArn(keyArn)) return { region, keyArn, crossAccount: ctx.multiAccount };
   const kms = new KMSClient(ctx.client(region));
   try {
     const replica = await attempt('kms:DescribeKey', async () => (await kms.send(new DescribeKeyCommand({ KeyId: replicaArn(keyArn, region) }))).KeyMetadata);
-    return { region, keyArn, replica };
+    return { region, keyArn, crossAccount: ctx.multiAccount, replica };
   } finally {
     kms.destroy();
   }
@@ -40,7 +45,9 @@ export async function gatherReplica(ctx: DoctorContext, region: string, keyArn: 
 export function evaluateReplica(facts: ReplicaFacts, emulator: boolean): DoctorCheck {
   const name = `key.replica[${facts.region}]`;
   if (!facts.replica) {
-    return warn(name, `not configured: the evidence key is single-Region, so evidence copies of instances in ${facts.region} cannot be re-encrypted there — a multi-Region evidence key with a replica in ${facts.region} is needed`);
+    return facts.crossAccount
+      ? fail(name, `the evidence key is single-Region: snapshots of member accounts in ${facts.region} cannot be shared with the IR account — set forensics:evidenceKeyMultiRegion=true and deploy the regional stack in ${facts.region} (docs/organisation-deployment.md)`)
+      : pass(name, `not needed: single account, evidence of ${facts.region} is copied straight into ${facts.keyArn.split(':')[3]} under the home key`);
   }
   const arn = replicaArn(facts.keyArn, facts.region);
   if (!facts.replica.ok) {
