@@ -8,7 +8,7 @@ import {
   DescribeVpcsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DeleteRuleCommand, EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteRoleCommand, IAMClient, ListInstanceProfilesCommand, ListPoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -22,15 +22,18 @@ import type { DoctorCheck } from '../../cli/doctor/check';
 import type { DrillReport } from '../../cli/drill/drill-report';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
-import { accountContext, provisionRegionalForwarder, provisionWorkloadAccount, registerLocalStack } from './support/local-deployment';
+import { localForwarderName } from '../../cli/local/local-controls';
+import { accountContext, provisionWorkloadAccount } from './support/local-deployment';
 
 /**
  * `forensics doctor` and `forensics drill` on moto, one server for both (the state machines are synthesized once).
  *
- * The local deployment is provisioned as run-local provisions it, registered as the IR stack, and set up in
- * multi-account mode for doctor: a workload account (111111111111) with its responder role and GuardDuty in two
- * regions, the regional forwarder in the second region, and an SQS subscription on the topic (which also lets the test
- * read the notifications). Doctor must pass on it; then the drill runs end to end and must leave the account as it
+ * The local deployment is what `run-local -c forensics:workloadRegions=us-east-1,eu-west-1` provisions: the IR
+ * resources with the template's controls, the key's replica and the forwarding rule in eu-west-1, registered as the
+ * IR stack with that context (doctor and drill find it and its settings with --endpoint alone). For doctor's
+ * multi-account checks (`-c forensics:workloadAccounts=111111111111`) a workload account gets its responder role,
+ * GuardDuty in both regions and the key policy statement; an SQS subscription on the topic lets the test read the
+ * notifications. Doctor must pass on it; then the drill runs end to end and must leave the account as it
  * found it; then each deliberate breakage, made through the SDK, must be caught by the check that names it.
  * Every assertion about AWS state reads it back through the SDK. DOCTOR_DRILL_SAMPLES=1 prints the text outputs
  * (docs/responder-guide.md shows them).
@@ -38,11 +41,8 @@ import { accountContext, provisionRegionalForwarder, provisionWorkloadAccount, r
 const samples = process.env.DOCTOR_DRILL_SAMPLES === '1';
 const WORKLOAD = '111111111111';
 const OTHER_REGION = 'eu-west-1';
-const FORWARDER = 'forensics-forward-findings';
-const multiAccount = {
-  'forensics:workloadAccounts': [WORKLOAD],
-  'forensics:workloadRegions': ['us-east-1', OTHER_REGION],
-};
+const REGIONS = ['us-east-1', OTHER_REGION];
+const multiAccount = { 'forensics:workloadAccounts': [WORKLOAD] };
 
 let env: LocalEnvironment;
 let queueUrl: string;
@@ -135,10 +135,8 @@ async function inventory(): Promise<Inventory> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent', registerStateMachines: true });
-  await registerLocalStack(env);
-  await provisionWorkloadAccount(env, { accountId: WORKLOAD, regions: multiAccount['forensics:workloadRegions'], roleName: 'ForensicsResponder', externalId: 'forensic-acquisition' });
-  await provisionRegionalForwarder(env, OTHER_REGION, FORWARDER);
+  env = await prepareLocalEnvironment({ handlerLogs: 'silent', context: { 'forensics:workloadRegions': REGIONS.join(',') } });
+  await provisionWorkloadAccount(env, { accountId: WORKLOAD, regions: REGIONS, roleName: 'ForensicsResponder', externalId: 'forensic-acquisition' });
   // A subscriber on the topic (an SQS queue: the test reads the notifications from it).
   const sqs = new SQSClient(emulatorClientConfig(env));
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'doctor-drill-notifications' }))).QueueUrl as string;
@@ -160,12 +158,27 @@ describe('forensics doctor on a fresh local deployment', () => {
     await showDoctor('forensics doctor --endpoint URL');
     expect(checks.filter((c) => c.status === 'FAIL')).toEqual([]);
     expect(code).toBe(0);
-    for (const name of ['stack', 'key.enabled', 'key.policy', 'table.pitr', 'rule.pattern', 'topic.subscriptions', `responder.assume[${WORKLOAD}]`, `guardduty.detector[${WORKLOAD}/${OTHER_REGION}]`, `findings.forwarding[${OTHER_REGION}]`]) {
+    for (const name of [
+      'stack',
+      'key.enabled',
+      'key.rotation',
+      'key.policy',
+      'table.pitr',
+      'state-machine.acquisition.logging',
+      'rule.pattern',
+      'rule.dlq',
+      'recovery.rule',
+      'recovery.alarms',
+      'topic.subscriptions',
+      `responder.assume[${WORKLOAD}]`,
+      `guardduty.detector[${WORKLOAD}/${OTHER_REGION}]`,
+      `findings.forwarding[${OTHER_REGION}]`,
+      `key.replica[${OTHER_REGION}]`,
+    ]) {
       expect(checks.find((c) => c.name === name)?.status, name).toBe('PASS');
     }
     // What the emulator cannot do, or what is not built yet, is a WARN that says so — never a PASS.
     expect(checks.find((c) => c.name === 'snapshot-lock[us-east-1]')?.detail).toContain('emulator');
-    expect(checks.find((c) => c.name === `key.replica[${OTHER_REGION}]`)?.status).toBe('WARN');
   });
 });
 
@@ -248,7 +261,8 @@ describe('forensics drill against the emulator', () => {
 
     const s3 = new S3Client({ ...emulatorClientConfig(env), forcePathStyle: true });
     const head = await s3.send(new HeadObjectCommand({ Bucket: env.handlerEnv.EVIDENCE_BUCKET, Key: `cases/${drill.caseId}/manifest.json` }));
-    expect(head.ObjectLockMode).toBe('GOVERNANCE');
+    // The configured mode (COMPLIANCE), as for any evidence: only the date is the drill's.
+    expect(head.ObjectLockMode).toBe('COMPLIANCE');
     expect(head.ObjectLockLegalHoldStatus).toBe('ON');
     const hours = ((head.ObjectLockRetainUntilDate?.getTime() ?? 0) - Date.now()) / 3_600_000;
     expect(hours).toBeGreaterThan(23);
@@ -303,6 +317,17 @@ describe('forensics doctor catches each deliberate breakage', () => {
     expect(checks.find((c) => c.name === 'key.enabled')?.detail).toContain('enable-key');
   });
 
+  it('a disabled redrive rule: recovery.rule FAILs (failed acquisitions would be neither redriven nor recorded)', async () => {
+    const events = new EventBridgeClient(emulatorClientConfig(env));
+    const rule = `${env.stackName}-acquisition-stopped`;
+    await events.send(new DisableRuleCommand({ Name: rule }));
+    const { code, checks } = await doctor();
+    await events.send(new EnableRuleCommand({ Name: rule }));
+    events.destroy();
+    expect(code).toBe(1);
+    expect(changed(checks)).toEqual({ 'recovery.rule': 'FAIL' });
+  });
+
   it('no subscription left on the topic: topic.subscriptions WARNs (nobody would be told)', async () => {
     const sns = new SNSClient(emulatorClientConfig(env));
     await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
@@ -315,8 +340,9 @@ describe('forensics doctor catches each deliberate breakage', () => {
 
   it('a deleted forwarder rule: findings.forwarding of that region FAILs', async () => {
     const events = new EventBridgeClient(emulatorClientConfig({ ...env, region: OTHER_REGION }));
-    await events.send(new RemoveTargetsCommand({ Rule: FORWARDER, Ids: ['HomeBus'] }));
-    await events.send(new DeleteRuleCommand({ Name: FORWARDER }));
+    const forwarder = localForwarderName(env.stackName);
+    await events.send(new RemoveTargetsCommand({ Rule: forwarder, Ids: ['Target0'] }));
+    await events.send(new DeleteRuleCommand({ Name: forwarder }));
     events.destroy();
     const { code, checks } = await doctor();
     expect(code).toBe(1);

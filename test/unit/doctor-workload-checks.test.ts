@@ -228,16 +228,28 @@ describe('doctor: concurrent snapshot copy quota', () => {
 describe('doctor: evidence key replica in other regions', () => {
   const mrk = `arn:aws:kms:${HOME}:${IR}:key/mrk-1234abcd12ab34cd56ef1234567890ab`;
 
-  it('single-Region key: PASS (not needed) in single-account mode, FAIL in multi-account mode, with no call', async () => {
+  it('single-Region key: PASS (not needed) in single-account mode, FAIL in multi-account mode; no replica looked up', async () => {
     // Prepare
     const single = `arn:aws:kms:${HOME}:${IR}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', MultiRegion: false, KeyState: 'Enabled' } });
     // Act
     const alone = evaluateReplica(await gatherReplica(doctorContext(), 'us-west-2', single), false);
     const cross = evaluateReplica(await gatherReplica(doctorContext({ multiAccount: true, workloadAccounts: [WORKLOAD] }), 'us-west-2', single), false);
     // Assess
     expect(alone).toMatchObject({ status: 'PASS', detail: expect.stringContaining('not needed: single account') });
     expect(cross).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('forensics:evidenceKeyMultiRegion=true') });
-    expect(kms.calls()).toHaveLength(0);
+    // Only the primary was described (is it multi-Region?), in the home region: no replica lookup.
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual([single, single]);
+  });
+
+  it('a multi-Region key whose id has no mrk- prefix (as KMS reports it) is looked up in the region; FAIL naming kms:DescribeKey if the primary cannot be read', async () => {
+    const plain = `arn:aws:kms:${HOME}:${IR}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    kms.on(DescribeKeyCommand, { KeyId: plain }).resolves({ KeyMetadata: { KeyId: 'k', MultiRegion: true, KeyState: 'Enabled' } });
+    kms.on(DescribeKeyCommand, { KeyId: plain.replace(HOME, 'us-west-2') }).resolves({ KeyMetadata: { KeyId: 'k', KeyState: 'Enabled' } });
+    expect(evaluateReplica(await gatherReplica(doctorContext(), 'us-west-2', plain), false).status).toBe('PASS');
+    kms.reset();
+    kms.on(DescribeKeyCommand).rejects(accessDenied('kms:DescribeKey'));
+    expect(evaluateReplica(await gatherReplica(doctorContext(), 'us-west-2', plain), false)).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('grant kms:DescribeKey') });
   });
 
   it('PASS with an enabled replica, FAIL without one, FAIL naming kms:DescribeKey when denied', async () => {

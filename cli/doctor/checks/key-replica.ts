@@ -32,7 +32,18 @@ export function isMultiRegionKeyArn(keyArn: string): boolean {
 }
 
 export async function gatherReplica(ctx: DoctorContext, region: string, keyArn: string): Promise<ReplicaFacts> {
-  if (!isMultiRegionKeyArn(keyArn)) return { region, keyArn, crossAccount: ctx.multiAccount };
+  const base = { region, keyArn, crossAccount: ctx.multiAccount };
+  if (!isMultiRegionKeyArn(keyArn)) {
+    // An ARN without `mrk-` may still be a key KMS reports as multi-Region (an emulator's ids): ask the primary.
+    const home = new KMSClient(ctx.client());
+    try {
+      const primary = await attempt('kms:DescribeKey', async () => (await home.send(new DescribeKeyCommand({ KeyId: keyArn }))).KeyMetadata);
+      if (!primary.ok) return { ...base, replica: primary };
+      if (primary.value?.MultiRegion !== true) return base;
+    } finally {
+      home.destroy();
+    }
+  }
   const kms = new KMSClient(ctx.client(region));
   try {
     const replica = await attempt('kms:DescribeKey', async () => (await kms.send(new DescribeKeyCommand({ KeyId: replicaArn(keyArn, region) }))).KeyMetadata);

@@ -1,59 +1,17 @@
-import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateDetectorCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { WorkstationEnvironment } from '../../../handlers/config/workstation-env';
-import { IR_STACK_OUTPUTS } from '../../../cli/deployment/stack-outputs';
-import { findingPatternJson, localStateMachineArn } from '../../../cli/local/emulator-deployment';
 import { emulatorClientConfig, type EmulatorContext } from '../../../cli/local/emulator-resources';
 import type { LocalEnvironment } from '../../../cli/local/local-runner';
 
 /**
- * What the e2e tests of `doctor` and `drill` add around a run-local deployment, each as the real deployment has it:
- * - the IR stack with its outputs (how every CLI command finds the deployment by `--endpoint` alone), registered as a
- *   CloudFormation stack whose only resource is a wait-condition handle, its outputs the emulator's resources;
- * - multi-account mode: a workload account with the responder role (trust as infra/responder-stack.ts: the IR account,
- *   the external id), its GuardDuty detector per region, the key policy statement that lets it use the evidence key
- *   through EC2 (infra/multi-account.ts), and the regional forwarding rule (DESIGN "Home region": a rule in each other
- *   region targeting the home bus).
+ * What the e2e tests of `doctor` add around a run-local deployment (which run-local itself registers as the IR stack
+ * and provisions with the template's controls, cli/local/local-controls.ts): for multi-account mode, a workload
+ * account with the responder role (trust as infra/responder-stack.ts: the IR account, the external id), its GuardDuty
+ * detector per region, and the key policy statement that lets it use the evidence key through EC2
+ * (infra/multi-account.ts) — what the responder stack and a multi-account IR stack deploy, which run-local does not.
  */
-
-export async function registerLocalStack(env: LocalEnvironment, stackName = 'ForensicAcquisition'): Promise<void> {
-  const cfn = new CloudFormationClient(emulatorClientConfig(env));
-  try {
-    try {
-      const found = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-      if (found.Stacks?.length) return;
-    } catch {
-      // absent: create below
-    }
-    const h = env.handlerEnv as LocalEnvironment['handlerEnv'] & WorkstationEnvironment;
-    const outputs: Record<string, string> = {
-      [IR_STACK_OUTPUTS.stateMachineArn]: localStateMachineArn(env, 'acquisition'),
-      [IR_STACK_OUTPUTS.releaseStateMachineArn]: localStateMachineArn(env, 'release'),
-      [IR_STACK_OUTPUTS.evidenceBucketName]: h.EVIDENCE_BUCKET,
-      [IR_STACK_OUTPUTS.caseTableName]: h.CASE_TABLE_NAME,
-      [IR_STACK_OUTPUTS.evidenceKeyArn]: h.EVIDENCE_KEY_ARN,
-      [IR_STACK_OUTPUTS.topicArn]: h.TOPIC_ARN,
-      [IR_STACK_OUTPUTS.workstationLaunchTemplateId]: h.WORKSTATION_LAUNCH_TEMPLATE_ID,
-      [IR_STACK_OUTPUTS.workstationSubnetIds]: h.WORKSTATION_SUBNET_IDS,
-      [IR_STACK_OUTPUTS.workstationSecurityGroupId]: h.WORKSTATION_SECURITY_GROUP_ID,
-    };
-    await cfn.send(
-      new CreateStackCommand({
-        StackName: stackName,
-        TemplateBody: JSON.stringify({
-          Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
-          Outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { Value: v }])),
-        }),
-      }),
-    );
-  } finally {
-    cfn.destroy();
-  }
-}
 
 /** Credentials of another emulated account (moto maps an assumed role's credentials to the role's account). */
 export async function accountContext(env: LocalEnvironment, accountId: string, region = env.region): Promise<EmulatorContext> {
@@ -129,21 +87,5 @@ export async function provisionWorkloadAccount(env: LocalEnvironment, w: Workloa
     await kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify(policy) }));
   } finally {
     kms.destroy();
-  }
-}
-
-/** The regional forwarder in `region` (IR account): GuardDuty findings there go to the home region's default bus. */
-export async function provisionRegionalForwarder(env: LocalEnvironment, region: string, ruleName = 'forensics-forward-findings'): Promise<void> {
-  const events = new EventBridgeClient(emulatorClientConfig({ ...env, region }));
-  try {
-    await events.send(new PutRuleCommand({ Name: ruleName, EventPattern: await findingPatternJson(Number(env.handlerEnv.MIN_SEVERITY)), State: 'ENABLED' }));
-    await events.send(
-      new PutTargetsCommand({
-        Rule: ruleName,
-        Targets: [{ Id: 'HomeBus', Arn: `arn:aws:events:${env.region}:${env.accountId}:event-bus/default`, RoleArn: `arn:aws:iam::${env.accountId}:role/forensics-forwarder` }],
-      }),
-    );
-  } finally {
-    events.destroy();
   }
 }
