@@ -286,6 +286,24 @@ describe.each([
     expect(withoutHold.map((r) => r.logicalId)).toEqual([]);
   });
 
+  it('no role of the product can make an existing instance a drill canary (the <prefix>:drill tag only at creation)', () => {
+    // Prepare
+    const s = sim();
+    const instances = [`arn:aws:ec2:${REGION}:${IR}:instance/i-1`, `arn:aws:ec2:${REGION}:${WORKLOAD}:instance/i-2`];
+    // Act
+    const allowed = s.allRoles().flatMap((role) =>
+      instances.flatMap((i) =>
+        [{ 'forensics:drill': 'd-1' }, { 'Forensics:Drill': 'd-1' }, { 'forensics:case-id': CASE, 'forensics:drill': 'd-1' }]
+          .filter((tags) => decision(s, role, 'ec2:CreateTags', i, tagging(tags)) === 'Allow')
+          .map((tags) => `${role.logicalId} ${i} ${JSON.stringify(tags)}`),
+      ),
+    );
+    // Assess
+    expect(allowed).toEqual([]);
+    // The free tagging the preserve step does is untouched.
+    expect(decision(s, s.acquisitionRole('preserveAndSnapshot'), 'ec2:CreateTags', instances[0]!, tagging({ 'forensics:case-id': CASE }))).not.toBe('ExplicitDeny');
+  });
+
   it('clean-up is the caller\'s own business: no role of the product can lift a drill object\'s hold or delete it', () => {
     // Prepare
     const s = sim();
