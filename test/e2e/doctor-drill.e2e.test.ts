@@ -322,6 +322,7 @@ describe('forensics doctor catches each deliberate breakage', () => {
     const rule = `${env.stackName}-acquisition-stopped`;
     await events.send(new DisableRuleCommand({ Name: rule }));
     const { code, checks } = await doctor();
+    await showDoctor('forensics doctor --endpoint URL (redrive rule disabled)');
     await events.send(new EnableRuleCommand({ Name: rule }));
     events.destroy();
     expect(code).toBe(1);
