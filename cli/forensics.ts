@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerReleaseCommand } from './commands/release';
 import { registerRunLocalCommand } from './commands/run-local';
 import { registerWorkstationCommands } from './commands/workstation';
+import { collect } from './local/cdk-context';
 
 /**
  * `forensics` — the responders' command line. Errors go to stderr as one line; exit codes follow AWS CLI habits:
@@ -152,7 +153,6 @@ deploymentOptions(
 });
 
 // ── Preparation: prove the deployment before the incident ──
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 deploymentOptions(
   program
     .command('doctor')

@@ -293,7 +293,7 @@ describe.each([
     // Act
     const allowed = s.allRoles().flatMap((role) =>
       instances.flatMap((i) =>
-        [{ 'forensics:drill': 'd-1' }, { 'Forensics:Drill': 'd-1' }, { 'forensics:case-id': CASE, 'forensics:drill': 'd-1' }]
+        ([{ 'forensics:drill': 'd-1' }, { 'Forensics:Drill': 'd-1' }, { 'forensics:case-id': CASE, 'forensics:drill': 'd-1' }] as Record<string, string>[])
           .filter((tags) => decision(s, role, 'ec2:CreateTags', i, tagging(tags)) === 'Allow')
           .map((tags) => `${role.logicalId} ${i} ${JSON.stringify(tags)}`),
       ),
