@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerReleaseCommand } from './commands/release';
 import { registerRunLocalCommand } from './commands/run-local';
 import { registerWorkstationCommands } from './commands/workstation';
+import { collect } from './local/cdk-context';
 
 /**
  * `forensics` — the responders' command line. Errors go to stderr as one line; exit codes follow AWS CLI habits:
@@ -149,6 +150,50 @@ deploymentOptions(
 ).action(async (caseId: string, opts: Record<string, unknown>) => {
   const { runCaseDownload } = await import('./commands/case-download');
   await exitWith(runCaseDownload(caseId, opts as never, processIoWithPrefix()));
+});
+
+// ── Preparation: prove the deployment before the incident ──
+deploymentOptions(
+  program
+    .command('doctor')
+    .description('Read-only checks of the deployment: PASS/WARN/FAIL per check with the fix; exit 1 when any check fails.')
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect)
+    .option('--account <id>', 'check this workload account (repeatable; default: forensics:workloadAccounts)', collect),
+).action(async (opts: Record<string, unknown>) => {
+  const { runDoctor } = await import('./commands/doctor');
+  await exitWith(runDoctor(opts as never, processIoWithPrefix()));
+});
+
+const drillCommand = deploymentOptions(
+  program
+    .command('drill')
+    .description('End-to-end exercise: launch a tagged canary, acquire it as a drill case, verify, release, remove the canary; report the measured times.')
+    .option('--account <id>', 'account to launch the canary in (the credentials, or --canary-profile, must be for it)')
+    .option('--region <region>', 'region to launch the canary in (the deployment region is --deployment-region)')
+    .option('--keep-canary', 'leave the canary and its VPC and role (forensics drill clean removes them later)', false)
+    .option('--retention-days <n>', 'how long the drill case\'s objects and snapshots are kept (1-30)', '1')
+    .option('--instance-type <type>', 'canary instance type', 't3.nano')
+    .option('--canary-profile <name>', 'shared config profile with credentials for --account')
+    .option('--timeout <minutes>', 'give up on each workflow after this many minutes', '60')
+    .option('--release-state-machine-arn <arn>', 'release state machine (or FORENSICS_RELEASE_STATE_MACHINE_ARN)')
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect),
+  '--deployment-region <region>',
+).action(async (opts: Record<string, unknown>) => {
+  const { runDrillCommand } = await import('./commands/drill');
+  await exitWith(runDrillCommand(opts as never, processIoWithPrefix()));
+});
+deploymentOptions(
+  drillCommand
+    .command('clean')
+    .description('Remove what drills left once their retention has passed: canaries, their VPC and role, drill cases\' objects and snapshots.')
+    .option('--region <region>', 'region searched for left-over canaries (default: the deployment region)')
+    .option('--canary-profile <name>', 'shared config profile with credentials for the canaries\' account')
+    .option('--older-than <minutes>', 'only canaries launched at least this long ago (a drill may be running)', '60')
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect),
+  '--deployment-region <region>',
+).action(async (opts: Record<string, unknown>) => {
+  const { runDrillCleanCommand } = await import('./commands/drill');
+  await exitWith(runDrillCleanCommand(opts as never, processIoWithPrefix()));
 });
 
 /** stdout for answers, stderr for progress and the one-line error (the commands add the `forensics:` prefix). */

@@ -5,7 +5,7 @@ import type { EvidenceProgress, Target } from './domain/types';
 import { type PollPayload, pollPayload } from './domain/poll-payload';
 import type { SnapshotEntryDeps } from './composition/entry-deps';
 import { workloadSnapshotsFor } from './composition/workload';
-import { chainSettingsFor } from './composition/evidence-chain';
+import { chainSettingsFor, withDrillLock } from './composition/evidence-chain';
 import type { ChainSettings } from './use-cases/evidence-chain';
 import { checkEvidenceCopies } from './use-cases/check-evidence-copies';
 
@@ -30,7 +30,7 @@ export function createCheckEvidenceCopiesHandler(deps: SnapshotEntryDeps & { cha
         maxWaitMinutes: env.MAX_WAIT_MINUTES,
         maxPolls,
         log: caseLog(state.case.caseId, 'checkEvidenceCopies'),
-        chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
+        chain: withDrillLock((deps.chain ?? chainSettingsFor)(state.case.target, env), state.case.options),
       },
       { caseRef: state.case, evidence: state.evidence, ...(state.acquisition ? { acquisition: state.acquisition } : {}) },
     );

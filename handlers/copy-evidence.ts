@@ -4,7 +4,7 @@ import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, EvidenceProgress, Target } from './domain/types';
 import type { SnapshotEntryDeps } from './composition/entry-deps';
 import { workloadSnapshotsFor } from './composition/workload';
-import { chainSettingsFor } from './composition/evidence-chain';
+import { chainSettingsFor, withDrillLock } from './composition/evidence-chain';
 import type { ChainSettings } from './use-cases/evidence-chain';
 import { copyEvidence } from './use-cases/copy-evidence';
 
@@ -24,7 +24,7 @@ export function createCopyEvidenceHandler(deps: SnapshotEntryDeps & { chain?: (t
         evidenceKeyArn: env.EVIDENCE_KEY_ARN,
         concurrency: env.COPY_CONCURRENCY,
         log: caseLog(state.case.caseId, 'copyEvidence'),
-        chain: (deps.chain ?? chainSettingsFor)(state.case.target, env),
+        chain: withDrillLock((deps.chain ?? chainSettingsFor)(state.case.target, env), state.case.options),
       },
       { caseRef: state.case, acquisition: state.acquisition, snapshotProgress: state.snapshotProgress },
     );

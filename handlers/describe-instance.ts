@@ -1,6 +1,7 @@
 import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import type { Ec2EntryDeps } from './composition/entry-deps';
 import { environment } from './config/env';
+import { requireDrillCanary } from './domain/drill';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionState, DescribeResult } from './domain/types';
 import { describeInstance } from './use-cases/describe-instance';
@@ -11,10 +12,13 @@ export function createDescribeInstanceHandler(deps: Ec2EntryDeps = {}) {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     const env = (deps.env ?? environment)();
     const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
-    return describeInstance(
+    const described = await describeInstance(
       { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX },
       state.case.target,
     );
+    // Before anything is changed on the instance: a drill case acquires only the canary its drill launched.
+    requireDrillCanary(state.case.options, described.preIncident.tags, env.TAG_PREFIX);
+    return described;
   };
 }
 

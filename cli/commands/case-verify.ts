@@ -1,3 +1,4 @@
+import { drillOf } from '../../handlers/domain/drill';
 import { DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, type Snapshot } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectLockConfigurationCommand, HeadObjectCommand, type HeadObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
@@ -188,7 +189,13 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
       listed.add(c.key);
       add('FAIL', 'custody.index', c.key, 'custody record in the bucket that neither the manifest nor the case table lists');
     }
-    const results = await mapLimit(expected, 8, (e) => checkObject(s3, bucket, e, versions.get(e.key), configured, now));
+    // A drill case (forensics drill): its objects carry the drill's short retain-until date, in the configured mode.
+    // The sealed manifest says so when there is one (its hash is in the chain: a case table edited afterwards cannot
+    // turn a sealed real case into a drill), else the case record.
+    const drill = drillOf({ drill: manifest ? manifest.drill : (record?.details?.options as { drill?: unknown } | undefined)?.drill } as never);
+    if (drill) add('PASS', 'case.drill', caseId, `drill case: objects are kept ${drill.retentionDays} day(s) from the write, not the evidence default (forensics drill clean removes them after that)`);
+    const expectedRetention = drill && configured ? { ...configured, days: drill.retentionDays, drill: true } : configured;
+    const results = await mapLimit(expected, 8, (e) => checkObject(s3, bucket, e, versions.get(e.key), expectedRetention, now));
     for (const r of results) checks.push(...r);
 
     const unlisted = [...versions.keys()].filter((k) => !listed.has(k) && !custody.some((c) => c.key === k));
@@ -229,6 +236,8 @@ function checkChain(custody: CustodyEntry[], record: CaseRecord | undefined, cas
 interface ConfiguredRetention {
   mode: string;
   days: number;
+  /** A drill case's days (the drill's `retentionDays`), not the deployment's. */
+  drill?: boolean;
 }
 
 /** Clock skew allowed between the writer (who computes the retain-until date) and S3 (LastModified): SigV4's own. */
@@ -300,12 +309,12 @@ export function retentionCheck(
     if (until.getTime() < due - SKEW_MS) {
       return {
         status: 'FAIL',
-        detail: `${what}: shorter than the deployment's ${configured.days} days from the write (${head.LastModified.toISOString()})`,
+        detail: `${what}: shorter than the ${configured.drill ? "drill's" : "deployment's"} ${configured.days} days from the write (${head.LastModified.toISOString()})`,
       };
     }
   }
   if (until.getTime() <= now.getTime()) return { status: 'WARN', detail: `${what} (expired: only the legal hold keeps the object)` };
-  return { status: 'PASS', detail: `${what}${configured ? ` (${configured.days} days from the write, as configured)` : ''}` };
+  return { status: 'PASS', detail: `${what}${configured ? ` (${configured.days} days from the write, ${configured.drill ? 'as the drill asked' : 'as configured'})` : ''}` };
 }
 
 /**

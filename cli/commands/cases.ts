@@ -1,5 +1,6 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshallMap } from '../../handlers/adapters/case-table';
+import { drillOf } from '../../handlers/domain/drill';
 import { INSTANCE_ID_PATTERN } from '../../handlers/domain/identifier-formats';
 import type { CaseStatus, FindingSummary, Target } from '../../handlers/domain/types';
 import { clientConfig, type DeploymentOptions, resolveDeployment } from '../deployment/discover';
@@ -32,6 +33,8 @@ export interface CaseListItem {
   findings: number;
   findingType: string | null;
   severity: number | null;
+  /** Present (true) only for a drill case (`forensics drill`). */
+  drill?: true;
 }
 
 export interface CaseFilters {
@@ -130,6 +133,7 @@ function toListItem(item: Record<string, unknown>): CaseListItem {
     findings: findings.length,
     findingType: first?.type ?? null,
     severity: typeof first?.severity === 'number' ? first.severity : null,
+    ...(drillOf((item.details as { options?: never } | undefined)?.options) ? { drill: true as const } : {}),
   };
 }
 
@@ -144,7 +148,7 @@ export function renderCaseTable(items: readonly CaseListItem[]): string[] {
       c.target.accountId,
       c.target.region,
       c.target.instanceId,
-      c.source,
+      c.drill ? `${c.source} (drill)` : c.source,
       c.findings,
       c.findingType ? `${c.findingType} (${c.severity ?? '-'})` : null,
     ]),

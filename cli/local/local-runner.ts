@@ -129,7 +129,7 @@ export interface PrepareOptions {
 /**
  * Deploys locally what `cdk deploy` would deploy from the same configuration: synthesizes the IR stack from cdk.json
  * with `context` over it (validated by the same schema), provisions its resources in the emulator (starting
- * moto_server when no endpoint is given), gives the handlers the synthesized functions' environment resolved to
+ * moto_server when no endpoint is given) with the controls the template configures (cli/local/local-controls.ts), gives the handlers the synthesized functions' environment resolved to
  * those resources, and registers the deployment as a CloudFormation stack so that the CLI finds it with --endpoint.
  */
 export async function prepareLocalEnvironment(options: PrepareOptions = {}): Promise<LocalEnvironment> {
@@ -175,6 +175,11 @@ export async function prepareLocalEnvironment(options: PrepareOptions = {}): Pro
     } finally {
       cfn.destroy();
     }
+    // The rest of what the stack deploys (key rotation, table and bucket protections, state machines, rules, alarms),
+    // from the same template: what `forensics doctor` checks (cli/local/local-controls.ts).
+    const { provisionLocalControls, provisionRegionalForwarding } = await import('./local-controls');
+    await provisionLocalControls(ctx, template, outputs, synthesized.config.stackName);
+    await provisionRegionalForwarding(ctx, template, synthesized.config.stackName, workloadRegions);
     const handlerEnv = applyHandlerEnvironment(synthesized, outputs, ctx, options.overrides);
     const started = moto;
     return {
@@ -557,6 +562,7 @@ export async function executeLocalRelease(
   const follow = (async () => {
     for await (const log of execution.eventLogs as unknown as AsyncGenerator<EventLog>) {
       if (log.type === 'StateEntered') options.onProgress?.({ at: log.timestamp, kind: 'entered', state: log.state.name });
+      else if (log.type === 'StateExited') options.onProgress?.({ at: log.timestamp, kind: 'exited', state: log.state.name });
       else if (log.type === 'StateCaught') options.onProgress?.({ at: log.timestamp, kind: 'caught', state: log.state.name });
       else if (log.type === 'StateRetried') {
         options.onProgress?.({ at: log.timestamp, kind: 'retried', state: log.state.name, detail: `attempt ${log.retry.attempt}` });

@@ -3,6 +3,7 @@ import { ConfigurationError, EvidenceWriteFailed } from '../domain/errors';
 import { EvidenceExists } from '../domain/evidence-errors';
 import { base64ToHex, sha256Hex, hexToBase64 } from '../domain/hashing';
 import type { Clock, EvidenceStore } from '../domain/ports';
+import type { ObjectRetention } from '../domain/drill';
 import type { SealedObject } from '../domain/types';
 
 /** The Object Lock retention every evidence object carries: mode, and days from the time it is written. */
@@ -47,7 +48,7 @@ export class S3EvidenceStore implements EvidenceStore {
     }
   }
 
-  async put(key: string, body: string, contentType = 'application/json'): Promise<SealedObject> {
+  async put(key: string, body: string, contentType = 'application/json', retention?: ObjectRetention): Promise<SealedObject> {
     const bytes = Buffer.from(body, 'utf8');
     const sha256 = sha256Hex(bytes);
     const checksum = hexToBase64(sha256);
@@ -61,8 +62,9 @@ export class S3EvidenceStore implements EvidenceStore {
           ContentType: contentType,
           ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: checksum,
+          // Always the configured mode (the bucket policy refuses any other); a drill case's objects only end sooner.
           ObjectLockMode: this.retention.mode,
-          ObjectLockRetainUntilDate: retainUntil(this.clock(), this.retention.days),
+          ObjectLockRetainUntilDate: retention?.retainUntil ?? retainUntil(this.clock(), this.retention.days),
           ObjectLockLegalHoldStatus: 'ON',
           IfNoneMatch: '*',
         }),

@@ -4,8 +4,15 @@ import { Ec2SnapshotAdapter } from '../adapters/ec2-snapshot-adapter';
 import { arnParts } from '../domain/identifier-formats';
 import type { HandlerEnvironment } from '../config/env';
 import { homeRegionOf } from '../domain/evidence-regions';
-import type { Target } from '../domain/types';
+import { drillSnapshotLock } from '../domain/drill';
+import type { CaseOptions, Target } from '../domain/types';
 import type { ChainSettings } from '../use-cases/evidence-chain';
+
+/** A drill case's evidence snapshots: governance lock for the drill's retention, never compliance (domain/drill.ts). */
+export function withDrillLock(chain: ChainSettings, options: Partial<CaseOptions> | undefined): ChainSettings {
+  const lock = drillSnapshotLock(chain.lock, options);
+  return lock === chain.lock ? chain : { ...chain, ...(lock ? { lock } : {}) };
+}
 
 /** Defaults of the snapshot lock (docs/permissions.md, README "Configuration"). */
 export const DEFAULT_LOCK = { mode: 'compliance', durationDays: 365, coolOffHours: 24 } as const;

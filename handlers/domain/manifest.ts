@@ -1,4 +1,5 @@
 import { regionOfKeyArn } from './evidence-regions';
+import { type DrillOptions, drillOf } from './drill';
 import type { CaseRecord } from './ports';
 import type {
   AcquisitionState,
@@ -171,6 +172,8 @@ export interface ManifestV1 {
   };
   /** Every evidence object of the case written before the manifest, custody chain first, with its SHA-256. */
   objects: SealedObject[];
+  /** Optional (1.x minor): present only for a drill case (`forensics drill`, handlers/domain/drill.ts). */
+  drill?: DrillOptions;
 }
 
 /** Summary of the pre-incident state for the manifest and the case record (instance.json holds it all). */
@@ -382,5 +385,6 @@ export function buildManifest(input: {
       timeToContainmentSeconds: containment ? secondsBetween(c.openedAt, containment.containedAt) : null,
     },
     objects: input.objects.map((o) => ({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}) })),
+    ...(drillOf(c.options) ? { drill: drillOf(c.options) as DrillOptions } : {}),
   };
 }

@@ -11,6 +11,7 @@ import {
   REGION_EXPECTED,
   REGION_PATTERN,
 } from './identifier-formats';
+import { MAX_DRILL_RETENTION_DAYS } from './drill';
 import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
 import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './types';
 
@@ -40,6 +41,8 @@ export const manualOptionsSchema = z.strictObject({
   workstation: z.boolean().optional(),
   revoke: z.enum(['instance', 'role', 'none']).optional(),
   quarantineProfile: z.boolean().optional(),
+  /** A drill case (handlers/domain/drill.ts): its objects and snapshots are kept `retentionDays`, not the evidence default. */
+  drill: z.strictObject({ retentionDays: z.number().int().min(1).max(MAX_DRILL_RETENTION_DAYS) }).optional(),
 });
 
 export const manualRequestSchema = z.strictObject({
@@ -74,7 +77,7 @@ export function parseManualRequest(input: unknown, at = ''): ManualRequest {
     const key = issue.keys[0];
     if (key !== undefined) path.push(key);
     problem = 'unknown field (a manual request takes instanceId, accountId, region, reason, requestedBy, options)';
-    if (issue.path.length > 0) problem = 'unknown option (options take workstation, revoke and quarantineProfile)';
+    if (issue.path.length > 0) problem = 'unknown option (options take workstation, revoke, quarantineProfile and drill)';
   }
   throw new InvalidInput(joinPath(at, path) || 'input', problem);
 }
@@ -134,6 +137,8 @@ export function mergeOptions(defaults: CaseOptions, requested?: ManualOptions): 
     revoke: requested?.revoke ?? defaults.revoke,
     // Absent unless set: an unset option means the deployment default, resolved by the containment step.
     ...optionalFlag('quarantineProfile', requested?.quarantineProfile ?? defaults.quarantineProfile),
+    // Only a manual request can make a drill case; a finding never does.
+    ...(requested?.drill ? { drill: { retentionDays: requested.drill.retentionDays } } : {}),
   };
 }
 

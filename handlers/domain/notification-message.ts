@@ -1,4 +1,5 @@
 import { type ParsedFailure, type SecuredSummary, type StepName, parseFailureCause } from './case-evidence';
+import { drillSubjectPrefix } from './drill';
 import { snapshotLineage, secondsBetween } from './manifest';
 import type { AcquisitionState } from './types';
 
@@ -22,6 +23,7 @@ function findingLine(state: AcquisitionState): string {
 function header(state: AcquisitionState): string[] {
   const c = state.case;
   return [
+    ...(drillSubjectPrefix(c.options) ? ['DRILL: an exercise on a canary instance (forensics drill), not an incident.', ''] : []),
     `Case:      ${c.caseId}`,
     `Instance:  ${c.target.instanceId} (account ${c.target.accountId}, ${c.target.region})`,
     `Finding:   ${findingLine(state)}`,
@@ -99,7 +101,7 @@ export function successNotification(state: AcquisitionState, bucket: string): No
     'The instance stays isolated and the case stays open until a responder releases it.',
   ].join('\n');
   return {
-    subject: `[IR] Contained ${c.target.instanceId} - case ${c.caseId} - ${c.finding.type}`,
+    subject: `[IR] ${drillSubjectPrefix(c.options)}Contained ${c.target.instanceId} - case ${c.caseId} - ${c.finding.type}`,
     message,
     attributes: { caseId: c.caseId, status: 'CONTAINED', severity: String(c.finding.severity), instanceId: c.target.instanceId },
   };
@@ -141,7 +143,7 @@ export function failureNotification(input: {
       : 'The instance lock is kept: review the instance and the case, then release it or acquire manually.',
   ].join('\n');
   return {
-    subject: `[IR] FAILED acquisition ${c.target.instanceId} - case ${c.caseId} - ${failedStep}`,
+    subject: `[IR] ${drillSubjectPrefix(c.options)}FAILED acquisition ${c.target.instanceId} - case ${c.caseId} - ${failedStep}`,
     message,
     attributes: { caseId: c.caseId, status: 'FAILED', severity: String(c.finding.severity), instanceId: c.target.instanceId },
   };

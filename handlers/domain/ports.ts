@@ -7,6 +7,8 @@ import type {
   Target,
 } from './types';
 
+import type { ObjectRetention } from './drill';
+
 /**
  * The ports the use cases depend on. Adapters in `handlers/adapters/` implement them with the AWS SDK; unit tests
  * implement them with aws-sdk-client-mock behind the real adapters, or with plain fakes for pure use-case tests.
@@ -87,8 +89,11 @@ export type EvidenceCaseTable = CaseTable & Required<Pick<CaseTable, 'appendEvid
 /** The evidence bucket: every object is written once, with a SHA-256 checksum and a legal hold. */
 export interface EvidenceStore {
   readonly bucket: string;
-  /** Writes `body` at `key` with checksum and legal hold; returns its hash and version id. */
-  put(key: string, body: string, contentType?: string): Promise<SealedObject>;
+  /**
+   * Writes `body` at `key` with checksum and legal hold; returns its hash and version id. `retention`: an explicit
+   * Object Lock retention for this object (drill cases, handlers/domain/drill.ts); absent: the bucket's default.
+   */
+  put(key: string, body: string, contentType?: string, retention?: ObjectRetention): Promise<SealedObject>;
   /** True when an object already exists at `key` (evidence is never overwritten). */
   exists(key: string): Promise<boolean>;
 }

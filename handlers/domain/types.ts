@@ -39,6 +39,11 @@ export interface CaseOptions {
    * default (`DEFAULT_QUARANTINE_PROFILE`, i.e. `forensics:quarantineProfile`).
    */
   quarantineProfile?: boolean;
+  /**
+   * A drill case (`forensics drill`, manual requests only): short explicit retention and a governance lock instead of
+   * the evidence defaults, `[DRILL]` in notifications (handlers/domain/drill.ts). Absent for every real case.
+   */
+  drill?: import('./drill').DrillOptions;
 }
 
 /** What the normalizer makes of any accepted input, finding or manual request. */

@@ -1,4 +1,5 @@
 import { instanceKey, rawFindingKey } from '../domain/case-evidence';
+import { drillObjectRetention } from '../domain/drill';
 import { CaseNotFound, EvidenceExists } from '../domain/evidence-errors';
 import { canonicalBody } from '../domain/hashing';
 import type { CaseRecord, CaseTable, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
@@ -19,10 +20,11 @@ export interface WrittenEvidence {
 }
 
 export async function writeEvidenceOnce(
-  deps: { cases: EvidenceCaseTable; store: EvidenceStore },
-  caseRecord: Pick<CaseRecord, 'caseId' | 'evidence'>,
+  deps: { cases: EvidenceCaseTable; store: EvidenceStore; clock?: () => Date },
+  caseRecord: Pick<CaseRecord, 'caseId' | 'evidence'> & Partial<Pick<CaseRecord, 'details'>>,
   objects: { key: string; value: unknown }[],
 ): Promise<WrittenEvidence> {
+  const retention = drillObjectRetention(caseRecord.details?.options as never, (deps.clock ?? (() => new Date()))());
   const indexed = new Map((caseRecord.evidence ?? []).map((o) => [o.key, o.sha256]));
   const result: WrittenEvidence = { written: [], skipped: [] };
   for (const { key, value } of objects) {
@@ -42,7 +44,7 @@ export async function writeEvidenceOnce(
       await deps.cases.appendEvidence(caseRecord.caseId, [{ key, sha256 }]);
     }
     try {
-      result.written.push(await deps.store.put(key, body, 'application/json'));
+      result.written.push(await deps.store.put(key, body, 'application/json', retention));
     } catch (err) {
       if (!(err instanceof EvidenceExists)) throw err;
       result.skipped.push(key);

@@ -3,6 +3,7 @@ import { CustodyConflict, EvidenceWriteFailed, errorMessage } from '../domain/er
 import { CaseNotFound, EvidenceExists } from '../domain/evidence-errors';
 import type { CaseTable, Clock, CustodyLog, EvidenceStore } from '../domain/ports';
 import type { CaseRef, CustodyAction, SealedObject } from '../domain/types';
+import { drillObjectRetention, type ObjectRetention } from '../domain/drill';
 
 export interface ChainedCustodyLogDeps {
   cases: CaseTable;
@@ -77,7 +78,8 @@ export class ChainedCustodyLog implements CustodyLog {
         await this.sleep(Math.floor(Math.random() * 50 * attempt) + 10 * attempt);
         continue;
       }
-      return this.writeReserved(built.records);
+      // A drill case's records get the drill's short retention (the case record carries its options).
+      return this.writeReserved(built.records, drillObjectRetention(current.details?.options as never, clock()));
     }
     throw new CustodyConflict(
       `custody chain of case ${caseRef.caseId} kept moving: gave up after ${this.maxAttempts} attempts`,
@@ -86,8 +88,8 @@ export class ChainedCustodyLog implements CustodyLog {
   }
 
   /** Writes the objects of slots this writer reserved, in parallel, each retried a few times. */
-  private async writeReserved(records: BuiltCustodyRecord[]): Promise<SealedObject[]> {
-    const results = await Promise.allSettled(records.map((r) => this.putReserved(r)));
+  private async writeReserved(records: BuiltCustodyRecord[], retention?: ObjectRetention): Promise<SealedObject[]> {
+    const results = await Promise.allSettled(records.map((r) => this.putReserved(r, retention)));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ key: records[i]?.key, reason: r.reason }] : []));
     if (failed.length > 0) {
       throw new EvidenceWriteFailed(
@@ -98,11 +100,11 @@ export class ChainedCustodyLog implements CustodyLog {
     return results.map((r) => (r as PromiseFulfilledResult<SealedObject>).value);
   }
 
-  private async putReserved(record: BuiltCustodyRecord): Promise<SealedObject> {
+  private async putReserved(record: BuiltCustodyRecord, retention?: ObjectRetention): Promise<SealedObject> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.putAttempts; attempt++) {
       try {
-        return await this.deps.store.put(record.key, record.body, 'application/json');
+        return await this.deps.store.put(record.key, record.body, 'application/json', retention);
       } catch (err) {
         if (err instanceof EvidenceExists) {
           // Only this writer holds the slot, so an object already there is our own earlier attempt that landed

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ec2WorkstationAdapter, WorkstationVolumeStatus } from '../adapters/ec2-workstation-adapter';
 import { WORKSTATION_METADATA_OPTIONS } from '../adapters/ec2-workstation-adapter';
+import { drillObjectRetention } from '../domain/drill';
 import { errorMessage } from '../domain/errors';
 import { CaseNotFound, EvidenceExists } from '../domain/evidence-errors';
 import { canonicalBody } from '../domain/hashing';
@@ -218,7 +219,7 @@ export async function launchWorkstation(deps: WorkstationDeps, input: LaunchWork
     const { body, sha256 } = canonicalBody(workstationRecord({ caseId, bucket: deps.store.bucket, result: base }));
     let written: SealedObject;
     try {
-      written = await deps.store.put(key, body, 'application/json');
+      written = await deps.store.put(key, body, 'application/json', drillObjectRetention(current.details?.options as never, deps.clock()));
     } catch (err) {
       if (!(err instanceof EvidenceExists)) throw err;
       written = { key, sha256 };

@@ -1,4 +1,5 @@
 import { parseFailureCause } from '../domain/case-evidence';
+import { drillOf } from '../domain/drill';
 import { errorMessage, errorName } from '../domain/errors';
 import { CaseNotFound } from '../domain/evidence-errors';
 import type { CaseStatus, StepFailure, Target } from '../domain/types';
@@ -18,7 +19,8 @@ export interface ReleaseState {
   request: ReleaseRequestInput;
   executionArn: string;
   startedAt?: string;
-  case: { caseId: string; status: CaseStatus; target: Target };
+  /** `drill`: a drill case (`forensics drill`), so its notification says so. */
+  case: { caseId: string; status: CaseStatus; target: Target; drill?: boolean };
   release?: ReleaseResult;
   notification?: { notified: boolean; messageId?: string };
   failure?: StepFailure;
@@ -47,7 +49,7 @@ export async function validateRelease(
     request,
     executionArn: input.executionArn,
     ...(input.startedAt ? { startedAt: input.startedAt } : {}),
-    case: { caseId: record.caseId, status: record.status, target: record.target },
+    case: { caseId: record.caseId, status: record.status, target: record.target, ...(drillOf(record.details?.options as never) ? { drill: true } : {}) },
   };
 }
 
@@ -73,7 +75,7 @@ export function releaseNotification(state: ReleaseState): { subject: string; mes
     'The evidence (snapshots, objects, legal holds, manifest) is unchanged.',
   ].join('\n');
   return {
-    subject: `[IR] Released ${c.target.instanceId} - case ${c.caseId}`,
+    subject: `[IR] ${c.drill ? '[DRILL] ' : ''}Released ${c.target.instanceId} - case ${c.caseId}`,
     message,
     attributes: { caseId: c.caseId, status: 'RELEASED', instanceId: c.target.instanceId },
   };

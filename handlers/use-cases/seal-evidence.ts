@@ -1,4 +1,5 @@
 import { STEP, evidenceCustodyActions } from '../domain/case-evidence';
+import { drillObjectRetention } from '../domain/drill';
 import { EvidenceExists } from '../domain/evidence-errors';
 import { canonicalBody } from '../domain/hashing';
 import { buildManifest, manifestKey } from '../domain/manifest';
@@ -44,7 +45,7 @@ export async function sealEvidence(deps: SealEvidenceDeps, state: AcquisitionSta
   const { body } = canonicalBody(manifest);
   const key = manifestKey(caseId);
   if (await deps.store.exists(key)) throw new EvidenceExists(key);
-  const written = await deps.store.put(key, body, 'application/json');
+  const written = await deps.store.put(key, body, 'application/json', drillObjectRetention(state.case.options, deps.clock()));
 
   const sealRecords = await deps.custody.append(state.case, [
     {

@@ -11,7 +11,11 @@ export { containedTagKey, workflowSessionTagKey };
  *   locking the IR evidence snapshots, creating workstation volumes from them;
  * - `<prefix>:role` on security groups, volumes and instances: rule changes on isolation groups, attaching
  *   workstation volumes to workstation instances;
- * - `<prefix>:contained` on IAM roles: deleting a deny policy at release (the isolate step tags the role it contained).
+ * - `<prefix>:contained` on IAM roles: deleting a deny policy at release (the isolate step tags the role it contained);
+ * - `<prefix>:drill` on instances: a drill case (short retention of its evidence) may acquire only an instance
+ *   carrying it (handlers/domain/drill.ts). Set by `forensics drill` itself when it launches its canary (the caller's
+ *   own RunInstances); no role of the product may put it on an existing instance, or a real instance could be
+ *   acquired as a drill — evidence kept a day, and its instance lock held against the real acquisition.
  *
  * Such a key may be set only by the call that creates the resource (`ec2:CreateAction`: CopySnapshot for snapshots,
  * CreateSecurityGroup/CreateVolume/RunInstances for the others), or, for `<prefix>:contained`, only by the step that
@@ -24,7 +28,7 @@ export { containedTagKey, workflowSessionTagKey };
  * of "any authorizing key" needs. Keys are compared ignoring case so no spelling variant slips through.
  */
 export function authorizingTagKeys(prefix: string): string[] {
-  return [`${prefix}:evidence`, `${prefix}:role`, containedTagKey(prefix)];
+  return [`${prefix}:evidence`, `${prefix}:role`, containedTagKey(prefix), `${prefix}:drill`];
 }
 
 /** CreateTags outside a create call: only keys under `<prefix>:`, never an authorizing one, and at least one key. */

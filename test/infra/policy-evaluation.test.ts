@@ -220,6 +220,108 @@ describe.each([
   });
 });
 
+// ── Drill cases (forensics drill) ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A drill case is written on the evidence path itself, with no exception in any policy: under `cases/`, in the
+ * configured mode (COMPLIANCE), write-once, legal hold ON — only its retain-until date is short (1–30 days). So the
+ * drill proves the real permissions, and there is no drill-only statement anyone could use to write, overwrite or
+ * unhold real evidence. What a drill leaves is removed by `forensics drill clean` with the caller's own permissions
+ * (lifting a hold, deleting a version), which no role of the product holds.
+ */
+const DRILL_WRITE: Context = {
+  ...WRITE_ONCE,
+  's3:object-lock-retain-until-date': '2026-01-11T10:00:00Z',
+  's3:object-lock-remaining-retention-days': '1',
+};
+
+describe.each([
+  ['single-account', () => single],
+  ['multi-account', () => multi],
+])('drill cases on the evidence path (%s)', (_mode, sim) => {
+  it('a drill object as the store writes it (configured mode, short date, hold ON, write-once) is allowed exactly where a real one is', () => {
+    // Prepare
+    const s = sim();
+    // Act
+    const wrong = stepRoles(s).flatMap(([step, role]) =>
+      (Object.keys(KEYS) as Kind[]).flatMap((kind) => {
+        const expected = (WRITES[step] ?? []).includes(kind) ? 'Allow' : 'ImplicitDeny';
+        const got = decision(s, role, 's3:PutObject', objectArn(s, KEYS[kind]), DRILL_WRITE);
+        return got === expected ? [] : [`${step} ${kind}: ${got}, expected ${expected}`];
+      }),
+    );
+    // Assess
+    expect(wrong).toEqual([]);
+  });
+
+  it('no role can write a drill object in GOVERNANCE mode, without a legal hold, or over an existing object', () => {
+    // Prepare
+    const s = sim();
+    const variants: Record<string, Context> = {
+      governance: { ...DRILL_WRITE, 's3:object-lock-mode': 'GOVERNANCE' },
+      noLegalHold: { ...DRILL_WRITE, 's3:object-lock-legal-hold': 'OFF' },
+      overwrite: Object.fromEntries(Object.entries(DRILL_WRITE).filter(([k]) => k !== 's3:if-none-match')),
+    };
+    // Act
+    const allowed = s.allRoles().flatMap((role) =>
+      Object.values(KEYS).flatMap((key) =>
+        Object.entries(variants)
+          .filter(([, ctx]) => decision(s, role, 's3:PutObject', objectArn(s, key), ctx) !== 'ExplicitDeny')
+          .map(([name]) => `${role.logicalId} ${name} ${key}`),
+      ),
+    );
+    // Assess
+    expect(allowed).toEqual([]);
+  });
+
+  it('there is no drill-only prefix: no role writes outside cases/, and the bucket policy binds any other prefix too', () => {
+    // Prepare
+    const s = sim();
+    const elsewhere = objectArn(s, `drills/${CASE}/manifest.json`);
+    // Act
+    const writers = s.allRoles().filter((role) => decision(s, role, 's3:PutObject', elsewhere, DRILL_WRITE) === 'Allow');
+    const withoutHold = s.allRoles().filter((role) => decision(s, role, 's3:PutObject', elsewhere, { ...DRILL_WRITE, 's3:object-lock-legal-hold': 'OFF' }) !== 'ExplicitDeny');
+    // Assess
+    expect(writers.map((r) => r.logicalId)).toEqual([]);
+    expect(withoutHold.map((r) => r.logicalId)).toEqual([]);
+  });
+
+  it('no role of the product can make an existing instance a drill canary (the <prefix>:drill tag only at creation)', () => {
+    // Prepare
+    const s = sim();
+    const instances = [`arn:aws:ec2:${REGION}:${IR}:instance/i-1`, `arn:aws:ec2:${REGION}:${WORKLOAD}:instance/i-2`];
+    // Act
+    const allowed = s.allRoles().flatMap((role) =>
+      instances.flatMap((i) =>
+        ([{ 'forensics:drill': 'd-1' }, { 'Forensics:Drill': 'd-1' }, { 'forensics:case-id': CASE, 'forensics:drill': 'd-1' }] as Record<string, string>[])
+          .filter((tags) => decision(s, role, 'ec2:CreateTags', i, tagging(tags)) === 'Allow')
+          .map((tags) => `${role.logicalId} ${i} ${JSON.stringify(tags)}`),
+      ),
+    );
+    // Assess
+    expect(allowed).toEqual([]);
+    // The free tagging the preserve step does is untouched.
+    expect(decision(s, s.acquisitionRole('preserveAndSnapshot'), 'ec2:CreateTags', instances[0]!, tagging({ 'forensics:case-id': CASE }))).not.toBe('ExplicitDeny');
+  });
+
+  it('clean-up is the caller\'s own business: no role of the product can lift a drill object\'s hold or delete it', () => {
+    // Prepare
+    const s = sim();
+    const actions: [string, Context][] = [
+      ['s3:PutObjectLegalHold', { 's3:object-lock-legal-hold': 'OFF' }],
+      ['s3:DeleteObjectVersion', {}],
+      ['s3:DeleteObject', {}],
+      ['s3:BypassGovernanceRetention', {}],
+    ];
+    // Act
+    const allowed = s.allRoles().flatMap((role) =>
+      Object.values(KEYS).flatMap((key) => actions.filter(([a, ctx]) => decision(s, role, a, objectArn(s, key), ctx) === 'Allow').map(([a]) => `${role.logicalId} ${a} ${key}`)),
+    );
+    // Assess
+    expect(allowed).toEqual([]);
+  });
+});
+
 // ── Tags that authorize ────────────────────────────────────────────────────────────────────────────────────────────
 
 const snapshot = (account = '') => `arn:aws:ec2:${REGION}:${account}:snapshot/snap-0123456789abcdef0`;

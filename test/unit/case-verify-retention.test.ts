@@ -45,4 +45,20 @@ describe('object.retention', () => {
   it('without a readable bucket default, presence and date are still checked', () => {
     expect(retentionCheck({ ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: days(1), LastModified: WRITTEN }, undefined, WRITTEN).status).toBe('PASS');
   });
+
+  it('a drill case: the drill\'s days in the deployment\'s mode PASS; GOVERNANCE still FAILs; less than the drill\'s days FAILs', () => {
+    // Prepare: what verifyCase passes for a case whose sealed manifest says drill (1 day).
+    const drill = { ...DEPLOYMENT, days: 1, drill: true };
+    // Act / Assess
+    const ok = retentionCheck({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: days(1), LastModified: WRITTEN }, drill, WRITTEN);
+    expect(ok).toEqual({ status: 'PASS', detail: expect.stringMatching(/1 days from the write, as the drill asked/) });
+    expect(retentionCheck({ ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: days(1), LastModified: WRITTEN }, drill, WRITTEN).status).toBe('FAIL');
+    const hours = new Date(WRITTEN.getTime() + 3 * 60 * 60 * 1000);
+    expect(retentionCheck({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: hours, LastModified: WRITTEN }, drill, WRITTEN)).toEqual({
+      status: 'FAIL',
+      detail: expect.stringMatching(/shorter than the drill's 1 days/),
+    });
+    // The same 1-day object of a real case is a FAIL: only the drill mark (from the sealed manifest) allows it.
+    expect(retentionCheck({ ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: days(1), LastModified: WRITTEN }, DEPLOYMENT, WRITTEN).status).toBe('FAIL');
+  });
 });
