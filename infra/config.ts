@@ -198,8 +198,6 @@ export const contextSchema = z
     }
   });
 
-export type ContextSettings = z.output<typeof contextSchema>;
-
 /** The parsed configuration, in the names the stack uses. */
 export interface ForensicsConfig {
   readonly minSeverity: number;
