@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Clock } from '../../handlers/domain/ports';
 import type { ReleaseResult } from '../../handlers/use-cases/release-containment';
 import { assertLoopbackEndpoint } from '../local/moto-server';
-import { EXIT_FAILED, EXIT_OK, type Io, OperationFailed, parseOutputFormat, processIo, runCommand, UsageError } from './common';
+import { EXIT_FAILED, EXIT_OK, type Io, parseOutputFormat, processIo, runCommand, UsageError } from './common';
 
 /**
  * `forensics release <caseId> --reason TEXT [--requested-by WHO] [--wait]`: starts an execution of the release state

@@ -49,7 +49,7 @@ export async function runLocalCommand(opts: RunLocalCommandOptions, io: Io = pro
     }
     const { runLocal } = await import('../local/local-runner');
     const started = Date.now();
-    let result;
+    let result: Awaited<ReturnType<typeof runLocal>>;
     try {
       result = await runLocal(event, {
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),

@@ -60,7 +60,8 @@ interface Planned {
   action: string;
   request: Record<string, unknown>;
   previous: Record<string, unknown>;
-  run?: () => Promise<Record<string, unknown> | void>;
+  /** Resolves to what to add to the record, if anything. */
+  run?: () => Promise<Record<string, unknown>> | Promise<void>;
   /** Set for actions that are recorded as skipped, with the reason. */
   skip?: string;
 }

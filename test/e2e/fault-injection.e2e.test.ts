@@ -5,7 +5,7 @@ import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunL
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { type AwsCallMiddleware, addClientMiddleware, awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { EvidenceReader, SnapshotRewriter } from './fault-kit';
+import { EvidenceReader, SnapshotRewriter } from '../support/fault-kit';
 
 /**
  * Fault injection on the emulator: the synthesized definition and the real handlers, with faults injected through

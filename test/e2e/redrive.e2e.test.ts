@@ -6,7 +6,7 @@ import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-v
 import { awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { MAX_AUTOMATIC_REDRIVES } from '../../handlers/domain/redrive';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { EvidenceReader } from './fault-kit';
+import { EvidenceReader } from '../support/fault-kit';
 
 /**
  * A finding is not lost to a transient error that outlasts a step's retries: on the emulator, the synthesized

@@ -13,7 +13,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { CustodyConflict, InvalidInput } from '../../handlers/domain/errors';
 import { CaseNotFound } from '../../handlers/domain/evidence-errors';
-import { TARGET, caseRef } from './evidence-test-kit';
+import { TARGET, caseRef } from '../support/evidence-test-kit';
 
 const ddb = mockClient(DynamoDBClient);
 const TABLE = 'ir-cases';

@@ -21,7 +21,7 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
 import type { AcquisitionState } from '../../handlers/domain/types';
 import { createPreserveAndSnapshotHandler } from '../../handlers/preserve-and-snapshot';
-import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from './ec2-test-fixtures';
+import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -31,9 +31,18 @@ const env = () => ({ TAG_PREFIX: 'ir', MAX_WAIT_MINUTES: 60, COPY_CONCURRENCY: 2
 /** Real adapters on clients made for the region asked, recording which regions were asked. */
 function recordingClients(regions: string[]): AwsClients {
   return {
-    ec2: (r) => (regions.push(`ec2:${r}`), new EC2Client({ region: r })),
-    autoScaling: (r) => (regions.push(`asg:${r}`), new AutoScalingClient({ region: r })),
-    elbv2: (r) => (regions.push(`elbv2:${r}`), new ElasticLoadBalancingV2Client({ region: r })),
+    ec2: (r) => {
+      regions.push(`ec2:${r}`);
+      return new EC2Client({ region: r });
+    },
+    autoScaling: (r) => {
+      regions.push(`asg:${r}`);
+      return new AutoScalingClient({ region: r });
+    },
+    elbv2: (r) => {
+      regions.push(`elbv2:${r}`);
+      return new ElasticLoadBalancingV2Client({ region: r });
+    },
     s3: () => {
       throw new Error('not used');
     },

@@ -22,7 +22,7 @@ import type { AcquisitionState, RevokeMode } from '../../handlers/domain/types';
 import type { EvidenceDeps } from '../../handlers/evidence-deps';
 import { createIsolateNetworkHandler } from '../../handlers/isolate-network';
 import { revokeCredentials } from '../../handlers/use-cases/revoke-credentials';
-import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from './ec2-test-fixtures';
+import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from '../support/ec2-test-fixtures';
 
 const iam = mockClient(IAMClient);
 const NOW = '2026-01-10T10:05:00.000Z';
@@ -133,8 +133,14 @@ describe('revokeCredentials', () => {
     // Prepare
     profileWith(ROLE);
     const order: string[] = [];
-    iam.on(PutRolePolicyCommand).callsFake(() => (order.push('put'), {}));
-    iam.on(TagRoleCommand).callsFake(() => (order.push('tag'), {}));
+    iam.on(PutRolePolicyCommand).callsFake(() => {
+      order.push('put');
+      return {};
+    });
+    iam.on(TagRoleCommand).callsFake(() => {
+      order.push('tag');
+      return {};
+    });
     // Act
     await run('instance');
     // Assess
