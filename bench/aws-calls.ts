@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type AwsCallMiddleware, addClientMiddleware, awsError } from '../handlers/adapters/aws-clients';
+import { type AwsCallMiddleware, addClientMiddleware, awsError } from '../test/support/aws-call-hooks';
 
 /**
- * The benchmark's view of AWS: one call middleware (handlers/adapters/aws-clients.ts `addClientMiddleware`) on every
+ * The benchmark's view of AWS: one call middleware (test/support/aws-call-hooks.ts `addClientMiddleware`) on every
  * handler client that, per attempt of every AWS call,
  *  1. waits the configured latency (the emulator answers in about a millisecond; AWS APIs take tens),
  *  2. optionally fails the attempt with a throttling error before it reaches the emulator (the SDK's retries and

@@ -1,7 +1,8 @@
 #!/usr/bin/env tsx
 import './runtime/quiet-warnings';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OptionValues } from '@commander-js/extra-typings';
+import { UsageError } from './commands/common';
 import { registerReleaseCommand } from './commands/release';
 import { registerRunLocalCommand } from './commands/run-local';
 import { registerWorkstationCommands } from './commands/workstation';
@@ -18,10 +19,6 @@ function readInput(file: string): string {
   } catch (err) {
     throw new UsageError(`--event: cannot read ${file}: ${(err as Error).message}`);
   }
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 function fail(message: string, code: number): never {
@@ -50,10 +47,10 @@ program
   .option('--profile <name>', 'with --live: shared config profile')
   .option('--endpoint <url>', 'with --live: AWS-compatible emulator endpoint (loopback only)')
   .option('--output <format>', 'with --live: json or text', 'text')
-  .action(async (opts: { event?: string; minSeverity: string; acquireContainerHosts: boolean; live: boolean }) => {
+  .action(async (opts) => {
     if (opts.live) {
       const { runPlanLive } = await import('./commands/plan-live');
-      await exitWith(runPlanLive(opts as never, processIoWithPrefix()));
+      await exitWith(runPlanLive(opts, processIoWithPrefix()));
       return;
     }
     if (opts.event === undefined) fail("error: required option '--event <file>' not specified", 2);
@@ -77,12 +74,13 @@ registerReleaseCommand(program);
 registerWorkstationCommands(program);
 
 // ── Responder commands (cases, evidence, manual acquisition) ──
+const DEPLOYMENT_REGION = 'region of the IR deployment (default: the SDK default region)';
 // Deployment discovery flags shared by every command that talks to the IR deployment.
-function deploymentOptions(cmd: Command, regionFlag = '--region <region>'): Command {
+// Typed by @commander-js/extra-typings: each action's options are checked against its command's options interface.
+function deploymentOptions<Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) {
   return cmd
     .option('--stack <name>', 'IR CloudFormation stack to read resources from (default: cdk.json forensics:stackName)')
     .option('--profile <name>', 'shared config profile (credentials and region)')
-    .option(regionFlag, 'region of the IR deployment (default: the SDK default region)')
     .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only)')
     .option('--state-machine-arn <arn>', 'acquisition state machine (or FORENSICS_STATE_MACHINE_ARN)')
     .option('--bucket <name>', 'evidence bucket (or FORENSICS_BUCKET)')
@@ -109,11 +107,11 @@ deploymentOptions(
     .option('--revoke <mode>', 'credential containment: instance, role or none')
     .option('--wait', 'follow the execution, one line per state, exit 1 if it fails', false)
     .option('--timeout <minutes>', 'with --wait: give up after this many minutes', '120')
-    .option('--name <name>', 'execution name (default cli-<instance>-<time>)'),
-  '--deployment-region <region>',
-).action(async (opts: Record<string, unknown>) => {
+    .option('--name <name>', 'execution name (default cli-<instance>-<time>)')
+    .option('--deployment-region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
   const { runAcquire } = await import('./commands/acquire');
-  await exitWith(runAcquire(opts as never, processIoWithPrefix()));
+  await exitWith(runAcquire(opts, processIoWithPrefix()));
 });
 
 deploymentOptions(
@@ -122,34 +120,40 @@ deploymentOptions(
     .description('List cases from the case table, newest first.')
     .option('--status <status>', 'ACQUIRING, CONTAINED, FAILED or RELEASED')
     .option('--instance <id>', 'only cases of this instance')
-    .option('--since <date>', 'only cases opened at or after this ISO 8601 date/time'),
-).action(async (opts: Record<string, unknown>) => {
+    .option('--since <date>', 'only cases opened at or after this ISO 8601 date/time')
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
   const { runCases } = await import('./commands/cases');
-  await exitWith(runCases(opts as never, processIoWithPrefix()));
+  await exitWith(runCases(opts, processIoWithPrefix()));
 });
 
 const caseCommand = program.command('case').description('Inspect, verify and download one case.');
-deploymentOptions(caseCommand.command('show').description('Readable manifest summary and custody timeline.').argument('<caseId>')).action(
-  async (caseId: string, opts: Record<string, unknown>) => {
-    const { runCaseShow } = await import('./commands/case-show');
-    await exitWith(runCaseShow(caseId, opts as never, processIoWithPrefix()));
-  },
-);
 deploymentOptions(
-  caseCommand.command('verify').description('Recompute and check every hash, version, hold and snapshot: PASS/FAIL per check.').argument('<caseId>'),
-).action(async (caseId: string, opts: Record<string, unknown>) => {
+  caseCommand.command('show').description('Readable manifest summary and custody timeline.').argument('<caseId>').option('--region <region>', DEPLOYMENT_REGION),
+).action(async (caseId, opts) => {
+  const { runCaseShow } = await import('./commands/case-show');
+  await exitWith(runCaseShow(caseId, opts, processIoWithPrefix()));
+});
+deploymentOptions(
+  caseCommand
+    .command('verify')
+    .description('Recompute and check every hash, version, hold and snapshot: PASS/FAIL per check.')
+    .argument('<caseId>')
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (caseId, opts) => {
   const { runCaseVerify } = await import('./commands/case-verify');
-  await exitWith(runCaseVerify(caseId, opts as never, processIoWithPrefix()));
+  await exitWith(runCaseVerify(caseId, opts, processIoWithPrefix()));
 });
 deploymentOptions(
   caseCommand
     .command('download')
     .description('Write the evidence objects byte for byte, plus SHA256SUMS, then verify them.')
     .argument('<caseId>')
-    .requiredOption('--out <dir>', 'directory to write to (absent or empty)'),
-).action(async (caseId: string, opts: Record<string, unknown>) => {
+    .requiredOption('--out <dir>', 'directory to write to (absent or empty)')
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (caseId, opts) => {
   const { runCaseDownload } = await import('./commands/case-download');
-  await exitWith(runCaseDownload(caseId, opts as never, processIoWithPrefix()));
+  await exitWith(runCaseDownload(caseId, opts, processIoWithPrefix()));
 });
 
 // ── Preparation: prove the deployment before the incident ──
@@ -158,10 +162,11 @@ deploymentOptions(
     .command('doctor')
     .description('Read-only checks of the deployment: PASS/WARN/FAIL per check with the fix; exit 1 when any check fails.')
     .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect)
-    .option('--account <id>', 'check this workload account (repeatable; default: forensics:workloadAccounts)', collect),
-).action(async (opts: Record<string, unknown>) => {
+    .option('--account <id>', 'check this workload account (repeatable; default: forensics:workloadAccounts)', collect)
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
   const { runDoctor } = await import('./commands/doctor');
-  await exitWith(runDoctor(opts as never, processIoWithPrefix()));
+  await exitWith(runDoctor(opts, processIoWithPrefix()));
 });
 
 const drillCommand = deploymentOptions(
@@ -176,11 +181,11 @@ const drillCommand = deploymentOptions(
     .option('--canary-profile <name>', 'shared config profile with credentials for --account')
     .option('--timeout <minutes>', 'give up on each workflow after this many minutes', '60')
     .option('--release-state-machine-arn <arn>', 'release state machine (or FORENSICS_RELEASE_STATE_MACHINE_ARN)')
-    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect),
-  '--deployment-region <region>',
-).action(async (opts: Record<string, unknown>) => {
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect)
+    .option('--deployment-region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
   const { runDrillCommand } = await import('./commands/drill');
-  await exitWith(runDrillCommand(opts as never, processIoWithPrefix()));
+  await exitWith(runDrillCommand(opts, processIoWithPrefix()));
 });
 deploymentOptions(
   drillCommand
@@ -189,11 +194,11 @@ deploymentOptions(
     .option('--region <region>', 'region searched for left-over canaries (default: the deployment region)')
     .option('--canary-profile <name>', 'shared config profile with credentials for the canaries\' account')
     .option('--older-than <minutes>', 'only canaries launched at least this long ago (a drill may be running)', '60')
-    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect),
-  '--deployment-region <region>',
-).action(async (opts: Record<string, unknown>) => {
+    .option('-c, --context <key=value>', 'cdk.json context override, as for cdk synth (repeatable)', collect)
+    .option('--deployment-region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
   const { runDrillCleanCommand } = await import('./commands/drill');
-  await exitWith(runDrillCleanCommand(opts as never, processIoWithPrefix()));
+  await exitWith(runDrillCleanCommand(opts, processIoWithPrefix()));
 });
 
 /** stdout for answers, stderr for progress and the one-line error (the commands add the `forensics:` prefix). */

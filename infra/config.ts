@@ -112,7 +112,7 @@ export const contextSchema = z
       .default([])
       .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
     /**
-     * Multi-account (issue: multi-account). An AWS Organizations id (`o-…`): every account of the organisation may
+     * Multi-account by organisation. An AWS Organizations id (`o-…`): every account of the organisation may
      * use the evidence key through EC2 and be acquired through its responder role (instead of, or besides,
      * `forensics:workloadAccounts`).
      */
@@ -138,7 +138,7 @@ export const contextSchema = z
     /** Accounts allowed to put GuardDuty findings on the IR account's default event bus (the GuardDuty administrator). */
     'forensics:findingSourceAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' })).default([]),
     /**
-     * Regions whose instances are acquired (issue 12): the responder role acts only there, the IR stack's step roles
+     * Regions whose instances are acquired: the responder role acts only there, the IR stack's step roles
      * act there too, and a finding about any other region is ignored with a reason at triage. Empty: the home region
      * (where the IR stack is deployed) only. List the home region too when it has workloads.
      */
@@ -146,14 +146,14 @@ export const contextSchema = z
       .default([])
       .refine((regions) => new Set(regions).size === regions.length, { error: 'regions must not repeat' }),
     /**
-     * Organisation mode's exclude list (issue 12): accounts never acquired (e.g. the management account, the log
+     * Organisation mode's exclude list: accounts never acquired (e.g. the management account, the log
      * archive). Also narrows forensics:workloadAccounts.
      */
     'forensics:excludedAccounts': list(z.string().regex(/^\d{12}$/, { error: 'expected 12-digit account ids' }))
       .default([])
       .refine((ids) => new Set(ids).size === ids.length, { error: 'account ids must not repeat' }),
     /**
-     * Create the evidence key as a KMS multi-Region primary key (issue 12), so that the regional stacks can replicate
+     * Create the evidence key as a KMS multi-Region primary key, so that the regional stacks can replicate
      * it into the workload regions: a workload account's re-encryption copy outside the home region needs a key of
      * that region. A key's multi-Region property is immutable, so turning this on in an existing deployment creates a
      * NEW key (the old one is retained and keeps decrypting earlier evidence): docs/organisation-deployment.md,
@@ -198,8 +198,6 @@ export const contextSchema = z
     }
   });
 
-export type ContextSettings = z.output<typeof contextSchema>;
-
 /** The parsed configuration, in the names the stack uses. */
 export interface ForensicsConfig {
   readonly minSeverity: number;
@@ -219,7 +217,7 @@ export interface ForensicsConfig {
   /** Empty means single-account mode: the IR account is the only workload account. */
   readonly workloadAccounts: readonly string[];
   readonly stackName: string;
-  // Multi-account (issue: multi-account), named as in cdk.json. Optional in hand-built configs: `multiAccountOf`
+  // Multi-account settings, named as in cdk.json. Optional in hand-built configs: `multiAccountOf`
   // applies the defaults of `contextSchema`.
   readonly organizationId?: string;
   readonly responderRoleName?: string;
@@ -227,9 +225,9 @@ export interface ForensicsConfig {
   readonly irAccountId?: string;
   readonly findingSourceAccounts?: readonly string[];
   readonly workloadRegions?: readonly string[];
-  /** Issue 12: accounts never acquired (organisation mode's exclude list). @default [] */
+  /** Accounts never acquired (organisation mode's exclude list). @default [] */
   readonly excludedAccounts?: readonly string[];
-  /** Issue 12: the evidence key is a multi-Region primary key (replicated by the regional stacks). @default false */
+  /** The evidence key is a multi-Region primary key (replicated by the regional stacks). @default false */
   readonly evidenceKeyMultiRegion?: boolean;
   readonly snapshotLockMode?: 'compliance' | 'governance' | 'none';
   readonly snapshotLockDays?: number;
@@ -237,7 +235,7 @@ export interface ForensicsConfig {
   readonly removeIntermediateCopies?: boolean;
 }
 
-/** Multi-account settings (issue: multi-account): responder roles, key sharing, forwarding, snapshot lock. */
+/** Multi-account settings: responder roles, key sharing, forwarding, snapshot lock. */
 export interface MultiAccountConfig {
   readonly organizationId?: string;
   readonly responderRoleName: string;

@@ -150,6 +150,7 @@ export class ResponderStack extends Stack {
     // Only the product's own keys, never one that authorizes a later call (infra/constructs/tag-protection.ts).
     const ourTagKeysOnly = freeTaggingCondition(prefix);
     // ["ec2.<region>.amazonaws.com", ...] for every workload region.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
     const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
     // Issue 12: outside the home region the copy is re-encrypted with the evidence key's multi-Region replica there:

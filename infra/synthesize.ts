@@ -4,19 +4,6 @@ import { RELEASE_STEP_NAMES, RELEASE_STEPS } from '../workflows/release-steps';
 import { buildApp } from './app';
 import type { ForensicsConfig } from './config';
 
-/**
- * The IR stack's CloudFormation template, synthesized in-process — for the local runner, the definition tests
- * and the benchmark, which need the exact state machine definition CDK deploys but not the Lambda bundles.
- *
- * Bundling is skipped (`aws:cdk:bundling-stacks: []`): handlers run from source locally, and no esbuild run is
- * needed to read the template. cdk-nag still runs, so a template that would fail `cdk synth` fails here too.
- * The state machine is the one `AWS::StepFunctions::StateMachine` resource; its `DefinitionString` is a
- * Fn::Join that workflows/render-definition.ts turns into ASL.
- */
-export function synthesizeIrTemplate(context: Record<string, unknown> = {}): Record<string, unknown> {
-  return synthesizeIrStack(context).template;
-}
-
 /** A step's Lambda function in the template: which workflow and state it implements, and its logical id. */
 export interface StepFunctionResource {
   readonly workflow: 'acquisition' | 'release';
@@ -35,6 +22,13 @@ export interface SynthesizedIrStack {
 }
 
 /**
+ * The IR stack's CloudFormation template, synthesized in-process — for the local runner, the definition tests
+ * and the benchmark, which need the exact state machine definition CDK deploys but not the Lambda bundles.
+ *
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`): handlers run from source locally, and no esbuild run is
+ * needed to read the template. cdk-nag still runs, so a template that would fail `cdk synth` fails here too.
+ * Each state machine's `DefinitionString` is a Fn::Join that workflows/render-definition.ts turns into ASL.
+ *
  * Synthesizes the IR stack with `context` over cdk.json's (as `cdk synth -c key=value` does) and returns the
  * template with the configuration it was built from and the logical id of every step's function.
  */

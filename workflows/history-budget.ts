@@ -220,7 +220,9 @@ function loopOf(asl: AslDefinition, component: string[], loopBound: number | und
 export function worstCaseHistory(asl: AslDefinition, options: BudgetOptions): HistoryBudget {
   const comps = components(asl);
   const compOf = new Map<string, number>();
-  comps.forEach((c, i) => c.forEach((name) => compOf.set(name, i)));
+  comps.forEach((c, i) => {
+    for (const name of c) compOf.set(name, i);
+  });
   const loops = new Map<number, LoopBudget>();
   const weight = comps.map((c, i) => {
     const single = c[0]!;

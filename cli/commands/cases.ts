@@ -1,5 +1,5 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshallMap } from '../../handlers/adapters/case-table';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { drillOf } from '../../handlers/domain/drill';
 import { INSTANCE_ID_PATTERN } from '../../handlers/domain/identifier-formats';
 import type { CaseStatus, FindingSummary, Target } from '../../handlers/domain/types';
@@ -113,7 +113,7 @@ export async function listCases(ddb: DynamoDBClient, table: string, filters: Cas
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const raw of page.Items ?? []) items.push(toListItem(unmarshallMap(raw)));
+    for (const raw of page.Items ?? []) items.push(toListItem(unmarshall(raw)));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return items.sort((a, b) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : a.caseId.localeCompare(b.caseId)));

@@ -39,6 +39,7 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
 /** First line only, control characters replaced: an error message never forges a second line on stderr. */
 export function oneLine(message: string): string {
   const first = message.split(/\r?\n/)[0] ?? '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
   return first.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim();
 }
 

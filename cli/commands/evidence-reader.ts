@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { isCaseId } from '../../handlers/domain/case-id';
-import { type CustodyRecord } from '../../handlers/domain/custody-record';
+import type { CustodyRecord } from '../../handlers/domain/custody-record';
 import { sha256Hex } from '../../handlers/domain/hashing';
 import { manifestKey, type ManifestV1 } from '../../handlers/domain/manifest';
 import type { CaseRecord } from '../../handlers/domain/ports';

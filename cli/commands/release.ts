@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import type { Clock } from '../../handlers/domain/ports';
 import type { ReleaseResult } from '../../handlers/use-cases/release-containment';
 import { assertLoopbackEndpoint } from '../local/moto-server';
-import { EXIT_FAILED, EXIT_OK, type Io, OperationFailed, parseOutputFormat, processIo, runCommand, UsageError } from './common';
+import { EXIT_FAILED, EXIT_OK, type Io, parseOutputFormat, processIo, runCommand, UsageError } from './common';
 
 /**
  * `forensics release <caseId> --reason TEXT [--requested-by WHO] [--wait]`: starts an execution of the release state
@@ -179,9 +179,9 @@ async function startReleaseExecution(caseId: string, opts: ReleaseCommandOptions
  * CaseAlreadyReleased, ReleaseIncomplete).
  */
 export async function runRelease(caseId: string, opts: ReleaseCommandOptions): Promise<ReleaseResult> {
-  if (!opts.reason.trim()) throw new ReleaseUsageError('--reason: must not be empty');
+  if (!opts.reason.trim()) throw new UsageError('--reason: must not be empty');
   if (!opts.endpoint) {
-    throw new ReleaseUsageError('the direct release path runs against a local emulator only (--endpoint); against AWS, release starts the release state machine');
+    throw new UsageError('the direct release path runs against a local emulator only (--endpoint); against AWS, release starts the release state machine');
   }
   assertLoopbackEndpoint(opts.endpoint);
   // Same discovery as every other command: flag, then FORENSICS_TABLE / FORENSICS_BUCKET, then the stack outputs.
@@ -199,7 +199,7 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   );
   const table = deployment.table;
   const bucket = deployment.bucket;
-  if (!table || !bucket) throw new ReleaseUsageError('cannot find the case table and evidence bucket: use --stack, --table/--bucket or FORENSICS_TABLE/FORENSICS_BUCKET');
+  if (!table || !bucket) throw new UsageError('cannot find the case table and evidence bucket: use --stack, --table/--bucket or FORENSICS_TABLE/FORENSICS_BUCKET');
   process.env.AWS_ENDPOINT_URL = opts.endpoint;
   if (deployment.region) process.env.AWS_REGION = deployment.region;
   if (opts.profile) process.env.AWS_PROFILE = opts.profile;
@@ -230,8 +230,6 @@ export async function runRelease(caseId: string, opts: ReleaseCommandOptions): P
   );
 }
 
-export class ReleaseUsageError extends UsageError {}
-
 function safeUser(): string | undefined {
   try {
     return userInfo().username;
@@ -259,7 +257,7 @@ export function registerReleaseCommand(program: Command): void {
     .option('--endpoint <url>', 'local deployment on an emulator (loopback only): the release state machine runs in the local runner')
     .option('--table <name>', 'with --local: case table name (default: $FORENSICS_TABLE, else the stack output)')
     .option('--bucket <name>', 'with --local: evidence bucket name (default: $FORENSICS_BUCKET, else the stack output)')
-    .action(async (caseId: string, opts: ReleaseCommandOptions) => {
+    .action(async (caseId, opts) => {
       process.exitCode = await runReleaseCommand(caseId, opts, processIo);
     });
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { collect, parseContextArguments } from '../local/cdk-context';
 import { EXIT_FAILED, EXIT_OK, type Io, processIo, runCommand, UsageError } from './common';
 
@@ -49,7 +49,7 @@ export async function runLocalCommand(opts: RunLocalCommandOptions, io: Io = pro
     }
     const { runLocal } = await import('../local/local-runner');
     const started = Date.now();
-    let result;
+    let result: Awaited<ReturnType<typeof runLocal>>;
     try {
       result = await runLocal(event, {
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
@@ -85,7 +85,7 @@ export function registerRunLocalCommand(program: Command, io: Io = processIo): v
     .option('--endpoint <url>', 'AWS-compatible emulator endpoint (loopback only); default: start moto_server')
     .option('-c, --context <key=value>', 'CDK context over cdk.json, as `cdk synth -c` takes it (repeatable)', collect, [])
     .option('--quiet', 'no progress on stderr', false)
-    .action(async (opts: RunLocalCommandOptions) => {
+    .action(async (opts) => {
       process.exitCode = await runLocalCommand(opts, io);
     });
 }

@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Command } from 'commander';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { instanceKey } from '../../handlers/domain/case-evidence';
 import { manifestKey, type ManifestV1 } from '../../handlers/domain/manifest';
 import type { Clock } from '../../handlers/domain/ports';
@@ -224,7 +224,7 @@ export async function runWorkstationTerminate(caseId: string, opts: TerminateCom
 
 export function registerWorkstationCommands(program: Command): void {
   const ws = program.command('workstation').description('Forensic workstation of a case: launch (again) or terminate.');
-  const common = (cmd: Command) =>
+  const common = <Args extends unknown[], Opts extends OptionValues>(cmd: Command<Args, Opts>) =>
     cmd
       .option('--stack <name>', 'IR CloudFormation stack (default: cdk.json forensics:stackName)')
       .option('--profile <name>', 'shared config profile')
@@ -243,7 +243,7 @@ export function registerWorkstationCommands(program: Command): void {
       .option('--launch-template <id>', 'workstation launch template (default: stack output WorkstationLaunchTemplateId)')
       .option('--subnets <ids>', 'isolated subnets, comma-separated (default: stack output WorkstationSubnetIds)')
       .option('--security-group <id>', 'workstation group (default: stack output WorkstationSecurityGroupId)'),
-  ).action(async (caseId: string, opts: WorkstationCommandOptions) => {
+  ).action(async (caseId, opts) => {
     process.exitCode = await runWorkstationLaunch(caseId, opts, stdio());
   });
   common(
@@ -254,7 +254,7 @@ export function registerWorkstationCommands(program: Command): void {
       .requiredOption('--reason <text>', 'why (recorded in the custody log)')
       .option('--keep-volumes', 'keep the workstation volumes (detached) instead of deleting them', false)
       .option('--wait-seconds <n>', 'wait this long for the volumes to detach before deleting them', '240'),
-  ).action(async (caseId: string, opts: TerminateCommandOptions) => {
+  ).action(async (caseId, opts) => {
     process.exitCode = await runWorkstationTerminate(caseId, opts, stdio());
   });
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, type DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import { IR_STACK_OUTPUTS } from './stack-outputs';
 import { assertLoopbackEndpoint } from '../local/moto-server';
 import { UsageError } from '../commands/common';
@@ -187,7 +187,7 @@ function howToPass(missing: readonly DeploymentResource[]): string {
 export async function stackOutputs(deployment: Deployment, missing: readonly DeploymentResource[] = []): Promise<Record<string, string>> {
   const cfn = new CloudFormationClient(clientConfig(deployment));
   const where = deployment.region ? ` in ${deployment.region}` : '';
-  let stacks;
+  let stacks: DescribeStacksCommandOutput;
   try {
     stacks = await cfn.send(new DescribeStacksCommand({ StackName: deployment.stackName }));
   } catch (err) {

@@ -110,5 +110,6 @@ export function doctorExitCode(checks: readonly DoctorCheck[]): 0 | 1 {
 
 /** `PASS stack: …` lines, the text form of the report. */
 export function renderDoctorLines(checks: readonly DoctorCheck[]): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control and format characters are what this removes
   return checks.map((c) => `${c.status} ${c.name}: ${c.detail}`.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, ' '));
 }

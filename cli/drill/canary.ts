@@ -196,7 +196,7 @@ export async function removeCanary(
 ): Promise<{ removed: string[]; errors: string[]; terminated: boolean }> {
   const removed: string[] = [];
   const errors: string[] = [];
-  const step = async (what: string, fn: () => Promise<boolean | void>) => {
+  const step = async (what: string, fn: () => Promise<unknown>) => {
     try {
       if ((await fn()) !== false) {
         removed.push(what);

@@ -8,7 +8,8 @@ import {
   PutObjectLegalHoldCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { caseKey, lockKey, unmarshallMap } from '../../handlers/adapters/case-table';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { caseKey, lockKey } from '../../handlers/adapters/case-table';
 import { drillOf, drillTagKey, MAX_DRILL_RETENTION_DAYS } from '../../handlers/domain/drill';
 import { manifestKey } from '../../handlers/domain/manifest';
 import type { Target } from '../../handlers/domain/types';
@@ -126,7 +127,7 @@ async function drillCases(deps: CleanDeps): Promise<DrillCase[]> {
       }),
     );
     for (const raw of page.Items ?? []) {
-      const item = unmarshallMap(raw) as { caseId?: string; status?: string; target?: Target; details?: { options?: unknown } };
+      const item = unmarshall(raw) as { caseId?: string; status?: string; target?: Target; details?: { options?: unknown } };
       const drill = drillOf(item.details?.options as never);
       if (drill && item.caseId && item.target) out.push({ caseId: item.caseId, status: item.status ?? '', target: item.target, retentionDays: drill.retentionDays });
     }

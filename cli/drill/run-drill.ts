@@ -8,7 +8,7 @@ import { newCaseId } from '../../handlers/domain/case-id';
 import { drillTagKey, MAX_DRILL_RETENTION_DAYS } from '../../handlers/domain/drill';
 import { InvalidInput } from '../../handlers/domain/errors';
 import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from '../../handlers/domain/identifier-formats';
-import { parseManualRequest } from '../../handlers/domain/manual-request';
+import { type ManualRequest, parseManualRequest } from '../../handlers/domain/manual-request';
 import type { ForensicsConfig } from '../../infra/config';
 import { verifyCase } from '../commands/case-verify';
 import { type Io, UsageError } from '../commands/common';
@@ -160,7 +160,7 @@ export async function runDrill(o: DrillRunOptions, config: ForensicsConfig, io: 
     }
 
     // ── Acquire the canary as a drill case ──
-    let request;
+    let request: ManualRequest;
     try {
       request = parseManualRequest({
         instanceId: canary.instanceId,
@@ -248,4 +248,3 @@ async function tagCaseSnapshots(ec2s: EC2Client[], caseId: string, tagPrefix: st
   return [...ids];
 }
 
-export type { Deployment };

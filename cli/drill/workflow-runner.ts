@@ -1,4 +1,4 @@
-import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ManualRequest } from '../../handlers/domain/manual-request';
 import type { ReleaseRunInput } from '../local/local-runner';
 import type { Io } from '../commands/common';

@@ -62,7 +62,9 @@ export function referencesFromOutputs(template: CfnTemplate, outputs: Readonly<R
       const keys = parts.map(referenceKey);
       const values = separator === '' ? [value] : value.split(separator);
       if (keys.every((k): k is string => k !== undefined) && values.length === keys.length) {
-        keys.forEach((k, i) => refs.set(k, values[i] as string));
+        keys.forEach((k, i) => {
+          refs.set(k, values[i] as string);
+        });
       }
     }
   }

@@ -3,8 +3,6 @@ import { createServer } from 'node:net';
 import { posix, win32 } from 'node:path';
 import { EmulatorUnavailable, ensureMotoServer } from './moto-install';
 
-export { EmulatorUnavailable } from './moto-install';
-
 /**
  * Starts `moto_server` (the local AWS emulator: on the PATH, else in the project's `.venv-moto`, installed there on
  * first use, see moto-install.ts) on a free loopback port and stops it by its PID. Only 127.0.0.1 is ever used: the

@@ -21,6 +21,7 @@ function cellText(value: string | number | null | undefined): string {
 
 /** Display text: control and bidi characters shown as spaces, so stored data never forges terminal output. */
 export function sanitize(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control and format characters are what this removes
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, ' ');
 }
 

@@ -40,76 +40,26 @@ export function homeRegion(): string {
   return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
 }
 
-// ── Call hooks: a seam for the benchmark and the fault-injection tests, inert in production. ──
+// ── Client hook: the one seam for the benchmark and the fault-injection tests; unset, and so free, in production. ──
 
-/** One attempt of one AWS call (each SDK retry is a separate attempt), as a call middleware sees it. */
-export interface AwsCallInfo {
-  /** Client name without the `Client` suffix: `EC2`, `S3`, `DynamoDB`, `SNS`, `AutoScaling`, `ElasticLoadBalancingV2`. */
-  readonly service: string;
-  /** Command name without the `Command` suffix, e.g. `CreateSnapshots`. */
-  readonly command: string;
-  /** The command's input (read it; do not change it). */
-  readonly input: Record<string, unknown>;
+/** What a client hook is given: any SDK client of this module (it reaches the client's `middlewareStack`). */
+export interface HookableClient {
+  readonly middlewareStack: unknown;
 }
 
-/** What the SDK's deserialize step returns: the parsed output (which a middleware may rewrite) and the raw response. */
-export interface AwsCallResult {
-  output: Record<string, unknown>;
-  response: unknown;
-}
+/** Called once with each client this module creates from then on (e.g. to add a call middleware to it). */
+export type ClientHook = (client: HookableClient) => void;
+
+let clientHook: ClientHook | undefined;
 
 /**
- * Wraps every attempt of every AWS call made through `ClientScope` clients, inside the SDK's retry loop and
- * just before the HTTP request is sent: it may delay the call, record it, throw instead of calling `next` (an
- * injected error, which the SDK then retries or surfaces exactly like one from AWS), or rewrite the parsed output.
+ * Sets (or clears, with `undefined`) the client hook and drops the memoized container-wide clients, so the next
+ * `ownClients()` creates hooked ones. No handler calls it: test/support/aws-call-hooks.ts does, for the tests and
+ * the benchmark. Without a hook a client gets nothing beyond the SDK's own middleware and the error renaming below.
  */
-export type AwsCallMiddleware = (call: AwsCallInfo, next: () => Promise<AwsCallResult>) => Promise<AwsCallResult>;
-
-const callMiddleware: AwsCallMiddleware[] = [];
-
-/**
- * Registers a call middleware for every client of this process, including clients already created and memoized
- * (each client carries one dispatcher that reads this registry at call time). The first registered is the
- * outermost. Returns a function that removes it. Nothing in the handlers registers one: production calls go
- * straight through the dispatcher.
- */
-export function addClientMiddleware(middleware: AwsCallMiddleware): () => void {
-  callMiddleware.push(middleware);
-  return () => {
-    const i = callMiddleware.indexOf(middleware);
-    if (i >= 0) callMiddleware.splice(i, 1);
-  };
-}
-
-/** Removes every registered call middleware. */
-export function clearClientMiddleware(): void {
-  callMiddleware.length = 0;
-}
-
-/** Drops the container-wide memoized clients: the next `ownClients()` creates new ones (tests, benchmark). */
-export function resetAwsClients(): void {
+export function configureClients(hook: ClientHook | undefined): void {
+  clientHook = hook;
   shared = undefined;
-}
-
-/** An error shaped like one the SDK deserializes from AWS (name, HTTP status, fault), for injection. */
-export function awsError(name: string, message = name, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: httpStatusCode >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode },
-  });
-}
-
-interface HookableClient {
-  middlewareStack: {
-    add(
-      middleware: (
-        next: (args: { input: object }) => Promise<AwsCallResult>,
-        context: { clientName?: string; commandName?: string },
-      ) => (args: { input: object }) => Promise<AwsCallResult>,
-      options: { step: 'deserialize'; name: string; priority: 'high'; override: boolean },
-    ): void;
-  };
 }
 
 /**
@@ -142,26 +92,10 @@ function withServerErrorNames<T>(client: T): T {
   return client;
 }
 
-/** The dispatcher: a pass-through when no call middleware is registered. */
-function withCallHooks<T>(client: T): T {
+/** Every client made here: the error renaming, then the client hook when one is set. */
+function withCallHooks<T extends HookableClient>(client: T): T {
   withServerErrorNames(client);
-  (client as unknown as HookableClient).middlewareStack.add(
-    (next, context) => async (args) => {
-      if (callMiddleware.length === 0) return next(args);
-      const call: AwsCallInfo = {
-        service: (context.clientName ?? 'Unknown').replace(/Client$/, ''),
-        command: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
-        input: args.input as Record<string, unknown>,
-      };
-      const chain = [...callMiddleware].reduceRight<() => Promise<AwsCallResult>>(
-        (inner, middleware) => () => middleware(call, inner),
-        () => next(args),
-      );
-      return chain();
-    },
-    // Deserialize step, high priority: inside the retry loop (finalizeRequest), one run per attempt.
-    { step: 'deserialize', name: 'forensicsCallHooks', priority: 'high', override: true },
-  );
+  clientHook?.(client);
   return client;
 }
 
@@ -173,7 +107,7 @@ export function createClientScope(options: AwsClientOptions = {}): ClientScope {
     client<T>(key: string, make: () => T): T {
       let client = clients.get(key) as T | undefined;
       if (!client) {
-        client = withCallHooks(make());
+        client = withCallHooks(make() as T & HookableClient);
         clients.set(key, client);
       }
       return client;

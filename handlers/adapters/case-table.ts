@@ -7,6 +7,8 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { targetLockKey } from '../domain/case-id';
 import { GENESIS_HEAD } from '../domain/custody-record';
 import { CustodyConflict } from '../domain/errors';
 import { CaseNotFound } from '../domain/evidence-errors';
@@ -30,11 +32,9 @@ import type { CaseRef, CaseStatus, FindingSummary, SealedObject, Target } from '
 const LOCK_SK = 'LOCK';
 const CASE_SK = 'CASE';
 
+/** The lock item's key; `targetLockKey` refuses an account, region or instance id that could forge another key. */
 export function lockKey(target: Target): Record<string, AttributeValue> {
-  return {
-    pk: { S: `TARGET#${target.accountId}#${target.region}#${target.instanceId}` },
-    sk: { S: LOCK_SK },
-  };
+  return { pk: { S: targetLockKey(target) }, sk: { S: LOCK_SK } };
 }
 
 export function caseKey(caseId: string): Record<string, AttributeValue> {
@@ -82,12 +82,12 @@ export class DynamoCaseTable implements CaseTable {
     const { findingKeys, ...rest } = record;
     const caseItem: Record<string, AttributeValue> = {
       ...caseKey(caseRef.caseId),
-      ...marshallMap(rest),
+      ...attrMap(rest),
       findingKeys: { SS: findingKeys },
     };
     const lockItem: Record<string, AttributeValue> = {
       ...lockKey(caseRef.target),
-      ...marshallMap({ caseId: caseRef.caseId, openedAt: now }),
+      ...attrMap({ caseId: caseRef.caseId, openedAt: now }),
     };
 
     for (let attempt = 1; attempt <= OPEN_ATTEMPTS; attempt++) {
@@ -153,7 +153,7 @@ export class DynamoCaseTable implements CaseTable {
         ExpressionAttributeValues: {
           ':fk': { S: findingKey(finding) },
           ':fkSet': { SS: [findingKey(finding)] },
-          ':finding': { L: [marshall(finding)] },
+          ':finding': { L: [attr(finding)] },
           ':empty': { L: [] },
           ':at': { S: at },
         },
@@ -172,7 +172,7 @@ export class DynamoCaseTable implements CaseTable {
     );
     if (!out.Item) return undefined;
     const { pk: _pk, sk: _sk, findingKeys: _fk, ...attributes } = out.Item;
-    const item = unmarshallMap(attributes) as Partial<CaseRecord>;
+    const item = unmarshall(attributes) as Partial<CaseRecord>;
     return {
       ...(item as CaseRecord),
       findings: item.findings ?? [],
@@ -198,7 +198,7 @@ export class DynamoCaseTable implements CaseTable {
     }
     if (patch.failure !== undefined) {
       names['#failure'] = 'failure';
-      values[':failure'] = marshall(patch.failure);
+      values[':failure'] = attr(patch.failure);
       sets.push('#failure = :failure');
     }
     const detailEntries = Object.entries(patch.details ?? {}).filter(([, v]) => v !== undefined);
@@ -206,7 +206,7 @@ export class DynamoCaseTable implements CaseTable {
     detailEntries.forEach(([key, value], i) => {
       // One SET per key: merges into `details` without replacing what other steps stored there.
       names[`#d${i}`] = key;
-      values[`:d${i}`] = marshall(value);
+      values[`:d${i}`] = attr(value);
       sets.push(`#details.#d${i} = :d${i}`);
     });
     await this.updateCaseItem(
@@ -244,7 +244,7 @@ export class DynamoCaseTable implements CaseTable {
           ':expectedSha': { S: expected.sha256 },
           ':newSeq': { N: String(newHead.seq) },
           ':newSha': { S: newHead.sha256 },
-          ':appended': marshall(appended.map(stripUndefined)),
+          ':appended': attr(appended),
           ':empty': { L: [] },
           ':now': { S: this.clock().toISOString() },
         },
@@ -267,7 +267,7 @@ export class DynamoCaseTable implements CaseTable {
         UpdateExpression: 'SET #evidence = list_append(if_not_exists(#evidence, :empty), :objects), #updatedAt = :now',
         ExpressionAttributeNames: { '#evidence': 'evidence', '#updatedAt': 'updatedAt' },
         ExpressionAttributeValues: {
-          ':objects': marshall(objects.map(stripUndefined)),
+          ':objects': attr(objects),
           ':empty': { L: [] },
           ':now': { S: this.clock().toISOString() },
         },
@@ -322,60 +322,15 @@ function caseNotFound(caseId: string): (err: Error) => never {
   };
 }
 
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+// ── (Un)marshalling: @aws-sdk/util-dynamodb ──
+// `undefined` members are left out (removeUndefinedValues); numbers come back as JavaScript numbers. Only plain
+// data is stored: a class instance (a Date, say) is refused rather than silently turned into a map.
+const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
+
+function attr(value: unknown): AttributeValue {
+  return convertToAttr(value, MARSHALL_OPTIONS);
 }
 
-// ── Plain DynamoDB (un)marshalling ──
-// Small on purpose: @aws-sdk/util-dynamodb is not a dependency of the project. Strings, finite numbers, booleans,
-// null, arrays and plain objects; `undefined` members are left out of maps (and written NULL inside lists), as
-// util-dynamodb does with `removeUndefinedValues`. Numbers come back as JavaScript numbers.
-
-export function marshall(value: unknown): AttributeValue {
-  if (value === null || value === undefined) return { NULL: true };
-  switch (typeof value) {
-    case 'string':
-      return { S: value };
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`cannot store the non-finite number ${value} in DynamoDB`);
-      return { N: String(value) };
-    case 'boolean':
-      return { BOOL: value };
-    case 'object':
-      break;
-    default:
-      throw new TypeError(`cannot store a ${typeof value} in DynamoDB`);
-  }
-  if (value instanceof Date) return { S: value.toISOString() };
-  if (value instanceof Uint8Array) return { B: value };
-  if (Array.isArray(value)) return { L: value.map((v) => marshall(v)) };
-  return { M: marshallMap(value as Record<string, unknown>) };
-}
-
-export function marshallMap(value: Record<string, unknown>): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== undefined) out[k] = marshall(v);
-  }
-  return out;
-}
-
-export function unmarshall(av: AttributeValue): unknown {
-  if (av.S !== undefined) return av.S;
-  if (av.N !== undefined) return Number(av.N);
-  if (av.BOOL !== undefined) return av.BOOL;
-  if (av.NULL !== undefined) return null;
-  if (av.L !== undefined) return av.L.map((v) => unmarshall(v));
-  if (av.M !== undefined) return unmarshallMap(av.M);
-  if (av.SS !== undefined) return [...av.SS];
-  if (av.NS !== undefined) return av.NS.map(Number);
-  if (av.B !== undefined) return av.B;
-  if (av.BS !== undefined) return [...av.BS];
-  return undefined;
-}
-
-export function unmarshallMap(map: Record<string, AttributeValue>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = unmarshall(v);
-  return out;
+function attrMap(value: Record<string, unknown>): Record<string, AttributeValue> {
+  return marshall(value, MARSHALL_OPTIONS);
 }

@@ -15,8 +15,6 @@ import { errorName } from '../domain/errors';
 
 /** This product's isolation and transition security groups, and moving network interfaces into them. */
 
-export type GroupRole = 'isolation' | 'transition';
-
 /** A rule reduced to what isolation cares about: protocol and the CIDRs it opens, per direction. */
 export interface RuleSummary {
   protocol: string;

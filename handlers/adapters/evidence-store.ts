@@ -1,4 +1,10 @@
-import { GetObjectLockConfigurationCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type PutObjectCommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { ConfigurationError, EvidenceWriteFailed } from '../domain/errors';
 import { EvidenceExists } from '../domain/evidence-errors';
 import { base64ToHex, sha256Hex, hexToBase64 } from '../domain/hashing';
@@ -52,7 +58,7 @@ export class S3EvidenceStore implements EvidenceStore {
     const bytes = Buffer.from(body, 'utf8');
     const sha256 = sha256Hex(bytes);
     const checksum = hexToBase64(sha256);
-    let out;
+    let out: PutObjectCommandOutput;
     try {
       out = await this.client.send(
         new PutObjectCommand({

@@ -140,3 +140,8 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** `<name>: <message>` of an unknown thrown value: how records and custody entries state an error in one string. */
+export function errorSummary(err: unknown): string {
+  return `${errorName(err)}: ${errorMessage(err)}`;
+}

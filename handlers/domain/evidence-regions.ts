@@ -72,7 +72,7 @@ export function isEvidenceKeyOrReplica(keyArn: string | undefined, evidenceKeyAr
   if (keyArn === evidenceKeyArn) return true;
   const a = keyArnParts(keyArn);
   const e = keyArnParts(evidenceKeyArn);
-  return Boolean(a && e && e.keyId.startsWith('mrk-') && a.keyId === e.keyId && a.accountId === e.accountId && a.partition === e.partition);
+  return Boolean(a && e?.keyId.startsWith('mrk-') && a.keyId === e.keyId && a.accountId === e.accountId && a.partition === e.partition);
 }
 
 /** The home region: the evidence key's region, else the fallback (the Lambda's own region). */

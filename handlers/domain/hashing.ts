@@ -28,10 +28,6 @@ export function base64ToHex(b64: string): string {
   return Buffer.from(b64, 'base64').toString('hex');
 }
 
-export function isSha256Hex(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
-}
-
 /**
  * Canonical JSON: the same value always serializes to the same string, whatever order its keys were built in.
  *

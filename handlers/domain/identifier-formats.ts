@@ -38,7 +38,9 @@ export const MAX_REGION_LENGTH = 32;
  * BOM: characters that forge log lines, hide text or reorder it on screen (Trojan Source) when a value is shown
  * to a responder.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control and format characters are what this refuses
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the same set, to replace them
 const UNSAFE_CHARACTERS_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 
 export function hasUnsafeCharacters(value: string): boolean {

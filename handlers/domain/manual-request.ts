@@ -13,7 +13,7 @@ import {
 } from './identifier-formats';
 import { MAX_DRILL_RETENTION_DAYS } from './drill';
 import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
-import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './types';
+import type { CaseOptions, FindingSummary, Target } from './types';
 
 /**
  * A manual acquisition request: what a responder types into the Step Functions console or passes to the CLI when
@@ -26,7 +26,7 @@ import type { AcquisitionRequest, CaseOptions, FindingSummary, Target } from './
  * (input-validation.ts, the same rules as a release request's).
  */
 
-export { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH, REQUESTED_BY_PATTERN } from './input-validation';
+export { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH } from './input-validation';
 
 /** The same checks, in the same order, as identifier-formats' require* functions, so both doors say the same. */
 const identifier = (pattern: RegExp, expected: string, maxLength = MAX_IDENTIFIER_LENGTH) =>
@@ -144,15 +144,4 @@ export function mergeOptions(defaults: CaseOptions, requested?: ManualOptions): 
 
 function optionalFlag<K extends string>(key: K, value: boolean | undefined): { [P in K]?: boolean } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: boolean };
-}
-
-export function toAcquisitionRequest(request: ManualRequest, defaults: CaseOptions): AcquisitionRequest {
-  return {
-    source: 'manual',
-    target: manualTarget(request),
-    finding: manualFindingSummary(request),
-    reason: request.reason,
-    requestedBy: request.requestedBy,
-    options: mergeOptions(defaults, request.options),
-  };
 }

@@ -75,7 +75,7 @@ export function workstationLines(state: AcquisitionState): string[] {
     const failure = parseFailureCause(state.workstationFailure);
     return [
       `- forensic workstation: FAILED (${failure.error}: ${failure.message.slice(0, 300)}).`,
-      '  The evidence is sealed and unaffected; retry with: forensics workstation launch ' + state.case.caseId,
+      `  The evidence is sealed and unaffected; retry with: forensics workstation launch ${state.case.caseId}`,
     ];
   }
   return [`- forensic workstation: ${state.case.options?.workstation ? 'not launched' : 'none (not requested for this case)'}`];

@@ -5,9 +5,8 @@ import {
   mapSettledWithConcurrency,
   retryWithBackoff,
 } from '../domain/concurrency';
-import { errorMessage, errorName } from '../domain/errors';
+import { errorMessage, errorName, errorSummary } from '../domain/errors';
 import { nextCheckSeconds } from '../domain/poll-schedule';
-import type { Clock, Log } from '../domain/ports';
 import { evidenceKeyInRegion } from '../domain/evidence-regions';
 import { type ChainSettings, type CopyEvidenceDeps, finalizeCompleted, homeRegionFor, isCrossAccount } from './evidence-chain';
 import type {
@@ -172,10 +171,10 @@ export async function requestCopies(
           : { ...rest, evidenceSnapshotId: r.value, sourceRegion: region, evidenceRegion: side.region, state: 'pending', requestedAt },
       );
     } else if (isThrottlingError(r.reason)) {
-      updated.set(c, { ...c, state: 'pending', stateMessage: `${DEFERRED_PREFIX} ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+      updated.set(c, { ...c, state: 'pending', stateMessage: `${DEFERRED_PREFIX} ${errorSummary(r.reason)}` });
     } else {
       deps.log?.({ level: 'error', message: 'CopySnapshot refused', sourceSnapshotId: c.sourceSnapshotId, error: errorName(r.reason) });
-      updated.set(c, { ...c, state: 'error', stateMessage: `CopySnapshot: ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+      updated.set(c, { ...c, state: 'error', stateMessage: `CopySnapshot: ${errorSummary(r.reason)}` });
     }
   });
   return copies.map((c) => updated.get(c) ?? c);

@@ -5,7 +5,7 @@ import {
   mapSettledWithConcurrency,
   retryWithBackoff,
 } from '../domain/concurrency';
-import { errorMessage, errorName } from '../domain/errors';
+import { errorMessage, errorName, errorSummary } from '../domain/errors';
 import { regionOfKeyArn } from '../domain/evidence-regions';
 import type { Clock, Log } from '../domain/ports';
 import type { CaseRef, EvidenceCopy, EvidenceLock, Target } from '../domain/types';
@@ -155,7 +155,7 @@ export async function advanceWorkloadSide(
     } else if (isThrottlingError(r.reason)) {
       afterShare.set(c, { ...c, stateMessage: `share deferred: ${errorName(r.reason)}` });
     } else {
-      afterShare.set(c, { ...c, state: 'error', stateMessage: `ModifySnapshotAttribute (share with ${chain.irAccountId}): ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+      afterShare.set(c, { ...c, state: 'error', stateMessage: `ModifySnapshotAttribute (share with ${chain.irAccountId}): ${errorSummary(r.reason)}` });
     }
   });
   const afterSharing = afterDescribe.map((c) => afterShare.get(c) ?? c);
@@ -196,10 +196,10 @@ export async function advanceWorkloadSide(
     if (r.status === 'fulfilled') {
       afterCopy.set(c, { ...withoutMessage(c), stage: 'ir-copy', evidenceSnapshotId: r.value, evidenceRegion: home, requestedAt: deps.clock().toISOString() });
     } else if (isThrottlingError(r.reason)) {
-      afterCopy.set(c, { ...c, stateMessage: `IR copy deferred: ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+      afterCopy.set(c, { ...c, stateMessage: `IR copy deferred: ${errorSummary(r.reason)}` });
     } else {
       deps.log?.({ level: 'error', message: 'IR CopySnapshot refused', sourceSnapshotId: c.sourceSnapshotId, error: errorName(r.reason) });
-      afterCopy.set(c, { ...c, state: 'error', stateMessage: `CopySnapshot in the IR account: ${errorName(r.reason)}: ${errorMessage(r.reason)}` });
+      afterCopy.set(c, { ...c, state: 'error', stateMessage: `CopySnapshot in the IR account: ${errorSummary(r.reason)}` });
     }
   });
   return afterSharing.map((c) => afterCopy.get(c) ?? c);
@@ -245,7 +245,7 @@ export async function finalizeCompleted(deps: CopyEvidenceDeps, caseRef: CaseRef
   return copies.map((c) => {
     const r = byCopy.get(c);
     if (!r) return c;
-    return r.status === 'fulfilled' ? r.value : { ...c, stage: 'locked', lock: { status: 'failed', reason: `${errorName(r.reason)}: ${errorMessage(r.reason)}` } };
+    return r.status === 'fulfilled' ? r.value : { ...c, stage: 'locked', lock: { status: 'failed', reason: errorSummary(r.reason) } };
   });
 }
 
@@ -274,7 +274,7 @@ async function lockEvidence(chain: ChainSettings, snapshotId: string, now: Date,
     const unsupported =
       LOCK_UNSUPPORTED_ERRORS.includes(name) ||
       /not (yet )?implemented|unsupported|unknown action|Deserialization error/i.test(errorMessage(err));
-    return { status: unsupported ? 'unsupported' : 'failed', ...base, reason: `LockSnapshot: ${name}: ${errorMessage(err)}`.slice(0, 500) };
+    return { status: unsupported ? 'unsupported' : 'failed', ...base, reason: `LockSnapshot: ${errorSummary(err)}`.slice(0, 500) };
   }
 }
 
@@ -296,6 +296,6 @@ async function removeIntermediate(deps: CopyEvidenceDeps, c: EvidenceCopy, polic
     );
     return { ...c, intermediate: { ...intermediate, removal: { status: 'removed', at } } };
   } catch (err) {
-    return { ...c, intermediate: { ...intermediate, removal: { status: 'failed', at, reason: `${errorName(err)}: ${errorMessage(err)}` } } };
+    return { ...c, intermediate: { ...intermediate, removal: { status: 'failed', at, reason: errorSummary(err) } } };
   }
 }

@@ -1,6 +1,6 @@
 import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
 import { type RetryPolicy, retryWithBackoff } from '../domain/concurrency';
-import { ContainmentFailed, errorMessage, errorName } from '../domain/errors';
+import { ContainmentFailed, errorMessage, errorName, errorSummary } from '../domain/errors';
 import { type IsolationRole, fitsRole, isolationGroupName } from '../domain/isolation-groups';
 import type { Clock } from '../domain/ports';
 import type {
@@ -200,7 +200,7 @@ export async function isolateNetwork(
       networkInterfaceId: eni.networkInterfaceId,
       vpcId: eni.vpcId,
       phase,
-      error: `${errorName(cause)}: ${errorMessage(cause)}`,
+      error: errorSummary(cause),
       leftIn,
     });
     eniActions.push({

@@ -3,7 +3,7 @@ import type { Ec2InstanceAdapter } from '../adapters/ec2-instance-adapter';
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { isThrottlingError } from '../domain/concurrency';
-import { SnapshotFailed, errorMessage, errorName } from '../domain/errors';
+import { errorName, errorSummary, SnapshotFailed } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import type {
   AcquisitionResult,
@@ -97,7 +97,7 @@ export async function preserveAndSnapshot(
       const detail = await fn();
       return outcome(deps.clock, action, 'applied', request, previous, detail);
     } catch (err) {
-      return outcome(deps.clock, action, 'failed', request, previous, `${errorName(err)}: ${errorMessage(err)}`);
+      return outcome(deps.clock, action, 'failed', request, previous, errorSummary(err));
     }
   };
   const skip = (action: string, previous: unknown, detail: string): Promise<Outcome> =>
@@ -116,7 +116,7 @@ export async function preserveAndSnapshot(
     try {
       await change();
     } catch (err) {
-      return outcome(deps.clock, action, 'failed', request, previous, `${errorName(err)}: ${errorMessage(err)}`);
+      return outcome(deps.clock, action, 'failed', request, previous, errorSummary(err));
     }
     let read: ReadBack | undefined;
     let readError: unknown;
@@ -135,7 +135,7 @@ export async function preserveAndSnapshot(
         readBack: read.observed,
       });
     }
-    return outcome(deps.clock, action, 'applied', request, previous, `not verified: the read-back failed (${errorName(readError)}: ${errorMessage(readError)})`, {
+    return outcome(deps.clock, action, 'applied', request, previous, `not verified: the read-back failed (${errorSummary(readError)})`, {
       verified: false,
     });
   };
@@ -233,7 +233,7 @@ export async function preserveAndSnapshot(
     const err = snapshotR.reason;
     if (isThrottlingError(err)) throw err;
     throw new SnapshotFailed(
-      `CreateSnapshots for ${instanceId} failed (${errorName(err)}: ${errorMessage(err)}); preservation=${JSON.stringify(preservation)}`,
+      `CreateSnapshots for ${instanceId} failed (${errorSummary(err)}); preservation=${JSON.stringify(preservation)}`,
       { cause: err },
     );
   }
@@ -326,12 +326,12 @@ async function leaveAutoScalingGroup(
         } catch (detachErr) {
           throw Object.assign(
             new Error(
-              `EnterStandby: ${errorName(standbyErr)}: ${errorMessage(standbyErr)}; DetachInstances: ${errorName(detachErr)}: ${errorMessage(detachErr)}`,
+              `EnterStandby: ${errorSummary(standbyErr)}; DetachInstances: ${errorSummary(detachErr)}`,
             ),
             { name: errorName(detachErr) },
           );
         }
-        return `DetachInstances (ShouldDecrementDesiredCapacity=false) after EnterStandby was refused: ${errorName(standbyErr)}: ${errorMessage(standbyErr)}`;
+        return `DetachInstances (ShouldDecrementDesiredCapacity=false) after EnterStandby was refused: ${errorSummary(standbyErr)}`;
       }
     },
   );

@@ -1,4 +1,4 @@
-import { errorMessage, errorName } from '../domain/errors';
+import { errorSummary } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import type { CaseRef, CustodyAction, PreIncidentState, ProfileAssociation, ProfileQuarantine } from '../domain/types';
 
@@ -49,7 +49,7 @@ export async function quarantineInstanceProfile(
     actions: [{ step: STEP, action: ACTION, status: 'skipped' as const, performedAt: now(), request: base, result: { reason } }],
   });
   const failed = (err: unknown, request: Record<string, unknown>, previous?: ProfileAssociation | null) => {
-    const reason = `${errorName(err)}: ${errorMessage(err)}`;
+    const reason = errorSummary(err);
     return {
       quarantine: { status: 'failed' as const, reason, quarantineProfileArn: quarantineProfileArn ?? '', ...(previous !== undefined ? { previous } : {}) },
       actions: [{ step: STEP, action: ACTION, status: 'failed' as const, performedAt: now(), request: { ...base, ...request }, result: { error: reason } }],

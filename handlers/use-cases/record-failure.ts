@@ -7,7 +7,7 @@ import {
   securedSummary,
 } from '../domain/case-evidence';
 import { type CaseSummary, caseSummary } from '../domain/case-summary';
-import { errorMessage, errorName } from '../domain/errors';
+import { errorMessage, errorName, errorSummary } from '../domain/errors';
 import { failureNotification } from '../domain/notification-message';
 import type { CaseRecord, Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Log, Notifier } from '../domain/ports';
 import type { AcquisitionState, CustodyAction } from '../domain/types';
@@ -113,7 +113,7 @@ export async function recordFailure(
     problems.length === 0
       ? note.message
       : `${note.message}\n\nRecording this failure was incomplete:\n${problems
-          .map((p) => `- ${p.part}: ${errorName(p.error)}: ${errorMessage(p.error)}`)
+          .map((p) => `- ${p.part}: ${errorSummary(p.error)}`)
           .join('\n')}`;
   try {
     const out = await deps.notifier.publish(note.subject, message, note.attributes);

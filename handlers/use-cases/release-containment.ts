@@ -1,4 +1,4 @@
-import { errorMessage, errorName } from '../domain/errors';
+import { errorMessage, errorName, errorSummary } from '../domain/errors';
 import { CaseNotFound } from '../domain/evidence-errors';
 import { POLICY_NAME_PREFIX } from '../domain/revocation-policy';
 import type { CaseRecord, CaseTable, Clock, CustodyLog } from '../domain/ports';
@@ -60,7 +60,8 @@ interface Planned {
   action: string;
   request: Record<string, unknown>;
   previous: Record<string, unknown>;
-  run?: () => Promise<Record<string, unknown> | void>;
+  /** Resolves to what to add to the record, if anything. */
+  run?: () => Promise<Record<string, unknown>> | Promise<void>;
   /** Set for actions that are recorded as skipped, with the reason. */
   skip?: string;
 }
@@ -111,7 +112,7 @@ export async function releaseContainment(deps: ReleasePorts, request: ReleaseReq
       succeeded.push(p.key);
       actions.push({ step: STEP, action: p.action, status: 'succeeded', performedAt: performedAt(), ...common, result: { previous: p.previous, ...extra } });
     } catch (err) {
-      failures.push(`${p.action} ${JSON.stringify(p.request)}: ${errorName(err)}: ${errorMessage(err)}`);
+      failures.push(`${p.action} ${JSON.stringify(p.request)}: ${errorSummary(err)}`);
       actions.push({
         step: STEP,
         action: p.action,

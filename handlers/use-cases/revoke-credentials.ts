@@ -1,4 +1,4 @@
-import { errorMessage, errorName } from '../domain/errors';
+import { errorSummary } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import {
   BLAST_RADIUS,
@@ -84,7 +84,7 @@ export async function revokeCredentials(
   try {
     roles = await deps.iam.rolesOfInstanceProfile(profileName);
   } catch (err) {
-    return failed(`GetInstanceProfile: ${errorName(err)}: ${errorMessage(err)}`, { instanceProfileArn: profileArn }, { instanceProfileArn: profileArn });
+    return failed(`GetInstanceProfile: ${errorSummary(err)}`, { instanceProfileArn: profileArn }, { instanceProfileArn: profileArn });
   }
   if (!roles) return skipped('the instance profile no longer exists', { instanceProfileArn: profileArn });
   const role = roles[0];
@@ -105,7 +105,7 @@ export async function revokeCredentials(
     previousDocument = await deps.iam.getRolePolicy(role.roleName, policyName);
     await deps.iam.putRolePolicy(role.roleName, policyName, document);
   } catch (err) {
-    return failed(`${errorName(err)}: ${errorMessage(err)}`, roleRef, request);
+    return failed(errorSummary(err), roleRef, request);
   }
   const appliedAt = now();
   // The policy is in place: containment first. Then the tag that lets release remove it again; a failure here is
@@ -160,6 +160,6 @@ async function tagContainedRole(deps: RevokeCredentialsDeps, roleName: string, c
     await deps.iam.tagRole(roleName, deps.containedTagKey, caseId);
     return { ...base, previousValue, status: 'applied' };
   } catch (err) {
-    return { ...base, previousValue, status: 'failed', error: `${errorName(err)}: ${errorMessage(err)}` };
+    return { ...base, previousValue, status: 'failed', error: errorSummary(err) };
   }
 }

@@ -113,7 +113,7 @@ describe('responder commands on a run-local case', () => {
     const sums = (await readFile(join(dir, 'SHA256SUMS'), 'utf8')).trim().split('\n');
     expect(sums.some((l) => l.endsWith('  manifest.json'))).toBe(true);
     expect(sums.some((l) => l.endsWith('  instance.json'))).toBe(true);
-    expect(sums.some((l) => /  custody\/000001-.+\.json$/.test(l))).toBe(true);
+    expect(sums.some((l) => / {2}custody\/000001-.+\.json$/.test(l))).toBe(true);
     for (const line of sums) {
       const [hash, path] = line.split('  ');
       const bytes = await readFile(join(dir, ...(path ?? '').split('/')));

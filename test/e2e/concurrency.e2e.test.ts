@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
-import { addClientMiddleware, clearClientMiddleware } from '../../handlers/adapters/aws-clients';
-import { EvidenceReader } from './fault-kit';
+import { addClientMiddleware, clearClientMiddleware } from '../support/aws-call-hooks';
+import { EvidenceReader } from '../support/fault-kit';
 
 /**
  * Concurrency and idempotency on the emulator: bursts of findings started at once against the real definition and

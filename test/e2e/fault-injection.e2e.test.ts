@@ -3,13 +3,13 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
-import { type AwsCallMiddleware, addClientMiddleware, awsError, clearClientMiddleware } from '../../handlers/adapters/aws-clients';
+import { type AwsCallMiddleware, addClientMiddleware, awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { EvidenceReader, SnapshotRewriter } from './fault-kit';
+import { EvidenceReader, SnapshotRewriter } from '../support/fault-kit';
 
 /**
  * Fault injection on the emulator: the synthesized definition and the real handlers, with faults injected through
- * the call middleware hook of handlers/adapters/aws-clients.ts (before the call reaches moto, exactly as AWS would
+ * the call middleware of test/support/aws-call-hooks.ts (before the call reaches moto, exactly as AWS would
  * answer) or, for a Lambda-level fault, by wrapping one Task's handler in the local runner. After each run the case
  * item, the custody log and the snapshots are read back through the SDK: they must say what happened, and nothing
  * already acquired may be missing or unsealed.

@@ -19,7 +19,7 @@ import { GetRolePolicyCommand, IAMClient, GetInstanceProfileCommand } from '@aws
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAcquire } from '../../cli/commands/acquire';
 import { runCaseDownload } from '../../cli/commands/case-download';

@@ -13,7 +13,7 @@ import { type LivePlan, runPlanLive } from '../../cli/commands/plan-live';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
 import { seedVictim, type Victim } from '../../cli/local/seed-victim';
-import { addClientMiddleware } from '../../handlers/adapters/aws-clients';
+import { addClientMiddleware } from '../support/aws-call-hooks';
 
 /**
  * `forensics plan --live` on moto: the plan names what acquisition would change, and nothing changes — every call

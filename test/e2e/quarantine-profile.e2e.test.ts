@@ -59,7 +59,7 @@ describe('quarantine instance profile (emulator)', () => {
 
     const cases = new DynamoCaseTable(new DynamoDBClient(emulatorClientConfig(env)), env.handlerEnv.CASE_TABLE_NAME, () => new Date());
     const record = await cases.getCase(first.caseId ?? '');
-    const credentials = (record?.details.containment as { credentials?: Record<string, unknown> }).credentials;
+    const credentials = (record!.details.containment as { credentials?: Record<string, unknown> }).credentials;
     expect(credentials).toMatchObject({
       status: 'applied',
       quarantine: { status: 'applied', method: 'replace', quarantineProfileArn: quarantine, previous: { instanceProfileArn: originalProfileArn } },

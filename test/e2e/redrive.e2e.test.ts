@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLocalRedrive } from '../../cli/local/local-redrive';
 import { executeLocal, type LocalEnvironment, prepareLocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
-import { awsError, clearClientMiddleware } from '../../handlers/adapters/aws-clients';
+import { awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { MAX_AUTOMATIC_REDRIVES } from '../../handlers/domain/redrive';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { EvidenceReader } from './fault-kit';
+import { EvidenceReader } from '../support/fault-kit';
 
 /**
  * A finding is not lost to a transient error that outlasts a step's retries: on the emulator, the synthesized

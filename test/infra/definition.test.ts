@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { THROTTLING_ERRORS, TRANSIENT_ERRORS } from '../../handlers/domain/errors';
 import { ACQUISITION_STEPS, CONTROL_STATES } from '../../workflows/acquisition-steps';
-import { aslValidator, renderAsl, synth } from './support';
+import { aslValidator, renderAsl, synth } from '../support/synthesis';
 
 /** The synthesized definition (as deployed, references replaced by placeholder ARNs), checked as ASL. */
 interface State {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { synth } from './support';
+import { synth } from '../support/synthesis';
 
 /**
  * The rule's pattern, tested with EventBridge matching semantics (the subset the pattern uses): every key of the

@@ -8,7 +8,7 @@ import {
   HISTORY_EVENT_LIMIT,
   worstCaseHistory,
 } from '../../workflows/history-budget';
-import { renderAsl, synth } from './support';
+import { renderAsl, synth } from '../support/synthesis';
 
 /**
  * The acquisition's worst-case history, computed from the definition CDK synthesized (every Task's retries spent,

@@ -6,7 +6,7 @@ import { type HandlerEnvironment, handlerEnvironmentSchema } from '../../handler
 import type { CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
 import type { CaseRef, TriageResult } from '../../handlers/domain/types';
 import { createTriageHandler } from '../../handlers/triage';
-import { type CfnTemplate, PLACEHOLDER, type Synthesized, synth } from './support';
+import { type CfnTemplate, PLACEHOLDER, type Synthesized, synth } from '../support/synthesis';
 
 /**
  * Issue 12, "one IR home region for the whole organisation", from the synthesized templates:
@@ -78,7 +78,7 @@ function lambdaEnvironment(s: Synthesized, step: string, keyId: string): Handler
   const resolve = resolver(s.json, keyId);
   const [, fn] = Object.entries(s.json.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(`${step}StepFunction`)) ?? [];
   if (!fn) throw new Error(`no function for step ${step}`);
-  const variables = resolve((fn.Properties?.Environment as Json).Variables) as Record<string, string>;
+  const variables = resolve((fn.Properties!.Environment as Json).Variables) as Record<string, string>;
   return handlerEnvironmentSchema.parse(variables);
 }
 
@@ -146,7 +146,7 @@ function roleStatements(s: Synthesized, logicalIdPrefix: string, keyId: string):
   const resolve = resolver(s.json, keyId);
   return Object.entries(s.json.Resources)
     .filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(logicalIdPrefix))
-    .flatMap(([, r]) => resolve((r.Properties?.PolicyDocument as { Statement: unknown }).Statement) as Statement[]);
+    .flatMap(([, r]) => resolve((r.Properties!.PolicyDocument as { Statement: unknown }).Statement) as Statement[]);
 }
 
 function allows(statements: Statement[], action: string, resource: string, context: Record<string, string> = {}): boolean {
@@ -334,7 +334,7 @@ describe('regional stack (IR account, every workload region but the home one)', 
         'aws:PrincipalOrgID': ORG,
       });
     }
-    expect((workload.find((st) => st.Sid === 'WorkloadAccountsGrantToEbsOnly')?.Condition as Json).Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+    expect((workload.find((st) => st.Sid === 'WorkloadAccountsGrantToEbsOnly')!.Condition as Json).Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
     // The same statements as the primary key's (home region).
     const primary = Object.values(org.template.findResources('AWS::KMS::Key'))[0] as { Properties: { KeyPolicy: { Statement: Json[] } } };
     const primaryWorkload = primary.Properties.KeyPolicy.Statement.filter((st) => String(st.Sid).startsWith('WorkloadAccounts'));
@@ -363,7 +363,7 @@ describe('regional stack (IR account, every workload region but the home one)', 
     const forwarder = Template.fromStack(withAdmin.forwarder as NonNullable<Synthesized['forwarder']>).toJSON() as { Parameters: Json; Resources: Record<string, { Type: string; Properties: Json }> };
     expect(forwarder.Parameters.HomeRegion).toMatchObject({ Default: '' });
     const rule = Object.values(forwarder.Resources).find((r) => r.Type === 'AWS::Events::Rule');
-    expect(JSON.stringify((rule?.Properties.Targets as Json[])[0]?.Arn)).toContain('{"Fn::If":["ForwardInThisRegion",{"Ref":"AWS::Region"},{"Ref":"HomeRegion"}]}');
+    expect(JSON.stringify((rule!.Properties.Targets as Json[])[0]?.Arn)).toContain('{"Fn::If":["ForwardInThisRegion",{"Ref":"AWS::Region"},{"Ref":"HomeRegion"}]}');
     const responder = Template.fromStack(withAdmin.responder as NonNullable<Synthesized['responder']>).toJSON() as { Resources: Record<string, { Type: string; Properties: Json }> };
     const use = Object.values(responder.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')

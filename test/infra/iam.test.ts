@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { ACQUISITION_STEP_NAMES, ACQUISITION_STEPS, type AcquisitionStep } from '../../workflows/acquisition-steps';
-import { type CfnTemplate, resourcesOfType, type Synthesized, synth } from './support';
+import { type CfnTemplate, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 /**
  * Least privilege, checked over every policy in the template (identity policies, key policy, resource policies),

@@ -7,7 +7,7 @@ import { FORENSIC_RUNTIME } from '../../infra/constructs/forensic-function';
 import { EVIDENCE_KEY_ALIAS, IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { ACQUISITION_STEP_NAMES, ACQUISITION_SUPPORT_FUNCTIONS } from '../../workflows/acquisition-steps';
 import { RELEASE_STEP_NAMES } from '../../workflows/release-steps';
-import { type CfnResource, type CfnTemplate, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
+import { type CfnResource, type CfnTemplate, renderAsl, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 let s: Synthesized;
 beforeAll(() => {

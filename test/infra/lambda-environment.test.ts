@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QUARANTINE_PROFILE_OUTPUT as CLI_QUARANTINE_OUTPUT } from '../../cli/deployment/stack-outputs';
 import { QUARANTINE_PROFILE_OUTPUT } from '../../infra/quarantine-profile';
-import { type CfnTemplate, resourcesOfType, type Synthesized, synth } from './support';
+import { type CfnTemplate, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 /**
  * Every resource a step function's environment names is also named by a stack output (issue 10, item 3): a

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config';
 import { workflowRoleNames } from '../../infra/multi-account';
-import { type Synthesized, synth } from './support';
+import { type Synthesized, synth } from '../support/synthesis';
 
 /**
  * Multi-account mode (issue: multi-account): the responder stack (workload accounts), the forwarder stack (GuardDuty
@@ -191,7 +191,7 @@ describe('release in multi-account mode', () => {
     const fn = Object.values(s.template.findResources('AWS::Lambda::Function')).find(
       (r) => (r.Properties as { Description?: string }).Description === 'Forensic release: Release containment',
     );
-    const roleId = ((fn?.Properties as { Role: { 'Fn::GetAtt': string[] } }).Role)['Fn::GetAtt'][0] as string;
+    const roleId = ((fn!.Properties as { Role: { 'Fn::GetAtt': string[] } }).Role)['Fn::GetAtt'][0] as string;
     expect((s.template.toJSON().Resources[roleId].Properties as { RoleName: string }).RoleName).toBe('ForensicAcquisition-release');
     const own = Object.values(s.template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify((p.Properties as { Roles: unknown[] }).Roles) === JSON.stringify([{ Ref: roleId }]))
@@ -202,7 +202,7 @@ describe('release in multi-account mode', () => {
     expect(actions(assume as Statement)).toEqual(['sts:AssumeRole']);
     expect(assume?.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${WORKLOAD}:role/ForensicsResponder`]] });
     // The release functions get the responder settings too (release-adapters.ts assumes the role per case).
-    const env = (fn?.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const env = (fn!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     expect(env).toMatchObject({ RESPONDER_ROLE_NAME: 'ForensicsResponder', RESPONDER_EXTERNAL_ID: 'ext-test-1' });
   });
 });

@@ -2,7 +2,7 @@ import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Synthesized, synth } from './support';
+import { type Synthesized, synth } from '../support/synthesis';
 
 /**
  * cdk-nag (AwsSolutions) runs as a policy-validation plugin of the app: synthesis itself fails on an

@@ -6,12 +6,12 @@ import { parseConfig } from '../../infra/config';
 import { ResponderStack } from '../../infra/responder-stack';
 import { ACQUISITION_STEP_NAMES, type AcquisitionStep } from '../../workflows/acquisition-steps';
 import { RELEASE_STEP_NAMES, type ReleaseStep } from '../../workflows/release-steps';
-import type { Decision } from './policy-evaluator';
-import { type Context, type RoleInfo, Simulator, worldOf } from './template-policies';
-import { type CfnTemplate, synth } from './support';
+import type { Decision } from '../support/policy-evaluator';
+import { type Context, type RoleInfo, Simulator, worldOf } from '../support/template-policies';
+import { type CfnTemplate, synth } from '../support/synthesis';
 
 /**
- * What the synthesized policies ALLOW, evaluated (test/infra/policy-evaluator.ts), not what their text looks like:
+ * What the synthesized policies ALLOW, evaluated (test/support/policy-evaluator.ts), not what their text looks like:
  * each escalation path of issue 11 is tried and must be refused, and the properties the design relies on (no role
  * deletes evidence or bypasses retention, TLS only, the evidence key only through EC2/S3/DynamoDB/SNS, the responder
  * trust with its external id) are checked the same way, in single-account and multi-account mode. Identity policies

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
-import { type CfnResource, resourcesOfType, type Synthesized, synth } from './support';
+import { type CfnResource, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 /** `forensics:quarantineProfile`: the no-permission profile, and exactly the permissions the swap needs. */
 
@@ -75,7 +75,7 @@ describe('quarantine instance profile', () => {
 
   it('on: the isolate function gets the profile ARN and the default; other functions do not', () => {
     const fns = resourcesOfType(on.json, 'AWS::Lambda::Function');
-    const withArn = fns.filter(([, f]) => (f.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.QUARANTINE_PROFILE_ARN);
+    const withArn = fns.filter(([, f]) => (f.Properties!.Environment as { Variables: Record<string, unknown> }).Variables.QUARANTINE_PROFILE_ARN);
     expect(withArn.map(([, f]) => f.Properties?.Description)).toEqual(['Forensic acquisition: Isolate network']);
     const vars = (withArn[0]![1].Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(vars.DEFAULT_QUARANTINE_PROFILE).toBe('true');

@@ -6,7 +6,7 @@ import { MAX_AUTOMATIC_REDRIVES } from '../../handlers/domain/redrive';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { HISTORY_BUDGET_OPTIONS } from '../../workflows/acquisition-state-machine';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { type CfnResource, type CfnTemplate, PLACEHOLDER, renderAsl, resourcesOfType, synth } from './support';
+import { type CfnResource, type CfnTemplate, PLACEHOLDER, renderAsl, resourcesOfType, synth } from '../support/synthesis';
 
 /**
  * Issue 10, item 7, in the synthesized template: the retry windows of the steps before any change, the rule and the
@@ -129,14 +129,14 @@ describe('redrive of failed executions', () => {
       'detail-type': ['Step Functions Execution Status Change'],
       detail: { status: ['FAILED', 'TIMED_OUT'], stateMachineArn: [{ Ref: machineId() }] },
     });
-    const [target] = rule.Properties?.Targets as { Arn: unknown; DeadLetterConfig?: unknown; RetryPolicy?: unknown }[];
+    const [target] = rule.Properties!.Targets as { Arn: unknown; DeadLetterConfig?: unknown; RetryPolicy?: unknown }[];
     expect(target?.Arn).toEqual({ 'Fn::GetAtt': [redriveFunction()[0], 'Arn'] });
     expect(target?.DeadLetterConfig).toBeDefined();
     expect(target?.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 185 });
   });
 
   it('the function is told the machine, the Record failure function and the same redrive bound the history budget counts', () => {
-    const env = (redriveFunction()[1].Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    const env = (redriveFunction()[1].Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     const recordFailure = only('AWS::Lambda::Function', (_, r) => r.Properties?.Description === `Forensic acquisition: ${ACQUISITION_STEPS.recordFailure.state}`)[0];
     expect(env.ACQUISITION_STATE_MACHINE_ARN).toEqual({ Ref: machineId() });
     expect(env.RECORD_FAILURE_FUNCTION_NAME).toEqual({ Ref: recordFailure });

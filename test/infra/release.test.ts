@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
 import { RELEASE_CONTROL_STATES, RELEASE_STEP_NAMES, RELEASE_STEPS, RELEASE_TIMEOUT_MINUTES, type ReleaseStep } from '../../workflows/release-steps';
-import { aslValidator, renderAsl, resourcesOfType, type Synthesized, synth } from './support';
+import { aslValidator, renderAsl, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 interface State {
   Type: string;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FORENSIC_VPC_CIDR, WORKSTATION_INTERFACE_ENDPOINTS } from '../../infra/constructs/forensic-workstation';
-import { type CfnResource, resourcesOfType, type Synthesized, synth } from './support';
+import { type CfnResource, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 /** The forensic workstation's infrastructure (issue 4): isolated VPC, endpoints, hardened launch template. */
 let s: Synthesized;
@@ -51,7 +51,7 @@ describe('forensic VPC', () => {
     const [, flow] = only('AWS::EC2::FlowLog');
     expect(flow.Properties).toMatchObject({ ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
     const keyId = only('AWS::KMS::Key')[0];
-    const groupId = (flow.Properties?.LogGroupName as { Ref: string }).Ref;
+    const groupId = (flow.Properties!.LogGroupName as { Ref: string }).Ref;
     expect(s.json.Resources[groupId]?.Properties?.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
 });
@@ -97,7 +97,7 @@ describe('workstation launch template', () => {
     const otherParams = (other.json as { Parameters?: Record<string, { Type: string; Default: string }> }).Parameters ?? {};
     expect(Object.values(otherParams).some((p) => p.Default === '/ir/forensic-image')).toBe(true);
     const [, lt] = resourcesOfType(other.json, 'AWS::EC2::LaunchTemplate')[0]!;
-    expect((lt.Properties?.LaunchTemplateData as { InstanceType: string }).InstanceType).toBe('r7i.xlarge');
+    expect((lt.Properties!.LaunchTemplateData as { InstanceType: string }).InstanceType).toBe('r7i.xlarge');
   });
 
   it('user data is the mount script (read-only options, mount report to the analysis prefix)', () => {
@@ -114,23 +114,23 @@ describe('workstation launch template', () => {
     const [, lt] = resourcesOfType(other.json, 'AWS::EC2::LaunchTemplate')[0]!;
 
     // Assess: the values of this deployment reach the script, and the script writes with them.
-    const text = json((lt.Properties?.LaunchTemplateData as { UserData: unknown }).UserData);
+    const text = json((lt.Properties!.LaunchTemplateData as { UserData: unknown }).UserData);
     expect(text).toContain("export FORENSICS_RETENTION_MODE='GOVERNANCE'");
     expect(text).toContain("export FORENSICS_RETENTION_DAYS='30'");
     expect(text).toContain('--object-lock-legal-hold-status ON');
-    const statements = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const statements = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
     const write = statements.find((st) => st.Sid === 'WriteAnalysisResults')!;
     expect(write.Action).toEqual(['s3:PutObject', 's3:PutObjectLegalHold']);
     expect(write.Condition).toEqual({ StringEquals: { 's3:object-lock-legal-hold': 'ON' } });
     expect(statements.find((st) => st.Sid === 'RetainAnalysisResults')!.Action).toBe('s3:PutObjectRetention');
     expect(text).toContain("--if-none-match '*'");
     const endpoint = resourcesOfType(s.json, 'AWS::EC2::VPCEndpoint').find(([, r]) => r.Properties?.VpcEndpointType === 'Gateway')!;
-    const allowed = (endpoint[1].Properties?.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action);
+    const allowed = (endpoint[1].Properties!.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.flatMap((st) => st.Action);
     expect(allowed).toEqual(expect.arrayContaining(['s3:PutObjectRetention', 's3:PutObjectLegalHold']));
   });
 
   it('the workstation step may launch only from this template, IMDSv2 only, in the forensic VPC', () => {
-    const policies = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const policies = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
     const run = policies.find((st) => st.Sid === 'WorkstationRunFromTemplate')!;
     expect(json(run.Condition)).toContain('ec2:LaunchTemplate');
     expect(json(run.Condition)).toContain('"ec2:MetadataHttpTokens":"required"');

@@ -11,7 +11,7 @@ import {
 } from '../../handlers/domain/case-evidence';
 import { caseSummary } from '../../handlers/domain/case-summary';
 import type { AcquisitionState } from '../../handlers/domain/types';
-import { acquiredState, containedState, describedState, fullState } from './evidence-test-kit';
+import { acquiredState, containedState, describedState, fullState } from '../support/evidence-test-kit';
 
 describe('evidence keys', () => {
   it('places raw findings and the pre-incident state under the case', () => {

@@ -9,10 +9,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoCaseTable, marshall, unmarshall } from '../../handlers/adapters/case-table';
-import { CustodyConflict } from '../../handlers/domain/errors';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoCaseTable } from '../../handlers/adapters/case-table';
+import { CustodyConflict, InvalidInput } from '../../handlers/domain/errors';
 import { CaseNotFound } from '../../handlers/domain/evidence-errors';
-import { TARGET, caseRef } from './evidence-test-kit';
+import { TARGET, caseRef } from '../support/evidence-test-kit';
 
 const ddb = mockClient(DynamoDBClient);
 const TABLE = 'ir-cases';
@@ -58,7 +59,7 @@ describe('DynamoCaseTable', () => {
       expect(item.custodyHeadSha256).toEqual({ S: '0'.repeat(64) });
       expect(item.custody).toEqual({ L: [] });
       expect(item.findingKeys).toEqual({ SS: [`${ref.finding.id}#1`] });
-      expect(unmarshall(item.details!)).toEqual({ options: ref.options });
+      expect(unmarshall(item.details!.M!)).toEqual({ options: ref.options });
     });
 
     it('returns the existing case when the target lock is held (from the cancellation reason)', async () => {
@@ -121,7 +122,7 @@ describe('DynamoCaseTable', () => {
       const input = ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
       expect(input.Key).toEqual({ pk: { S: 'CASE#case-1' }, sk: { S: 'CASE' } });
       expect(input.ConditionExpression).toBe('attribute_exists(pk) AND NOT contains(#findingKeys, :fk)');
-      expect(input.ExpressionAttributeValues).toMatchObject({ ':fk': { S: 'f-2#3' }, ':fkSet': { SS: ['f-2#3'] }, ':finding': { L: [marshall(finding)] } });
+      expect(input.ExpressionAttributeValues).toMatchObject({ ':fk': { S: 'f-2#3' }, ':fkSet': { SS: ['f-2#3'] }, ':finding': { L: [{ M: { id: { S: 'f-2' }, type: { S: finding.type }, severity: { N: '7.5' }, count: { N: '3' } } }] } });
     });
 
     it('is a no-op for a republished finding already recorded', async () => {
@@ -271,11 +272,116 @@ describe('DynamoCaseTable', () => {
     });
   });
 
-  describe('marshalling', () => {
-    it('round-trips plain values and drops undefined members', () => {
-      const value = { s: 'x', n: 1.5, b: true, z: null, l: [1, 'a', { k: [] }], m: { deep: { x: 0 } }, u: undefined };
-      expect(unmarshall(marshall(value))).toEqual({ s: 'x', n: 1.5, b: true, z: null, l: [1, 'a', { k: [] }], m: { deep: { x: 0 } } });
-      expect(() => marshall(Number.NaN)).toThrow(TypeError);
+  describe('item format', () => {
+    it('writes the case item attribute for attribute as the table has always held it', async () => {
+      // Prepare: a case with every kind of value the table holds, undefined members included.
+      ddb.on(TransactWriteItemsCommand).resolves({});
+      const ref = caseRef({ reason: 'seen beaconing', requestedBy: undefined });
+
+      // Act
+      await table().openCase(ref);
+
+      // Assess: the exact attribute values of the format existing tables hold (undefined members left out).
+      const [lock, kase] = ddb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
+      expect(lock?.Put?.Item).toStrictEqual({
+        pk: { S: LOCK_PK },
+        sk: { S: 'LOCK' },
+        caseId: { S: ref.caseId },
+        openedAt: { S: ref.openedAt },
+      });
+      expect(kase?.Put?.Item).toStrictEqual({
+        pk: { S: `CASE#${ref.caseId}` },
+        sk: { S: 'CASE' },
+        caseId: { S: ref.caseId },
+        status: { S: 'ACQUIRING' },
+        target: { M: { accountId: { S: TARGET.accountId }, region: { S: TARGET.region }, instanceId: { S: TARGET.instanceId } } },
+        source: { S: 'guardduty' },
+        openedAt: { S: ref.openedAt },
+        updatedAt: { S: ref.openedAt },
+        executionArn: { S: ref.executionArn },
+        reason: { S: 'seen beaconing' },
+        findings: {
+          L: [
+            {
+              M: {
+                id: { S: ref.finding.id },
+                type: { S: ref.finding.type },
+                severity: { N: '8' },
+                count: { N: '1' },
+              },
+            },
+          ],
+        },
+        custodySeq: { N: '0' },
+        custodyHeadSha256: { S: '0'.repeat(64) },
+        custody: { L: [] },
+        evidence: { L: [] },
+        details: { M: { options: { M: { workstation: { BOOL: false }, revoke: { S: 'instance' } } } } },
+        findingKeys: { SS: [`${ref.finding.id}#1`] },
+      });
+    });
+
+    it('reads an item written in the existing format, every attribute type included', async () => {
+      // Prepare: an item as the table holds it (numbers as N strings, NULL, nested lists and maps, a string set).
+      ddb.on(GetItemCommand).resolves({
+        Item: {
+          pk: { S: 'CASE#case-1' },
+          sk: { S: 'CASE' },
+          findingKeys: { SS: ['f#1', 'f#2'] },
+          caseId: { S: 'case-1' },
+          status: { S: 'FAILED' },
+          target: { M: { accountId: { S: '111122223333' }, region: { S: 'eu-west-1' }, instanceId: { S: 'i-0123456789abcdef0' } } },
+          findings: { L: [{ M: { id: { S: 'f' }, type: { S: 't' }, severity: { N: '8.5' }, count: { N: '2' } } }] },
+          custodySeq: { N: '12' },
+          custodyHeadSha256: { S: 'a'.repeat(64) },
+          custody: { L: [{ M: { key: { S: 'cases/case-1/custody/000001.json' }, sha256: { S: 'b'.repeat(64) } } }] },
+          evidence: { L: [] },
+          failure: { M: { error: { S: 'States.Timeout' }, cause: { NULL: true } } },
+          details: { M: { snapshots: { L: [{ M: { id: { S: 'snap-1' }, sizeGiB: { N: '8' }, encrypted: { BOOL: true } } }] } } },
+        },
+      });
+
+      // Act
+      const record = await table().getCase('case-1');
+
+      // Assess
+      expect(record).toStrictEqual({
+        caseId: 'case-1',
+        status: 'FAILED',
+        target: { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' },
+        findings: [{ id: 'f', type: 't', severity: 8.5, count: 2 }],
+        custodySeq: 12,
+        custodyHeadSha256: 'a'.repeat(64),
+        custody: [{ key: 'cases/case-1/custody/000001.json', sha256: 'b'.repeat(64) }],
+        evidence: [],
+        failure: { error: 'States.Timeout', cause: null },
+        details: { snapshots: [{ id: 'snap-1', sizeGiB: 8, encrypted: true }] },
+      });
+    });
+
+    it('refuses to store a number DynamoDB cannot hold, and sends nothing', async () => {
+      // Act
+      const update = table().updateCase('case-1', { details: { ratio: Number.NaN } });
+
+      // Assess
+      await expect(update).rejects.toThrow(/NaN/);
+      expect(ddb.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('target lock key', () => {
+    it('refuses a target whose region would forge another lock key, and sends nothing', async () => {
+      // Prepare: `#` in the region would make TARGET#<account>#<region>#<instance> name another instance's lock.
+      const forged = caseRef({ target: { ...TARGET, region: 'eu-west-1#i-0fffffffffffffff0' } });
+
+      // Act
+      const open = table().openCase(forged);
+      const release = table().releaseLock(forged.target, forged.caseId);
+
+      // Assess
+      await expect(open).rejects.toThrow(InvalidInput);
+      await expect(release).rejects.toThrow(InvalidInput);
+      expect(ddb.calls()).toHaveLength(0);
     });
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AcquisitionResult } from '../../handlers/domain/types';
 import { checkSnapshots } from '../../handlers/use-cases/check-snapshots';
 import { MAX_POLL_SECONDS, MIN_POLL_SECONDS } from '../../workflows/acquisition-steps';
-import { adapters, awsError, fixedClock } from './ec2-test-fixtures';
+import { adapters, awsError, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ACQ: AcquisitionResult = {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildManualRequest, defaultExecutionName, runAcquire } from '../../cli/commands/acquire';
 import { runCaseDownload } from '../../cli/commands/case-download';
@@ -6,6 +8,7 @@ import { parseCaseFilters, runCases } from '../../cli/commands/cases';
 import { UsageError } from '../../cli/commands/common';
 import { clientConfig, defaultStackName, resolveDeployment } from '../../cli/deployment/discover';
 import { IR_STACK_OUTPUTS as CLI_OUTPUTS } from '../../cli/deployment/stack-outputs';
+import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
 
 function capture() {
@@ -96,5 +99,23 @@ describe('deployment discovery', () => {
 
   it('knows the same output keys as the IR stack', () => {
     expect(CLI_OUTPUTS).toEqual(IR_STACK_OUTPUTS);
+  });
+});
+
+describe('forensics (the command line itself)', () => {
+  it('an unreadable --event is a usage error: exit 2, one line on stderr', () => {
+    // Act
+    const run = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['cli/forensics.ts', 'plan', '--event', '/nonexistent/event.json'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n').filter((l) => l.startsWith('forensics: '))).toEqual([
+      expect.stringMatching(/^forensics: --event: cannot read \/nonexistent\/event\.json: ENOENT/),
+    ]);
   });
 });

@@ -43,7 +43,7 @@ describe('output formatting', () => {
       '[    1.5s] entered  Snapshot volumes',
     );
     expect(progressLine({ id: 3, type: 'TaskScheduled', timestamp: new Date(t0) }, t0)).toBeNull();
-    expect(progressLine({ id: 9, type: 'ExecutionFailed', timestamp: new Date(t0), executionFailedEventDetails: { error: 'InvalidInput' } }, t0)).toMatch(/failed   InvalidInput$/);
+    expect(progressLine({ id: 9, type: 'ExecutionFailed', timestamp: new Date(t0), executionFailedEventDetails: { error: 'InvalidInput' } }, t0)).toMatch(/failed {3}InvalidInput$/);
   });
 
   it('renders the case table and an empty list', () => {

@@ -6,7 +6,7 @@ import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { closeCase } from '../../handlers/use-cases/close-case';
 import { notifyResponders } from '../../handlers/use-cases/notify-responders';
 import type { AcquisitionState } from '../../handlers/domain/types';
-import { BUCKET, FakeCaseTable, fullState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { BUCKET, FakeCaseTable, fullState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 const CASE = 'case-20250301-0001';
 const sns = mockClient(SNSClient);

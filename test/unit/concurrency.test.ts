@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapSettledWithConcurrency, retryWithBackoff } from '../../handlers/domain/concurrency';
-import { awsError } from './ec2-test-fixtures';
+import { awsError } from '../support/ec2-test-fixtures';
 
 describe('mapSettledWithConcurrency', () => {
   it('never has more than `limit` calls in flight, keeps order, and settles every item', async () => {

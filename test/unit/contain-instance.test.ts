@@ -6,7 +6,7 @@ import type { AcquisitionState, DescribeResult } from '../../handlers/domain/typ
 import { type ContainInstanceDeps, containInstance } from '../../handlers/use-cases/contain-instance';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import type { RevokeIamPort } from '../../handlers/use-cases/revoke-credentials';
-import { FakeCaseTable, acquiredState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { FakeCaseTable, acquiredState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 /** The acquired state with this product's groups already known in the VPC (no group is created). */
 function state(options: AcquisitionState['case']['options'] = { workstation: false, revoke: 'instance' }): AcquisitionState & { describe: DescribeResult } {

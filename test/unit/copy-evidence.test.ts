@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AcquisitionResult, EvidenceProgress, SnapshotProgress } from '../../handlers/domain/types';
 import { checkEvidenceCopies } from '../../handlers/use-cases/check-evidence-copies';
 import { copyEvidence } from '../../handlers/use-cases/copy-evidence';
-import { CASE, EVIDENCE_KEY, REGION, adapters, awsError, fixedClock } from './ec2-test-fixtures';
+import { CASE, EVIDENCE_KEY, REGION, adapters, awsError, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const NOW = '2026-01-10T10:30:00.000Z';

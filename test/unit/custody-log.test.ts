@@ -5,7 +5,7 @@ import { CustodyConflict, EvidenceWriteFailed } from '../../handlers/domain/erro
 import { CaseNotFound } from '../../handlers/domain/evidence-errors';
 import type { CustodyAction } from '../../handlers/domain/types';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
-import { FakeCaseTable, caseRef, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { FakeCaseTable, caseRef, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 const action = (name: string): CustodyAction => ({
   step: 'isolate-network',

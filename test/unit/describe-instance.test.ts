@@ -16,7 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { describeInstance } from '../../handlers/use-cases/describe-instance';
-import { INSTANCE_ID, TARGET, VPC_ID, adapters, awsError, fixedClock } from './ec2-test-fixtures';
+import { INSTANCE_ID, TARGET, VPC_ID, adapters, awsError, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);

@@ -21,13 +21,13 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
 import { drillObjectRetention, drillSnapshotLock, requireDrillCanary } from '../../handlers/domain/drill';
 import { buildManifest } from '../../handlers/domain/manifest';
-import { parseManualRequest, toAcquisitionRequest } from '../../handlers/domain/manual-request';
+import { mergeOptions, parseManualRequest } from '../../handlers/domain/manual-request';
 import { failureNotification, successNotification } from '../../handlers/domain/notification-message';
 import type { AcquisitionState } from '../../handlers/domain/types';
 import { withDrillLock } from '../../handlers/composition/evidence-chain';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { releaseNotification, validateRelease } from '../../handlers/use-cases/release-workflow';
-import { BUCKET, FakeCaseTable, RETENTION, T0, caseRef, fullState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { BUCKET, FakeCaseTable, RETENTION, T0, caseRef, fullState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 /**
  * Drill cases (`forensics drill`) in the workflow: the manual-request option, the short retain-until date on every
@@ -49,8 +49,8 @@ const NOW = new Date('2026-03-01T10:00:00.000Z');
 describe('drill option of a manual request', () => {
   it('is accepted with 1–30 retention days and reaches the case options', () => {
     const parsed = parseManualRequest({ ...request, options: { drill: { retentionDays: 2 } } });
-    expect(toAcquisitionRequest(parsed, defaults).options).toEqual({ workstation: false, revoke: 'instance', drill: { retentionDays: 2 } });
-    expect(toAcquisitionRequest(parseManualRequest(request), defaults).options).not.toHaveProperty('drill');
+    expect(mergeOptions(defaults, parsed.options)).toEqual({ workstation: false, revoke: 'instance', drill: { retentionDays: 2 } });
+    expect(mergeOptions(defaults, parseManualRequest(request).options)).not.toHaveProperty('drill');
   });
 
   it('refuses bad values, naming the field', () => {

@@ -22,7 +22,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { marshallMap } from '../../handlers/adapters/case-table';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { removeCanary } from '../../cli/drill/canary';
 import { cleanDrills } from '../../cli/drill/drill-clean';
 import { type DrillReport, drillSucceeded, renderDrillReport, timeToEndOf } from '../../cli/drill/drill-report';
@@ -156,7 +156,10 @@ describe('canary removal', () => {
   it('removes the canary (termination protection off first), its volumes, groups, subnet, VPC, profile and role', async () => {
     let terminated = false;
     ec2.on(DescribeInstancesCommand).callsFake(() => ({ Reservations: [{ Instances: [{ InstanceId: 'i-1', Tags: tag, State: { Name: terminated ? 'terminated' : 'running' } }] }] }));
-    ec2.on(TerminateInstancesCommand).callsFake(() => ((terminated = true), {}));
+    ec2.on(TerminateInstancesCommand).callsFake(() => {
+      terminated = true;
+      return {};
+    });
     ec2.on(DescribeVolumesCommand).resolves({ Volumes: [{ VolumeId: 'vol-1', State: 'available' }] });
     ec2.on(DescribeVpcsCommand).resolves({ Vpcs: [{ VpcId: 'vpc-1', Tags: tag }] });
     ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
@@ -200,7 +203,7 @@ describe('drill clean', () => {
   const NOW = new Date('2026-03-05T00:00:00.000Z');
   const target = { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-0123456789abcdef0' };
   const caseItem = (caseId: string, options: Record<string, unknown>, status = 'RELEASED') =>
-    marshallMap({ pk: `CASE#${caseId}`, sk: 'CASE', caseId, status, target, details: { options } });
+    marshall({ pk: `CASE#${caseId}`, sk: 'CASE', caseId, status, target, details: { options } });
   // The one method of the SDK's streaming body that the clean reads.
   const body = (text: string) => ({ transformToString: async () => text });
   const deps = () => ({

@@ -22,7 +22,7 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
 import type { AcquisitionState } from '../../handlers/domain/types';
 import { createPreserveAndSnapshotHandler } from '../../handlers/preserve-and-snapshot';
-import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from './ec2-test-fixtures';
+import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -31,7 +31,10 @@ const env = () => ({ TAG_PREFIX: 'ir', MAX_WAIT_MINUTES: 60, COPY_CONCURRENCY: 2
 
 /** A client scope whose clients are made for the region asked, recording which clients were asked for. */
 function recordingClients(asked: string[]): ClientScope {
-  return { options: {}, client: (key, make) => (asked.push(key), make()) };
+  return { options: {}, client: (key, make) => {
+    asked.push(key);
+    return make();
+  } };
 }
 
 const state = (extra: Partial<AcquisitionState> = {}): AcquisitionState => ({ outcome: 'ACQUIRE', case: CASE, ...extra });

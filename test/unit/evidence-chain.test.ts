@@ -19,7 +19,7 @@ import type { AcquisitionResult, AcquisitionState, CaseRef, EvidenceProgress, Sn
 import { checkEvidenceCopies } from '../../handlers/use-cases/check-evidence-copies';
 import { copyEvidence } from '../../handlers/use-cases/copy-evidence';
 import type { ChainSettings } from '../../handlers/use-cases/evidence-chain';
-import { CASE, EVIDENCE_KEY, REGION, awsError } from './ec2-test-fixtures';
+import { CASE, EVIDENCE_KEY, REGION, awsError } from '../support/ec2-test-fixtures';
 
 /**
  * The cross-account evidence chain against a small fake of EC2 that knows which account each call comes from (by
@@ -152,7 +152,10 @@ function settle(): void {
 }
 
 let clockAt: number;
-const clock = () => new Date((clockAt += 1000));
+const clock = () => {
+  clockAt += 1000;
+  return new Date(clockAt);
+};
 
 function chainDeps(overrides: Partial<ChainSettings> = {}) {
   const responder = new ResponderCredentials(

@@ -6,7 +6,7 @@ import { resetEnvironment } from '../../handlers/config/env';
 import { evidenceDeps, resetEvidenceDeps } from '../../handlers/composition/evidence';
 import { handler as notifyHandler } from '../../handlers/notify';
 import { createRecordFailureHandler } from '../../handlers/record-failure';
-import { FakeCaseTable, RAW_EVENT, describedState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { FakeCaseTable, RAW_EVENT, describedState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 
 const ENV = {

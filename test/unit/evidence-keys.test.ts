@@ -4,7 +4,7 @@ import { custodyKey } from '../../handlers/domain/custody-record';
 import { EVIDENCE_OBJECT_PATTERNS, type EvidenceObjectKind } from '../../handlers/domain/evidence-keys';
 import { manifestKey } from '../../handlers/domain/manifest';
 import { mountReportKey, workstationRecordKey } from '../../handlers/domain/workstation';
-import { globMatch } from '../infra/policy-evaluator';
+import { globMatch } from '../support/policy-evaluator';
 
 /**
  * The IAM patterns that scope each role's PutObject (infra/constructs/evidence-writes.ts) against the key functions

@@ -10,7 +10,8 @@ import {
 import { type GuardDutyItem, normalize, type NormalizedFinding } from '../../handlers/domain/finding-normalizer';
 import type { Decision } from '../../handlers/domain/types';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited freely, deep inside
+type Json = Record<string, any>;
 
 const fixture = (name: string): Json =>
   JSON.parse(readFileSync(new URL(`../fixtures/findings/${name}`, import.meta.url), 'utf8')) as Json;

@@ -20,7 +20,7 @@ import type { AcquisitionResult, AcquisitionState, CaseRef, EvidenceProgress, Sn
 import { chainSettingsFor } from '../../handlers/composition/evidence-chain';
 import { checkEvidenceCopies } from '../../handlers/use-cases/check-evidence-copies';
 import { copyEvidence } from '../../handlers/use-cases/copy-evidence';
-import { CASE, awsError } from './ec2-test-fixtures';
+import { CASE, awsError } from '../support/ec2-test-fixtures';
 
 /**
  * Evidence of an instance outside the home region lands in the home region (issue 12), against a fake of EC2 that
@@ -144,7 +144,10 @@ function settle(): void {
 }
 
 let clockAt: number;
-const clock = () => new Date((clockAt += 1000));
+const clock = () => {
+  clockAt += 1000;
+  return new Date(clockAt);
+};
 
 const env = (key: string) => ({ EVIDENCE_KEY_ARN: key, SNAPSHOT_LOCK_MODE: 'compliance', SNAPSHOT_LOCK_DAYS: 365, SNAPSHOT_LOCK_COOL_OFF_HOURS: 24 }) as HandlerEnvironment;
 /** The Lambda's own clients (IR account), per region, as awsClients() would give them. */

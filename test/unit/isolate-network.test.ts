@@ -12,7 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ContainmentFailed } from '../../handlers/domain/errors';
 import { type PartialContainment, isolateNetwork } from '../../handlers/use-cases/isolate-network';
-import { CASE, VPC_ID, adapters, awsError, describeResult, tickingClock } from './ec2-test-fixtures';
+import { CASE, VPC_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const ENIS = ['eni-a', 'eni-b', 'eni-c'];

@@ -3,7 +3,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA_ID, buildManifest, manifestKey } from '../../handlers/domain/manifest';
 import type { AcquisitionState } from '../../handlers/domain/types';
-import { BUCKET, caseRef, describedState, fullState } from './evidence-test-kit';
+import { BUCKET, caseRef, describedState, fullState } from '../support/evidence-test-kit';
 
 const schema = JSON.parse(readFileSync(new URL('../../schemas/manifest.v1.schema.json', import.meta.url), 'utf8'));
 

@@ -7,7 +7,6 @@ import {
   MAX_REQUESTED_BY_LENGTH,
   mergeOptions,
   parseManualRequest,
-  toAcquisitionRequest,
 } from '../../handlers/domain/manual-request';
 import type { CaseOptions } from '../../handlers/domain/types';
 
@@ -184,24 +183,6 @@ describe('manual finding and acquisition request', () => {
     expect(first).toEqual({ id: expect.stringMatching(/^manual-[0-9a-f]{16}$/), type: 'Manual', severity: 10 });
     expect(second).toEqual(first);
     expect(other.id).not.toBe(first.id);
-  });
-
-  it('builds the AcquisitionRequest with the deployment defaults under the requested options', () => {
-    // Prepare
-    const request = parseManualRequest({ ...valid(), options: { workstation: true } });
-
-    // Act
-    const acquisition = toAcquisitionRequest(request, DEFAULTS);
-
-    // Assess
-    expect(acquisition).toEqual({
-      source: 'manual',
-      target: { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-0ee55ff6677889900' },
-      finding: manualFindingSummary(request),
-      reason: valid().reason,
-      requestedBy: 'alice@example.com',
-      options: { workstation: true, revoke: 'instance' },
-    });
   });
 
   it('merges options field by field', () => {

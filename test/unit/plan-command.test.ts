@@ -149,6 +149,7 @@ describe('plan: malformed input, exit 2 and one line naming the problem', () => 
 
     // Assess
     expect(result.code).toBe(2);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
     expect(result.err[0]).not.toMatch(/[\n\r\u001b\u2028]/);
     expect(result.err[0]).not.toContain('FAKE');
   });

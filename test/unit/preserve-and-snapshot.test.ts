@@ -17,7 +17,7 @@ import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { READ_BACK_DELAYS_MS, preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
-import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from './ec2-test-fixtures';
+import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);

@@ -23,7 +23,7 @@ import type { EvidenceDeps } from '../../handlers/composition/evidence';
 import { createIsolateNetworkHandler } from '../../handlers/isolate-network';
 import { quarantineInstanceProfile } from '../../handlers/use-cases/quarantine-profile';
 import { releaseContainment, type ReleasePorts } from '../../handlers/use-cases/release-containment';
-import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION, TARGET } from './ec2-test-fixtures';
+import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION, TARGET } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const iam = mockClient(IAMClient);

@@ -4,7 +4,7 @@ import { verifyChain } from '../../handlers/domain/custody-record';
 import { canonicalBody } from '../../handlers/domain/hashing';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { recordContainment } from '../../handlers/use-cases/record-containment';
-import { FakeCaseTable, RAW_EVENT, containedState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { FakeCaseTable, RAW_EVENT, containedState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 const CASE = 'case-20250301-0001';
 const FINDING_KEY = `cases/${CASE}/finding-a1b2c3d4e5f60718293a4b5c6d7e8f90.json`;

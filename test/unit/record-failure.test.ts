@@ -16,7 +16,7 @@ import {
   fullState,
   mockEvidenceBucket,
   steppingClock,
-} from './evidence-test-kit';
+} from '../support/evidence-test-kit';
 
 const CASE = 'case-20250301-0001';
 const sns = mockClient(SNSClient);

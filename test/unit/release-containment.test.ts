@@ -10,7 +10,7 @@ import { ReleaseAutoScalingAdapter, ReleaseTargetGroupAdapter } from '../../hand
 import type { CaseRecord } from '../../handlers/domain/ports';
 import type { CaseStatus, CustodyAction } from '../../handlers/domain/types';
 import { releaseContainment, type ReleasePorts } from '../../handlers/use-cases/release-containment';
-import { awsError, fixedClock, INSTANCE_ID, REGION, TARGET } from './ec2-test-fixtures';
+import { awsError, fixedClock, INSTANCE_ID, REGION, TARGET } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const iam = mockClient(IAMClient);
@@ -234,8 +234,14 @@ describe('releaseContainment: the containment tag on the role', () => {
     // Prepare
     const f = fakes(tagged());
     const order: string[] = [];
-    iam.on(DeleteRolePolicyCommand).callsFake(() => (order.push('delete'), {}));
-    iam.on(UntagRoleCommand).callsFake(() => (order.push('untag'), {}));
+    iam.on(DeleteRolePolicyCommand).callsFake(() => {
+      order.push('delete');
+      return {};
+    });
+    iam.on(UntagRoleCommand).callsFake(() => {
+      order.push('untag');
+      return {};
+    });
     // Act
     const result = await releaseContainment(ports(f), request);
     // Assess

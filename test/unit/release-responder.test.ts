@@ -88,7 +88,12 @@ function run(target: Target): Promise<unknown> {
       updateCase: async () => undefined,
       releaseLock: async () => true,
     },
-    custody: { append: async (_ref: unknown, actions: CustodyAction[]) => (custody.push(actions), []) },
+    custody: {
+      append: async (_ref: unknown, actions: CustodyAction[]) => {
+        custody.push(actions);
+        return [];
+      },
+    },
     clock: () => new Date(NOW),
   } as unknown as EvidenceDeps;
   const handler = createReleaseContainmentHandler({ evidence: () => evidence });

@@ -49,7 +49,12 @@ describe('record release failure', () => {
     const updates: unknown[] = [];
     const appended: CustodyAction[][] = [];
     const published: string[] = [];
-    const custody: CustodyLog = { append: async (_ref, actions) => (appended.push(actions), []) };
+    const custody: CustodyLog = {
+      append: async (_ref, actions) => {
+        appended.push(actions);
+        return [];
+      },
+    };
     const state: ReleaseState = {
       ...input,
       case: { caseId: CASE, status: 'CONTAINED', target },
@@ -59,7 +64,12 @@ describe('record release failure', () => {
       {
         cases: { getCase: async () => record('CONTAINED'), updateCase: async (_id, patch) => void updates.push(patch) },
         custody,
-        notifier: { publish: async (subject) => (published.push(subject), {}) },
+        notifier: {
+          publish: async (subject) => {
+            published.push(subject);
+            return {};
+          },
+        },
         clock: () => new Date('2026-01-03T00:00:00Z'),
       },
       state,

@@ -22,7 +22,10 @@ import type { AcquisitionState, RevokeMode } from '../../handlers/domain/types';
 import type { EvidenceDeps } from '../../handlers/composition/evidence';
 import { createIsolateNetworkHandler } from '../../handlers/isolate-network';
 import { revokeCredentials } from '../../handlers/use-cases/revoke-credentials';
-import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from './ec2-test-fixtures';
+import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from '../support/ec2-test-fixtures';
+import { FakeCaseTable, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
+import { verifyChain } from '../../handlers/domain/custody-record';
+import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 
 const iam = mockClient(IAMClient);
 const NOW = '2026-01-10T10:05:00.000Z';
@@ -133,8 +136,14 @@ describe('revokeCredentials', () => {
     // Prepare
     profileWith(ROLE);
     const order: string[] = [];
-    iam.on(PutRolePolicyCommand).callsFake(() => (order.push('put'), {}));
-    iam.on(TagRoleCommand).callsFake(() => (order.push('tag'), {}));
+    iam.on(PutRolePolicyCommand).callsFake(() => {
+      order.push('put');
+      return {};
+    });
+    iam.on(TagRoleCommand).callsFake(() => {
+      order.push('tag');
+      return {};
+    });
     // Act
     await run('instance');
     // Assess
@@ -253,22 +262,38 @@ describe('isolate-network entry: credentials after the network, failures do not 
   }
 
   it('returns the network containment with credentials failed when IAM fails; custody includes the failure', async () => {
+    // Prepare: working evidence deps (in-memory case table, mocked Object Lock bucket), IAM refusing the deny policy.
     ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
     profileWith(ROLE);
-    iam.on(PutRolePolicyCommand).rejects(awsError('AccessDenied'));
+    iam.on(PutRolePolicyCommand).rejects(awsError('AccessDenied', 'not authorized to perform iam:PutRolePolicy'));
+    const bucket = mockEvidenceBucket();
+    const cases = new FakeCaseTable();
+    cases.seed(CASE);
+    const clock = steppingClock();
+    const custody = new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: { functionName: 'isolate' }, sleep: async () => {} });
     const handler = createIsolateNetworkHandler({
       env,
       clock: fixedClock(NOW),
       adaptersFor: () => adapters() as never,
       iam: () => new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })),
-      evidence,
+      evidence: () => ({ cases, store: bucket.store, custody, clock }) as unknown as EvidenceDeps,
     });
+
+    // Act
     const out = await handler(state());
+    bucket.s3.restore();
+
+    // Assess: the network is contained, the credentials failure is in the result and in the written custody log.
     expect(out.networkInterfaces.length).toBeGreaterThan(0);
     expect(out.credentials?.status).toBe('failed');
-    expect(out.actions.at(-1)).toMatchObject({ action: 'revoke-credentials', status: 'failed' });
-    // Recording failed (fake evidence deps): the step still returns its containment.
-    expect(out.recording?.error).toBeDefined();
+    expect(out.recording).toBeUndefined();
+    const records = cases.cases.get(CASE.caseId)!.custody.map((o) => JSON.parse(bucket.objects.get(o.key)!.body));
+    expect(records.some((r) => r.action === 'isolate-network-interface' && r.status === 'succeeded')).toBe(true);
+    const failed = records.filter((r) => r.status === 'failed');
+    expect(failed).toEqual([
+      expect.objectContaining({ step: 'isolateNetwork', action: 'revoke-credentials', result: expect.objectContaining({ error: expect.stringContaining('AccessDenied') }) }),
+    ]);
+    expect(verifyChain(cases.cases.get(CASE.caseId)!.custody.map((o) => bucket.objects.get(o.key)!.body)).valid).toBe(true);
   });
 
   it('uses the case option over the deployment default', async () => {

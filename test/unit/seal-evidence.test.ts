@@ -8,7 +8,7 @@ import { sha256Hex } from '../../handlers/domain/hashing';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { recordContainment } from '../../handlers/use-cases/record-containment';
 import { sealEvidence } from '../../handlers/use-cases/seal-evidence';
-import { BUCKET, FakeCaseTable, RAW_EVENT, fullState, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { BUCKET, FakeCaseTable, RAW_EVENT, fullState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 const CASE = 'case-20250301-0001';
 const MANIFEST_KEY = `cases/${CASE}/manifest.json`;

@@ -5,7 +5,8 @@ import type { CaseRecord, CaseTable, OpenCaseResult } from '../../handlers/domai
 import type { CaseRef, FindingSummary } from '../../handlers/domain/types';
 import { triage, type TriageConfig, type TriageInput } from '../../handlers/use-cases/triage';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited freely, deep inside
+type Json = Record<string, any>;
 
 const fixture = (name: string): Json =>
   JSON.parse(readFileSync(new URL(`../fixtures/findings/${name}`, import.meta.url), 'utf8')) as Json;

@@ -19,7 +19,7 @@ import {
 } from '../../handlers/domain/workstation';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { type WorkstationDeps, launchWorkstation } from '../../handlers/use-cases/launch-workstation';
-import { FakeCaseTable, caseRef, mockEvidenceBucket, steppingClock } from './evidence-test-kit';
+import { FakeCaseTable, caseRef, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555';
 const snap = (volumeId: string, deviceName: string | null, evidence: string | null, state = 'completed') => ({
@@ -178,7 +178,7 @@ describe('launchWorkstation (EC2 mocked)', () => {
     expect(result.record.key).toBe(`cases/${ref.caseId}/workstation-i-0ws.json`);
     const record = await cases.getCase(ref.caseId);
     expect(record?.evidence?.map((o) => o.key)).toContain(result.record.key);
-    expect((record?.details.workstation as { instanceId: string }).instanceId).toBe('i-0ws');
+    expect((record!.details.workstation as { instanceId: string }).instanceId).toBe('i-0ws');
     expect(record?.custody.length).toBeGreaterThanOrEqual(1);
   });
 

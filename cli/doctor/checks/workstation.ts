@@ -51,7 +51,7 @@ export function evaluateWorkstation(facts: WorkstationFacts, emulator: boolean):
     if (!imageId) template = fail(lt, `launch template ${facts.launchTemplateId} names no AMI — deploy the stack`);
     else if (!facts.image?.ok) {
       template = facts.image ? cannotRun(lt, facts.image.error, `AMI ${imageId}`, emulator) : fail(lt, `AMI ${imageId} not read`);
-    } else if (!facts.image.value || facts.image.value.State !== 'available') {
+    } else if (facts.image.value?.State !== 'available') {
       template = fail(lt, `launch template ${facts.launchTemplateId} uses AMI ${imageId}, which is ${facts.image.value?.State ?? 'gone'} — deploy the stack again to resolve forensics:workstationAmiParameter anew`);
     } else {
       template = pass(lt, `launch template ${facts.launchTemplateId} (version ${facts.version.value.VersionNumber ?? '?'}) launches ${imageId} (${facts.image.value.Name ?? 'unnamed'}), available`);

@@ -5,7 +5,7 @@ import { GetObjectCommand, GetObjectLegalHoldCommand, ListObjectVersionsCommand,
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import type { LocalEnvironment } from '../../cli/local/local-runner';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
-import type { AwsCallMiddleware } from '../../handlers/adapters/aws-clients';
+import type { AwsCallMiddleware } from './aws-call-hooks';
 import type { CaseRecord } from '../../handlers/domain/ports';
 
 /**

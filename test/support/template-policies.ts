@@ -1,7 +1,7 @@
 import { ACQUISITION_STEPS, type AcquisitionStep } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, type ReleaseStep } from '../../workflows/release-steps';
 import { type Evaluation, evaluate, type RequestContext, type Statement } from './policy-evaluator';
-import type { CfnTemplate } from './support';
+import type { CfnTemplate } from './synthesis';
 
 /**
  * The synthesized templates as a small IAM world for policy-evaluator.ts: every role with its identity policies and
@@ -45,7 +45,7 @@ interface TemplateWithParameters extends CfnTemplate {
   Parameters?: Record<string, { Type: string; Default?: string }>;
 }
 
-function refOf(resources: Resources, logicalId: string, d: Deployment, resolve: (v: unknown) => Value): string {
+function refOf(resources: Resources, logicalId: string, resolve: (v: unknown) => Value): string {
   const r = resources[logicalId];
   if (!r) throw new Error(`Ref to unknown resource ${logicalId}`);
   const p = r.Properties ?? {};
@@ -58,7 +58,7 @@ function refOf(resources: Resources, logicalId: string, d: Deployment, resolve: 
 function arnOf(resources: Resources, logicalId: string, d: Deployment, resolve: (v: unknown) => Value): string {
   const r = resources[logicalId];
   if (!r) throw new Error(`GetAtt of unknown resource ${logicalId}`);
-  const ref = refOf(resources, logicalId, d, resolve);
+  const ref = refOf(resources, logicalId, resolve);
   switch (r.Type) {
     case 'AWS::IAM::Role':
       return `arn:aws:iam::${d.account}:role/${ref}`;
@@ -101,7 +101,7 @@ export function resolverFor(template: TemplateWithParameters, d: Deployment): (v
     if (o.Ref !== undefined) {
       const name = String(o.Ref);
       if (pseudo[name] !== undefined) return pseudo[name];
-      return parameter(name) ?? refOf(template.Resources, name, d, resolve);
+      return parameter(name) ?? refOf(template.Resources, name, resolve);
     }
     if (o['Fn::GetAtt'] !== undefined) {
       const [id, attr] = o['Fn::GetAtt'] as [string, string];
@@ -163,7 +163,7 @@ export function worldOf(template: CfnTemplate, deployment: Deployment): World {
     if (r.Type === 'AWS::IAM::Role') {
       roles.set(id, {
         logicalId: id,
-        name: refOf(t.Resources, id, deployment, resolve),
+        name: refOf(t.Resources, id, resolve),
         arn: arnOf(t.Resources, id, deployment, resolve),
         account: deployment.account,
         region: deployment.region,
@@ -172,7 +172,7 @@ export function worldOf(template: CfnTemplate, deployment: Deployment): World {
       });
     }
     if (r.Type === 'AWS::S3::Bucket') {
-      buckets.set(id, { name: refOf(t.Resources, id, deployment, resolve), arn: arnOf(t.Resources, id, deployment, resolve), account: deployment.account, policy: [] });
+      buckets.set(id, { name: refOf(t.Resources, id, resolve), arn: arnOf(t.Resources, id, deployment, resolve), account: deployment.account, policy: [] });
     }
     if (r.Type === 'AWS::KMS::Key') {
       keys.set(id, { arn: arnOf(t.Resources, id, deployment, resolve), account: deployment.account, policy: statementsOf(p.KeyPolicy, resolve) });
