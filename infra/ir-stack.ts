@@ -538,14 +538,6 @@ export class IrStack extends Stack {
       resources: [ec2('instance'), ec2('volume')],
     });
     allowOn(f.preserveAndSnapshot.role, {
-      sid: 'PreserveReadBack',
-      why: 'DescribeInstanceAttribute (termination protection, shutdown behaviour) and DescribeInstances ' +
-        '(DeleteOnTermination of each device) read back what ModifyInstanceAttribute set. Read-only, and these ' +
-        'actions support no resource-level permissions (Resource "*").',
-      actions: ['ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances'],
-      resources: ['*'],
-    });
-    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveLeaveAutoScalingGroup',
       why: 'EnterStandby or DetachInstances: take the instance out of its Auto Scaling group before isolation, ' +
         'or failing health checks make the group terminate the evidence.',
@@ -567,6 +559,14 @@ export class IrStack extends Stack {
     });
 
     // ── isolateNetwork ──
+    allowOn(f.isolateNetwork.role, {
+      sid: 'IsolateReadBackPreservation',
+      why: 'DescribeInstanceAttribute (termination protection, shutdown behaviour) and DescribeInstances ' +
+        '(DeleteOnTermination of each device) read back, right after containment, what Preserve and snapshot set. ' +
+        'Read-only, and these actions support no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances'],
+      resources: ['*'],
+    });
     allowOn(f.isolateNetwork.role, {
       sid: 'IsolateCreateTaggedGroup',
       why: `CreateSecurityGroup for the transition and isolation groups; only groups created with the ` +

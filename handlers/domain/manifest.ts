@@ -1,4 +1,5 @@
 import { regionOfKeyArn } from './evidence-regions';
+import { preservationOf } from './preservation';
 import type { CaseRecord } from './ports';
 import type {
   AcquisitionState,
@@ -350,7 +351,7 @@ export function buildManifest(input: {
     options: c.options ?? null,
     findings: findings.map((f) => ({ ...f })),
     snapshots: snapshotLineage(state),
-    preservation: state.acquisition?.preservation ?? [],
+    preservation: preservationOf(state),
     containment: {
       network: containment
         ? {

@@ -265,6 +265,11 @@ export interface ContainmentResult {
   actions: CustodyAction[];
   /** Credential containment, run right after the network (absent in results from before it existed). */
   credentials?: CredentialContainment;
+  /**
+   * The read-backs of the instance attributes "Preserve and snapshot" changed, made right after the network
+   * containment; each replaces the outcome of the same action in `$.acquisition.preservation` (`preservationOf`).
+   */
+  preservation?: PreservationOutcome[];
 }
 
 export type ProgressState = 'pending' | 'completed' | 'error' | 'timeout';

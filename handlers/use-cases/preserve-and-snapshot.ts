@@ -5,6 +5,7 @@ import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { isThrottlingError } from '../domain/concurrency';
 import { SnapshotFailed, errorMessage, errorName } from '../domain/errors';
 import type { Clock } from '../domain/ports';
+import { READ_BACK_PENDING } from '../domain/preservation';
 import type {
   AcquisitionResult,
   CaseRef,
@@ -21,16 +22,7 @@ export interface PreserveAndSnapshotDeps {
   targetGroups: TargetGroupAdapter;
   clock: Clock;
   tagPrefix: string;
-  /** Waits between read-backs (tests pass a fake). Default: a timer. */
-  sleep?: (ms: number) => Promise<void>;
 }
-
-/**
- * When the read-back of a changed attribute is taken: at once, then again after these pauses while it still shows
- * the old value. EC2's API is eventually consistent, so a read right after a change may lag it; three reads within
- * about 2.5 s bound the wait, and a value still wrong then is recorded as a failed preservation.
- */
-export const READ_BACK_DELAYS_MS = [0, 500, 2000] as const;
 
 const STEP = 'preserveAndSnapshot';
 /** EC2 limits: snapshot descriptions to 255 characters, tag values to 256. */
@@ -51,14 +43,11 @@ interface Outcome {
  * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
  * deregistration).
  *
- * Each instance attribute changed is read back (DescribeInstanceAttribute for termination protection and shutdown
- * behaviour, DescribeInstances for DeleteOnTermination of each device): a call AWS accepted is not proof that the
- * attribute holds (a form the endpoint ignores, a concurrent change). A value that still differs after the bounded
- * re-reads (READ_BACK_DELAYS_MS) is recorded as a failed preservation with what was read; a read-back that could not
- * be made leaves the action applied but `verified: false`. The read-back follows its own modify call inside the same
- * parallel group as CreateSnapshots, so it adds no round trip before isolation unless the modify and one describe
- * together outlast CreateSnapshots (then the difference, one describe of ~100 ms, and longer only when a first read
- * lagged). Reading back in a later step instead would have to amend an already recorded outcome.
+ * Each instance attribute changed (termination protection, shutdown behaviour, DeleteOnTermination) is returned
+ * `applied, verified: false`: a call AWS accepted is not proof that the attribute holds, so "Isolate network" reads
+ * it back right after the last interface is isolated (verify-preservation.ts) and its read-back replaces this
+ * outcome in every record (`preservationOf`). Reading back here would put one more sequential round trip (a describe
+ * after each modify) before containment.
  *
  * Preservation failures are recorded, never thrown: they must not delay containment. Only CreateSnapshots can fail
  * the step — by its AWS error name when it is throttling (the state machine retries; every preservation call is
@@ -102,42 +91,23 @@ export async function preserveAndSnapshot(
   };
   const skip = (action: string, previous: unknown, detail: string): Promise<Outcome> =>
     Promise.resolve(outcome(deps.clock, action, 'skipped', { instanceId }, previous, detail));
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-  /** A change, then its read-back: applied only when the attribute reads as set (rules above). */
-  const attemptVerified = async (
+  /**
+   * A change whose effect "Isolate network" reads back after containment (verify-preservation.ts): until then it is
+   * applied but not verified, which is what a case that fails before containment keeps.
+   */
+  const attemptChange = async (
     action: string,
     request: Record<string, unknown>,
     previous: unknown,
     change: () => Promise<void>,
-    readBack: () => Promise<ReadBack>,
-    expected: string,
   ): Promise<Outcome> => {
     try {
       await change();
     } catch (err) {
       return outcome(deps.clock, action, 'failed', request, previous, `${errorName(err)}: ${errorMessage(err)}`);
     }
-    let read: ReadBack | undefined;
-    let readError: unknown;
-    for (const delay of READ_BACK_DELAYS_MS) {
-      if (delay > 0) await sleep(delay);
-      try {
-        read = await readBack();
-        if (read.ok) return outcome(deps.clock, action, 'applied', request, previous, undefined, { verified: true, readBack: read.observed });
-      } catch (err) {
-        readError = err;
-      }
-    }
-    if (read) {
-      return outcome(deps.clock, action, 'failed', request, previous, `read back ${READ_BACK_DELAYS_MS.length} times after the change: still not ${expected}`, {
-        verified: false,
-        readBack: read.observed,
-      });
-    }
-    return outcome(deps.clock, action, 'applied', request, previous, `not verified: the read-back failed (${errorName(readError)}: ${errorMessage(readError)})`, {
-      verified: false,
-    });
+    return outcome(deps.clock, action, 'applied', request, previous, READ_BACK_PENDING, { verified: false });
   };
 
   const keptVolumes = pre.volumes.filter((v) => v.deleteOnTermination);
@@ -160,33 +130,23 @@ export async function preserveAndSnapshot(
     ),
     pre.terminationProtection === true
       ? skip('enable-termination-protection', true, 'already enabled')
-      : attemptVerified(
+      : attemptChange(
           'enable-termination-protection',
           { instanceId, disableApiTermination: true },
           pre.terminationProtection ?? null,
           () => deps.instances.enableTerminationProtection(instanceId),
-          async () => {
-            const value = await deps.instances.describeAttribute(instanceId, 'disableApiTermination');
-            return { ok: value === true, observed: { disableApiTermination: value ?? null } };
-          },
-          'disableApiTermination=true',
         ),
     pre.shutdownBehavior === 'stop'
       ? skip('shutdown-behavior-stop', 'stop', 'already stop')
-      : attemptVerified(
+      : attemptChange(
           'shutdown-behavior-stop',
           { instanceId, instanceInitiatedShutdownBehavior: 'stop' },
           pre.shutdownBehavior ?? null,
           () => deps.instances.setShutdownBehaviorStop(instanceId),
-          async () => {
-            const value = await deps.instances.describeAttribute(instanceId, 'instanceInitiatedShutdownBehavior');
-            return { ok: value === 'stop', observed: { instanceInitiatedShutdownBehavior: value ?? null } };
-          },
-          'instanceInitiatedShutdownBehavior=stop',
         ),
     keptVolumes.length === 0
       ? skip('keep-volumes-on-termination', [], 'no volume is deleted on termination')
-      : attemptVerified(
+      : attemptChange(
           'keep-volumes-on-termination',
           { instanceId, deleteOnTermination: false, devices: keptVolumes.map((v) => v.deviceName) },
           keptVolumes.map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: true })),
@@ -195,18 +155,6 @@ export async function preserveAndSnapshot(
               instanceId,
               keptVolumes.map((v) => v.deviceName),
             ),
-          async () => {
-            const now = await deps.instances.describeInstance(instanceId);
-            if (!now) throw Object.assign(new Error(`${instanceId} not found`), { name: 'InstanceNotFound' });
-            const byDevice = new Map(now.blockDevices.map((b) => [b.deviceName, b.deleteOnTermination]));
-            const observed = keptVolumes.map((v) => ({
-              deviceName: v.deviceName,
-              volumeId: v.volumeId,
-              deleteOnTermination: byDevice.get(v.deviceName) ?? null,
-            }));
-            return { ok: observed.every((o) => o.deleteOnTermination === false), observed };
-          },
-          'DeleteOnTermination=false on every device',
         ),
     leaveAutoScalingGroup(deps, instanceId, pre.autoScalingGroup, attempt, skip),
     ...(byTargetGroup.size === 0
@@ -277,11 +225,6 @@ type Attempt = (
   fn: () => Promise<string | undefined>,
 ) => Promise<Outcome>;
 type Skip = (action: string, previous: unknown, detail: string) => Promise<Outcome>;
-/** One read of a changed attribute: whether it holds, and what was read (recorded either way). */
-interface ReadBack {
-  ok: boolean;
-  observed: unknown;
-}
 
 /**
  * Standby first: the instance stays a member (release puts it back in service) but leaves health checks and

@@ -1,4 +1,5 @@
 import { pendingCustodyActions } from '../domain/case-evidence';
+import { preservationOf } from '../domain/preservation';
 import { summarizePreIncident } from '../domain/manifest';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
 import type { AcquisitionState, ContainmentResult } from '../domain/types';
@@ -55,7 +56,7 @@ export async function recordContainment(
         ? {
             snapshotRequestedAt: state.acquisition.snapshotRequestedAt,
             snapshots: state.acquisition.snapshots,
-            preservation: state.acquisition.preservation,
+            preservation: preservationOf(full),
           }
         : {}),
       containment: {

@@ -16,7 +16,8 @@ import {
 import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { READ_BACK_DELAYS_MS, preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
+import { READ_BACK_PENDING } from '../../handlers/domain/preservation';
+import { preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
 import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from './ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
@@ -24,8 +25,7 @@ const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/0123456789abcdef';
 
-const sleeps: number[] = [];
-const deps = () => ({ ...adapters(), clock: tickingClock(), tagPrefix: 'forensics', sleep: async (ms: number) => void sleeps.push(ms) });
+const deps = () => ({ ...adapters(), clock: tickingClock(), tagPrefix: 'forensics' });
 const victim = () =>
   describeResult({
     autoScalingGroup: { name: 'web-asg', lifecycleState: 'InService' },
@@ -77,7 +77,6 @@ describe('preserveAndSnapshot', () => {
     ec2.reset();
     asg.reset();
     elb.reset();
-    sleeps.length = 0;
   });
   afterEach(() => {
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
@@ -142,20 +141,13 @@ describe('preserveAndSnapshot', () => {
       ['leave-auto-scaling-group', 'applied', { autoScalingGroupName: 'web-asg', lifecycleState: 'InService' }],
       ['deregister-targets', 'applied', [{ targetGroupArn: TG, port: 80 }, { targetGroupArn: TG, port: 8080 }]],
     ]);
-    // Every changed attribute was read back once, and found as set.
-    expect(ec2.commandCalls(DescribeInstanceAttributeCommand).map((c) => c.args[0].input)).toEqual(
-      expect.arrayContaining([
-        { InstanceId: INSTANCE_ID, Attribute: 'disableApiTermination' },
-        { InstanceId: INSTANCE_ID, Attribute: 'instanceInitiatedShutdownBehavior' },
-      ]),
-    );
-    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(2);
-    expect(ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
-    expect(sleeps).toEqual([]);
-    expect(result.preservation.filter((p) => p.verified !== undefined).map((p) => [p.action, p.verified, p.readBack])).toEqual([
-      ['enable-termination-protection', true, { disableApiTermination: true }],
-      ['shutdown-behavior-stop', true, { instanceInitiatedShutdownBehavior: 'stop' }],
-      ['keep-volumes-on-termination', true, [{ deviceName: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: false }]],
+    // No read-back before containment: the changes are applied, not yet verified ("Isolate network" reads them).
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(result.preservation.filter((p) => p.verified !== undefined).map((p) => [p.action, p.verified, p.detail])).toEqual([
+      ['enable-termination-protection', false, READ_BACK_PENDING],
+      ['shutdown-behavior-stop', false, READ_BACK_PENDING],
+      ['keep-volumes-on-termination', false, READ_BACK_PENDING],
     ]);
     // One custody action per action taken, the snapshot first.
     expect(result.actions.map((a) => [a.action, a.status])).toEqual([
@@ -184,78 +176,11 @@ describe('preserveAndSnapshot', () => {
     const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
     await new Promise((r) => setTimeout(r, 10));
     modifyCallsWhileSnapshotPending = ec2.commandCalls(ModifyInstanceAttributeCommand).length;
-    const readBacksWhileSnapshotPending =
-      ec2.commandCalls(DescribeInstanceAttributeCommand).length + ec2.commandCalls(DescribeInstancesCommand).length;
     release();
     await running;
-    // Assess: the changes and their read-backs all overlap CreateSnapshots (no round trip added before isolation).
+    // Assess: the changes all overlap CreateSnapshots (no round trip added before isolation).
     expect(modifyCallsWhileSnapshotPending).toBe(3);
-    expect(readBacksWhileSnapshotPending).toBe(3);
     expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
-  });
-
-  it('records a value that does not read back as set as a failed preservation, after bounded re-reads', async () => {
-    // Prepare: EC2 accepts the change, but the instance keeps terminating on shutdown (as moto did with the
-    // structured form); the volume keeps DeleteOnTermination=true.
-    mockAllSucceed();
-    ec2.on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' }).resolves({
-      InstanceInitiatedShutdownBehavior: { Value: 'terminate' },
-    });
-    ec2.on(DescribeInstancesCommand).resolves(instanceWithDeleteOnTermination(true));
-
-    // Act
-    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
-
-    // Assess: recorded, never thrown; the snapshot and the other preservations stand.
-    expect(result.snapshots).toHaveLength(2);
-    expect(result.preservation.find((p) => p.action === 'shutdown-behavior-stop')).toEqual({
-      action: 'shutdown-behavior-stop',
-      status: 'failed',
-      detail: 'read back 3 times after the change: still not instanceInitiatedShutdownBehavior=stop',
-      previous: 'terminate',
-      verified: false,
-      readBack: { instanceInitiatedShutdownBehavior: 'terminate' },
-    });
-    expect(result.preservation.find((p) => p.action === 'keep-volumes-on-termination')).toMatchObject({
-      status: 'failed',
-      verified: false,
-      readBack: [{ deviceName: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true }],
-    });
-    expect(result.actions.find((a) => a.action === 'shutdown-behavior-stop')).toMatchObject({
-      status: 'failed',
-      result: { status: 'failed', readBack: { instanceInitiatedShutdownBehavior: 'terminate' } },
-    });
-    expect(result.preservation.find((p) => p.action === 'enable-termination-protection')).toMatchObject({ status: 'applied', verified: true });
-    // Three reads each (at once, then after each pause), never more.
-    const shutdownReads = ec2.commandCalls(DescribeInstanceAttributeCommand).filter((c) => c.args[0].input.Attribute === 'instanceInitiatedShutdownBehavior');
-    expect(shutdownReads).toHaveLength(READ_BACK_DELAYS_MS.length);
-    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(READ_BACK_DELAYS_MS.length);
-    expect(sleeps.sort((a, b) => a - b)).toEqual([500, 500, 2000, 2000]);
-  });
-
-  it('accepts a read-back that lags the change (eventual consistency), and marks an unreadable one unverified', async () => {
-    // Prepare: the first read still shows the old value; DescribeInstances is not allowed at all.
-    mockAllSucceed();
-    ec2
-      .on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' })
-      .resolvesOnce({ DisableApiTermination: { Value: false } })
-      .resolves({ DisableApiTermination: { Value: true } });
-    ec2.on(DescribeInstancesCommand).rejects(awsError('UnauthorizedOperation', 'no ec2:DescribeInstances'));
-
-    // Act
-    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
-
-    // Assess
-    expect(result.preservation.find((p) => p.action === 'enable-termination-protection')).toMatchObject({
-      status: 'applied',
-      verified: true,
-      readBack: { disableApiTermination: true },
-    });
-    expect(result.preservation.find((p) => p.action === 'keep-volumes-on-termination')).toMatchObject({
-      status: 'applied',
-      verified: false,
-      detail: 'not verified: the read-back failed (UnauthorizedOperation: no ec2:DescribeInstances)',
-    });
   });
 
   it('records a failed preservation call with the previous value and still takes the snapshot', async () => {
