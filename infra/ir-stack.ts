@@ -488,7 +488,6 @@ export class IrStack extends Stack {
     allowOn(f.describeInstance.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
-        'DescribeInstanceTypes (instance-store devices, recorded as not acquirable), ' +
         'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +
         'Read-only, and these actions support no resource-level permissions (Resource "*").',
       actions: [
@@ -497,7 +496,6 @@ export class IrStack extends Stack {
         'ec2:DescribeVolumes',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeIamInstanceProfileAssociations',
-        'ec2:DescribeInstanceTypes',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
         'elasticloadbalancing:DescribeTargetHealth',
@@ -536,6 +534,13 @@ export class IrStack extends Stack {
         'DeleteOnTermination=false on every attached volume (block device mapping).',
       actions: ['ec2:ModifyInstanceAttribute'],
       resources: [ec2('instance'), ec2('volume')],
+    });
+    allowOn(f.preserveAndSnapshot.role, {
+      sid: 'PreserveInstanceStoreLookup',
+      why: 'DescribeInstanceTypes: whether the instance type has instance store (recorded as not acquirable), ' +
+        'asked beside CreateSnapshots. Read-only, and this action supports no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeInstanceTypes'],
+      resources: ['*'],
     });
     allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveLeaveAutoScalingGroup',

@@ -1,4 +1,5 @@
 import { regionOfKeyArn } from './evidence-regions';
+import { preIncidentOf } from './instance-store';
 import { preservationOf } from './preservation';
 import type { CaseRecord } from './ports';
 import type {
@@ -374,7 +375,7 @@ export function buildManifest(input: {
         : null,
     },
     workstation: null,
-    preIncident: state.describe ? summarizePreIncident(state.describe.preIncident) : null,
+    preIncident: state.describe ? summarizePreIncident(preIncidentOf(state) ?? state.describe.preIncident) : null,
     timings: {
       openedAt: c.openedAt,
       snapshotRequestedAt: state.acquisition?.snapshotRequestedAt ?? null,

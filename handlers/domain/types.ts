@@ -181,6 +181,11 @@ export interface AcquisitionResult {
   snapshots: SnapshotRef[];
   preservation: PreservationOutcome[];
   actions: CustodyAction[];
+  /**
+   * The instance-store devices the instance type reports, looked up beside CreateSnapshots when the block device
+   * mappings showed none (`preIncidentOf` adds them to the pre-incident state). Absent when not looked up.
+   */
+  instanceStoreDevices?: PreIncidentState['instanceStoreDevices'];
 }
 
 export interface IsolatedInterface {

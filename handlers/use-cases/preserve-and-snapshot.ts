@@ -5,6 +5,7 @@ import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { isThrottlingError } from '../domain/concurrency';
 import { SnapshotFailed, errorMessage, errorName } from '../domain/errors';
 import type { Clock } from '../domain/ports';
+import { type InstanceStoreDevice, instanceStoreOfType } from '../domain/instance-store';
 import { READ_BACK_PENDING } from '../domain/preservation';
 import type {
   AcquisitionResult,
@@ -41,7 +42,7 @@ interface Outcome {
  * Fixes the evidence's point in time and keeps the instance and its volumes from disappearing, all at once:
  * ONE CreateSnapshots call (crash-consistent across volumes) runs in parallel with the preservation calls (case
  * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
- * deregistration).
+ * deregistration) and with the instance type's instance-store lookup (a record of what cannot be acquired).
  *
  * Each instance attribute changed (termination protection, shutdown behaviour, DeleteOnTermination) is returned
  * `applied, verified: false`: a call AWS accepted is not proof that the attribute holds, so "Isolate network" reads
@@ -172,7 +173,17 @@ export async function preserveAndSnapshot(
         })),
   ];
 
-  const [snapshotR, ...preserved] = await Promise.allSettled([snapshotCall, ...preservationCalls]);
+  // The instance type's instance store, when the mappings showed none: a record of what cannot be acquired, looked
+  // up here beside CreateSnapshots rather than as one more round trip of the describe step.
+  const storageCall: Promise<InstanceStoreLookup | undefined> =
+    pre.instanceStoreDevices.length === 0 && pre.instanceType
+      ? lookUpInstanceStore(deps, instanceId, pre.instanceType)
+      : Promise.resolve(undefined);
+
+  const [storage, [snapshotR, ...preserved]] = await Promise.all([
+    storageCall,
+    Promise.allSettled([snapshotCall, ...preservationCalls]),
+  ]);
   // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
   const outcomes = preserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const preservation = outcomes.map((o) => o.preservation);
@@ -213,8 +224,29 @@ export async function preserveAndSnapshot(
     snapshotRequestedAt,
     snapshots,
     preservation,
-    actions: [snapshotAction, ...outcomes.map((o) => o.action)],
+    actions: [snapshotAction, ...outcomes.map((o) => o.action), ...(storage ? [storage.action] : [])],
+    ...(storage ? { instanceStoreDevices: storage.devices } : {}),
   };
+}
+
+interface InstanceStoreLookup {
+  devices: InstanceStoreDevice[];
+  action: CustodyAction;
+}
+
+/** DescribeInstanceTypes for the instance store; never throws (a failure is a recorded gap, not a failed step). */
+async function lookUpInstanceStore(deps: PreserveAndSnapshotDeps, instanceId: string, instanceType: string): Promise<InstanceStoreLookup> {
+  const performedAt = deps.clock().toISOString();
+  const request = { instanceId, instanceType };
+  try {
+    const devices = instanceStoreOfType(await deps.instances.describeInstanceStorage(instanceType));
+    return { devices, action: { step: STEP, action: 'describe-instance-store', status: 'succeeded', performedAt, request, result: { devices } } };
+  } catch (err) {
+    return {
+      devices: [],
+      action: { step: STEP, action: 'describe-instance-store', status: 'failed', performedAt, request, result: { error: errorName(err), message: errorMessage(err) } },
+    };
+  }
 }
 
 type PreIncidentTargets = DescribeResult['preIncident']['targetGroups'];

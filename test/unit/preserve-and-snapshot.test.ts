@@ -9,6 +9,7 @@ import {
   CreateTagsCommand,
   DeleteSnapshotCommand,
   DescribeInstanceAttributeCommand,
+  DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
@@ -284,6 +285,49 @@ describe('preserveAndSnapshot', () => {
     ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [] });
     await expect(preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() })).rejects.toMatchObject({
       name: 'SnapshotFailed',
+    });
+  });
+
+  it('asks the instance type for its instance store beside CreateSnapshots, and records a failed lookup without failing', async () => {
+    // Prepare: the mappings showed no instance store; the type has one. CreateSnapshots held until checked.
+    mockAllSucceed();
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [{ InstanceType: 'm5d.large', InstanceStorageSupported: true, InstanceStorageInfo: { TotalSizeInGB: 75, Disks: [{ Count: 1, SizeInGB: 75, Type: 'ssd' }] } }],
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+    const described = describeResult({ instanceType: 'm5d.large', instanceStoreDevices: [] });
+
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    await new Promise((r) => setTimeout(r, 10));
+    const lookupsWhileSnapshotPending = ec2.commandCalls(DescribeInstanceTypesCommand).length;
+    release();
+    const result = await running;
+
+    // Assess: in flight with CreateSnapshots (no round trip of its own); recorded for the pre-incident state.
+    expect(lookupsWhileSnapshotPending).toBe(1);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]?.args[0].input).toEqual({ InstanceTypes: ['m5d.large'] });
+    expect(result.instanceStoreDevices).toEqual([
+      { deviceName: 'instance-store', note: 'instance type provides instance store (1 x 75 GB ssd): not acquirable by EBS snapshot; lost when the instance stops' },
+    ]);
+    expect(result.actions.find((a) => a.action === 'describe-instance-store')?.status).toBe('succeeded');
+
+    // Prepare / Act again: the lookup is refused.
+    ec2.on(DescribeInstanceTypesCommand).rejects(awsError('UnauthorizedOperation', 'no ec2:DescribeInstanceTypes'));
+    release = () => {};
+    ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] });
+    const refused = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    // Assess: the snapshot stands; the gap is a failed custody action.
+    expect(refused.snapshots).toHaveLength(1);
+    expect(refused.instanceStoreDevices).toEqual([]);
+    expect(refused.actions.find((a) => a.action === 'describe-instance-store')).toMatchObject({
+      status: 'failed',
+      result: { error: 'UnauthorizedOperation', message: 'no ec2:DescribeInstanceTypes' },
     });
   });
 });
