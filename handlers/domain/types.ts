@@ -186,6 +186,25 @@ export interface AcquisitionResult {
    * mappings showed none (`preIncidentOf` adds them to the pre-incident state). Absent when not looked up.
    */
   instanceStoreDevices?: PreIncidentState['instanceStoreDevices'];
+  /**
+   * Isolation groups made ready beside CreateSnapshots for the VPCs where the describe step found none (the first
+   * case in a VPC); "Isolate network" uses them and records their creation. Absent when none was needed.
+   */
+  isolationGroups?: PreparedGroups[];
+}
+
+/** A transition or isolation group made ready, with the custody record of its creation or reuse. */
+export interface EnsuredGroup {
+  groupId: string;
+  created: boolean;
+  action?: CustodyAction;
+}
+
+/** Groups of a VPC made ready before "Isolate network" (absent role: not ready, that step makes it). */
+export interface PreparedGroups {
+  vpcId: string;
+  transition?: EnsuredGroup;
+  isolation?: EnsuredGroup;
 }
 
 export interface IsolatedInterface {

@@ -57,7 +57,7 @@ export async function containInstance(
   const caseRef = state.case;
   const network = await isolateNetwork(
     { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
-    { caseRef, describe: state.describe },
+    { caseRef, describe: state.describe, ...(state.acquisition?.isolationGroups ? { prepared: state.acquisition.isolationGroups } : {}) },
   );
 
   const mode = caseRef.options?.revoke ?? deps.defaultRevokeMode;

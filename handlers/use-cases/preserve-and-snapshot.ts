@@ -1,7 +1,9 @@
 import type { AutoScalingAdapter } from '../adapters/auto-scaling-adapter';
 import type { Ec2InstanceAdapter } from '../adapters/ec2-instance-adapter';
+import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
+import { prepareIsolationGroups } from './isolate-network';
 import { isThrottlingError } from '../domain/concurrency';
 import { SnapshotFailed, errorMessage, errorName } from '../domain/errors';
 import type { Clock } from '../domain/ports';
@@ -18,6 +20,7 @@ import type {
 
 export interface PreserveAndSnapshotDeps {
   instances: Ec2InstanceAdapter;
+  securityGroups: Ec2SecurityGroupAdapter;
   snapshots: Ec2SnapshotAdapter;
   autoScaling: AutoScalingAdapter;
   targetGroups: TargetGroupAdapter;
@@ -180,8 +183,16 @@ export async function preserveAndSnapshot(
       ? lookUpInstanceStore(deps, instanceId, pre.instanceType)
       : Promise.resolve(undefined);
 
-  const [storage, [snapshotR, ...preserved]] = await Promise.all([
+  // The first case in a VPC: its isolation groups are made ready now, beside CreateSnapshots, instead of on the
+  // path to containment in "Isolate network" (creation and rules are two round trips there).
+  const groupsCall = prepareIsolationGroups(
+    { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
+    describe,
+  );
+
+  const [storage, prepared, [snapshotR, ...preserved]] = await Promise.all([
     storageCall,
+    groupsCall,
     Promise.allSettled([snapshotCall, ...preservationCalls]),
   ]);
   // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
@@ -226,6 +237,7 @@ export async function preserveAndSnapshot(
     preservation,
     actions: [snapshotAction, ...outcomes.map((o) => o.action), ...(storage ? [storage.action] : [])],
     ...(storage ? { instanceStoreDevices: storage.devices } : {}),
+    ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
   };
 }
 

@@ -5,6 +5,9 @@ import {
   EnterStandbyCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   CreateSnapshotsCommand,
   CreateTagsCommand,
   DeleteSnapshotCommand,
@@ -13,6 +16,7 @@ import {
   DescribeInstancesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -329,5 +333,43 @@ describe('preserveAndSnapshot', () => {
       status: 'failed',
       result: { error: 'UnauthorizedOperation', message: 'no ec2:DescribeInstanceTypes' },
     });
+  });
+
+  it('makes the isolation groups of a VPC without them ready while CreateSnapshots is in flight (first case in a VPC)', async () => {
+    // Prepare: the describe step found no group in the VPC; CreateSnapshots held until checked.
+    mockAllSucceed();
+    ec2.on(CreateSecurityGroupCommand, { GroupName: 'forensics-transition' }).resolves({ GroupId: 'sg-newtrans' });
+    ec2.on(CreateSecurityGroupCommand, { GroupName: 'forensics-isolation' }).resolves({ GroupId: 'sg-newiso' });
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({});
+    ec2.on(AuthorizeSecurityGroupEgressCommand).resolves({});
+    ec2.on(RevokeSecurityGroupEgressCommand).resolves({});
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    await new Promise((r) => setTimeout(r, 10));
+    const groupCallsWhileSnapshotPending = ec2.commandCalls(CreateSecurityGroupCommand).length + ec2.commandCalls(RevokeSecurityGroupEgressCommand).length;
+    release();
+    const result = await running;
+
+    // Assess: created and configured beside the snapshot; handed to "Isolate network" with their custody records.
+    expect(groupCallsWhileSnapshotPending).toBe(3);
+    expect(ec2.commandCalls(CreateSecurityGroupCommand).map((c) => c.args[0].input.TagSpecifications?.[0]?.Tags)).toEqual(
+      expect.arrayContaining([expect.arrayContaining([{ Key: 'forensics:role', Value: 'transition' }])]),
+    );
+    expect(result.isolationGroups).toEqual([
+      {
+        vpcId: victim().isolationGroups[0]?.vpcId,
+        transition: expect.objectContaining({ groupId: 'sg-newtrans', created: true, action: expect.objectContaining({ action: 'create-transition-group', status: 'succeeded' }) }),
+        isolation: expect.objectContaining({ groupId: 'sg-newiso', created: true, action: expect.objectContaining({ action: 'create-isolation-group', status: 'succeeded' }) }),
+      },
+    ]);
+    // Not in this step's own custody actions: "Isolate network" records them with the containment.
+    expect(result.actions.some((a) => a.action.startsWith('create-') && a.action.endsWith('-group'))).toBe(false);
   });
 });
