@@ -4,7 +4,7 @@ import { securedSummary } from '../handlers/domain/case-evidence';
 import type { AcquisitionState } from '../handlers/domain/types';
 import { ACQUISITION_STEPS, CONTROL_STATES } from '../workflows/acquisition-steps';
 import type { CallInstrument } from './aws-calls';
-import { sequentialRoundTrips } from './metrics';
+import { sequentialRoundTrips, timeline } from './metrics';
 import type { SimulatedTime } from './simulated-time';
 
 /**
@@ -173,6 +173,7 @@ export async function runCase(
   const start = startedAt as number | null;
   const end = containedAt as number | null;
   const contained = start !== null && end !== null;
+  if (process.env.BENCH_TIMELINE && start !== null) process.stderr.write(timeline(caseKey, calls, start, end));
   return {
     caseKey,
     instanceId: victim.instanceId,

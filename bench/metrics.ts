@@ -35,6 +35,25 @@ export function sequentialRoundTrips(calls: CallRecord[], from: number, to: numb
   return count;
 }
 
+/**
+ * The case's calls up to containment as text, ms from execution start, the calls of the longest sequential chain
+ * marked `*` (the same greedy choice as `sequentialRoundTrips`). Printed by the bench when BENCH_TIMELINE is set.
+ */
+export function timeline(caseKey: string, calls: CallRecord[], from: number, to: number | null): string {
+  const until = to ?? Number.POSITIVE_INFINITY;
+  const window = calls.filter((c) => c.start >= from && c.end <= until).sort((a, b) => a.start - b.start);
+  const chain = new Set<CallRecord>();
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  for (const c of [...window].sort((a, b) => a.end - b.end || a.start - b.start)) {
+    if (c.start >= lastEnd) {
+      chain.add(c);
+      lastEnd = c.end;
+    }
+  }
+  const lines = window.map((c) => `${chain.has(c) ? '*' : ' '} ${String(c.start - from).padStart(6)} → ${String(c.end - from).padStart(6)}  ${c.service}:${c.command}${c.error ? ` (${c.error})` : ''}`);
+  return `timeline ${caseKey} (${chain.size} sequential round trips; contained at ${to === null ? '—' : to - from} ms)\n${lines.join('\n')}\n`;
+}
+
 /** Calls per command name, most frequent first. */
 export function byCommand(calls: CallRecord[]): Record<string, number> {
   const counts = new Map<string, number>();

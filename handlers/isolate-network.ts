@@ -1,6 +1,7 @@
 import { ec2Client } from './adapters/clients/ec2';
 import { iamClient } from './adapters/clients/iam';
 import type { Ec2SideAdapters } from './adapters/ec2-side-adapters';
+import { Ec2InstanceAdapter } from './adapters/ec2-instance-adapter';
 import { Ec2SecurityGroupAdapter } from './adapters/ec2-security-group-adapter';
 import { IamRoleAdapter } from './adapters/iam-role-adapter';
 import { Ec2InstanceProfileAdapter } from './adapters/instance-profile-adapter';
@@ -19,7 +20,7 @@ import type { RevokeIamPort } from './use-cases/revoke-credentials';
 /** "Isolate network": receives the whole execution state, returns `$.containment` (see `containInstance`). */
 export function createIsolateNetworkHandler(
   deps: EntryDeps & {
-    adaptersFor?: (target: Target, via?: { caseId: string }) => Pick<Ec2SideAdapters, 'securityGroups'>;
+    adaptersFor?: (target: Target, via?: { caseId: string }) => Pick<Ec2SideAdapters, 'securityGroups' | 'instances'>;
     evidence?: () => EvidenceDeps;
     iam?: () => RevokeIamPort;
     profiles?: () => QuarantineProfileDeps['profiles'];
@@ -32,11 +33,12 @@ export function createIsolateNetworkHandler(
     const { target, caseId } = state.case;
     // In the target's account: the responder role's session for this case (or the own role in single-account mode).
     const scope = () => scopeFor(target, { caseId });
+    const ec2 = deps.adaptersFor?.(target, { caseId });
+    const client = () => ec2Client(scope(), target.region);
     return containInstance(
       {
-        securityGroups: deps.adaptersFor
-          ? deps.adaptersFor(target, { caseId }).securityGroups
-          : new Ec2SecurityGroupAdapter(ec2Client(scope(), target.region)),
+        securityGroups: ec2 ? ec2.securityGroups : new Ec2SecurityGroupAdapter(client()),
+        instances: () => (ec2 ? ec2.instances : new Ec2InstanceAdapter(client())),
         iam: deps.iam ?? (() => new IamRoleAdapter(iamClient(scope()))),
         profiles: deps.profiles ?? (() => new Ec2InstanceProfileAdapter(ec2Client(scope(), target.region))),
         evidence: deps.evidence ?? evidenceDeps,

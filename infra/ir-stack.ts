@@ -488,7 +488,6 @@ export class IrStack extends Stack {
     allowOn(f.describeInstance.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
-        'DescribeInstanceTypes (instance-store devices, recorded as not acquirable), ' +
         'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +
         'Read-only, and these actions support no resource-level permissions (Resource "*").',
       actions: [
@@ -497,7 +496,6 @@ export class IrStack extends Stack {
         'ec2:DescribeVolumes',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeIamInstanceProfileAssociations',
-        'ec2:DescribeInstanceTypes',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
         'elasticloadbalancing:DescribeTargetHealth',
@@ -538,11 +536,10 @@ export class IrStack extends Stack {
       resources: [ec2('instance'), ec2('volume')],
     });
     allowOn(f.preserveAndSnapshot.role, {
-      sid: 'PreserveReadBack',
-      why: 'DescribeInstanceAttribute (termination protection, shutdown behaviour) and DescribeInstances ' +
-        '(DeleteOnTermination of each device) read back what ModifyInstanceAttribute set. Read-only, and these ' +
-        'actions support no resource-level permissions (Resource "*").',
-      actions: ['ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances'],
+      sid: 'PreserveInstanceStoreLookup',
+      why: 'DescribeInstanceTypes: whether the instance type has instance store (recorded as not acquirable), ' +
+        'asked beside CreateSnapshots. Read-only, and this action supports no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeInstanceTypes'],
       resources: ['*'],
     });
     allowOn(f.preserveAndSnapshot.role, {
@@ -568,40 +565,58 @@ export class IrStack extends Stack {
 
     // ── isolateNetwork ──
     allowOn(f.isolateNetwork.role, {
-      sid: 'IsolateCreateTaggedGroup',
-      why: `CreateSecurityGroup for the transition and isolation groups; only groups created with the ` +
-        `"${tagPrefix}:role" tag, so the later rule changes can be confined to this product's groups.`,
-      actions: ['ec2:CreateSecurityGroup'],
-      resources: [ec2('security-group')],
-      conditions: { Null: { [`aws:RequestTag/${tagPrefix}:role`]: 'false' } },
+      sid: 'IsolateReadBackPreservation',
+      why: 'DescribeInstanceAttribute (termination protection, shutdown behaviour) and DescribeInstances ' +
+        '(DeleteOnTermination of each device) read back, right after containment, what Preserve and snapshot set. ' +
+        'Read-only, and these actions support no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeInstanceAttribute', 'ec2:DescribeInstances'],
+      resources: ['*'],
     });
-    allowOn(f.isolateNetwork.role, {
-      sid: 'IsolateCreateGroupInVpc',
-      why: 'CreateSecurityGroup is also authorised on the VPC the group is created in (the instance\'s VPC).',
-      actions: ['ec2:CreateSecurityGroup'],
-      resources: [ec2('vpc')],
-    });
-    allowOn(f.isolateNetwork.role, {
-      sid: 'IsolateTagGroupsAtCreation',
-      why: 'CreateSecurityGroup TagSpecifications: tagging allowed only as part of creating the group.',
-      actions: ['ec2:CreateTags'],
-      resources: [ec2('security-group')],
-      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
-    });
-    allowOn(f.isolateNetwork.role, {
-      sid: 'IsolateRulesOnOwnGroups',
-      why: 'AuthorizeSecurityGroupIngress/Egress (all-traffic transition group) and RevokeSecurityGroupIngress/' +
-        'Egress (the isolation group keeps no rule, also when an existing group is reused): only on groups ' +
-        'carrying this product\'s role tag.',
-      actions: [
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-      ],
-      resources: [ec2('security-group')],
-      conditions: { Null: { [roleTag]: 'false' } },
-    });
+    // The isolation groups: made ready by Preserve and snapshot beside CreateSnapshots when the describe step found
+    // none in the VPC (the first case there), else by Isolate network; both roles get the same narrow rights.
+    for (const [role, prefix] of [[f.isolateNetwork.role, 'Isolate'], [f.preserveAndSnapshot.role, 'PreserveIsolation']] as const) {
+      allowOn(role, {
+        sid: `${prefix}CreateTaggedGroup`,
+        why: `CreateSecurityGroup for the transition and isolation groups; only groups created with the ` +
+          `"${tagPrefix}:role" tag, so the later rule changes can be confined to this product's groups.`,
+        actions: ['ec2:CreateSecurityGroup'],
+        resources: [ec2('security-group')],
+        conditions: { Null: { [`aws:RequestTag/${tagPrefix}:role`]: 'false' } },
+      });
+      allowOn(role, {
+        sid: `${prefix}CreateGroupInVpc`,
+        why: 'CreateSecurityGroup is also authorised on the VPC the group is created in (the instance\'s VPC).',
+        actions: ['ec2:CreateSecurityGroup'],
+        resources: [ec2('vpc')],
+      });
+      allowOn(role, {
+        sid: `${prefix}TagGroupsAtCreation`,
+        why: 'CreateSecurityGroup TagSpecifications: tagging allowed only as part of creating the group.',
+        actions: ['ec2:CreateTags'],
+        resources: [ec2('security-group')],
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+      });
+      allowOn(role, {
+        sid: `${prefix}RulesOnOwnGroups`,
+        why: 'AuthorizeSecurityGroupIngress/Egress (all-traffic transition group) and RevokeSecurityGroupIngress/' +
+          'Egress (the isolation group keeps no rule, also when an existing group is reused): only on groups ' +
+          'carrying this product\'s role tag.',
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupEgress',
+        ],
+        resources: [ec2('security-group')],
+        conditions: { Null: { [roleTag]: 'false' } },
+      });
+      allowOn(role, {
+        sid: `${prefix}FindGroups`,
+        why: 'DescribeSecurityGroups finds existing isolation groups per VPC (read-only; no resource-level permissions).',
+        actions: ['ec2:DescribeSecurityGroups'],
+        resources: ['*'],
+      });
+    }
     allowOn(f.isolateNetwork.role, {
       sid: 'IsolateSwapInterfaceGroups',
       why: 'ModifyNetworkInterfaceAttribute on every ENI of the instance (authorised on the ENI, its instance, VPC ' +
@@ -610,12 +625,6 @@ export class IrStack extends Stack {
         'original groups rather than leave it wide open.',
       actions: ['ec2:ModifyNetworkInterfaceAttribute'],
       resources: [ec2('network-interface'), ec2('instance'), ec2('vpc'), ec2('security-group')],
-    });
-    allowOn(f.isolateNetwork.role, {
-      sid: 'IsolateFindGroups',
-      why: 'DescribeSecurityGroups finds existing isolation groups per VPC (read-only; no resource-level permissions).',
-      actions: ['ec2:DescribeSecurityGroups'],
-      resources: ['*'],
     });
     // Credential containment (handlers/use-cases/revoke-credentials.ts), right after the network.
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });

@@ -12,7 +12,7 @@ import { type ManualRequest, parseManualRequest } from '../../handlers/domain/ma
 import type { ForensicsConfig } from '../../infra/config';
 import { verifyCase } from '../commands/case-verify';
 import { type Io, UsageError } from '../commands/common';
-import { clientConfig, type Deployment, type DeploymentOptions, resolveDeployment } from '../deployment/discover';
+import { clientConfig, type DeploymentOptions, resolveDeployment } from '../deployment/discover';
 import type { RunLocalOptions } from '../local/local-runner';
 import { CANARY_AMI_PARAMETER, type Canary, type CanaryClients, type CanarySettings, launchCanary, removeCanary } from './canary';
 import { CONTAINMENT_STATE, type DrillReport, SEALED_STATE, timeToEndOf } from './drill-report';

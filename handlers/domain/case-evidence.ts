@@ -1,4 +1,5 @@
 import { snapshotLineage } from './manifest';
+import { preservationOf } from './preservation';
 import type { AcquisitionState, CustodyAction, StepFailure } from './types';
 
 /**
@@ -259,7 +260,7 @@ export function securedSummary(state: AcquisitionState): SecuredSummary {
     ),
     isolatedNetworkInterfaces: (state.containment?.networkInterfaces ?? []).map((n) => n.networkInterfaceId),
     isolationGroupIds: [...new Set((state.containment?.networkInterfaces ?? []).map((n) => n.isolationGroupId))],
-    preservationApplied: (state.acquisition?.preservation ?? []).filter((p) => p.status === 'applied').map((p) => p.action),
+    preservationApplied: preservationOf(state).filter((p) => p.status === 'applied').map((p) => p.action),
     manifest: state.seal
       ? { bucket: state.seal.manifest.bucket, key: state.seal.manifest.key, sha256: state.seal.manifest.sha256 }
       : null,

@@ -1,5 +1,7 @@
 import { regionOfKeyArn } from './evidence-regions';
 import { type DrillOptions, drillOf } from './drill';
+import { preIncidentOf } from './instance-store';
+import { preservationOf } from './preservation';
 import type { CaseRecord } from './ports';
 import type {
   AcquisitionState,
@@ -353,7 +355,7 @@ export function buildManifest(input: {
     options: c.options ?? null,
     findings: findings.map((f) => ({ ...f })),
     snapshots: snapshotLineage(state),
-    preservation: state.acquisition?.preservation ?? [],
+    preservation: preservationOf(state),
     containment: {
       network: containment
         ? {
@@ -376,7 +378,7 @@ export function buildManifest(input: {
         : null,
     },
     workstation: null,
-    preIncident: state.describe ? summarizePreIncident(state.describe.preIncident) : null,
+    preIncident: state.describe ? summarizePreIncident(preIncidentOf(state) ?? state.describe.preIncident) : null,
     timings: {
       openedAt: c.openedAt,
       snapshotRequestedAt: state.acquisition?.snapshotRequestedAt ?? null,

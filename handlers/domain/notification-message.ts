@@ -1,5 +1,6 @@
 import { type ParsedFailure, type SecuredSummary, type StepName, parseFailureCause } from './case-evidence';
 import { drillSubjectPrefix } from './drill';
+import { preservationOf } from './preservation';
 import { snapshotLineage, secondsBetween } from './manifest';
 import type { AcquisitionState } from './types';
 
@@ -36,9 +37,8 @@ function header(state: AcquisitionState): string[] {
 
 function actionsTaken(state: AcquisitionState): string[] {
   const lines: string[] = [];
-  const acq = state.acquisition;
-  if (acq) {
-    for (const p of acq.preservation) lines.push(`- ${p.action}: ${p.status}${p.detail ? ` (${p.detail})` : ''}`);
+  if (state.acquisition) {
+    for (const p of preservationOf(state)) lines.push(`- ${p.action}: ${p.status}${p.detail ? ` (${p.detail})` : ''}`);
   }
   for (const s of snapshotLineage(state)) {
     const copy = s.evidenceSnapshotId ? ` -> evidence copy ${s.evidenceSnapshotId} (${s.evidenceState ?? 'unknown'})` : '';

@@ -186,6 +186,30 @@ export interface AcquisitionResult {
   snapshots: SnapshotRef[];
   preservation: PreservationOutcome[];
   actions: CustodyAction[];
+  /**
+   * The instance-store devices the instance type reports, looked up beside CreateSnapshots when the block device
+   * mappings showed none (`preIncidentOf` adds them to the pre-incident state). Absent when not looked up.
+   */
+  instanceStoreDevices?: PreIncidentState['instanceStoreDevices'];
+  /**
+   * Isolation groups made ready beside CreateSnapshots for the VPCs where the describe step found none (the first
+   * case in a VPC); "Isolate network" uses them and records their creation. Absent when none was needed.
+   */
+  isolationGroups?: PreparedGroups[];
+}
+
+/** A transition or isolation group made ready, with the custody record of its creation or reuse. */
+export interface EnsuredGroup {
+  groupId: string;
+  created: boolean;
+  action?: CustodyAction;
+}
+
+/** Groups of a VPC made ready before "Isolate network" (absent role: not ready, that step makes it). */
+export interface PreparedGroups {
+  vpcId: string;
+  transition?: EnsuredGroup;
+  isolation?: EnsuredGroup;
 }
 
 export interface IsolatedInterface {
@@ -270,6 +294,11 @@ export interface ContainmentResult {
   actions: CustodyAction[];
   /** Credential containment, run right after the network (absent in results from before it existed). */
   credentials?: CredentialContainment;
+  /**
+   * The read-backs of the instance attributes "Preserve and snapshot" changed, made right after the network
+   * containment; each replaces the outcome of the same action in `$.acquisition.preservation` (`preservationOf`).
+   */
+  preservation?: PreservationOutcome[];
 }
 
 export type ProgressState = 'pending' | 'completed' | 'error' | 'timeout';

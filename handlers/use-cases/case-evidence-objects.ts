@@ -2,6 +2,7 @@ import { instanceKey, rawFindingKey } from '../domain/case-evidence';
 import { drillObjectRetention } from '../domain/drill';
 import { CaseNotFound, EvidenceExists } from '../domain/evidence-errors';
 import { canonicalBody } from '../domain/hashing';
+import { preIncidentOf } from '../domain/instance-store';
 import type { CaseRecord, CaseTable, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
 import type { AcquisitionState, SealedObject } from '../domain/types';
 
@@ -60,7 +61,8 @@ export function caseEvidenceObjects(state: AcquisitionState, rawEvent: unknown):
   if (rawEvent !== undefined && rawEvent !== null) {
     objects.push({ key: rawFindingKey(caseId, state.case.finding.id), value: rawEvent });
   }
-  if (state.describe) objects.push({ key: instanceKey(caseId), value: state.describe.preIncident });
+  const pre = preIncidentOf(state);
+  if (pre) objects.push({ key: instanceKey(caseId), value: pre });
   return objects;
 }
 

@@ -6,12 +6,17 @@ import { isolateNetwork } from './isolate-network';
 import { type QuarantineProfileDeps, quarantineInstanceProfile } from './quarantine-profile';
 import { type RecordContainmentDeps, recordContainment } from './record-containment';
 import { type RevokeIamPort, revokeCredentials } from './revoke-credentials';
+import { type PreservationReadPort, verifyPreservation } from './verify-preservation';
 
 export interface ContainInstanceDeps {
   securityGroups: Ec2SecurityGroupAdapter;
   /** Built on first use: a client that cannot be built (no responder role, say) is a recorded failure, not a throw. */
   iam: () => RevokeIamPort;
   profiles: () => QuarantineProfileDeps['profiles'];
+  /** Reads back the preservation after containment (verify-preservation.ts). */
+  instances: () => PreservationReadPort;
+  /** Waits between read-backs (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
   /** Where the deferred custody records go (case table, evidence bucket, custody log). */
   evidence: () => RecordContainmentDeps;
   clock: Clock;
@@ -35,7 +40,9 @@ const NO_IAM: RevokeIamPort = { rolesOfInstanceProfile: unused, getRolePolicy: u
 /**
  * "Isolate network": contain the network (`isolateNetwork`), then the credentials (deny policy on the instance's
  * role, `revokeCredentials`; then, when the case asks for it, the no-permission quarantine instance profile,
- * `quarantineInstanceProfile`), then write the custody records the path to containment deferred.
+ * `quarantineInstanceProfile`) and, beside the credentials, the read-back of the preservation the previous step
+ * changed (`verifyPreservation`: independent of IAM, and off the path to containment), then write the custody
+ * records the path to containment deferred.
  *
  * Only the network containment can fail the step. A credential or quarantine failure is recorded in the result and
  * never undoes the isolation. If writing the records fails, the containment result is still returned (and so kept
@@ -50,11 +57,12 @@ export async function containInstance(
   const caseRef = state.case;
   const network = await isolateNetwork(
     { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
-    { caseRef, describe: state.describe },
+    { caseRef, describe: state.describe, ...(state.acquisition?.isolationGroups ? { prepared: state.acquisition.isolationGroups } : {}) },
   );
 
   const mode = caseRef.options?.revoke ?? deps.defaultRevokeMode;
-  const revoked = await (async () =>
+  const verifying = readBack(deps, state);
+  const revoking = (async () =>
     revokeCredentials(
       // No IAM client at all when the case asks for no credential containment.
       { iam: mode === 'none' ? NO_IAM : deps.iam(), clock: deps.clock, containedTagKey: deps.containedTagKey },
@@ -67,6 +75,7 @@ export async function containInstance(
       actions: [failedAction(deps.clock, 'revoke-credentials', { instanceId: caseRef.target.instanceId, mode }, reason)],
     };
   });
+  const [revoked, verified] = await Promise.all([revoking, verifying]);
   if (revoked.credentials.status === 'failed') {
     deps.log({ level: 'error', message: 'credential containment failed', detail: revoked.credentials.reason });
   }
@@ -79,8 +88,9 @@ export async function containInstance(
 
   const containment: ContainmentResult = {
     ...network,
-    actions: [...network.actions, ...revoked.actions, ...quarantined.actions],
+    actions: [...network.actions, ...verified.actions, ...revoked.actions, ...quarantined.actions],
     credentials: { ...revoked.credentials, ...(quarantined.quarantine ? { quarantine: quarantined.quarantine } : {}) },
+    ...(verified.preservation.length > 0 ? { preservation: verified.preservation } : {}),
   };
   try {
     await recordContainment(deps.evidence(), state, containment);
@@ -88,6 +98,24 @@ export async function containInstance(
   } catch (err) {
     deps.log({ level: 'error', message: 'containment recorded late', error: errorName(err), detail: errorMessage(err) });
     return { ...containment, recording: { error: describeError(err) } };
+  }
+}
+
+/** The read-back of the preservation; a client that cannot be built leaves the changes unverified, recorded. */
+async function readBack(
+  deps: ContainInstanceDeps,
+  state: AcquisitionState & { describe: DescribeResult },
+): Promise<Awaited<ReturnType<typeof verifyPreservation>>> {
+  if (!state.acquisition) return { preservation: [], actions: [] };
+  try {
+    return await verifyPreservation(
+      { instances: deps.instances(), clock: deps.clock, ...(deps.sleep ? { sleep: deps.sleep } : {}) },
+      { caseRef: state.case, describe: state.describe, acquisition: state.acquisition },
+    );
+  } catch (err) {
+    // verifyPreservation records its own read failures; this only catches a client that could not be built.
+    const reason = describeError(err);
+    return { preservation: [], actions: [failedAction(deps.clock, 'read-back-preservation', { instanceId: state.case.target.instanceId }, reason)] };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AutoScalingAdapter } from '../adapters/auto-scaling-adapter';
-import type { Ec2InstanceAdapter, InstanceStorage, VolumeDescription } from '../adapters/ec2-instance-adapter';
+import type { Ec2InstanceAdapter, VolumeDescription } from '../adapters/ec2-instance-adapter';
 import type { Ec2SecurityGroupAdapter, GroupDescription } from '../adapters/ec2-security-group-adapter';
 import type { Registration, TargetGroupAdapter, TargetGroupSummary } from '../adapters/target-group-adapter';
 import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
@@ -103,14 +103,15 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
   const candidateGroups = allTargetGroups.filter(
     (tg) => (tg.targetType ?? 'instance') === 'instance' && tg.vpcId !== undefined && vpcIds.includes(tg.vpcId),
   );
-  const [healthR, storageR] = await Promise.allSettled([
-    mapSettledWithConcurrency(candidateGroups, deps.targetHealthConcurrency ?? 8, (tg) =>
-      deps.targetGroups.registrationsOf(tg.targetGroupArn, instanceId),
-    ),
-    instance.instanceType ? deps.instances.describeInstanceStorage(instance.instanceType) : Promise.resolve(undefined),
+  // Only when there are such groups: round B is then one more round trip before containment.
+  const [healthR] = await Promise.allSettled([
+    candidateGroups.length === 0
+      ? Promise.resolve([])
+      : mapSettledWithConcurrency(candidateGroups, deps.targetHealthConcurrency ?? 8, (tg) =>
+          deps.targetGroups.registrationsOf(tg.targetGroupArn, instanceId),
+        ),
   ]);
   const targetGroups = collectRegistrations(candidateGroups, healthR, aux);
-  const storage = aux('ec2:DescribeInstanceTypes', storageR);
 
   const preIncident: PreIncidentState = {
     capturedAt,
@@ -140,7 +141,7 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
       : {}),
     networkInterfaces,
     volumes: joinVolumes(instance.blockDevices, volumes, gaps),
-    instanceStoreDevices: instanceStore(instance.blockDevices, storage),
+    instanceStoreDevices: instanceStore(instance.blockDevices),
     ...(asg ? { autoScalingGroup: asg } : {}),
     targetGroups,
   };
@@ -216,29 +217,19 @@ function joinVolumes(
 }
 
 /**
- * Instance-store devices cannot be snapshotted and are lost when the instance stops: recorded so the gap in the
- * evidence is explicit. They rarely show in the instance's mappings (NVMe instance store never does), so the
- * instance type is the authority.
+ * Instance-store devices in the block device mappings (not acquirable by EBS snapshot). They rarely show there (NVMe
+ * instance store never does): when none does, "Preserve and snapshot" asks the instance type, beside CreateSnapshots.
  */
 function instanceStore(
   blockDevices: { deviceName: string; volumeId?: string; virtualName?: string }[],
-  storage: InstanceStorage | undefined,
 ): PreIncidentState['instanceStoreDevices'] {
-  const devices: PreIncidentState['instanceStoreDevices'] = blockDevices
+  return blockDevices
     .filter((bd) => !bd.volumeId)
     .map((bd) => ({
       deviceName: bd.deviceName,
       ...optional({ virtualName: bd.virtualName }),
       note: 'instance store: not acquirable by EBS snapshot; lost when the instance stops',
     }));
-  if (devices.length === 0 && storage?.supported) {
-    const disks = storage.disks.map((d) => `${d.count} x ${d.sizeGB ?? '?'} GB ${d.type ?? ''}`.trim()).join(', ');
-    devices.push({
-      deviceName: 'instance-store',
-      note: `instance type provides instance store (${disks || `${storage.totalSizeGB ?? '?'} GB`}): not acquirable by EBS snapshot; lost when the instance stops`,
-    });
-  }
-  return devices;
 }
 
 /** Per VPC, the groups we can trust as they are: the canonical name first, then the lowest id. */

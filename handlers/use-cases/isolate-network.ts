@@ -8,7 +8,9 @@ import type {
   ContainmentResult,
   CustodyAction,
   DescribeResult,
+  EnsuredGroup,
   IsolatedInterface,
+  PreparedGroups,
   NetworkInterfaceState,
 } from '../domain/types';
 
@@ -48,10 +50,32 @@ interface VpcGroups {
   isolation: Promise<EnsuredGroup>;
 }
 
-interface EnsuredGroup {
-  groupId: string;
-  created: boolean;
-  action?: CustodyAction;
+/**
+ * For every VPC of the instance whose groups the describe step did not find, both groups made ready (created, or
+ * the one another case created, repaired): what "Preserve and snapshot" runs beside CreateSnapshots so that the
+ * first case in a VPC does not pay the creation on the path to containment. Never throws: a group that could not be
+ * made is left out, and "Isolate network" makes it (and records its failure) as before.
+ */
+export async function prepareIsolationGroups(
+  deps: IsolateNetworkDeps,
+  describe: DescribeResult,
+): Promise<PreparedGroups[]> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
+  const retry = <T>(fn: () => Promise<T>) => retryWithBackoff(fn, policy);
+  const vpcIds = [...new Set(describe.preIncident.networkInterfaces.map((e) => e.vpcId).filter((v) => v))].sort();
+  const ready = (p: Promise<EnsuredGroup>) => p.then((g) => g, () => undefined);
+  return Promise.all(
+    vpcIds
+      .map((vpcId) => ({ vpcId, known: describe.isolationGroups.find((g) => g.vpcId === vpcId) }))
+      .filter(({ known }) => !known?.transitionGroupId || !known?.isolationGroupId)
+      .map(async ({ vpcId, known }) => {
+        const [transition, isolation] = await Promise.all([
+          known?.transitionGroupId ? undefined : ready(ensureGroup(deps, retry, vpcId, 'transition', undefined)),
+          known?.isolationGroupId ? undefined : ready(ensureGroup(deps, retry, vpcId, 'isolation', undefined)),
+        ]);
+        return { vpcId, ...(transition ? { transition } : {}), ...(isolation ? { isolation } : {}) };
+      }),
+  );
 }
 
 /**
@@ -70,7 +94,7 @@ interface EnsuredGroup {
  */
 export async function isolateNetwork(
   deps: IsolateNetworkDeps,
-  input: { caseRef: CaseRef; describe: DescribeResult },
+  input: { caseRef: CaseRef; describe: DescribeResult; prepared?: PreparedGroups[] },
 ): Promise<ContainmentResult> {
   const startedAt = deps.clock().toISOString();
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...deps.retry };
@@ -82,10 +106,16 @@ export async function isolateNetwork(
   const vpcs = new Map<string, VpcGroups>(
     vpcIds.map((vpcId) => {
       const known = input.describe.isolationGroups.find((g) => g.vpcId === vpcId);
+      // Groups "Preserve and snapshot" prepared beside CreateSnapshots (first case in the VPC); else made here.
+      const prepared = input.prepared?.find((g) => g.vpcId === vpcId);
       const vpc: VpcGroups = {
         vpcId,
-        transition: ensureGroup(deps, retry, vpcId, 'transition', known?.transitionGroupId),
-        isolation: ensureGroup(deps, retry, vpcId, 'isolation', known?.isolationGroupId),
+        transition: prepared?.transition
+          ? Promise.resolve(prepared.transition)
+          : ensureGroup(deps, retry, vpcId, 'transition', known?.transitionGroupId),
+        isolation: prepared?.isolation
+          ? Promise.resolve(prepared.isolation)
+          : ensureGroup(deps, retry, vpcId, 'isolation', known?.isolationGroupId),
       };
       // Failures are read where the groups are used; this keeps an unused rejection from going unhandled.
       vpc.transition.catch(() => undefined);

@@ -1,10 +1,14 @@
 import type { AutoScalingAdapter } from '../adapters/auto-scaling-adapter';
 import type { Ec2InstanceAdapter } from '../adapters/ec2-instance-adapter';
+import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
+import { prepareIsolationGroups } from './isolate-network';
 import { isThrottlingError } from '../domain/concurrency';
-import { errorName, errorSummary, SnapshotFailed } from '../domain/errors';
+import { errorMessage, errorName, errorSummary, SnapshotFailed } from '../domain/errors';
 import type { Clock } from '../domain/ports';
+import { type InstanceStoreDevice, instanceStoreOfType } from '../domain/instance-store';
+import { READ_BACK_PENDING } from '../domain/preservation';
 import type {
   AcquisitionResult,
   CaseRef,
@@ -16,21 +20,13 @@ import type {
 
 export interface PreserveAndSnapshotDeps {
   instances: Ec2InstanceAdapter;
+  securityGroups: Ec2SecurityGroupAdapter;
   snapshots: Ec2SnapshotAdapter;
   autoScaling: AutoScalingAdapter;
   targetGroups: TargetGroupAdapter;
   clock: Clock;
   tagPrefix: string;
-  /** Waits between read-backs (tests pass a fake). Default: a timer. */
-  sleep?: (ms: number) => Promise<void>;
 }
-
-/**
- * When the read-back of a changed attribute is taken: at once, then again after these pauses while it still shows
- * the old value. EC2's API is eventually consistent, so a read right after a change may lag it; three reads within
- * about 2.5 s bound the wait, and a value still wrong then is recorded as a failed preservation.
- */
-export const READ_BACK_DELAYS_MS = [0, 500, 2000] as const;
 
 const STEP = 'preserveAndSnapshot';
 /** EC2 limits: snapshot descriptions to 255 characters, tag values to 256. */
@@ -49,16 +45,13 @@ interface Outcome {
  * Fixes the evidence's point in time and keeps the instance and its volumes from disappearing, all at once:
  * ONE CreateSnapshots call (crash-consistent across volumes) runs in parallel with the preservation calls (case
  * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
- * deregistration).
+ * deregistration) and with the instance type's instance-store lookup (a record of what cannot be acquired).
  *
- * Each instance attribute changed is read back (DescribeInstanceAttribute for termination protection and shutdown
- * behaviour, DescribeInstances for DeleteOnTermination of each device): a call AWS accepted is not proof that the
- * attribute holds (a form the endpoint ignores, a concurrent change). A value that still differs after the bounded
- * re-reads (READ_BACK_DELAYS_MS) is recorded as a failed preservation with what was read; a read-back that could not
- * be made leaves the action applied but `verified: false`. The read-back follows its own modify call inside the same
- * parallel group as CreateSnapshots, so it adds no round trip before isolation unless the modify and one describe
- * together outlast CreateSnapshots (then the difference, one describe of ~100 ms, and longer only when a first read
- * lagged). Reading back in a later step instead would have to amend an already recorded outcome.
+ * Each instance attribute changed (termination protection, shutdown behaviour, DeleteOnTermination) is returned
+ * `applied, verified: false`: a call AWS accepted is not proof that the attribute holds, so "Isolate network" reads
+ * it back right after the last interface is isolated (verify-preservation.ts) and its read-back replaces this
+ * outcome in every record (`preservationOf`). Reading back here would put one more sequential round trip (a describe
+ * after each modify) before containment.
  *
  * Preservation failures are recorded, never thrown: they must not delay containment. Only CreateSnapshots can fail
  * the step — by its AWS error name when it is throttling (the state machine retries; every preservation call is
@@ -102,42 +95,23 @@ export async function preserveAndSnapshot(
   };
   const skip = (action: string, previous: unknown, detail: string): Promise<Outcome> =>
     Promise.resolve(outcome(deps.clock, action, 'skipped', { instanceId }, previous, detail));
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-  /** A change, then its read-back: applied only when the attribute reads as set (rules above). */
-  const attemptVerified = async (
+  /**
+   * A change whose effect "Isolate network" reads back after containment (verify-preservation.ts): until then it is
+   * applied but not verified, which is what a case that fails before containment keeps.
+   */
+  const attemptChange = async (
     action: string,
     request: Record<string, unknown>,
     previous: unknown,
     change: () => Promise<void>,
-    readBack: () => Promise<ReadBack>,
-    expected: string,
   ): Promise<Outcome> => {
     try {
       await change();
     } catch (err) {
       return outcome(deps.clock, action, 'failed', request, previous, errorSummary(err));
     }
-    let read: ReadBack | undefined;
-    let readError: unknown;
-    for (const delay of READ_BACK_DELAYS_MS) {
-      if (delay > 0) await sleep(delay);
-      try {
-        read = await readBack();
-        if (read.ok) return outcome(deps.clock, action, 'applied', request, previous, undefined, { verified: true, readBack: read.observed });
-      } catch (err) {
-        readError = err;
-      }
-    }
-    if (read) {
-      return outcome(deps.clock, action, 'failed', request, previous, `read back ${READ_BACK_DELAYS_MS.length} times after the change: still not ${expected}`, {
-        verified: false,
-        readBack: read.observed,
-      });
-    }
-    return outcome(deps.clock, action, 'applied', request, previous, `not verified: the read-back failed (${errorSummary(readError)})`, {
-      verified: false,
-    });
+    return outcome(deps.clock, action, 'applied', request, previous, READ_BACK_PENDING, { verified: false });
   };
 
   const keptVolumes = pre.volumes.filter((v) => v.deleteOnTermination);
@@ -160,33 +134,23 @@ export async function preserveAndSnapshot(
     ),
     pre.terminationProtection === true
       ? skip('enable-termination-protection', true, 'already enabled')
-      : attemptVerified(
+      : attemptChange(
           'enable-termination-protection',
           { instanceId, disableApiTermination: true },
           pre.terminationProtection ?? null,
           () => deps.instances.enableTerminationProtection(instanceId),
-          async () => {
-            const value = await deps.instances.describeAttribute(instanceId, 'disableApiTermination');
-            return { ok: value === true, observed: { disableApiTermination: value ?? null } };
-          },
-          'disableApiTermination=true',
         ),
     pre.shutdownBehavior === 'stop'
       ? skip('shutdown-behavior-stop', 'stop', 'already stop')
-      : attemptVerified(
+      : attemptChange(
           'shutdown-behavior-stop',
           { instanceId, instanceInitiatedShutdownBehavior: 'stop' },
           pre.shutdownBehavior ?? null,
           () => deps.instances.setShutdownBehaviorStop(instanceId),
-          async () => {
-            const value = await deps.instances.describeAttribute(instanceId, 'instanceInitiatedShutdownBehavior');
-            return { ok: value === 'stop', observed: { instanceInitiatedShutdownBehavior: value ?? null } };
-          },
-          'instanceInitiatedShutdownBehavior=stop',
         ),
     keptVolumes.length === 0
       ? skip('keep-volumes-on-termination', [], 'no volume is deleted on termination')
-      : attemptVerified(
+      : attemptChange(
           'keep-volumes-on-termination',
           { instanceId, deleteOnTermination: false, devices: keptVolumes.map((v) => v.deviceName) },
           keptVolumes.map((v) => ({ deviceName: v.deviceName, volumeId: v.volumeId, deleteOnTermination: true })),
@@ -195,18 +159,6 @@ export async function preserveAndSnapshot(
               instanceId,
               keptVolumes.map((v) => v.deviceName),
             ),
-          async () => {
-            const now = await deps.instances.describeInstance(instanceId);
-            if (!now) throw Object.assign(new Error(`${instanceId} not found`), { name: 'InstanceNotFound' });
-            const byDevice = new Map(now.blockDevices.map((b) => [b.deviceName, b.deleteOnTermination]));
-            const observed = keptVolumes.map((v) => ({
-              deviceName: v.deviceName,
-              volumeId: v.volumeId,
-              deleteOnTermination: byDevice.get(v.deviceName) ?? null,
-            }));
-            return { ok: observed.every((o) => o.deleteOnTermination === false), observed };
-          },
-          'DeleteOnTermination=false on every device',
         ),
     leaveAutoScalingGroup(deps, instanceId, pre.autoScalingGroup, attempt, skip),
     ...(byTargetGroup.size === 0
@@ -224,7 +176,25 @@ export async function preserveAndSnapshot(
         })),
   ];
 
-  const [snapshotR, ...preserved] = await Promise.allSettled([snapshotCall, ...preservationCalls]);
+  // The instance type's instance store, when the mappings showed none: a record of what cannot be acquired, looked
+  // up here beside CreateSnapshots rather than as one more round trip of the describe step.
+  const storageCall: Promise<InstanceStoreLookup | undefined> =
+    pre.instanceStoreDevices.length === 0 && pre.instanceType
+      ? lookUpInstanceStore(deps, instanceId, pre.instanceType)
+      : Promise.resolve(undefined);
+
+  // The first case in a VPC: its isolation groups are made ready now, beside CreateSnapshots, instead of on the
+  // path to containment in "Isolate network" (creation and rules are two round trips there).
+  const groupsCall = prepareIsolationGroups(
+    { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
+    describe,
+  );
+
+  const [storage, prepared, [snapshotR, ...preserved]] = await Promise.all([
+    storageCall,
+    groupsCall,
+    Promise.allSettled([snapshotCall, ...preservationCalls]),
+  ]);
   // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
   const outcomes = preserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const preservation = outcomes.map((o) => o.preservation);
@@ -265,8 +235,30 @@ export async function preserveAndSnapshot(
     snapshotRequestedAt,
     snapshots,
     preservation,
-    actions: [snapshotAction, ...outcomes.map((o) => o.action)],
+    actions: [snapshotAction, ...outcomes.map((o) => o.action), ...(storage ? [storage.action] : [])],
+    ...(storage ? { instanceStoreDevices: storage.devices } : {}),
+    ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
   };
+}
+
+interface InstanceStoreLookup {
+  devices: InstanceStoreDevice[];
+  action: CustodyAction;
+}
+
+/** DescribeInstanceTypes for the instance store; never throws (a failure is a recorded gap, not a failed step). */
+async function lookUpInstanceStore(deps: PreserveAndSnapshotDeps, instanceId: string, instanceType: string): Promise<InstanceStoreLookup> {
+  const performedAt = deps.clock().toISOString();
+  const request = { instanceId, instanceType };
+  try {
+    const devices = instanceStoreOfType(await deps.instances.describeInstanceStorage(instanceType));
+    return { devices, action: { step: STEP, action: 'describe-instance-store', status: 'succeeded', performedAt, request, result: { devices } } };
+  } catch (err) {
+    return {
+      devices: [],
+      action: { step: STEP, action: 'describe-instance-store', status: 'failed', performedAt, request, result: { error: errorName(err), message: errorMessage(err) } },
+    };
+  }
 }
 
 type PreIncidentTargets = DescribeResult['preIncident']['targetGroups'];
@@ -277,11 +269,6 @@ type Attempt = (
   fn: () => Promise<string | undefined>,
 ) => Promise<Outcome>;
 type Skip = (action: string, previous: unknown, detail: string) => Promise<Outcome>;
-/** One read of a changed attribute: whether it holds, and what was read (recorded either way). */
-interface ReadBack {
-  ok: boolean;
-  observed: unknown;
-}
 
 /**
  * Standby first: the instance stays a member (release puts it back in service) but leaves health checks and

@@ -1,4 +1,6 @@
 import { pendingCustodyActions } from '../domain/case-evidence';
+import { preIncidentOf } from '../domain/instance-store';
+import { preservationOf } from '../domain/preservation';
 import { summarizePreIncident } from '../domain/manifest';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
 import type { AcquisitionState, ContainmentResult } from '../domain/types';
@@ -46,7 +48,7 @@ export async function recordContainment(
     details: {
       ...(state.describe
         ? {
-            preIncident: summarizePreIncident(state.describe.preIncident),
+            preIncident: summarizePreIncident(preIncidentOf(state) ?? state.describe.preIncident),
             // With ports and zones: what `release` registers again (the summary keeps only the ARNs).
             targetGroups: state.describe.preIncident.targetGroups,
           }
@@ -55,7 +57,7 @@ export async function recordContainment(
         ? {
             snapshotRequestedAt: state.acquisition.snapshotRequestedAt,
             snapshots: state.acquisition.snapshots,
-            preservation: state.acquisition.preservation,
+            preservation: preservationOf(full),
           }
         : {}),
       containment: {

@@ -6,6 +6,8 @@ import type { AcquisitionState, DescribeResult } from '../../handlers/domain/typ
 import { type ContainInstanceDeps, containInstance } from '../../handlers/use-cases/contain-instance';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import type { RevokeIamPort } from '../../handlers/use-cases/revoke-credentials';
+import type { PreservationReadPort } from '../../handlers/use-cases/verify-preservation';
+import { READ_BACK_PENDING } from '../../handlers/domain/preservation';
 import { FakeCaseTable, acquiredState, mockEvidenceBucket, steppingClock } from '../support/evidence-test-kit';
 
 /** The acquired state with this product's groups already known in the VPC (no group is created). */
@@ -20,12 +22,15 @@ describe('containInstance (the "Isolate network" use case)', () => {
   let cases: FakeCaseTable;
   let switched: { eni: string; groups: string[] }[];
   let logged: LogEntry[];
+  /** Every AWS-side call of the step in order: interface switches and preservation read-backs. */
+  let calls: string[];
 
   beforeEach(() => {
     bucket = mockEvidenceBucket();
     cases = new FakeCaseTable();
     switched = [];
     logged = [];
+    calls = [];
   });
   afterEach(() => bucket.s3.restore());
 
@@ -33,11 +38,26 @@ describe('containInstance (the "Isolate network" use case)', () => {
     const clock = steppingClock();
     const securityGroups = {
       setInterfaceGroups: async (eni: string, groups: string[]) => {
+        await Promise.resolve();
         switched.push({ eni, groups });
+        calls.push(`switch ${eni} ${groups.join(',')}`);
       },
     } as unknown as Ec2SecurityGroupAdapter;
+    // The instance as EC2 reads it after the changes: protected, but still terminating on shutdown.
+    const instances: PreservationReadPort = {
+      describeAttribute: (async (_id: string, attribute: string) => {
+        calls.push(`read ${attribute}`);
+        return attribute === 'disableApiTermination' ? true : 'terminate';
+      }) as PreservationReadPort['describeAttribute'],
+      describeInstance: async () => {
+        calls.push('read block devices');
+        return { blockDevices: [{ deviceName: '/dev/xvda', volumeId: 'vol-0aaa', deleteOnTermination: false }] } as never;
+      },
+    };
     return {
       securityGroups,
+      instances: () => instances,
+      sleep: async () => {},
       iam: () => {
         throw new Error('not expected');
       },
@@ -118,5 +138,66 @@ describe('containInstance (the "Isolate network" use case)', () => {
     expect(out.networkInterfaces).toHaveLength(1);
     expect(out.recording?.error).toMatch(/^CaseNotFound: /);
     expect(logged.some((l) => l.message === 'containment recorded late')).toBe(true);
+  });
+
+  it('reads the preservation back only after the last interface is isolated, and records a mismatch as a failed preservation', async () => {
+    // Prepare: the preserve step changed three attributes, none read back yet.
+    const s = state({ workstation: false, revoke: 'none' });
+    const pending = { status: 'applied' as const, detail: READ_BACK_PENDING, verified: false };
+    s.acquisition = {
+      ...(s.acquisition as NonNullable<AcquisitionState['acquisition']>),
+      preservation: [
+        { action: 'tag-instance', status: 'applied' },
+        { action: 'enable-termination-protection', previous: false, ...pending },
+        { action: 'shutdown-behavior-stop', previous: 'terminate', ...pending },
+        { action: 'keep-volumes-on-termination', previous: [{ deviceName: '/dev/xvda', volumeId: 'vol-0aaa', deleteOnTermination: true }], ...pending },
+      ],
+    };
+    cases.seed(s.case);
+
+    // Act
+    const out = await containInstance(deps(), s);
+
+    // Assess: every read after the isolation switch (none on the path to containment).
+    const lastSwitch = calls.lastIndexOf('switch eni-0aaa sg-0iso');
+    const reads = calls.map((c, i) => [c, i] as const).filter(([c]) => c.startsWith('read '));
+    // Once each, and the mismatching one at most three times (bounded re-reads).
+    expect(reads.map(([c]) => c).sort()).toEqual([
+      'read block devices',
+      'read disableApiTermination',
+      'read instanceInitiatedShutdownBehavior',
+      'read instanceInitiatedShutdownBehavior',
+      'read instanceInitiatedShutdownBehavior',
+    ]);
+    for (const [, i] of reads) expect(i).toBeGreaterThan(lastSwitch);
+    // The read-backs replace the pending outcomes; the mismatch is a failed preservation.
+    expect(out.preservation).toEqual([
+      { action: 'enable-termination-protection', status: 'applied', previous: false, verified: true, readBack: { disableApiTermination: true } },
+      {
+        action: 'shutdown-behavior-stop',
+        status: 'failed',
+        previous: 'terminate',
+        detail: 'read back 3 times after the change: still not instanceInitiatedShutdownBehavior=stop',
+        verified: false,
+        readBack: { instanceInitiatedShutdownBehavior: 'terminate' },
+      },
+      {
+        action: 'keep-volumes-on-termination',
+        status: 'applied',
+        previous: [{ deviceName: '/dev/xvda', volumeId: 'vol-0aaa', deleteOnTermination: true }],
+        verified: true,
+        readBack: [{ deviceName: '/dev/xvda', volumeId: 'vol-0aaa', deleteOnTermination: false }],
+      },
+    ]);
+    // In the custody log (a failed action of this step) and in the case's preservation as release reads it.
+    const recorded = (cases.cases.get(s.case.caseId)?.custody ?? []).map((o) => JSON.parse(bucket.objects.get(o.key)?.body ?? '{}'));
+    expect(recorded.some((r) => r.step === 'isolateNetwork' && r.action === 'shutdown-behavior-stop' && r.status === 'failed')).toBe(true);
+    const details = cases.cases.get(s.case.caseId)?.details as { preservation: { action: string; status: string }[] };
+    expect(details.preservation.map((p) => [p.action, p.status])).toEqual([
+      ['tag-instance', 'applied'],
+      ['enable-termination-protection', 'applied'],
+      ['shutdown-behavior-stop', 'failed'],
+      ['keep-volumes-on-termination', 'applied'],
+    ]);
   });
 });

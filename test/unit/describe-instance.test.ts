@@ -181,8 +181,9 @@ describe('describeInstance', () => {
         deleteOnTermination: false,
       },
     ]);
-    expect(pre.instanceStoreDevices).toHaveLength(1);
-    expect(pre.instanceStoreDevices[0]?.note).toMatch(/not acquirable/);
+    // The mappings show no instance store; the type is asked by "Preserve and snapshot", not here (no round B).
+    expect(pre.instanceStoreDevices).toEqual([]);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)).toHaveLength(0);
     expect(pre.iamInstanceProfile).toEqual({ arn: 'arn:aws:iam::111122223333:instance-profile/web', id: 'AIPA123', associationId: 'iip-assoc-1' });
     expect(pre.tags).toEqual({ Name: 'web-1', env: 'prod' });
     expect(pre.terminationProtection).toBe(false);
@@ -247,14 +248,12 @@ describe('describeInstance', () => {
     // Prepare
     mockHealthyVictim();
     elb.on(DescribeTargetGroupsCommand).rejects(awsError('AccessDenied', 'not authorized to DescribeTargetGroups'));
-    ec2.on(DescribeInstanceTypesCommand).rejects(awsError('UnauthorizedOperation'));
     // Act
     const result = await describeInstance(deps(), TARGET);
     // Assess
     expect(result.preIncident.targetGroups).toEqual([]);
     expect(result.actions[0]?.result.gaps).toEqual([
       { call: 'elasticloadbalancing:DescribeTargetGroups', error: 'AccessDenied', message: 'not authorized to DescribeTargetGroups' },
-      { call: 'ec2:DescribeInstanceTypes', error: 'UnauthorizedOperation', message: 'UnauthorizedOperation' },
     ]);
     expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
   });

@@ -212,4 +212,36 @@ describe('isolateNetwork', () => {
     ]);
     expect(modifyCalls()).toContainEqual(['eni-c', ['sg-iso']]);
   });
+
+  it('uses the groups Preserve and snapshot made ready (first case in a VPC): no group call on the path, creation recorded here', async () => {
+    // Prepare: the describe step found none; the previous step created both.
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+    const action = (role: string, groupId: string) => ({
+      step: 'isolateNetwork',
+      action: `create-${role}-group`,
+      status: 'succeeded' as const,
+      performedAt: '2026-01-10T10:00:00.000Z',
+      request: { role },
+      result: { groupId },
+    });
+    const vpcId = threeEnis({}).preIncident.networkInterfaces[0]?.vpcId as string;
+    const prepared = [
+      {
+        vpcId,
+        transition: { groupId: 'sg-ready-trans', created: true, action: action('transition', 'sg-ready-trans') },
+        isolation: { groupId: 'sg-ready-iso', created: true, action: action('isolation', 'sg-ready-iso') },
+      },
+    ];
+    // Act
+    const result = await isolateNetwork(deps(), { caseRef: CASE, describe: threeEnis({}), prepared });
+    // Assess
+    expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(RevokeSecurityGroupEgressCommand)).toHaveLength(0);
+    const switches = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
+    expect(switches.slice(0, 3)).toEqual([['sg-ready-trans'], ['sg-ready-trans'], ['sg-ready-trans']]);
+    expect(switches.slice(3)).toEqual([['sg-ready-iso'], ['sg-ready-iso'], ['sg-ready-iso']]);
+    expect(result.groups).toEqual([{ vpcId, transitionGroupId: 'sg-ready-trans', isolationGroupId: 'sg-ready-iso', created: true }]);
+    expect(result.actions.filter((a) => a.action.endsWith('-group')).map((a) => a.action)).toEqual(['create-transition-group', 'create-isolation-group']);
+  });
 });

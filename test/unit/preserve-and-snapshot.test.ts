@@ -5,18 +5,24 @@ import {
   EnterStandbyCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   CreateSnapshotsCommand,
   CreateTagsCommand,
   DeleteSnapshotCommand,
   DescribeInstanceAttributeCommand,
+  DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { READ_BACK_DELAYS_MS, preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
+import { READ_BACK_PENDING } from '../../handlers/domain/preservation';
+import { preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
 import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
@@ -24,8 +30,7 @@ const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/0123456789abcdef';
 
-const sleeps: number[] = [];
-const deps = () => ({ ...adapters(), clock: tickingClock(), tagPrefix: 'forensics', sleep: async (ms: number) => void sleeps.push(ms) });
+const deps = () => ({ ...adapters(), clock: tickingClock(), tagPrefix: 'forensics' });
 const victim = () =>
   describeResult({
     autoScalingGroup: { name: 'web-asg', lifecycleState: 'InService' },
@@ -77,7 +82,6 @@ describe('preserveAndSnapshot', () => {
     ec2.reset();
     asg.reset();
     elb.reset();
-    sleeps.length = 0;
   });
   afterEach(() => {
     expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(0);
@@ -142,20 +146,13 @@ describe('preserveAndSnapshot', () => {
       ['leave-auto-scaling-group', 'applied', { autoScalingGroupName: 'web-asg', lifecycleState: 'InService' }],
       ['deregister-targets', 'applied', [{ targetGroupArn: TG, port: 80 }, { targetGroupArn: TG, port: 8080 }]],
     ]);
-    // Every changed attribute was read back once, and found as set.
-    expect(ec2.commandCalls(DescribeInstanceAttributeCommand).map((c) => c.args[0].input)).toEqual(
-      expect.arrayContaining([
-        { InstanceId: INSTANCE_ID, Attribute: 'disableApiTermination' },
-        { InstanceId: INSTANCE_ID, Attribute: 'instanceInitiatedShutdownBehavior' },
-      ]),
-    );
-    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(2);
-    expect(ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input)).toEqual([{ InstanceIds: [INSTANCE_ID] }]);
-    expect(sleeps).toEqual([]);
-    expect(result.preservation.filter((p) => p.verified !== undefined).map((p) => [p.action, p.verified, p.readBack])).toEqual([
-      ['enable-termination-protection', true, { disableApiTermination: true }],
-      ['shutdown-behavior-stop', true, { instanceInitiatedShutdownBehavior: 'stop' }],
-      ['keep-volumes-on-termination', true, [{ deviceName: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: false }]],
+    // No read-back before containment: the changes are applied, not yet verified ("Isolate network" reads them).
+    expect(ec2.commandCalls(DescribeInstanceAttributeCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
+    expect(result.preservation.filter((p) => p.verified !== undefined).map((p) => [p.action, p.verified, p.detail])).toEqual([
+      ['enable-termination-protection', false, READ_BACK_PENDING],
+      ['shutdown-behavior-stop', false, READ_BACK_PENDING],
+      ['keep-volumes-on-termination', false, READ_BACK_PENDING],
     ]);
     // One custody action per action taken, the snapshot first.
     expect(result.actions.map((a) => [a.action, a.status])).toEqual([
@@ -184,78 +181,11 @@ describe('preserveAndSnapshot', () => {
     const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
     await new Promise((r) => setTimeout(r, 10));
     modifyCallsWhileSnapshotPending = ec2.commandCalls(ModifyInstanceAttributeCommand).length;
-    const readBacksWhileSnapshotPending =
-      ec2.commandCalls(DescribeInstanceAttributeCommand).length + ec2.commandCalls(DescribeInstancesCommand).length;
     release();
     await running;
-    // Assess: the changes and their read-backs all overlap CreateSnapshots (no round trip added before isolation).
+    // Assess: the changes all overlap CreateSnapshots (no round trip added before isolation).
     expect(modifyCallsWhileSnapshotPending).toBe(3);
-    expect(readBacksWhileSnapshotPending).toBe(3);
     expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
-  });
-
-  it('records a value that does not read back as set as a failed preservation, after bounded re-reads', async () => {
-    // Prepare: EC2 accepts the change, but the instance keeps terminating on shutdown (as moto did with the
-    // structured form); the volume keeps DeleteOnTermination=true.
-    mockAllSucceed();
-    ec2.on(DescribeInstanceAttributeCommand, { Attribute: 'instanceInitiatedShutdownBehavior' }).resolves({
-      InstanceInitiatedShutdownBehavior: { Value: 'terminate' },
-    });
-    ec2.on(DescribeInstancesCommand).resolves(instanceWithDeleteOnTermination(true));
-
-    // Act
-    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
-
-    // Assess: recorded, never thrown; the snapshot and the other preservations stand.
-    expect(result.snapshots).toHaveLength(2);
-    expect(result.preservation.find((p) => p.action === 'shutdown-behavior-stop')).toEqual({
-      action: 'shutdown-behavior-stop',
-      status: 'failed',
-      detail: 'read back 3 times after the change: still not instanceInitiatedShutdownBehavior=stop',
-      previous: 'terminate',
-      verified: false,
-      readBack: { instanceInitiatedShutdownBehavior: 'terminate' },
-    });
-    expect(result.preservation.find((p) => p.action === 'keep-volumes-on-termination')).toMatchObject({
-      status: 'failed',
-      verified: false,
-      readBack: [{ deviceName: '/dev/xvda', volumeId: 'vol-root', deleteOnTermination: true }],
-    });
-    expect(result.actions.find((a) => a.action === 'shutdown-behavior-stop')).toMatchObject({
-      status: 'failed',
-      result: { status: 'failed', readBack: { instanceInitiatedShutdownBehavior: 'terminate' } },
-    });
-    expect(result.preservation.find((p) => p.action === 'enable-termination-protection')).toMatchObject({ status: 'applied', verified: true });
-    // Three reads each (at once, then after each pause), never more.
-    const shutdownReads = ec2.commandCalls(DescribeInstanceAttributeCommand).filter((c) => c.args[0].input.Attribute === 'instanceInitiatedShutdownBehavior');
-    expect(shutdownReads).toHaveLength(READ_BACK_DELAYS_MS.length);
-    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(READ_BACK_DELAYS_MS.length);
-    expect(sleeps.sort((a, b) => a - b)).toEqual([500, 500, 2000, 2000]);
-  });
-
-  it('accepts a read-back that lags the change (eventual consistency), and marks an unreadable one unverified', async () => {
-    // Prepare: the first read still shows the old value; DescribeInstances is not allowed at all.
-    mockAllSucceed();
-    ec2
-      .on(DescribeInstanceAttributeCommand, { Attribute: 'disableApiTermination' })
-      .resolvesOnce({ DisableApiTermination: { Value: false } })
-      .resolves({ DisableApiTermination: { Value: true } });
-    ec2.on(DescribeInstancesCommand).rejects(awsError('UnauthorizedOperation', 'no ec2:DescribeInstances'));
-
-    // Act
-    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
-
-    // Assess
-    expect(result.preservation.find((p) => p.action === 'enable-termination-protection')).toMatchObject({
-      status: 'applied',
-      verified: true,
-      readBack: { disableApiTermination: true },
-    });
-    expect(result.preservation.find((p) => p.action === 'keep-volumes-on-termination')).toMatchObject({
-      status: 'applied',
-      verified: false,
-      detail: 'not verified: the read-back failed (UnauthorizedOperation: no ec2:DescribeInstances)',
-    });
   });
 
   it('records a failed preservation call with the previous value and still takes the snapshot', async () => {
@@ -360,5 +290,86 @@ describe('preserveAndSnapshot', () => {
     await expect(preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() })).rejects.toMatchObject({
       name: 'SnapshotFailed',
     });
+  });
+
+  it('asks the instance type for its instance store beside CreateSnapshots, and records a failed lookup without failing', async () => {
+    // Prepare: the mappings showed no instance store; the type has one. CreateSnapshots held until checked.
+    mockAllSucceed();
+    ec2.on(DescribeInstanceTypesCommand).resolves({
+      InstanceTypes: [{ InstanceType: 'm5d.large', InstanceStorageSupported: true, InstanceStorageInfo: { TotalSizeInGB: 75, Disks: [{ Count: 1, SizeInGB: 75, Type: 'ssd' }] } }],
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+    const described = describeResult({ instanceType: 'm5d.large', instanceStoreDevices: [] });
+
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    await new Promise((r) => setTimeout(r, 10));
+    const lookupsWhileSnapshotPending = ec2.commandCalls(DescribeInstanceTypesCommand).length;
+    release();
+    const result = await running;
+
+    // Assess: in flight with CreateSnapshots (no round trip of its own); recorded for the pre-incident state.
+    expect(lookupsWhileSnapshotPending).toBe(1);
+    expect(ec2.commandCalls(DescribeInstanceTypesCommand)[0]?.args[0].input).toEqual({ InstanceTypes: ['m5d.large'] });
+    expect(result.instanceStoreDevices).toEqual([
+      { deviceName: 'instance-store', note: 'instance type provides instance store (1 x 75 GB ssd): not acquirable by EBS snapshot; lost when the instance stops' },
+    ]);
+    expect(result.actions.find((a) => a.action === 'describe-instance-store')?.status).toBe('succeeded');
+
+    // Prepare / Act again: the lookup is refused.
+    ec2.on(DescribeInstanceTypesCommand).rejects(awsError('UnauthorizedOperation', 'no ec2:DescribeInstanceTypes'));
+    release = () => {};
+    ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] });
+    const refused = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    // Assess: the snapshot stands; the gap is a failed custody action.
+    expect(refused.snapshots).toHaveLength(1);
+    expect(refused.instanceStoreDevices).toEqual([]);
+    expect(refused.actions.find((a) => a.action === 'describe-instance-store')).toMatchObject({
+      status: 'failed',
+      result: { error: 'UnauthorizedOperation', message: 'no ec2:DescribeInstanceTypes' },
+    });
+  });
+
+  it('makes the isolation groups of a VPC without them ready while CreateSnapshots is in flight (first case in a VPC)', async () => {
+    // Prepare: the describe step found no group in the VPC; CreateSnapshots held until checked.
+    mockAllSucceed();
+    ec2.on(CreateSecurityGroupCommand, { GroupName: 'forensics-transition' }).resolves({ GroupId: 'sg-newtrans' });
+    ec2.on(CreateSecurityGroupCommand, { GroupName: 'forensics-isolation' }).resolves({ GroupId: 'sg-newiso' });
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({});
+    ec2.on(AuthorizeSecurityGroupEgressCommand).resolves({});
+    ec2.on(RevokeSecurityGroupEgressCommand).resolves({});
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+    await new Promise((r) => setTimeout(r, 10));
+    const groupCallsWhileSnapshotPending = ec2.commandCalls(CreateSecurityGroupCommand).length + ec2.commandCalls(RevokeSecurityGroupEgressCommand).length;
+    release();
+    const result = await running;
+
+    // Assess: created and configured beside the snapshot; handed to "Isolate network" with their custody records.
+    expect(groupCallsWhileSnapshotPending).toBe(3);
+    expect(ec2.commandCalls(CreateSecurityGroupCommand).map((c) => c.args[0].input.TagSpecifications?.[0]?.Tags)).toEqual(
+      expect.arrayContaining([expect.arrayContaining([{ Key: 'forensics:role', Value: 'transition' }])]),
+    );
+    expect(result.isolationGroups).toEqual([
+      {
+        vpcId: victim().isolationGroups[0]?.vpcId,
+        transition: expect.objectContaining({ groupId: 'sg-newtrans', created: true, action: expect.objectContaining({ action: 'create-transition-group', status: 'succeeded' }) }),
+        isolation: expect.objectContaining({ groupId: 'sg-newiso', created: true, action: expect.objectContaining({ action: 'create-isolation-group', status: 'succeeded' }) }),
+      },
+    ]);
+    // Not in this step's own custody actions: "Isolate network" records them with the containment.
+    expect(result.actions.some((a) => a.action.startsWith('create-') && a.action.endsWith('-group'))).toBe(false);
   });
 });
