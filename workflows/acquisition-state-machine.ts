@@ -9,7 +9,7 @@ import { TRANSIENT_ERRORS } from '../handlers/domain/errors';
 import { MAX_AUTOMATIC_REDRIVES } from '../handlers/domain/redrive';
 import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES } from './acquisition-steps';
 import { type AslDefinition, HISTORY_EVENT_BUDGET, type HistoryBudget, largestLoopBoundWithin, worstCaseHistory } from './history-budget';
-import { PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } from './task-defaults';
+import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } from './task-defaults';
 
 /**
  * The forensic acquisition state machine (Standard workflow, JSONPath).
@@ -172,14 +172,14 @@ export class AcquisitionStateMachine extends Construct {
     // ── 5. Bounded wait for the snapshots. ──
     // The poll steps receive the state and the loop's bound (handlers/domain/poll-payload.ts).
     const pollPayload = sfn.TaskInput.fromObject({ 'state.$': '$', maxPolls });
-    const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress', pollPayload));
+    const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const waitSnapshots = new sfn.Wait(this, CONTROL_STATES.waitSnapshots, {
       time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
     });
 
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
-    const copyEvidence = catchInto(step('copyEvidence', '$.evidence'));
-    const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload));
+    const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
+    const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const waitCopies = new sfn.Wait(this, CONTROL_STATES.waitCopies, {
       time: sfn.WaitTime.secondsPath('$.evidence.nextCheckSeconds'),
     });

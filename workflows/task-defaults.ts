@@ -68,6 +68,23 @@ export const PRE_CONTAINMENT_RETRIES: readonly sfn.RetryProps[] = [
   },
 ];
 
+/**
+ * Steps after containment that do nothing twice when run again: the two polls only read (and the check of copies
+ * finds by tag the copies it already requested), and "Copy snapshots with evidence key" finds by tag the copies an
+ * earlier attempt made (CopySnapshot tags at creation) before it requests any. A function that runs out of time there
+ * (a slow dependency, a starved sandbox) would otherwise fail an acquisition whose evidence is secured but not yet
+ * copied and sealed: such a step is run again, twice at most, with jitter. A Task timeout (`States.Timeout`, the
+ * invocation itself never ending) is treated the same way.
+ */
+export const IDEMPOTENT_TIMEOUT_RETRY: sfn.RetryProps = {
+  errors: [LAMBDA_TIMEOUT_ERROR, 'States.Timeout'],
+  interval: Duration.seconds(5),
+  backoffRate: 2,
+  maxAttempts: 2,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 /** Longer than any step function's own timeout, shorter than Lambda's maximum: a hung invocation ends the Task. */
 export const TASK_TIMEOUT = Duration.minutes(15);
 

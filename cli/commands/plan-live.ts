@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AwsClients } from '../../handlers/adapters/aws-client-set';
 import type { Ec2SideAdapters } from '../../handlers/adapters/ec2-side-adapters';
-import { InvalidInput } from '../../handlers/domain/errors';
+import { errorMessage, errorName, InvalidInput } from '../../handlers/domain/errors';
+import { instanceStoreOfType } from '../../handlers/domain/instance-store';
 import { requireAccountId, requireInstanceId, requireRegion } from '../../handlers/domain/identifier-formats';
 import { isolationGroupName } from '../../handlers/domain/isolation-groups';
 import {
@@ -100,6 +101,16 @@ export async function buildLivePlan(deps: PlanLiveDeps, target: Target, mode: Re
   );
   const pre = described.preIncident;
   const gaps = ((described.actions[0]?.result.gaps ?? []) as LivePlan['gaps']).slice();
+  // The workflow asks the instance type for its instance store beside CreateSnapshots (off the path to containment);
+  // the plan asks it here, with the same read-only call.
+  let instanceStore = pre.instanceStoreDevices;
+  if (pre.instanceType && instanceStore.length === 0) {
+    try {
+      instanceStore = instanceStoreOfType(await deps.adapters.instances.describeInstanceStorage(pre.instanceType));
+    } catch (err) {
+      gaps.push({ call: 'DescribeInstanceTypes', error: errorName(err), message: errorMessage(err) });
+    }
+  }
   const groupsByVpc = new Map(described.isolationGroups.map((g) => [g.vpcId, g]));
   const planned = (vpcId: string, role: 'transition' | 'isolation') => {
     const existing = groupsByVpc.get(vpcId)?.[role === 'transition' ? 'transitionGroupId' : 'isolationGroupId'];
@@ -122,7 +133,7 @@ export async function buildLivePlan(deps: PlanLiveDeps, target: Target, mode: Re
       encrypted: v.encrypted,
       ...(v.kmsKeyId ? { kmsKeyId: v.kmsKeyId } : {}),
     })),
-    notAcquirable: pre.instanceStoreDevices.map((d) => ({ deviceName: d.deviceName, note: d.note })),
+    notAcquirable: instanceStore.map((d) => ({ deviceName: d.deviceName, note: d.note })),
     preservation: [
       { action: 'tag-instance', planned: `${deps.tagPrefix}:case-id=<caseId>` },
       { action: 'termination-protection', current: pre.terminationProtection ?? 'unknown', planned: true },

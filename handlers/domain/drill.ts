@@ -1,5 +1,7 @@
 import { InvalidInput } from './errors';
-import type { CaseOptions } from './types';
+import type { CaseOptions, DrillOptions } from './types';
+
+export type { DrillOptions } from './types';
 
 /**
  * Drill cases (`forensics drill`): a real acquisition of a canary instance the drill launched, marked as a drill
@@ -15,10 +17,6 @@ import type { CaseOptions } from './types';
  */
 
 /** Per-case option `drill` (manual requests only). */
-export interface DrillOptions {
-  /** Days the drill's evidence objects and snapshots are kept (1–30). */
-  retentionDays: number;
-}
 
 export const MAX_DRILL_RETENTION_DAYS = 30;
 

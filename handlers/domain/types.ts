@@ -43,7 +43,7 @@ export interface CaseOptions {
    * A drill case (`forensics drill`, manual requests only): short explicit retention and a governance lock instead of
    * the evidence defaults, `[DRILL]` in notifications (handlers/domain/drill.ts). Absent for every real case.
    */
-  drill?: import('./drill').DrillOptions;
+  drill?: DrillOptions;
 }
 
 /** What the normalizer makes of any accepted input, finding or manual request. */
@@ -427,4 +427,10 @@ export interface AcquisitionState {
   workstationFailure?: StepFailure;
   notification?: { notified: boolean; messageId?: string; error?: string };
   failure?: StepFailure;
+}
+
+/** A drill case's own settings (handlers/domain/drill.ts applies them). */
+export interface DrillOptions {
+  /** Days the drill's evidence objects and snapshots are kept (1–30). */
+  retentionDays: number;
 }

@@ -253,16 +253,22 @@ describe('fault injection', () => {
 
   it('a Lambda timeout (the copy step hangs): FAILED with Sandbox.Timedout, snapshots and containment kept', async () => {
     // The Lambda service ends an invocation that runs past its timeout and Step Functions fails the Task with
-    // `Sandbox.Timedout` (not retried by the definition). Locally the copy handler hangs and the wrapper fails the
-    // Task with that error after 200 ms, as the service would after the function's timeout.
+    // `Sandbox.Timedout`; the copy step is run again twice (it finds its earlier copies by tag), then the failure is
+    // recorded. Locally the copy handler hangs on every attempt and the wrapper fails the Task with that error after
+    // 200 ms, as the service would after the function's timeout.
     const victim = await seedVictim(env, { lean: true });
     const timedOut = Object.assign(new Error('Task timed out after 900.00 seconds'), { name: 'Sandbox.Timedout' });
+    let attempts = 0;
     const result = await run(victim, {
       wrapHandler: (state, handler) =>
         state === ACQUISITION_STEPS.copyEvidence.state
-          ? () => new Promise((_, reject) => setTimeout(() => reject(timedOut), 200))
+          ? () => {
+              attempts += 1;
+              return new Promise((_, reject) => setTimeout(() => reject(timedOut), 200));
+            }
           : handler,
     });
+    expect(attempts).toBe(3);
     expect(result.status).toBe('FAILED');
     const caseId = result.caseId ?? '';
     const item = await reader.caseItem(caseId);
@@ -274,5 +280,30 @@ describe('fault injection', () => {
     const custody = await custodyOf(caseId);
     expect(JSON.stringify(custody.find((r) => r.action === 'failure'))).toContain('Sandbox.Timedout');
     await expectAcquiredStillThere(caseId, victim, []);
+  });
+
+  it('a Lambda timeout once in the copy step: run again, SUCCEEDED, one evidence copy per volume (none twice)', async () => {
+    // Prepare: the first attempt really copies, then times out as the service would end it; the retry finds the copies.
+    const victim = await seedVictim(env, { lean: true });
+    const timedOut = Object.assign(new Error('Task timed out after 300.00 seconds'), { name: 'Sandbox.Timedout' });
+    let attempts = 0;
+    // Act
+    const result = await run(victim, {
+      wrapHandler: (state, handler) =>
+        state === ACQUISITION_STEPS.copyEvidence.state
+          ? async (input) => {
+              attempts += 1;
+              const out = await handler(input);
+              if (attempts === 1) throw timedOut;
+              return out;
+            }
+          : handler,
+    });
+    // Assess: read back through the SDK
+    expect(attempts).toBe(2);
+    expect(result.status).toBe('SUCCEEDED');
+    const { originals, copies } = await reader.snapshots(result.caseId ?? '');
+    expect(originals.map((o) => o.volumeId).sort()).toEqual([...victim.volumeIds].sort());
+    expect(copies).toHaveLength(victim.volumeIds.length);
   });
 });

@@ -78,6 +78,17 @@ describe('acquisition state machine definition', () => {
     }
   });
 
+  it('the idempotent steps after containment run again after a timeout (twice, jittered); no step that changes the instance does', () => {
+    // Prepare
+    const timeoutRetried = (name: string) =>
+      ((asl.States[name] as State | undefined)?.Retry ?? []).find((r) => r.ErrorEquals.includes('Sandbox.Timedout') && r.ErrorEquals.includes('States.Timeout'));
+    // Act / Assess
+    for (const name of ['Check snapshot progress', 'Copy snapshots with evidence key', 'Check evidence copies']) {
+      expect(timeoutRetried(name), name).toMatchObject({ MaxAttempts: 2, JitterStrategy: 'FULL' });
+    }
+    for (const name of ['Preserve and snapshot', 'Isolate network', 'Seal evidence']) expect(timeoutRetried(name), name).toBeUndefined();
+  });
+
   it('every Wait loop is bounded by a Choice rule on the poll count, which also leaves the loop', () => {
     const waits = Object.entries(asl.States).filter(([, s]) => s.Type === 'Wait');
     expect(waits.map(([n]) => n).sort()).toEqual([CONTROL_STATES.waitCopies, CONTROL_STATES.waitSnapshots].sort());
