@@ -11,8 +11,9 @@ import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR, THROTTLING_ERRORS, TRANSIE
  * and Lambda service errors with exponential backoff and full jitter (so that many executions throttled at once do
  * not retry in lockstep).
  *
- * The acquisition and release state machines build their Tasks with `lambdaStep`; the definition tests check the
- * rule on every Task.
+ * The release state machine builds its Tasks with `lambdaStep`; the acquisition state machine builds its own (its
+ * steps take per-step retry rules and payloads) from the same parts: THROTTLING_RETRY, TASK_TIMEOUT and the
+ * function's own result. The definition tests check the rule on every Task of both.
  */
 export const THROTTLING_RETRY: sfn.RetryProps = {
   errors: [...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
