@@ -134,21 +134,8 @@ export async function runDrill(o: DrillRunOptions, config: ForensicsConfig, io: 
     if (emulator) {
       // The local deployment run-local registered (found by --endpoint, like every command): its outputs and the
       // context it was provisioned with configure the local runner, as `release --endpoint` does. Nothing is created.
-      const [{ openLocalDeployment }, { stackOutputs }, { localDeploymentContext }, { CloudFormationClient }] = await Promise.all([
-        import('../local/local-runner'),
-        import('../deployment/discover'),
-        import('../local/local-stack'),
-        import('@aws-sdk/client-cloudformation'),
-      ]);
-      const outputs = await stackOutputs(deployment);
-      const cfn = new CloudFormationClient(clientConfig(deployment, deployment.region, env));
-      let context: Record<string, string>;
-      try {
-        context = await localDeploymentContext(cfn, deployment.stackName);
-      } finally {
-        cfn.destroy();
-      }
-      local = await openLocalDeployment({ endpoint: o.endpoint as string, region: deployment.region, stackName: deployment.stackName, outputs, context, handlerLogs: 'silent' });
+      const { openResolvedLocalDeployment } = await import('../local/open-local-deployment');
+      local = await openResolvedLocalDeployment(deployment, o.endpoint as string);
       runner = new LocalWorkflowRunner(local, io, o.wrapHandler);
     } else {
       runner = new StepFunctionsRunner(

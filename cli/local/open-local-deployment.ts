@@ -14,6 +14,11 @@ export async function openLocalDeploymentAt(
   required: readonly DeploymentResource[],
 ): Promise<{ deployment: Deployment; env: LocalEnvironment }> {
   const deployment = await resolveDeployment(options, required);
+  return { deployment, env: await openResolvedLocalDeployment(deployment, options.endpoint) };
+}
+
+/** The same, for a deployment already resolved (the drill resolves it for other uses first). */
+export async function openResolvedLocalDeployment(deployment: Deployment, endpoint: string): Promise<LocalEnvironment> {
   const outputs = await stackOutputs(deployment);
   const cfn = new CloudFormationClient(clientConfig(deployment));
   let context: Record<string, string>;
@@ -22,8 +27,8 @@ export async function openLocalDeploymentAt(
   } finally {
     cfn.destroy();
   }
-  const env = await openLocalDeployment({
-    endpoint: options.endpoint,
+  return openLocalDeployment({
+    endpoint,
     ...(deployment.region ? { region: deployment.region } : {}),
     stackName: deployment.stackName,
     outputs,
@@ -31,5 +36,4 @@ export async function openLocalDeploymentAt(
     // As on AWS, the handlers' own logs are not the command's output (CloudWatch there).
     handlerLogs: 'silent',
   });
-  return { deployment, env };
 }
