@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contextSchema } from '../../infra/config';
 import { ACQUISITION_STEPS, CONTROL_STATES } from '../../workflows/acquisition-steps';
@@ -50,6 +52,11 @@ describe('acquisition history budget (synthesized definition)', () => {
     expect(budget.path).toEqual(expect.arrayContaining([CONTROL_STATES.snapshotsSettled, CONTROL_STATES.copiesSettled]));
     expect(budget.redrive.states.sort()).toEqual([ACQUISITION_STEPS.describeInstance.state, ACQUISITION_STEPS.triage.state].sort());
     expect(budget.redrive.events).toBeGreaterThan(0);
+  });
+
+  it('docs/architecture.md states the poll bound this definition derives', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/architecture.md'), 'utf8');
+    expect(doc).toContain(`(${defaults.maxPolls} per loop today`);
   });
 
   it('the poll bound is the largest that fits: one more poll per loop would exceed the budget', () => {
