@@ -3,6 +3,7 @@ import { type DrillOptions, drillOf } from './drill';
 import { preIncidentOf } from './instance-store';
 import { preservationOf } from './preservation';
 import type { CaseRecord } from './ports';
+import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-documents';
 import type {
   AcquisitionState,
   CaseOptions,
@@ -176,6 +177,12 @@ export interface ManifestV1 {
   objects: SealedObject[];
   /** Optional (1.x minor): present only for a drill case (`forensics drill`, handlers/domain/drill.ts). */
   drill?: DrillOptions;
+  /** Optional (1.x minor): the principal's CloudTrail timeline (handlers/domain/scope-documents.ts). */
+  timeline?: ManifestTimeline;
+  /** Optional (1.x minor): the incident window's preserved logs. */
+  logs?: ManifestLogs;
+  /** Optional (1.x minor): what the compromised role could read, ranked, to rotate. */
+  rotate?: ManifestRotate;
 }
 
 /** Summary of the pre-incident state for the manifest and the case record (instance.json holds it all). */
