@@ -9,6 +9,7 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { environment, resetEnvironment } from '../../handlers/config/env';
 import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
 import type { SynthesizedIrStack } from '../../infra/synthesize';
+import { withSynthesisCache } from './synthesis-cache';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { renderDefinition } from '../../workflows/render-definition';
@@ -302,14 +303,14 @@ function contextKey(context: Readonly<Record<string, string>>): string {
 
 /**
  * The IR stack synthesized in-process with `context` over cdk.json, once per context (bundling skipped: the
- * handlers run from source).
+ * handlers run from source), and kept on disk for the next process with the same sources (cli/local/synthesis-cache.ts).
  */
 export async function loadIrStack(context: Readonly<Record<string, string>> = {}): Promise<SynthesizedIrStack> {
   const key = contextKey(context);
   let cached = stackCache.get(key);
   if (!cached) {
     cached = import('../../infra/synthesize')
-      .then(({ synthesizeIrStack }) => synthesizeIrStack({ ...context }))
+      .then(({ synthesizeIrStack }) => withSynthesisCache(key, () => synthesizeIrStack({ ...context }), { root: REPO_ROOT }))
       .catch((err: unknown) => {
         stackCache.delete(key);
         throw err;

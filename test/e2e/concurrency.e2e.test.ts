@@ -85,7 +85,7 @@ describe('concurrent findings', () => {
 });
 
 describe('different instances at once', () => {
-  it('never share a case: each gets its own case, snapshots and isolation', async () => {
+  it('never share a case: each gets its own case, snapshots and isolation', { timeout: 180_000 }, async () => {
     const victims = await Promise.all(Array.from({ length: 4 }, () => seedVictim(env, { lean: true })));
     const results = await Promise.all(
       victims.map((v, i) => executeLocal(env, findingEventFor(v, env, { id: `conc1multi${i}` }))),

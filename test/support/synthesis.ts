@@ -31,13 +31,26 @@ export interface ValidationReport {
   pluginReports: { pluginName: string; conclusion: string; violations: { ruleName: string; severity: string }[] }[];
 }
 
+/**
+ * Synthesized apps, one per context. A synthesis with cdk-nag costs seconds of CPU, and most infra test files
+ * synthesize the default configuration: the infra project runs its files in one module context per worker
+ * (vitest.config.ts, `isolate: false`), so each configuration is synthesized once per worker, not once per file.
+ * The result is shared: treat it as read-only (assertions only; no construct added after synthesis).
+ */
+const synthesized = new Map<string, Synthesized>();
+
 export function synth(context: Record<string, unknown> = {}): Synthesized {
+  const key = JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)));
+  const cached = synthesized.get(key);
+  if (cached) return cached;
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'ir-stack-test-'));
   const built = buildApp({ 'aws:cdk:bundling-stacks': [], ...context }, { outdir });
   const assembly = built.app.synth();
   const json = assembly.getStackArtifact(built.stack.artifactId).template as CfnTemplate;
   const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
-  return { ...built, json, template: Template.fromJSON(json), report, outdir };
+  const result: Synthesized = { ...built, json, template: Template.fromJSON(json), report, outdir };
+  synthesized.set(key, result);
+  return result;
 }
 
 export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
