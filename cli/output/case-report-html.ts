@@ -111,7 +111,8 @@ export function activityChart(doc: Pick<TimelineDocument, 'events' | 'window' | 
   const top = 24;
   const plotH = 180;
   const barW = Math.max(4, Math.min(40, Math.floor(880 / buckets.length)));
-  const width = left + buckets.length * barW + 16;
+  // Room on the right for the last tick label and the containment label.
+  const width = left + buckets.length * barW + 72;
   const height = top + plotH + 44;
   const max = Math.max(1, ...buckets.map((b) => b.total));
   const y = (n: number) => top + plotH - Math.round((n / max) * plotH);
@@ -140,7 +141,10 @@ export function activityChart(doc: Pick<TimelineDocument, 'events' | 'window' | 
     const x = left + Math.round(((contained - start) / bucketMs) * barW);
     parts.push(
       `<g id="containment-marker" class="containment"><line x1="${x}" y1="${top - 12}" x2="${x}" y2="${top + plotH + 22}"/>` +
-        `<text x="${x + 4}" y="${top - 2}">${e(`Contained ${doc.containedAt}`)}</text></g>`,
+        // Label on the side with room: left of the line when it falls in the right half of the chart.
+        (x > width / 2
+          ? `<text x="${x - 4}" y="${top - 2}" text-anchor="end">${e(`Contained ${doc.containedAt}`)}</text></g>`
+          : `<text x="${x + 4}" y="${top - 2}">${e(`Contained ${doc.containedAt}`)}</text></g>`),
     );
   }
   const label = `Activity of the principal per ${bucketMs === HOUR_MS ? 'hour' : `${bucketMs / HOUR_MS} hours`}: ${doc.events.length} events, ${doc.events.filter((ev) => ev.flags.length > 0).length} flagged`;
@@ -161,14 +165,14 @@ function flaggedTable(doc: TimelineDocument): string {
     e(ev.region),
     e(actorLabel(ev.actor)),
     `<strong>${e(ev.eventName)}</strong><br><span class="muted">${e(ev.eventSource)}</span>`,
+    ev.flags.map((f) => `<span class="flag">${e(f)}</span>`).join('<br>'),
     dash(ev.sourceIPAddress),
     `<span class="ua">${dash(ev.userAgent)}</span>`,
-    ev.resources.length ? ev.resources.map((r) => `${e(r.name)}${r.type ? ` <span class="muted">(${e(r.type)})</span>` : ''}`).join('<br>') : '-',
+    ev.resources.length ? ev.resources.map((r) => `<span class="res">${e(r.name)}</span>${r.type ? ` <span class="muted">(${e(r.type)})</span>` : ''}`).join('<br>') : '-',
     ev.errorCode ? `${e(ev.errorCode)}${ev.errorMessage ? `<br><span class="muted">${e(ev.errorMessage)}</span>` : ''}` : '-',
-    ev.flags.map((f) => `<span class="flag">${e(f)}</span>`).join(' '),
   ]);
   const more = flagged.length > MAX_FLAGGED_ROWS ? `<p class="note">${flagged.length - MAX_FLAGGED_ROWS} more flagged events not listed: <code>forensics case timeline ${e(doc.caseId)} --output json</code> has them all.</p>` : '';
-  return table(['Time (UTC)', 'Region', 'Actor', 'Event', 'Source IP', 'User agent', 'Resources', 'Error', 'Flags'], rows, 'events') + more;
+  return table(['Time (UTC)', 'Region', 'Actor', 'Event', 'Flags', 'Source IP', 'User agent', 'Resources', 'Error'], rows, 'events') + more;
 }
 
 export function renderCaseReport(input: CaseReportInput): string {
@@ -265,7 +269,8 @@ th { background: #f6f8fa; } table.header th { width: 220px; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; word-break: break-all; }
 .muted { color: #57606a; font-size: 12px; } .note { background: #fff8c5; padding: 6px 10px; } .none { color: #57606a; }
 .flag { background: #ffebe9; color: #a40e26; padding: 0 4px; border-radius: 3px; font-size: 12px; white-space: nowrap; }
-.observed { color: #a40e26; } .ua { font-size: 12px; word-break: break-all; }
+.observed { color: #a40e26; } .ua { display: inline-block; min-width: 14em; font-size: 12px; word-break: break-all; }
+table.events td { font-size: 13px; } .res { word-break: break-all; }
 svg.chart .bar { fill: #8c959f; } svg.chart .bar.flagged { fill: #cf222e; }
 svg.chart .axis { stroke: #57606a; } svg.chart .tick { font-size: 10px; fill: #57606a; }
 svg.chart .containment line { stroke: #0969da; stroke-width: 2; stroke-dasharray: 4 3; } svg.chart .containment text { fill: #0969da; font-size: 11px; }
