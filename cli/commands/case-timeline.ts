@@ -27,7 +27,8 @@ export async function runCaseTimeline(caseId: string, options: TimelineOptions, 
     try {
       const record = await readCaseRecord(deployment, caseId);
       const { manifest } = await loadManifest(s3, bucket, caseId, record);
-      const { document } = await loadScopeDocument(s3, bucket, manifest, 'timeline');
+      const { document, warning } = await loadScopeDocument(s3, bucket, manifest, 'timeline');
+      if (warning) io.err(`forensics: warning: ${warning}`);
       // An incomplete timeline is still the evidence: printed, with where it is incomplete on stderr.
       if (manifest.timeline?.status === 'partial' || document.gaps.length > 0) {
         io.err(`forensics: warning: the timeline is ${manifest.timeline?.status ?? 'partial'}: ${document.gaps.length} gap(s)${document.gaps[0] ? `, first: ${sanitize(gapLine(document.gaps[0]))}` : ''}`);

@@ -46,8 +46,8 @@ import {
  * - the incident scope, when the manifest has its sections (checkScope): `timeline.json`, `rotate.json` and every
  *   `logs/` object are listed in `objects`, so the object checks above cover them (hash, S3 checksum, version, legal
  *   hold, retention). On top: `scope.timeline` / `scope.rotate`: the section's `sha256` equals the hash `objects`
- *   lists for its key, the stored bytes hash to it, the document parses with this case's id and holds as many
- *   events / items as the section counts (SKIP when the scope was skipped, WARN when it failed); `scope.logs`: the
+ *   lists for its key, the stored bytes hash to it, the document parses with this case's id (WARN when it holds
+ *   another number of events / items than the section counts; SKIP when the scope was skipped, WARN when it failed); `scope.logs`: the
  *   `logs/` objects listed agree with the logs section's counts (WARN otherwise: the objects are still verified).
  * - for each evidence snapshot the manifest names, looked up in its evidence region (checkSnapshots): `snapshot.exists`,
  *   `snapshot.state` (completed), `snapshot.owner` (the IR account: the account of the evidence key), `snapshot.region`
@@ -236,7 +236,9 @@ export async function checkScope(s3: S3Client, bucket: string, manifest: Manifes
     try {
       const stored = await readObject(s3, bucket, section.key, versionId);
       const verdict = scopeDocumentVerdict(manifest, kind, stored);
-      add(verdict.ok ? 'PASS' : 'FAIL', check, section.key, verdict.ok ? `the manifest's ${kind}.sha256 is the listed hash; ${verdict.detail} (${section.status})` : verdict.problem);
+      if (!verdict.ok) add('FAIL', check, section.key, verdict.problem);
+      else if (verdict.warning) add('WARN', check, section.key, `the manifest's ${kind}.sha256 is the listed hash, but ${verdict.warning}`);
+      else add('PASS', check, section.key, `the manifest's ${kind}.sha256 is the listed hash; ${verdict.detail} (${section.status})`);
     } catch (err) {
       add('FAIL', check, section.key, `cannot read the ${kind}: ${(err as Error).name}`);
     }

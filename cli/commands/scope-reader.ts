@@ -23,6 +23,8 @@ export interface LoadedScopeDocument<K extends ScopeDocumentKind> {
   versionId: string | undefined;
   sha256: string;
   document: ScopeDocuments[K];
+  /** The sealed document disagrees with the manifest's summary (a count): shown, not fatal. */
+  warning?: string;
 }
 
 /** Why a case has no such document: the manifest predates the scope, or the scope was skipped or failed. */
@@ -36,13 +38,14 @@ export function missingScopeReason(manifest: Pick<ManifestV1, 'caseId' | ScopeDo
 /**
  * The verdict on a stored scope document against the manifest (pure: `case verify` reports it, the readers throw it).
  * Checks: the section's sha256 equals the hash `objects` lists for the key, the bytes hash to it, the document parses
- * as this case's document of that kind, and its length agrees with the section's count.
+ * as this case's document of that kind. A count in the section that disagrees with the document is only a warning:
+ * the hash proves the document is the sealed one, and a responder must still be able to read it.
  */
 export function scopeDocumentVerdict<K extends ScopeDocumentKind>(
   manifest: Pick<ManifestV1, 'caseId' | 'objects' | ScopeDocumentKind>,
   kind: K,
   stored: { sha256: string; bytes: Buffer },
-): { ok: true; document: ScopeDocuments[K]; detail: string } | { ok: false; problem: string } {
+): { ok: true; document: ScopeDocuments[K]; detail: string; warning?: string } | { ok: false; problem: string } {
   const section = manifest[kind] as ManifestTimeline | ManifestRotate | undefined;
   if (!section?.key) return { ok: false, problem: missingScopeReason(manifest, kind) ?? `no ${kind}` };
   const listed = manifest.objects.find((o) => o.key === section.key);
@@ -64,13 +67,21 @@ export function scopeDocumentVerdict<K extends ScopeDocumentKind>(
   if (kind === 'timeline') {
     if (!Array.isArray(d.events)) return { ok: false, problem: 'not a timeline document: no events array' };
     const counted = (section as ManifestTimeline).events;
-    if (counted !== d.events.length) return { ok: false, problem: `the manifest counts ${counted} events, the document holds ${d.events.length}` };
-    return { ok: true, document: doc as ScopeDocuments[K], detail: `${d.events.length} events, window ${d.window?.from ?? '-'} to ${d.window?.to ?? '-'}` };
+    return {
+      ok: true,
+      document: doc as ScopeDocuments[K],
+      detail: `${d.events.length} events, window ${d.window?.from ?? '-'} to ${d.window?.to ?? '-'}`,
+      ...(counted !== d.events.length ? { warning: `the manifest counts ${counted} events, the sealed document holds ${d.events.length}` } : {}),
+    };
   }
   if (!Array.isArray(d.items)) return { ok: false, problem: 'not a rotate document: no items array' };
   const counted = (section as ManifestRotate).items;
-  if (counted !== d.items.length) return { ok: false, problem: `the manifest counts ${counted} items, the document holds ${d.items.length}` };
-  return { ok: true, document: doc as ScopeDocuments[K], detail: `${d.items.length} items, ${d.items.filter((i) => i.observed).length} observed` };
+  return {
+    ok: true,
+    document: doc as ScopeDocuments[K],
+    detail: `${d.items.length} items, ${d.items.filter((i) => i.observed).length} observed`,
+    ...(counted !== d.items.length ? { warning: `the manifest counts ${counted} items, the sealed document holds ${d.items.length}` } : {}),
+  };
 }
 
 /**
@@ -95,5 +106,5 @@ export async function loadScopeDocument<K extends ScopeDocumentKind>(
   }
   const verdict = scopeDocumentVerdict(manifest, kind, stored);
   if (!verdict.ok) throw new OperationFailed(`s3://${bucket}/${key}: ${verdict.problem}`);
-  return { key, versionId: stored.versionId, sha256: stored.sha256, document: verdict.document };
+  return { key, versionId: stored.versionId, sha256: stored.sha256, document: verdict.document, ...(verdict.warning ? { warning: verdict.warning } : {}) };
 }

@@ -119,7 +119,7 @@ describe('case timeline, text form', () => {
 });
 
 describe('scope documents are read through the manifest and checked against it', () => {
-  it('accepts the sealed document and refuses a section hash, stored bytes, case id or count that disagree', () => {
+  it('accepts the sealed document, refuses a section hash, stored bytes or case id that disagree, warns on a count', () => {
     // Prepare
     const { manifest, bodies } = sealedCase();
     const good = { sha256: bodies.timeline.sha256, bytes: Buffer.from(bodies.timeline.body) };
@@ -148,7 +148,8 @@ describe('scope documents are read through the manifest and checked against it',
     expect(sectionLies).toMatchObject({ ok: false, problem: expect.stringMatching(/^the manifest's timeline\.sha256 ffffffffffff… differs from the hash its objects list/) });
     expect(tampered).toMatchObject({ ok: false, problem: expect.stringMatching(/^SHA-256 of the stored object .* does not match the manifest/) });
     expect(forged).toMatchObject({ ok: false, problem: `the document names case 20200101T000000Z-i-0aaaaaaaaaaaaaaaa, not ${SCOPE_CASE_ID}` });
-    expect(counted).toMatchObject({ ok: false, problem: 'the manifest counts 6 events, the document holds 0' });
+    expect(counted).toMatchObject({ ok: true, warning: 'the manifest counts 6 events, the sealed document holds 0' });
+    expect(ok).not.toHaveProperty('warning');
     expect(rotate).toMatchObject({ ok: true, detail: '3 items, 1 observed' });
   });
 
@@ -491,6 +492,20 @@ describe('case verify: the scope checks', () => {
       `FAIL scope.rotate: the document names case 20200101T000000Z-i-0aaaaaaaaaaaaaaaa, not ${SCOPE_CASE_ID}`,
       'WARN scope.logs: the logs section counts 4 CloudTrail and 0 flow-log objects, the manifest lists 2 and 0',
     ]);
+  });
+
+  it('warns, without failing, when the sealed rotate list holds another number of items than the manifest counts', async () => {
+    // Prepare
+    const { manifest, stored } = sealedCase();
+
+    // Act
+    const checks = await run({ ...manifest, rotate: { ...manifest.rotate!, items: 5 } }, stored);
+
+    // Assess
+    expect(checks.find((c) => c.check === 'scope.rotate')).toMatchObject({
+      status: 'WARN',
+      detail: "the manifest's rotate.sha256 is the listed hash, but the manifest counts 5 items, the sealed document holds 3",
+    });
   });
 
   it('skips a skipped scope and warns on a failed one, with the reason; nothing for an older manifest', async () => {
