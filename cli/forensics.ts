@@ -127,7 +127,7 @@ deploymentOptions(
   await exitWith(runCases(opts, processIoWithPrefix()));
 });
 
-const caseCommand = program.command('case').description('Inspect, verify and download one case.');
+const caseCommand = program.command('case').description('Inspect, verify, download and report one case.');
 deploymentOptions(
   caseCommand.command('show').description('Readable manifest summary and custody timeline.').argument('<caseId>').option('--region <region>', DEPLOYMENT_REGION),
 ).action(async (caseId, opts) => {
@@ -143,6 +143,28 @@ deploymentOptions(
 ).action(async (caseId, opts) => {
   const { runCaseVerify } = await import('./commands/case-verify');
   await exitWith(runCaseVerify(caseId, opts, processIoWithPrefix()));
+});
+deploymentOptions(
+  caseCommand
+    .command('timeline')
+    .description("The principal's CloudTrail timeline sealed in the case (checked against the manifest): one line per event, or JSON.")
+    .argument('<caseId>')
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (caseId, opts) => {
+  const { runCaseTimeline } = await import('./commands/case-timeline');
+  await exitWith(runCaseTimeline(caseId, opts, processIoWithPrefix()));
+});
+deploymentOptions(
+  caseCommand
+    .command('report')
+    .description('One self-contained HTML page of the case: activity chart with containment, flagged events, evidence, rotate list, logs, gaps.')
+    .argument('<caseId>')
+    .requiredOption('--out <file>', 'HTML file to write (not overwritten unless --force)')
+    .option('--force', 'overwrite --out if it exists', false)
+    .option('--region <region>', DEPLOYMENT_REGION),
+).action(async (caseId, opts) => {
+  const { runCaseReport } = await import('./commands/case-report');
+  await exitWith(runCaseReport(caseId, opts, processIoWithPrefix()));
 });
 deploymentOptions(
   caseCommand

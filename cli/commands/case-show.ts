@@ -3,12 +3,13 @@ import type { ManifestV1 } from '../../handlers/domain/manifest';
 import type { CaseRecord } from '../../handlers/domain/ports';
 import { type DeploymentOptions, resolveDeployment, s3Config } from '../deployment/discover';
 import { renderTable, sanitize, seconds, shortHash } from '../output/format';
+import { renderScopeSummary } from '../output/scope-summary';
 import { EXIT_OK, type Io, OperationFailed, parseOutputFormat, runCommand } from './common';
 import { loadCustody, loadManifest, readCaseRecord, requireCaseId } from './evidence-reader';
 
 /**
  * `forensics case show <caseId>`: the sealed manifest in readable form (target, findings, snapshots with their
- * evidence copies and locks, containment, workstation) and the custody timeline read from the custody records
+ * evidence copies and locks, containment, the incident scope when recorded, workstation) and the custody timeline read from the custody records
  * themselves. A case that was never sealed (failed, or still acquiring) shows what the case table holds.
  */
 
@@ -162,6 +163,8 @@ export function renderCaseView(view: CaseView): string[] {
     for (const p of m.preservation) {
       lines.push(`  ${p.action}: ${p.status}${p.detail ? ` (${sanitize(p.detail)})` : ''}`);
     }
+
+    lines.push(...renderScopeSummary(m));
 
     lines.push('', `Workstation   ${m.workstation ? (m.workstation as { instanceId: string }).instanceId : 'none'}`);
 

@@ -10,6 +10,8 @@ import type { CaseRecord } from '../../handlers/domain/ports';
 import { clientConfig, type Deployment, type DeploymentOptions, resolveDeployment, s3Config } from '../deployment/discover';
 import { type CheckResult, type CheckStatus, renderChecks, shortHash, summarizeChecks } from '../output/format';
 import { EXIT_FAILED, EXIT_OK, type Io, parseOutputFormat, runCommand } from './common';
+import { logsPrefix, rotateKey, timelineKey } from '../../handlers/domain/scope-documents';
+import { missingScopeReason, type ScopeDocumentKind, scopeDocumentVerdict } from './scope-reader';
 import {
   type CustodyEntry,
   type KeyVersions,
@@ -41,6 +43,12 @@ import {
  *   no newer version or delete marker shadows it), `object.legal-hold` (ON), `object.retention` (the version's own
  *   Object Lock retention, as HeadObject reports it: see "Retention" below).
  * - `manifest.coverage`: objects under the case prefix that nothing lists (WARN: not evidence, but worth a look).
+ * - the incident scope, when the manifest has its sections (checkScope): `timeline.json`, `rotate.json` and every
+ *   `logs/` object are listed in `objects`, so the object checks above cover them (hash, S3 checksum, version, legal
+ *   hold, retention). On top: `scope.timeline` / `scope.rotate`: the section's `sha256` equals the hash `objects`
+ *   lists for its key, the stored bytes hash to it, the document parses with this case's id (WARN when it holds
+ *   another number of events / items than the section counts; SKIP when the scope was skipped, WARN when it failed); `scope.logs`: the
+ *   `logs/` objects listed agree with the logs section's counts (WARN otherwise: the objects are still verified).
  * - for each evidence snapshot the manifest names, looked up in its evidence region (checkSnapshots): `snapshot.exists`,
  *   `snapshot.state` (completed), `snapshot.owner` (the IR account: the account of the evidence key), `snapshot.region`
  *   (the home region), `snapshot.kms-key` (KmsKeyId = the evidence key ARN, and that key exists, enabled, in the
@@ -201,6 +209,9 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
     const unlisted = [...versions.keys()].filter((k) => !listed.has(k) && !custody.some((c) => c.key === k));
     for (const key of unlisted) add('WARN', 'manifest.coverage', key, 'object under the case prefix that no evidence lists');
 
+    // ── Incident scope (its objects are in `objects`, so the per-object checks above covered them) ──
+    if (manifest) await checkScope(s3, bucket, manifest, add);
+
     // ── Snapshots ──
     if (manifest?.snapshots) await checkSnapshots(deployment, manifest, keyArn, add);
   } finally {
@@ -208,6 +219,47 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
   }
   const counts = summarizeChecks(checks);
   return { caseId, result: counts.FAIL > 0 ? 'FAIL' : 'PASS', counts, checks };
+}
+
+/** The incident scope's own checks (the header comment lists them). */
+export async function checkScope(s3: S3Client, bucket: string, manifest: ManifestV1, add: Add): Promise<void> {
+  const keys: Record<ScopeDocumentKind, string> = { timeline: timelineKey(manifest.caseId), rotate: rotateKey(manifest.caseId) };
+  for (const kind of ['timeline', 'rotate'] as const) {
+    const section = manifest[kind];
+    if (!section) continue;
+    const check = `scope.${kind}`;
+    if (!section.key) {
+      add(section.status === 'failed' ? 'WARN' : 'SKIP', check, keys[kind], missingScopeReason(manifest, kind) ?? section.status);
+      continue;
+    }
+    const versionId = manifest.objects.find((o) => o.key === section.key)?.versionId;
+    try {
+      const stored = await readObject(s3, bucket, section.key, versionId);
+      const verdict = scopeDocumentVerdict(manifest, kind, stored);
+      if (!verdict.ok) add('FAIL', check, section.key, verdict.problem);
+      else if (verdict.warning) add('WARN', check, section.key, `the manifest's ${kind}.sha256 is the listed hash, but ${verdict.warning}`);
+      else add('PASS', check, section.key, `the manifest's ${kind}.sha256 is the listed hash; ${verdict.detail} (${section.status})`);
+    } catch (err) {
+      add('FAIL', check, section.key, `cannot read the ${kind}: ${(err as Error).name}`);
+    }
+  }
+  const logs = manifest.logs;
+  if (logs) {
+    const listed = (kind: 'cloudtrail' | 'flow-logs') => manifest.objects.filter((o) => o.key.startsWith(logsPrefix(manifest.caseId, kind))).length;
+    const cloudtrail = listed('cloudtrail');
+    const flowLogs = listed('flow-logs');
+    const expectedCloudtrail = logs.cloudtrail.logFiles + logs.cloudtrail.digestFiles;
+    const expectedFlowLogs = logs.flowLogs.sources.reduce((n, s) => n + s.objects, 0);
+    const agree = cloudtrail === expectedCloudtrail && flowLogs === expectedFlowLogs;
+    add(
+      agree ? 'PASS' : 'WARN',
+      'scope.logs',
+      `cases/${manifest.caseId}/logs/`,
+      agree
+        ? `${cloudtrail} CloudTrail log and digest files and ${flowLogs} flow-log objects listed, as the logs section counts (each verified above)`
+        : `the logs section counts ${expectedCloudtrail} CloudTrail and ${expectedFlowLogs} flow-log objects, the manifest lists ${cloudtrail} and ${flowLogs}`,
+    );
+  }
 }
 
 export type Add = (status: CheckStatus, check: string, subject: string, detail: string) => void;
