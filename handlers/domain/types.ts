@@ -24,6 +24,10 @@ export interface FindingSummary {
   /** GuardDuty's `service.count`: republished findings keep their id and raise this. */
   count?: number;
   updatedAt?: string;
+  /** GuardDuty's `service.eventFirstSeen`: the scope's window starts a look-back before it (issue 15). */
+  firstSeenAt?: string;
+  /** Access key ids the finding names (`resource.accessKeyDetails.accessKeyId`): part of the scoped principal. */
+  accessKeyIds?: string[];
 }
 
 export type RevokeMode = 'instance' | 'role' | 'none';
