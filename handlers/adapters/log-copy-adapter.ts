@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import {
   CopyObjectCommand,
   type CopyObjectCommandOutput,
@@ -99,6 +100,18 @@ export class LogCopyAdapter {
       bytes: source.size ?? hashed.bytes,
       existed: false,
     };
+  }
+
+  /** The `Records` of a trail log file (gzip JSON, `{"Records":[…]}`): the principal's data events are among them. */
+  async records(bucket: string, key: string): Promise<unknown[]> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of out.Body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    const raw = Buffer.concat(chunks);
+    // gzip magic number: CloudTrail delivers gzip; anything else is read as plain JSON.
+    const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
+    const parsed = JSON.parse(text) as { Records?: unknown };
+    return Array.isArray(parsed.Records) ? parsed.Records : [];
   }
 
   private async hashSource(source: { bucket: string; key: string }): Promise<{ sha256: string; bytes: number }> {
