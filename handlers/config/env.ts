@@ -87,7 +87,7 @@ export const handlerEnvironmentSchema = z.object({
   SCOPE_MAX_EVENTS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(50000)))),
   /** At most 1000: every preserved object is indexed in the case record (a DynamoDB item holds 400 KB). */
   SCOPE_MAX_LOG_OBJECTS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(1000)))),
-  SCOPE_TIME_CAP_SECONDS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(30), z.maximum(780)))),
+  SCOPE_TIME_CAP_SECONDS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(30), z.maximum(720)))),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;
