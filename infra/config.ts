@@ -168,6 +168,22 @@ export const contextSchema = z
     'forensics:snapshotLockCoolOffHours': number({ min: 0, max: 72, int: true }).default(24),
     /** Delete the workload-side intermediate copy once the IR copy completed (recorded either way). */
     'forensics:removeIntermediateCopies': boolean().default(false),
+    /** Incident scope (issue 15): hours before the finding's first sighting the principal's timeline starts. */
+    'forensics:scopeLookBackHours': number({ min: 0, max: 2160, int: true }).default(24),
+    /** The CloudTrail trail's S3 bucket: the window's log and digest files are preserved from it. Unset: not preserved. */
+    'forensics:cloudTrailBucket': z
+      .string({ error: 'expected a string' })
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' })
+      .optional(),
+    /** The trail's S3 key prefix (without slashes at either end), when it has one. */
+    'forensics:cloudTrailPrefix': z
+      .string({ error: 'expected a string' })
+      .regex(/^[^/](.{0,198}[^/])?$/, { error: 'expected an S3 key prefix without leading or trailing slash' })
+      .optional(),
+    /** Bounds of the scope: timeline events, preserved log objects, and the step's time cap in seconds. */
+    'forensics:scopeMaxEvents': number({ min: 1, max: 50000, int: true }).default(5000),
+    'forensics:scopeMaxLogObjects': number({ min: 0, max: 1000, int: true }).default(500),
+    'forensics:scopeTimeCapSeconds': number({ min: 30, max: 720, int: true }).default(600),
     /**
      * CloudFormation stack name; the CLI finds the deployment by it. At most 45 characters: the GuardDuty rule is
      * named `<stackName>-guardduty-findings` and EventBridge rule names stop at 64.
@@ -233,6 +249,13 @@ export interface ForensicsConfig {
   readonly snapshotLockDays?: number;
   readonly snapshotLockCoolOffHours?: number;
   readonly removeIntermediateCopies?: boolean;
+  /** Incident scope (issue 15; infra/scope-permissions.ts). Optional in hand-built configs: the defaults apply. */
+  readonly scopeLookBackHours?: number;
+  readonly cloudTrailBucket?: string;
+  readonly cloudTrailPrefix?: string;
+  readonly scopeMaxEvents?: number;
+  readonly scopeMaxLogObjects?: number;
+  readonly scopeTimeCapSeconds?: number;
 }
 
 /** Multi-account settings: responder roles, key sharing, forwarding, snapshot lock. */
@@ -334,6 +357,12 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     snapshotLockDays: s['forensics:snapshotLockDays'],
     snapshotLockCoolOffHours: s['forensics:snapshotLockCoolOffHours'],
     removeIntermediateCopies: s['forensics:removeIntermediateCopies'],
+    scopeLookBackHours: s['forensics:scopeLookBackHours'],
+    ...(s['forensics:cloudTrailBucket'] ? { cloudTrailBucket: s['forensics:cloudTrailBucket'] } : {}),
+    ...(s['forensics:cloudTrailPrefix'] ? { cloudTrailPrefix: s['forensics:cloudTrailPrefix'] } : {}),
+    scopeMaxEvents: s['forensics:scopeMaxEvents'],
+    scopeMaxLogObjects: s['forensics:scopeMaxLogObjects'],
+    scopeTimeCapSeconds: s['forensics:scopeTimeCapSeconds'],
   };
 }
 

@@ -30,6 +30,7 @@ import {
 } from './constructs/tag-protection';
 import { configureHomeRegion, homeRegionEnvironment } from './home-region';
 import { regionalAllowOn } from './regional-permissions';
+import { SCOPE_FUNCTION_TIMEOUT_SECONDS, grantScopePermissions, scopeEnvironment } from './scope-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 import { AcquisitionRecovery } from './acquisition-recovery';
@@ -90,6 +91,7 @@ const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
   describeInstance: Duration.seconds(90),
   preserveAndSnapshot: Duration.minutes(3),
   isolateNetwork: Duration.minutes(3),
+  scopeIncident: Duration.seconds(SCOPE_FUNCTION_TIMEOUT_SECONDS),
   checkSnapshots: Duration.seconds(60),
   copyEvidence: Duration.minutes(5),
   checkEvidenceCopies: Duration.seconds(60),
@@ -296,6 +298,7 @@ export class IrStack extends Stack {
       ...multiAccountEnvironment(config),
       // Organisation mode, exclusions and workload regions (issue 12): infra/home-region.ts.
       ...homeRegionEnvironment(config),
+      ...scopeEnvironment(config),
     };
     checkEnvironment(this, environment);
     if (config.workloadAccounts.length > 0 || config.organizationId) {
@@ -783,6 +786,15 @@ export class IrStack extends Stack {
     );
     custody('recordFailure', 'The failure custody record (what failed, what was already secured), and the raw finding and pre-incident state if still missing.');
     publish('recordFailure', 'Publish the failure to the responders.');
+
+    // ── scopeIncident (issue 15): infra/scope-permissions.ts ──
+    grantScopePermissions(this, f.scopeIncident, {
+      config: this.config,
+      allowOn,
+      allowOnHome: (role, statement) => allowOnHome(role, statement),
+      caseTable: (actions, why) => caseTable('scopeIncident', actions, why),
+      custody: (why) => custody('scopeIncident', why),
+    });
 
     // Every role that can tag EC2 resources: no authorizing key outside the call that creates the resource.
     for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {

@@ -27,6 +27,7 @@ export const RESPONDER_STEPS = {
   describeInstance: 'describe',
   preserveAndSnapshot: 'preserve',
   isolateNetwork: 'isolate',
+  scopeIncident: 'scope',
   checkSnapshots: 'check-snapshots',
   copyEvidence: 'copy-evidence',
   checkEvidenceCopies: 'check-copies',

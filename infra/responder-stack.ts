@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { type ForensicsConfig, multiAccountOf } from './config';
 import { allowOn } from './constructs/step-permissions';
 import { RELEASE_RESPONDER_STEPS, RESPONDER_STEPS, workflowRoleNames } from './multi-account';
+import { SCOPE_READ_ACTIONS } from './scope-permissions';
 import {
   containedTagKey,
   containedTagOnlyCondition,
@@ -337,6 +338,13 @@ export class ResponderStack extends Stack {
       [iamArn('instance-profile')],
     );
     const roles = iamArn('role');
+    // Issue 15, "Scope the incident": read-only, nothing here can write or delete (infra/scope-permissions.ts).
+    allow('ScopeReadOnly', 'Scope the incident: LookupEvents, ListSecrets, DescribeParameters, ListKeys/ListAliases, ' +
+      'ListAllMyBuckets (names and ARNs, never a value) and DescribeFlowLogs. Read-only; no resource-level permissions.', [...SCOPE_READ_ACTIONS], ['*']);
+    allow('ScopeFlowLogRecords', 'Scope the incident: FilterLogEvents of a flow log\'s group (the ENI streams over the window), read-only.', ['logs:FilterLogEvents'], [
+      this.formatArn({ service: 'logs', region: '*', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    ]);
+    allowGlobal('ScopeSimulateInstanceRole', 'Scope the incident: SimulatePrincipalPolicy of the instance\'s role (what it could read), read-only.', ['iam:SimulatePrincipalPolicy'], [roles]);
     const contained = containedTagKey(prefix);
     const allowAs = (sid: string, why: string, workflow: 'acquisition' | 'release', actions: string[], conditions: Record<string, Record<string, unknown>> = {}) =>
       allowOn(this.role, { sid, why, actions, resources: [roles], conditions: { ...conditions, StringEquals: { ...(conditions.StringEquals ?? {}), ...asWorkflow(workflow) } } });

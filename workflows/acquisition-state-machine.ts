@@ -177,6 +177,13 @@ export class AcquisitionStateMachine extends Construct {
       time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
     });
 
+    // ── 4b. Scope the incident (issue 15): after containment, while the snapshots complete in EC2 — off the
+    // containment path. Bounded by its own time cap; a failure is recorded at `$.scopeFailure` and the acquisition
+    // goes on (the seal records the scope as failed), so it never costs the evidence.
+    const scopeIncident = step('scopeIncident', '$.scope');
+    scopeIncident.addCatch(checkSnapshots, { errors: ['States.ALL'], resultPath: '$.scopeFailure' });
+    scopeIncident.next(checkSnapshots);
+
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
@@ -225,7 +232,7 @@ export class AcquisitionStateMachine extends Construct {
     const outcome = new sfn.Choice(this, CONTROL_STATES.outcome)
       .when(sfn.Condition.stringEquals('$.outcome', 'IGNORED'), new sfn.Succeed(this, CONTROL_STATES.ignored))
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
-      .otherwise(describe.next(preserve).next(isolate).next(checkSnapshots));
+      .otherwise(describe.next(preserve).next(isolate).next(scopeIncident));
 
     const start = triage.next(outcome);
 

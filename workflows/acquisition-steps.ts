@@ -8,6 +8,7 @@ export const ACQUISITION_STEPS = {
   describeInstance: { entry: 'handlers/describe-instance.ts', state: 'Describe instance' },
   preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot' },
   isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network' },
+  scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident' },
   checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress' },
   copyEvidence: { entry: 'handlers/copy-evidence.ts', state: 'Copy snapshots with evidence key' },
   checkEvidenceCopies: { entry: 'handlers/check-evidence-copies.ts', state: 'Check evidence copies' },

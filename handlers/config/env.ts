@@ -74,6 +74,20 @@ export const handlerEnvironmentSchema = z.object({
   QUARANTINE_PROFILE_ARN: z.optional(z.string().check(z.regex(/^arn:[^:]+:iam::\d{12}:instance-profile\/(?:.*\/)?[\w+=,.@-]+$/, 'an instance profile ARN'))),
   /** Default of the per-case option `quarantineProfile` ("true" when the deployment creates the profile). */
   DEFAULT_QUARANTINE_PROFILE: z.optional(z.enum(['true', 'false'])),
+  /**
+   * Incident scope (issue 15; "Scope the incident" only). Hours before the finding's first sighting the window starts
+   * (`forensics:scopeLookBackHours`, default 24).
+   */
+  SCOPE_LOOK_BACK_HOURS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(24 * 90)))),
+  /** The trail's S3 bucket (`forensics:cloudTrailBucket`): its files of the window are preserved. Unset: not preserved. */
+  CLOUDTRAIL_BUCKET: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'))),
+  /** The trail's S3 key prefix (`forensics:cloudTrailPrefix`), without slashes at either end. */
+  CLOUDTRAIL_PREFIX: z.optional(z.string().check(z.regex(/^[^/](.{0,198}[^/])?$/, 'an S3 key prefix without leading or trailing slash'))),
+  /** Bounds of the scope: timeline events, preserved log objects, and the step's time cap in seconds. */
+  SCOPE_MAX_EVENTS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(50000)))),
+  /** At most 1000: every preserved object is indexed in the case record (a DynamoDB item holds 400 KB). */
+  SCOPE_MAX_LOG_OBJECTS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(1000)))),
+  SCOPE_TIME_CAP_SECONDS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(30), z.maximum(720)))),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;

@@ -13,6 +13,7 @@ export const STEP = {
   describeInstance: 'describe-instance',
   preserveAndSnapshot: 'preserve-and-snapshot',
   isolateNetwork: 'isolate-network',
+  scopeIncident: 'scope-incident',
   checkSnapshots: 'check-snapshots',
   copyEvidence: 'copy-evidence',
   checkEvidenceCopies: 'check-evidence-copies',

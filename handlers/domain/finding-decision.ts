@@ -238,6 +238,10 @@ export function readFlag(value: unknown, field: string): boolean | undefined {
   throw new InvalidInput(field, 'expected true or false');
 }
 
+const TIMESTAMP = /^[0-9][0-9T:.+Z-]{0,39}$/;
+/** AWS access key ids: AKIA (long-term) or ASIA (temporary), upper-case letters and digits. */
+const ACCESS_KEY_ID = /^(AKIA|ASIA)[A-Z0-9]{12,124}$/;
+
 function optionalSummaryFields(finding: GuardDutyItem['finding']): Partial<FindingSummary> {
   const out: Partial<FindingSummary> = {};
   if (typeof finding.title === 'string') {
@@ -248,6 +252,15 @@ function optionalSummaryFields(finding: GuardDutyItem['finding']): Partial<Findi
   if (typeof count === 'number' && Number.isSafeInteger(count) && count >= 0) out.count = count;
   if (typeof finding.updatedAt === 'string' && /^[0-9][0-9T:.+Z-]{0,39}$/.test(finding.updatedAt)) {
     out.updatedAt = finding.updatedAt;
+  }
+  const service = isObject(finding.service) ? finding.service : undefined;
+  if (typeof service?.eventFirstSeen === 'string' && TIMESTAMP.test(service.eventFirstSeen) && Number.isFinite(Date.parse(service.eventFirstSeen))) {
+    out.firstSeenAt = service.eventFirstSeen;
+  }
+  const keyDetails = isObject(finding.resource.accessKeyDetails) ? finding.resource.accessKeyDetails : undefined;
+  // Only a real key id: GuardDuty's sample findings say "GeneratedFindingAccessKeyId".
+  if (typeof keyDetails?.accessKeyId === 'string' && ACCESS_KEY_ID.test(keyDetails.accessKeyId)) {
+    out.accessKeyIds = [keyDetails.accessKeyId];
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { regionOfKeyArn } from './evidence-regions';
 import { type DrillOptions, drillOf } from './drill';
 import { preIncidentOf } from './instance-store';
 import { preservationOf } from './preservation';
+import { scopeSections } from './scope-manifest';
 import type { CaseRecord } from './ports';
 import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-documents';
 import type {
@@ -395,5 +396,7 @@ export function buildManifest(input: {
     },
     objects: input.objects.map((o) => ({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}) })),
     ...(drillOf(c.options) ? { drill: drillOf(c.options) as DrillOptions } : {}),
+    // Issue 15: the scope's sections (its objects are in the case's evidence index, listed in `objects`).
+    ...scopeSections(state),
   };
 }

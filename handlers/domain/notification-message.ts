@@ -1,6 +1,7 @@
 import { type ParsedFailure, type SecuredSummary, type StepName, parseFailureCause } from './case-evidence';
 import { drillSubjectPrefix } from './drill';
 import { preservationOf } from './preservation';
+import { scopeLines } from './scope-manifest';
 import { snapshotLineage, secondsBetween } from './manifest';
 import type { AcquisitionState } from './types';
 
@@ -97,6 +98,7 @@ export function successNotification(state: AcquisitionState, bucket: string): No
     `- s3://${bucket}/cases/${c.caseId}/`,
     ...(manifest ? [`- manifest s3://${manifest.bucket}/${manifest.key} (sha256 ${manifest.sha256})`] : []),
     ...workstationLines(state),
+    ...scopeLines(state),
     '',
     'The instance stays isolated and the case stays open until a responder releases it.',
   ].join('\n');

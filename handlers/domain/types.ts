@@ -1,3 +1,4 @@
+import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-documents';
 import type { SealedObject } from './sealed-object';
 import type { WorkstationResult } from './workstation-result';
 
@@ -24,6 +25,10 @@ export interface FindingSummary {
   /** GuardDuty's `service.count`: republished findings keep their id and raise this. */
   count?: number;
   updatedAt?: string;
+  /** GuardDuty's `service.eventFirstSeen`: the scope's window starts a look-back before it (issue 15). */
+  firstSeenAt?: string;
+  /** Access key ids the finding names (`resource.accessKeyDetails.accessKeyId`): part of the scoped principal. */
+  accessKeyIds?: string[];
 }
 
 export type RevokeMode = 'instance' | 'role' | 'none';
@@ -404,6 +409,19 @@ export interface SealResult {
   objects: SealedObject[];
 }
 
+/**
+ * Output of "Scope the incident" (issue 15) — stored at `$.scope`: the three manifest sections and how many objects
+ * were written (they are listed, with their SHA-256, in the case's evidence index, which the manifest lists: never in
+ * the execution state, whose payload is bounded).
+ */
+export interface ScopeResult {
+  timeline: ManifestTimeline;
+  logs: ManifestLogs;
+  rotate: ManifestRotate;
+  objects: number;
+  scopedAt: string;
+}
+
 /** What a Catch puts at `$.failure`. */
 export interface StepFailure {
   Error: string;
@@ -420,6 +438,9 @@ export interface AcquisitionState {
   acquisition?: AcquisitionResult;
   containment?: ContainmentResult;
   snapshotProgress?: SnapshotProgress;
+  /** "Scope the incident"; its failure lands at `scopeFailure` and never fails the acquisition. */
+  scope?: ScopeResult;
+  scopeFailure?: StepFailure;
   evidence?: EvidenceProgress;
   seal?: SealResult;
   /** "Launch forensic workstation" (only when `case.options.workstation`); its failure lands at `workstationFailure`. */

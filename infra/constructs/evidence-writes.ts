@@ -14,6 +14,7 @@ import { EVIDENCE_OBJECT_PATTERNS, type EvidenceObjectKind } from '../../handler
  */
 export const EVIDENCE_WRITES: Partial<Record<AcquisitionStep | ReleaseStep, readonly EvidenceObjectKind[]>> = {
   isolateNetwork: ['custody', 'rawFinding', 'instance'],
+  scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],
   launchWorkstation: ['custody', 'workstationRecord'],
   closeCase: ['custody'],

@@ -31,6 +31,11 @@ const DEFAULTS: ForensicsConfig = {
   snapshotLockDays: 365,
   snapshotLockCoolOffHours: 24,
   removeIntermediateCopies: false,
+  // Incident scope (issue 15).
+  scopeLookBackHours: 24,
+  scopeMaxEvents: 5000,
+  scopeMaxLogObjects: 500,
+  scopeTimeCapSeconds: 600,
 };
 
 describe('infra config (cdk.json context)', () => {

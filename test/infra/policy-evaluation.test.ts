@@ -28,6 +28,9 @@ const MULTI = {
   'forensics:irAccountId': IR,
   'forensics:workloadRegions': [REGION, 'us-east-1'],
   'forensics:responderExternalId': 'ext-test-1',
+  // Issue 15: the trail bucket the scope step reads (its statements exist only with it).
+  'forensics:cloudTrailBucket': 'org-trail-logs',
+  'forensics:cloudTrailPrefix': 'trails',
 };
 
 let single: Simulator;
@@ -54,6 +57,60 @@ beforeAll(() => {
 const decision = (sim: Simulator, role: RoleInfo, action: string, resource: string, context: Context = {}): Decision =>
   sim.can(role, action, resource, context).decision;
 
+// ── Scope the incident (issue 15) ──────────────────────────────────────────────────────────────────────────────────
+
+describe.each([
+  ['single-account', () => single],
+  ['multi-account', () => multi],
+])('"Scope the incident" role (%s)', (mode, sim) => {
+  it('cannot delete evidence, lift a hold, bypass governance, write outside cases/ or change IAM', () => {
+    // Prepare
+    const s = sim();
+    const role = s.acquisitionRole('scopeIncident');
+    const log = objectArn(s, KEYS.logs);
+    const roleArn = `arn:aws:iam::${IR}:role/app-role`;
+    // Act
+    const allowed = [
+      ['s3:DeleteObject', log],
+      ['s3:DeleteObjectVersion', log],
+      ['s3:BypassGovernanceRetention', log],
+      ['s3:PutObjectLegalHold', log, { 's3:object-lock-legal-hold': 'OFF' }],
+      ['s3:PutObject', objectArn(s, 'elsewhere/timeline.json'), WRITE_ONCE],
+      ['s3:PutObject', objectArn(s, KEYS.manifest), WRITE_ONCE],
+      ['s3:PutBucketPolicy', s.bucketArn('EvidenceBucket')],
+      ['iam:PutRolePolicy', roleArn],
+      ['iam:AttachRolePolicy', roleArn],
+      ['iam:CreateAccessKey', `arn:aws:iam::${IR}:user/u`],
+      ['iam:UpdateAssumeRolePolicy', roleArn],
+      ['secretsmanager:GetSecretValue', `arn:aws:secretsmanager:${REGION}:${IR}:secret:prod/db-AbCdEf`],
+      ['s3:PutObject', 'arn:aws:s3:::org-trail-logs/trails/AWSLogs/x', WRITE_ONCE],
+    ].flatMap(([action, resource, context]) =>
+      decision(s, role, action as string, resource as string, (context ?? {}) as Context) === 'Allow' ? [`${action} ${resource}`] : [],
+    );
+    // Assess
+    expect(allowed).toEqual([]);
+  });
+
+  it('may read CloudTrail, simulate the instance role and write its sealed objects', () => {
+    // Prepare
+    const s = sim();
+    const role = s.acquisitionRole('scopeIncident');
+    // Act / Assess
+    expect(decision(s, role, 'cloudtrail:LookupEvents', '*')).toBe('Allow');
+    expect(decision(s, role, 'iam:SimulatePrincipalPolicy', `arn:aws:iam::${IR}:role/app-role`)).toBe('Allow');
+    expect(decision(s, role, 's3:PutObject', objectArn(s, KEYS.timeline), WRITE_ONCE)).toBe('Allow');
+    expect(decision(s, role, 's3:PutObject', objectArn(s, KEYS.logs), WRITE_ONCE)).toBe('Allow');
+    if (mode === 'multi-account') {
+      // The configured trail bucket and prefix only.
+      expect(decision(s, role, 's3:GetObject', `arn:aws:s3:::org-trail-logs/trails/AWSLogs/o-abcdefghij/${WORKLOAD}/CloudTrail/x.json.gz`)).toBe('Allow');
+      expect(decision(s, role, 's3:GetObject', 'arn:aws:s3:::org-trail-logs/secrets/x')).toBe('ImplicitDeny');
+      expect(decision(s, role, 's3:GetObject', 'arn:aws:s3:::another-bucket/trails/AWSLogs/x')).toBe('ImplicitDeny');
+    } else {
+      expect(decision(s, role, 's3:GetObject', 'arn:aws:s3:::org-trail-logs/trails/AWSLogs/x')).toBe('ImplicitDeny');
+    }
+  });
+});
+
 // ── Evidence bucket ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 const objectArn = (sim: Simulator, key: string) => `${sim.bucketArn('EvidenceBucket')}/${key}`;
@@ -67,11 +124,15 @@ const KEYS = {
   manifest: `cases/${CASE}/manifest.json`,
   workstationRecord: `cases/${CASE}/workstation-i-0fedcba9876543210.json`,
   analysis: `cases/${CASE}/analysis/mount-report-i-0fedcba9876543210.json`,
+  timeline: `cases/${CASE}/timeline.json`,
+  rotate: `cases/${CASE}/rotate.json`,
+  logs: `cases/${CASE}/logs/cloudtrail/trails/AWSLogs/o-abcdefghij/${WORKLOAD}/CloudTrail/${REGION}/2026/01/10/${WORKLOAD}_CloudTrail_${REGION}_20260110T0955Z_x.json.gz`,
 } as const;
 type Kind = keyof typeof KEYS;
 /** The keys each step writes (handlers: custody log, writeEvidenceOnce, manifest, workstation record). */
 const WRITES: Partial<Record<AcquisitionStep | ReleaseStep, Kind[]>> = {
   isolateNetwork: ['custody', 'rawFinding', 'instance'],
+  scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],
   launchWorkstation: ['custody', 'workstationRecord'],
   closeCase: ['custody'],

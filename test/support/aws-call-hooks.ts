@@ -15,6 +15,11 @@ export interface AwsCallInfo {
   readonly command: string;
   /** The command's input (read it; do not change it). */
   readonly input: Record<string, unknown>;
+  /**
+   * The HTTP request about to be sent (already signed): its headers may be added to, to meet an emulator's own
+   * rule where it differs from AWS's (unsigned: the emulator does not check signatures). Absent when not HTTP.
+   */
+  readonly request?: { headers: Record<string, string> };
 }
 
 /** What the SDK's deserialize step returns: the parsed output (which a middleware may rewrite) and the raw response. */
@@ -74,6 +79,9 @@ function addDispatcher(client: HookableClient): void {
         service: (context.clientName ?? 'Unknown').replace(/Client$/, ''),
         command: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
         input: args.input as Record<string, unknown>,
+        ...((args as { request?: { headers?: Record<string, string> } }).request?.headers
+          ? { request: (args as unknown as { request: { headers: Record<string, string> } }).request }
+          : {}),
       };
       const chain = [...callMiddleware].reduceRight<() => Promise<AwsCallResult>>(
         (inner, middleware) => () => middleware(call, inner),

@@ -3,6 +3,7 @@ import { instanceKey, rawFindingKey } from '../../handlers/domain/case-evidence'
 import { custodyKey } from '../../handlers/domain/custody-record';
 import { EVIDENCE_OBJECT_PATTERNS, type EvidenceObjectKind } from '../../handlers/domain/evidence-keys';
 import { manifestKey } from '../../handlers/domain/manifest';
+import { logsPrefix, rotateKey, timelineKey } from '../../handlers/domain/scope-documents';
 import { mountReportKey, workstationRecordKey } from '../../handlers/domain/workstation';
 import { globMatch } from '../support/policy-evaluator';
 
@@ -19,6 +20,9 @@ const KEYS: Record<EvidenceObjectKind, string[]> = {
   manifest: [manifestKey(CASE)],
   workstationRecord: [workstationRecordKey(CASE, 'i-0fedcba9876543210')],
   analysis: [mountReportKey(CASE, 'i-0fedcba9876543210')],
+  timeline: [timelineKey(CASE)],
+  rotate: [rotateKey(CASE)],
+  logs: [`${logsPrefix(CASE, 'cloudtrail')}AWSLogs/o-abcdefghij/111122223333/CloudTrail/eu-west-1/2026/01/10/x.json.gz`, `${logsPrefix(CASE, 'flow-logs')}fl-1/eu-west-1/records.ndjson`],
 };
 
 describe('evidence object kinds and their IAM patterns', () => {

@@ -65,6 +65,7 @@ describe('decide: instance findings', () => {
         title: 'Backdoor:EC2/C&CActivity.B on an EC2 instance.',
         count: 1,
         updatedAt: '2026-11-28T09:14:30.000Z',
+        firstSeenAt: '2026-11-28T09:10:00.000Z',
       },
     });
     expect(input.account).not.toBe(HIGH_TARGET.accountId);

@@ -73,6 +73,7 @@ describe('triage: acquire', () => {
         title: 'Backdoor:EC2/C&CActivity.B on an EC2 instance.',
         count: 1,
         updatedAt: '2026-11-28T09:14:30.000Z',
+        firstSeenAt: '2026-11-28T09:10:00.000Z',
       },
       source: 'guardduty',
       options: { workstation: false, revoke: 'instance' },

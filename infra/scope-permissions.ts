@@ -1,0 +1,102 @@
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import type { ForensicFunction, LambdaEnvironment } from './constructs/forensic-function';
+import type { StepPermission } from './constructs/step-permissions';
+import type { ForensicsConfig } from './config';
+
+/**
+ * "Scope the incident" (issue 15) in the IR stack, kept out of ir-stack.ts: its environment and its role's
+ * permissions. The role reads (never writes) in the workload account — CloudTrail LookupEvents, the policy
+ * simulation of the instance's role, the inventory of secrets, SecureString parameters, keys and buckets, flow logs —
+ * reads the configured trail bucket only, and writes sealed objects under `cases/` of the evidence bucket (the
+ * custody grant of its evidence kinds: custody, timeline, rotate list, logs). In multi-account mode the workload
+ * reads go through the responder role (infra/responder-stack.ts, statement `ScopeReadOnly`).
+ */
+
+/** The function's timeout: above the scope's own time cap (at most 720 s), with room to seal what it found. */
+export const SCOPE_FUNCTION_TIMEOUT_SECONDS = 14 * 60;
+
+export function scopeEnvironment(config: ForensicsConfig): Pick<
+  LambdaEnvironment,
+  'SCOPE_LOOK_BACK_HOURS' | 'CLOUDTRAIL_BUCKET' | 'CLOUDTRAIL_PREFIX' | 'SCOPE_MAX_EVENTS' | 'SCOPE_MAX_LOG_OBJECTS' | 'SCOPE_TIME_CAP_SECONDS'
+> {
+  return {
+    ...(config.scopeLookBackHours !== undefined ? { SCOPE_LOOK_BACK_HOURS: String(config.scopeLookBackHours) } : {}),
+    ...(config.cloudTrailBucket ? { CLOUDTRAIL_BUCKET: config.cloudTrailBucket } : {}),
+    ...(config.cloudTrailPrefix ? { CLOUDTRAIL_PREFIX: config.cloudTrailPrefix } : {}),
+    ...(config.scopeMaxEvents !== undefined ? { SCOPE_MAX_EVENTS: String(config.scopeMaxEvents) } : {}),
+    ...(config.scopeMaxLogObjects !== undefined ? { SCOPE_MAX_LOG_OBJECTS: String(config.scopeMaxLogObjects) } : {}),
+    ...(config.scopeTimeCapSeconds !== undefined ? { SCOPE_TIME_CAP_SECONDS: String(config.scopeTimeCapSeconds) } : {}),
+  };
+}
+
+/** The read-only actions of the scope in a workload account (also granted to the responder role). */
+export const SCOPE_READ_ACTIONS = [
+  'cloudtrail:LookupEvents',
+  'secretsmanager:ListSecrets',
+  'ssm:DescribeParameters',
+  'kms:ListKeys',
+  'kms:ListAliases',
+  's3:ListAllMyBuckets',
+  'ec2:DescribeFlowLogs',
+] as const;
+
+/** IAM reads of the scope: the instance profile's role, and the simulation of that role's policies. */
+export const SCOPE_IAM_ACTIONS = ['iam:GetInstanceProfile', 'iam:SimulatePrincipalPolicy'] as const;
+
+export function grantScopePermissions(
+  stack: Stack,
+  fn: ForensicFunction,
+  deps: {
+    config: ForensicsConfig;
+    /** Regional allow (the workload regions), as the other steps' workload reads. */
+    allowOn: (role: ForensicFunction['role'], statement: StepPermission) => void;
+    allowOnHome: (role: ForensicFunction['role'], statement: StepPermission) => void;
+    caseTable: (actions: string[], why: string) => void;
+    custody: (why: string) => void;
+  },
+): void {
+  const { config } = deps;
+  deps.allowOn(fn.role, {
+    sid: 'ScopeReadOnly',
+    why:
+      'LookupEvents (the principal\'s CloudTrail events), ListSecrets, DescribeParameters, ListKeys/ListAliases, ' +
+      'ListAllMyBuckets (what the role could read: names and ARNs, never a value), DescribeFlowLogs. Read-only, and ' +
+      'these actions support no resource-level permissions (Resource "*").',
+    actions: [...SCOPE_READ_ACTIONS],
+    resources: ['*'],
+  });
+  deps.allowOn(fn.role, {
+    sid: 'ScopeFlowLogRecords',
+    why: 'FilterLogEvents on a flow log\'s log group (the ENI streams over the window): read-only, any group of the account, the flow log names it at run time.',
+    actions: ['logs:FilterLogEvents'],
+    resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+  });
+  deps.allowOnHome(fn.role, {
+    sid: 'ScopeRoleOfInstance',
+    why: 'GetInstanceProfile (the instance\'s role, when containment did not resolve it) and SimulatePrincipalPolicy (what that role may read): IAM reads, the role known only at run time.',
+    actions: [...SCOPE_IAM_ACTIONS],
+    resources: [
+      stack.formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' }),
+      stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' }),
+    ],
+  });
+  if (config.cloudTrailBucket) {
+    const bucketArn = stack.formatArn({ service: 's3', region: '', account: '', resource: config.cloudTrailBucket });
+    const prefix = config.cloudTrailPrefix ? `${config.cloudTrailPrefix}/` : '';
+    deps.allowOnHome(fn.role, {
+      sid: 'ScopeReadTrailLogs',
+      why: 'GetObject of the trail\'s log and digest files (source of the sealed copies, and the principal\'s data events); the configured trail bucket and prefix only.',
+      actions: ['s3:GetObject'],
+      resources: [`${bucketArn}/${prefix}AWSLogs/*`],
+    });
+    deps.allowOnHome(fn.role, {
+      sid: 'ScopeListTrailLogs',
+      why: 'ListBucket of the window\'s day folders of the configured trail bucket.',
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}AWSLogs/*`] } },
+    });
+  }
+  deps.caseTable(['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem: the case\'s findings, its evidence index (the preserved objects) and the scope result.');
+  deps.custody('The timeline, the rotate list, the preserved log copies (CopyObject is authorised as PutObject on the destination) and the step\'s custody record.');
+}

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  GetObjectLegalHoldCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorClientConfig } from '../../cli/local/emulator-resources';
+import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
+import { type AwsCallMiddleware, addClientMiddleware } from '../support/aws-call-hooks';
+
+/**
+ * "Scope the incident" end to end on moto: the trail bucket is seeded with gzip log files and digest files in the
+ * organization layout, inside and outside the window; moto lacks CloudTrail LookupEvents and IAM
+ * SimulatePrincipalPolicy, which are served from fixtures shaped like AWS's responses through the call middleware
+ * (test/support/aws-call-hooks.ts); everything else (the copies into the evidence bucket, Secrets Manager, the
+ * inventory) runs for real against moto. Every assertion reads the emulator's state back through the SDK.
+ */
+const TRAIL_BUCKET = 'org-trail-e2e';
+const ORG = 'o-e2eorgtrail';
+let env: LocalEnvironment;
+let s3: S3Client;
+let victim: Victim;
+let result: RunLocalResult;
+let secretArn: string;
+let removeMiddleware: () => void;
+const seeded: { inWindow: string[]; outside: string[] } = { inWindow: [], outside: [] };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const stamp = (d: Date, seconds = false) =>
+  `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${seconds ? pad(d.getUTCSeconds()) : ''}Z`;
+const day = (d: Date) => `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
+
+function trailKey(kind: 'log' | 'digest', at: Date): string {
+  const { accountId } = env;
+  const region = env.region;
+  return kind === 'log'
+    ? `AWSLogs/${ORG}/${accountId}/CloudTrail/${region}/${day(at)}/${accountId}_CloudTrail_${region}_${stamp(at)}_${createHash('md5').update(at.toISOString()).digest('hex').slice(0, 16)}.json.gz`
+    : `AWSLogs/${ORG}/${accountId}/CloudTrail-Digest/${region}/${day(at)}/${accountId}_CloudTrail-Digest_${region}_org-trail_${region}_${stamp(at, true)}.json.gz`;
+}
+
+/** A CloudTrail record of the instance role's session, as CloudTrail documents it. */
+function record(eventID: string, eventTime: Date, overrides: Record<string, unknown> = {}) {
+  return {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      principalId: `AROAE2EROLEID:${victim.instanceId}`,
+      arn: `arn:aws:sts::${env.accountId}:assumed-role/${victim.roleName}/${victim.instanceId}`,
+      accountId: env.accountId,
+      accessKeyId: 'ASIAE2EINSTANCEROLE1',
+      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${env.accountId}:role/${victim.roleName}`, userName: victim.roleName }, ec2RoleDelivery: '2.0' },
+    },
+    eventTime: eventTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: 'secretsmanager.amazonaws.com',
+    eventName: 'GetSecretValue',
+    awsRegion: env.region,
+    sourceIPAddress: '203.0.113.77',
+    userAgent: 'aws-cli/2.15.0',
+    requestParameters: { secretId: secretArn },
+    responseElements: null,
+    eventID,
+    readOnly: true,
+    resources: [{ accountId: env.accountId, type: 'AWS::SecretsManager::Secret', ARN: secretArn }],
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: env.accountId,
+    eventCategory: 'Management',
+    ...overrides,
+  };
+}
+
+/** LookupEvents and SimulatePrincipalPolicy from fixtures (moto implements neither); every other call goes to moto. */
+const fixtures: AwsCallMiddleware = async (call, next) => {
+  const ok = (output: Record<string, unknown>) => ({ output: { $metadata: { httpStatusCode: 200 }, ...output }, response: { statusCode: 200, headers: {} } });
+  if (call.service === 'CloudTrail' && call.command === 'LookupEvents') {
+    const attribute = (call.input.LookupAttributes as { AttributeKey: string; AttributeValue: string }[])[0];
+    if (attribute?.AttributeKey !== 'Username' || attribute.AttributeValue !== victim.instanceId) return ok({ Events: [] });
+    const at = new Date(Date.now() - 40 * 60 * 1000);
+    // Two pages, as CloudTrail pages them (NextToken), the secret read on the second.
+    if (!call.input.NextToken) {
+      const r = record('e2e00000-0000-4000-8000-000000000001', at, { eventSource: 'ec2.amazonaws.com', eventName: 'DescribeInstances', requestParameters: {}, resources: [] });
+      return ok({ Events: [{ EventId: r.eventID, EventName: r.eventName, CloudTrailEvent: JSON.stringify(r), Resources: [] }], NextToken: 'page-2' });
+    }
+    const r = record('e2e00000-0000-4000-8000-000000000002', new Date(at.getTime() + 60_000));
+    return ok({ Events: [{ EventId: r.eventID, EventName: r.eventName, CloudTrailEvent: JSON.stringify(r), Resources: [{ ResourceType: 'AWS::SecretsManager::Secret', ResourceName: secretArn }] }] });
+  }
+  if (call.service === 'IAM' && call.command === 'SimulatePrincipalPolicy') {
+    const resources = call.input.ResourceArns as string[];
+    return ok({
+      IsTruncated: false,
+      EvaluationResults: (call.input.ActionNames as string[]).map((action) => ({
+        EvalActionName: action,
+        EvalDecision: resources.includes(secretArn) ? 'allowed' : 'implicitDeny',
+        ResourceSpecificResults: resources.map((arn) => ({ EvalResourceName: arn, EvalResourceDecision: arn === secretArn ? 'allowed' : 'implicitDeny' })),
+      })),
+    });
+  }
+  if (call.service === 'S3' && call.command === 'CopyObject' && call.request) {
+    // moto applies PutObject's rule (Object Lock headers need Content-MD5 or x-amz-sdk-checksum-algorithm) to copies
+    // too; AWS documents no such requirement for CopyObject, whose checksum S3 computes itself.
+    call.request.headers['x-amz-sdk-checksum-algorithm'] = 'SHA256';
+  }
+  return next();
+};
+
+async function seedTrailBucket(): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: TRAIL_BUCKET, ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as never } }) }));
+  const now = Date.now();
+  const put = async (key: string, records: unknown[], into: string[]) => {
+    await s3.send(new PutObjectCommand({ Bucket: TRAIL_BUCKET, Key: key, Body: gzipSync(JSON.stringify({ Records: records })) }));
+    into.push(key);
+  };
+  const hour = 3600 * 1000;
+  await put(trailKey('log', new Date(now - hour)), [record('e2e-data-1', new Date(now - hour - 120_000), { eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventCategory: 'Data', managementEvent: false, requestParameters: { bucketName: 'app-data', key: 'x' }, resources: [] })], seeded.inWindow);
+  await put(trailKey('digest', new Date(now - 30 * 60 * 1000)), [], seeded.inWindow);
+  // Outside the window: 30 h ago (a listed day folder, by name out of the window) and 3 days ago (a folder not listed).
+  await put(trailKey('log', new Date(now - 30 * hour)), [], seeded.outside);
+  await put(trailKey('log', new Date(now - 72 * hour)), [], seeded.outside);
+}
+
+beforeAll(async () => {
+  env = await prepareLocalEnvironment({
+    handlerLogs: 'silent',
+    context: { 'forensics:cloudTrailBucket': TRAIL_BUCKET },
+    // The organization trail's layout; set in the handlers only (organisation mode itself is not under test here).
+    overrides: { ORGANIZATION_ID: ORG },
+  });
+  const config = emulatorClientConfig(env);
+  s3 = new S3Client({ ...config, forcePathStyle: true });
+  victim = await seedVictim(env);
+  const secret = await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: 'prod/db-password', SecretString: 'hunter2' }));
+  secretArn = secret.ARN as string;
+  await seedTrailBucket();
+  removeMiddleware = addClientMiddleware(fixtures);
+  result = await executeLocal(env, findingEventFor(victim, env, { id: 'e2escope0001' }));
+}, 300_000);
+
+afterAll(async () => {
+  removeMiddleware?.();
+  await env?.stop();
+});
+
+const evidenceBucket = () => env.handlerEnv.EVIDENCE_BUCKET as string;
+async function json<T>(key: string): Promise<T> {
+  const out = await s3.send(new GetObjectCommand({ Bucket: evidenceBucket(), Key: key }));
+  return JSON.parse((await out.Body?.transformToString()) ?? '') as T;
+}
+
+describe('Scope the incident (emulator)', () => {
+  it('the acquisition succeeds with the scope step on its path', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+  });
+
+  it('copies exactly the window’s trail log and digest files, each held, retained and hashed', async () => {
+    // Act
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: evidenceBucket(), Prefix: `cases/${result.caseId}/logs/cloudtrail/` }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key as string);
+    // Assess
+    expect(keys.sort()).toEqual(seeded.inWindow.map((k) => `cases/${result.caseId}/logs/cloudtrail/${k}`).sort());
+    const manifest = await json<{ objects: { key: string; sha256: string }[]; logs: { cloudtrail: { logFiles: number; digestFiles: number } } }>(`cases/${result.caseId}/manifest.json`);
+    expect(manifest.logs.cloudtrail).toMatchObject({ logFiles: 1, digestFiles: 1 });
+    for (const key of keys) {
+      // HeadObject reports the version's lock (moto's GetObjectRetention answer is not parseable by the SDK).
+      const head = await s3.send(new HeadObjectCommand({ Bucket: evidenceBucket(), Key: key }));
+      const body = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: evidenceBucket(), Key: key }))).Body!.transformToByteArray());
+      expect(head.ObjectLockMode, key).toBe('COMPLIANCE');
+      expect(head.ObjectLockRetainUntilDate?.getTime(), key).toBeGreaterThan(Date.now() + 300 * 24 * 3600 * 1000);
+      expect(head.ObjectLockLegalHoldStatus, key).toBe('ON');
+      expect(manifest.objects.find((o) => o.key === key)?.sha256, key).toBe(createHash('sha256').update(body).digest('hex'));
+    }
+  });
+
+  it('seals timeline.json and rotate.json; the rotate list marks the secret the timeline shows read', async () => {
+    // Act
+    const timeline = await json<{ events: { eventId: string; origin: string; flags: string[] }[] }>(`cases/${result.caseId}/timeline.json`);
+    const rotate = await json<{ items: { arn: string; observed: boolean; rank: number; command: string }[] }>(`cases/${result.caseId}/rotate.json`);
+    const hold = await s3.send(new GetObjectLegalHoldCommand({ Bucket: evidenceBucket(), Key: `cases/${result.caseId}/rotate.json` }));
+    const manifest = await json<{ timeline: { status: string; sha256: string }; rotate: { observed: number; top: { command: string }[] }; objects: { key: string; sha256: string }[] }>(
+      `cases/${result.caseId}/manifest.json`,
+    );
+    // Assess
+    expect(timeline.events.map((e) => [e.eventId, e.origin])).toEqual([
+      ['e2e-data-1', 'trail-logs'],
+      ['e2e00000-0000-4000-8000-000000000001', 'lookup-events'],
+      ['e2e00000-0000-4000-8000-000000000002', 'lookup-events'],
+    ]);
+    expect(timeline.events[2]?.flags).toEqual(['outside-aws', 'secret-or-decrypt']);
+    expect(rotate.items[0]).toMatchObject({ arn: secretArn, observed: true, rank: 1 });
+    expect(hold.LegalHold?.Status).toBe('ON');
+    expect(manifest.rotate.observed).toBe(1);
+    expect(manifest.rotate.top[0]?.command).toContain(`rotate-secret --secret-id ${secretArn}`);
+    const timelineBody = await (await s3.send(new GetObjectCommand({ Bucket: evidenceBucket(), Key: `cases/${result.caseId}/timeline.json` }))).Body!.transformToString();
+    expect(manifest.objects.find((o) => o.key === `cases/${result.caseId}/timeline.json`)?.sha256).toBe(createHash('sha256').update(timelineBody).digest('hex'));
+  });
+});

@@ -1,0 +1,179 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RotateDocument, TimelineDocument } from '../../handlers/domain/scope-documents';
+import type { AcquisitionState } from '../../handlers/domain/types';
+import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
+import { type ScopeIncidentDeps, type ScopeSettings, scopeIncident } from '../../handlers/use-cases/scope-incident';
+import { ACCOUNT, ROLE_ARN, SECRET_ARN, assumeRoleRecord, pivotRecord, record } from '../support/cloudtrail-records';
+import { FakeCaseTable, caseRef, containedState, mockEvidenceBucket } from '../support/evidence-test-kit';
+
+const INSTANCE = 'i-0abc';
+const NOW = new Date('2025-03-17T21:10:00.000Z');
+const SETTINGS: ScopeSettings = {
+  lookBackHours: 24,
+  regions: ['eu-west-1'],
+  cloudTrailBucket: 'org-trail',
+  organizationId: 'o-abcdefghij',
+  maxEvents: 1000,
+  maxLogObjects: 100,
+  maxFlowLogRecords: 1000,
+  maxInventoryItems: 100,
+  concurrency: 4,
+  timeCapSeconds: 600,
+};
+const DAY = `AWSLogs/o-abcdefghij/${ACCOUNT}/CloudTrail/eu-west-1/2025/03/17/`;
+const DIGEST_DAY = `AWSLogs/o-abcdefghij/${ACCOUNT}/CloudTrail-Digest/eu-west-1/2025/03/17/`;
+const IN_WINDOW = `${DAY}${ACCOUNT}_CloudTrail_eu-west-1_20250317T2030Z_abc.json.gz`;
+const DIGEST = `${DIGEST_DAY}${ACCOUNT}_CloudTrail-Digest_eu-west-1_org_eu-west-1_20250317T210000Z.json.gz`;
+const STALE = `AWSLogs/o-abcdefghij/${ACCOUNT}/CloudTrail/eu-west-1/2025/03/15/${ACCOUNT}_CloudTrail_eu-west-1_20250315T0100Z_old.json.gz`;
+
+/** The contained state of the kit, for instance i-0abc, first seen 20:00 with the instance role resolved. */
+function state(): AcquisitionState {
+  const s = containedState();
+  s.case = caseRef({ target: { ...s.case.target, accountId: ACCOUNT, instanceId: INSTANCE }, finding: { ...s.case.finding, firstSeenAt: '2025-03-17T20:00:00.000Z' } });
+  s.containment = { ...(s.containment as NonNullable<AcquisitionState['containment']>), containedAt: '2025-03-17T21:00:00.000Z', credentials: { mode: 'instance', status: 'applied', roleArn: ROLE_ARN, policies: [] } };
+  return s;
+}
+
+const lookupEvent = (r: ReturnType<typeof record>) => ({ record: r, resources: [] });
+
+describe('scopeIncident', () => {
+  let cases: FakeCaseTable;
+  let bucket: ReturnType<typeof mockEvidenceBucket>;
+  let copies: string[];
+  let deps: ScopeIncidentDeps;
+
+  beforeEach(() => {
+    cases = new FakeCaseTable(() => NOW);
+    bucket = mockEvidenceBucket(() => NOW);
+    copies = [];
+    const st = state();
+    cases.seed(st.case);
+    deps = {
+      cases,
+      store: bucket.store,
+      custody: new ChainedCustodyLog({ cases, store: bucket.store, clock: () => NOW, actor: {}, sleep: async () => {} }),
+      clock: () => NOW,
+      settings: SETTINGS,
+      lookupIn: () => ({
+        lookup: async (attribute) => {
+          if (attribute.value === INSTANCE) return { events: [lookupEvent(record()), lookupEvent(assumeRoleRecord())], gaps: [] };
+          if (attribute.value === 'pivot') return { events: [lookupEvent(pivotRecord()), lookupEvent(record({ eventID: 'not-ours', userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/other/pivot` } }))], gaps: [] };
+          return { events: [], gaps: [] };
+        },
+      }),
+      inventoryIn: () => ({
+        secrets: async () => ({ items: [{ kind: 'secret', arn: SECRET_ARN, name: 'prod/db', region: 'eu-west-1' }], truncated: false }),
+        secureStringParameters: async () => ({ items: [{ kind: 'parameter', arn: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/x`, name: '/x', region: 'eu-west-1' }], truncated: false }),
+        customerKeys: async () => ({ items: [], truncated: false }),
+        buckets: async () => ({ items: [{ kind: 's3-bucket', arn: 'arn:aws:s3:::app-data', name: 'app-data', region: 'eu-west-1' }], truncated: false }),
+      }),
+      flowLogsIn: () => ({
+        flowLogsOf: async () => [{ flowLogId: 'fl-1', resourceId: 'eni-0aaa', destinationType: 'cloud-watch-logs', destination: null, logGroupName: 'vpc-flow' }],
+        records: async () => ({ records: [{ timestamp: 1, message: '2 x eni-0aaa ACCEPT OK', logStreamName: 'eni-0aaa', eventId: 'e1' }], truncated: false }),
+      }),
+      // The role may read the secret and the bucket's objects, not the parameter.
+      simulate: async (_role, _actions, arns) => new Map(arns.filter((a) => a === SECRET_ARN || a === 'arn:aws:s3:::app-data/*').map((a) => [a, ['allowed:Read']])),
+      roleOfProfile: async () => null,
+      logs: {
+        list: async (_b, prefix) => ({
+          objects: prefix === DAY ? [{ key: IN_WINDOW, size: 100 }] : prefix === DIGEST_DAY ? [{ key: DIGEST, size: 10 }] : prefix.includes('/2025/03/16/') ? [{ key: STALE, size: 5 }] : [],
+          truncated: false,
+        }),
+        copy: async (source, key) => {
+          copies.push(source.key);
+          return { key, sha256: 'a'.repeat(64), versionId: 'v', bytes: source.size ?? 0, existed: false };
+        },
+        records: async () => [record({ eventID: 'data-1', eventSource: 's3.amazonaws.com', eventName: 'GetObject', eventCategory: 'Data', managementEvent: false, requestParameters: { bucketName: 'app-data', key: 'x' }, resources: [] })],
+      },
+    };
+  });
+
+  it('seals the timeline (one hop of AssumeRole, trail data events), the window’s logs and the ranked rotate list', async () => {
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess: the documents as written in the bucket.
+    const timeline = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/timeline.json`)?.body as string) as TimelineDocument;
+    const rotate = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/rotate.json`)?.body as string) as RotateDocument;
+    expect(timeline.window).toEqual({ from: '2025-03-16T20:00:00.000Z', to: NOW.toISOString(), lookBackHours: 24 });
+    expect(timeline.events.map((e) => [e.eventId, e.origin])).toEqual([
+      // Same time: by event id.
+      ['data-1', 'trail-logs'],
+      ['e0000000-0000-4000-8000-000000000001', 'lookup-events'],
+      ['e0000000-0000-4000-8000-000000000002', 'lookup-events'],
+      ['e0000000-0000-4000-8000-000000000003', 'lookup-events'],
+    ]);
+    expect(timeline.assumedRoles).toEqual([{ roleArn: `arn:aws:iam::${ACCOUNT}:role/admin`, sessionName: 'pivot', assumedAt: '2025-03-17T20:25:00.000Z', eventId: 'e0000000-0000-4000-8000-000000000002' }]);
+    expect(rotate.items.map((i) => [i.rank, i.name, i.observed])).toEqual([
+      [1, 'prod/db', true],
+      [2, 'app-data', true],
+    ]);
+    expect(rotate.evaluated).toBe(3);
+    // Only the window's files were copied; digests too.
+    expect(copies.sort()).toEqual([DIGEST, IN_WINDOW].sort());
+    expect(result.logs.cloudtrail).toEqual({ status: 'complete', sourceBucket: 'org-trail', logFiles: 1, digestFiles: 1, bytes: 110 });
+    expect(result.logs.flowLogs).toEqual({ status: 'complete', sources: [{ flowLogId: 'fl-1', destinationType: 'cloud-watch-logs', objects: 1, records: 1 }] });
+    expect(result.timeline).toMatchObject({ status: 'complete', events: 4, key: `cases/${state().case.caseId}/timeline.json` });
+    expect(result.timeline.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.rotate).toMatchObject({ status: 'complete', items: 2, observed: 2 });
+    expect(result.rotate.top[0]?.command).toBe(`aws secretsmanager rotate-secret --secret-id ${SECRET_ARN} --region eu-west-1`);
+    // Every object in the case's evidence index (what the manifest lists), each once; a custody record of the step.
+    const record_ = cases.cases.get(state().case.caseId);
+    const keys = (record_?.evidence ?? []).map((o) => o.key);
+    expect(keys).toEqual(expect.arrayContaining([`cases/${state().case.caseId}/timeline.json`, `cases/${state().case.caseId}/rotate.json`, `cases/${state().case.caseId}/logs/cloudtrail/${IN_WINDOW}`, `cases/${state().case.caseId}/logs/flow-logs/fl-1/eu-west-1/records.ndjson`]));
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(record_?.custody).toHaveLength(1);
+    // The flow log records were written sealed (the kit's bucket refuses a write without retention and hold).
+    expect(bucket.objects.get(`cases/${state().case.caseId}/logs/flow-logs/fl-1/eu-west-1/records.ndjson`)?.lock?.legalHold).toBe('ON');
+  });
+
+  it('returns the stored result when run again', async () => {
+    // Prepare
+    const first = await scopeIncident(deps, state());
+    copies.length = 0;
+
+    // Act
+    const again = await scopeIncident(deps, state());
+
+    // Assess
+    expect(again).toEqual(first);
+    expect(copies).toEqual([]);
+  });
+
+  it('records every part’s failure instead of throwing, and still seals what it has', async () => {
+    // Prepare
+    const denied = async () => {
+      throw Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    };
+    deps.lookupIn = () => ({ lookup: denied });
+    deps.inventoryIn = () => ({ secrets: denied, secureStringParameters: denied, customerKeys: denied, buckets: denied });
+    deps.flowLogsIn = () => ({ flowLogsOf: denied, records: denied });
+    deps.logs = { ...deps.logs, list: denied };
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess
+    expect(result.timeline.status).toBe('failed');
+    expect(result.timeline.gaps[0]).toMatchObject({ source: 'lookup-events', kind: 'error', detail: expect.stringContaining('AccessDeniedException') });
+    expect(result.logs.cloudtrail.status).toBe('failed');
+    expect(result.logs.flowLogs.status).toBe('failed');
+    expect(result.rotate.status).toBe('failed');
+    expect(bucket.objects.has(`cases/${state().case.caseId}/timeline.json`)).toBe(true);
+  });
+
+  it('skips what is not configured or not applicable, saying why', async () => {
+    // Prepare
+    deps.settings = { ...SETTINGS, cloudTrailBucket: undefined } as unknown as ScopeSettings;
+    const s = state();
+    s.containment = { ...(s.containment as NonNullable<AcquisitionState['containment']>), credentials: { mode: 'none', status: 'skipped', policies: [] } };
+    if (s.describe) s.describe.preIncident.iamInstanceProfile = undefined;
+
+    // Act
+    const result = await scopeIncident(deps, s);
+
+    // Assess
+    expect(result.logs.cloudtrail).toMatchObject({ status: 'skipped', reason: expect.stringContaining('forensics:cloudTrailBucket') });
+    expect(result.rotate).toMatchObject({ status: 'skipped', items: 0 });
+  });
+});
