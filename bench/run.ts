@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   let bundles: BenchReport['bundles'] = [];
   if (!values['no-bundles']) {
     log('bundles: esbuild + cold import of every handler');
-    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: ['triage', 'describeInstance', 'preserveAndSnapshot', 'isolateNetwork'] } : {}) });
+    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: ['triage', 'preserveAndSnapshot', 'isolateNetwork'] } : {}) });
   }
 
   const fit = callsVsVolumes(results);

@@ -86,8 +86,8 @@ export function findingEventPattern(minSeverity: number): events.EventPattern {
  * is retried by the state machine instead of holding the execution.
  */
 const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
-  triage: Duration.seconds(30),
-  describeInstance: Duration.seconds(90),
+  // Opens the case and, beside it, describes the instance (two rounds of reads at most).
+  triage: Duration.seconds(90),
   preserveAndSnapshot: Duration.minutes(3),
   isolateNetwork: Duration.minutes(3),
   checkSnapshots: Duration.seconds(60),
@@ -484,8 +484,8 @@ export class IrStack extends Stack {
         'ConditionCheckItem); GetItem/UpdateItem append a finding to an already open case.',
     );
 
-    // ── describeInstance: read-only, and these APIs support no resource-level permissions. ──
-    allowOn(f.describeInstance.role, {
+    // ── triage, describing the instance: read-only, and these APIs support no resource-level permissions. ──
+    allowOn(f.triage.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
         'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +

@@ -15,11 +15,14 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } f
  * The forensic acquisition state machine (Standard workflow, JSONPath).
  *
  * Flow, as a responder sees it in the console:
- *  1. Triage and open case — validate the input (a GuardDuty event or a manual request), decide whether to acquire,
- *     and open the case with a conditional write on the instance. Invalid input fails the execution with
- *     `InvalidInput`; an instance that already has an open case gets the finding appended and ends as a duplicate.
- *  2. Describe instance — record the pre-incident state (ENIs and groups, volumes, profile, ASG, target groups) and
- *     find this product's isolation groups in the instance's VPCs.
+ *  1. Triage, open case and describe instance — validate the input (a GuardDuty event or a manual request), decide
+ *     whether to acquire, and open the case with a conditional write on the instance; beside that write (one round
+ *     trip, not two, before anything changes), record the pre-incident state (ENIs and groups, volumes, profile,
+ *     ASG, target groups) and find this product's isolation groups in the instance's VPCs. Invalid input fails the
+ *     execution with `InvalidInput`; an instance that already has an open case gets the finding appended and ends
+ *     as a duplicate; a case opened on an instance that cannot be described (gone, not readable, not the drill's
+ *     canary) carries the error at `$.failure` and goes to "Record failure".
+ *  2. Acquire, duplicate or ignore? — the outcome of triage.
  *  3. Preserve and snapshot — one CreateSnapshots call for every EBS volume (crash-consistent) in parallel with the
  *     preservation calls (case tag, termination protection, shutdown = stop, volumes kept, ASG standby, target
  *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
@@ -48,12 +51,12 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } f
  *
  * Every Task retries throttling, transient server and Lambda service errors with exponential backoff and full jitter.
  * From "Preserve and snapshot" on, every Task catches everything into "Record failure", which writes what was
- * already secured to the case and the custody log, notifies, and fails the execution. The two steps before anything
- * is changed (triage, describe) retry far longer (PRE_CONTAINMENT_RETRIES) and catch only the errors no retry can
- * fix: a transient error that outlasts their retries fails the execution in that very step, where the redrive
- * function (handlers/domain/redrive.ts, an EventBridge rule on the execution's status) runs it again with
- * RedriveExecution — a redrive of a caught failure would only re-run the Fail state. Whatever else escapes these two
- * steps is recorded by the same function through "Record failure".
+ * already secured to the case and the custody log, notifies, and fails the execution. The step before anything is
+ * changed (triage, which opens the case and describes the instance) retries far longer (PRE_CONTAINMENT_RETRIES) and
+ * catches only the errors no retry can fix: a transient error that outlasts its retries fails the execution in that
+ * very step, where the redrive function (handlers/domain/redrive.ts, an EventBridge rule on the execution's status)
+ * runs it again with RedriveExecution — a redrive of a caught failure would only re-run the Fail state. Whatever else
+ * escapes it is recorded by the same function through "Record failure".
  *
  * History budget: a Standard execution stops at 25,000 history events, redrives included. After the states are
  * built, the definition's worst case (workflows/history-budget.ts: every Task's retries spent, the longest path,
@@ -74,10 +77,11 @@ export interface AcquisitionStateMachineProps {
 /** Longer than any step function's own timeout (the longest is well under this), shorter than Lambda's maximum. */
 const TASK_TIMEOUT = Duration.minutes(15);
 
-/** What no retry fixes in the steps before any change: caught at once (rejected, or recorded by "Record failure"). */
+/**
+ * What no retry fixes in the step before any change: caught at once (rejected). The describe's own permanent errors
+ * (the instance gone, not readable) never reach the Catch: triage returns them at `$.failure` once the case is open.
+ */
 const PERMANENT_BEFORE_CHANGE = ['InvalidInput', 'ConfigurationError', 'States.Timeout', 'States.Permissions', 'Lambda.Unknown'];
-/** Describe instance, in addition: the instance is gone, or the step may not read it. */
-const PERMANENT_DESCRIBE = ['InstanceNotFound', 'UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'];
 
 /** The history budget of a definition: redrives of the steps that let transient errors through count in it. */
 export const HISTORY_BUDGET_OPTIONS = { maxRedrives: MAX_AUTOMATIC_REDRIVES, redriveErrors: TRANSIENT_ERRORS } as const;
@@ -163,9 +167,7 @@ export class AcquisitionStateMachine extends Construct {
     // Not States.ALL: a transient error past the retries fails the execution here, to be redriven.
     triage.addCatch(rejected, { errors: PERMANENT_BEFORE_CHANGE });
 
-    // ── 2–4. Describe, preserve and snapshot, isolate: the path to containment. ──
-    const describe = step('describeInstance', '$.describe', undefined, PRE_CONTAINMENT_RETRIES);
-    describe.addCatch(recordFailure, { errors: [...PERMANENT_BEFORE_CHANGE, ...PERMANENT_DESCRIBE], resultPath: '$.failure' });
+    // ── 3–4. Preserve and snapshot, isolate: the rest of the path to containment. ──
     const preserve = catchInto(step('preserveAndSnapshot', '$.acquisition'));
     const isolate = catchInto(step('isolateNetwork', '$.containment'));
 
@@ -225,7 +227,9 @@ export class AcquisitionStateMachine extends Construct {
     const outcome = new sfn.Choice(this, CONTROL_STATES.outcome)
       .when(sfn.Condition.stringEquals('$.outcome', 'IGNORED'), new sfn.Succeed(this, CONTROL_STATES.ignored))
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
-      .otherwise(describe.next(preserve).next(isolate).next(checkSnapshots));
+      // The case is open but its instance could not be described for good: record it (and release the lock).
+      .when(sfn.Condition.isPresent('$.failure'), recordFailure)
+      .otherwise(preserve.next(isolate).next(checkSnapshots));
 
     const start = triage.next(outcome);
 

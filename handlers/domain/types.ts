@@ -74,9 +74,17 @@ export interface CaseRef {
   executionArn: string;
 }
 
-/** Output of "Triage and open case" — becomes the whole state (`$`). */
+/** Output of "Triage, open case and describe instance" — becomes the whole state (`$`). */
 export type TriageResult =
-  | { outcome: 'ACQUIRE'; case: CaseRef; rawEvent: unknown }
+  | {
+      outcome: 'ACQUIRE';
+      case: CaseRef;
+      rawEvent: unknown;
+      /** The pre-incident state, described while the case was opened. */
+      describe?: DescribeResult;
+      /** The describe's error when it failed for good: the state machine records it ("Record failure"). */
+      failure?: StepFailure;
+    }
   | { outcome: 'DUPLICATE'; caseId: string; target: Target; finding: FindingSummary }
   | { outcome: 'IGNORED'; reason: string; finding: Partial<FindingSummary> };
 
@@ -151,7 +159,7 @@ export interface IsolationGroups {
   isolationGroupId?: string;
 }
 
-/** Output of "Describe instance" — stored at `$.describe`. */
+/** The pre-incident state, described by triage beside the case lock — stored at `$.describe`. */
 export interface DescribeResult {
   preIncident: PreIncidentState;
   isolationGroups: IsolationGroups[];

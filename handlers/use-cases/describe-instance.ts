@@ -3,10 +3,12 @@ import type { Ec2InstanceAdapter, VolumeDescription } from '../adapters/ec2-inst
 import type { Ec2SecurityGroupAdapter, GroupDescription } from '../adapters/ec2-security-group-adapter';
 import type { Registration, TargetGroupAdapter, TargetGroupSummary } from '../adapters/target-group-adapter';
 import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
+import { requireDrillCanary } from '../domain/drill';
 import { InstanceNotFound, errorMessage, errorName } from '../domain/errors';
 import { type IsolationRole, fitsRole, isolationGroupName } from '../domain/isolation-groups';
 import type { Clock } from '../domain/ports';
 import type {
+  CaseRef,
   DescribeResult,
   IsolationGroups,
   NetworkInterfaceState,
@@ -171,6 +173,16 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
       },
     ],
   };
+}
+
+/**
+ * The case's instance described (`describeInstance`), and — before anything is changed on it — a drill case held to
+ * the canary its drill launched (`InvalidInput` otherwise).
+ */
+export async function describeCaseInstance(deps: DescribeInstanceDeps, caseRef: Pick<CaseRef, 'target' | 'options'>): Promise<DescribeResult> {
+  const described = await describeInstance(deps, caseRef.target);
+  requireDrillCanary(caseRef.options, described.preIncident.tags, deps.tagPrefix);
+  return described;
 }
 
 function collectRegistrations(

@@ -59,7 +59,7 @@ describe('acquisition state machine definition', () => {
   it('every Task retries throttling with full jitter; every Task catches everything but the transient errors of the steps before any change', () => {
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBe(Object.keys(ACQUISITION_STEPS).length);
-    const beforeChange = new Set<string>([ACQUISITION_STEPS.triage.state, ACQUISITION_STEPS.describeInstance.state]);
+    const beforeChange = new Set<string>([ACQUISITION_STEPS.triage.state]);
     for (const [name, task] of tasks) {
       const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect(throttling, `${name}: Retry on throttling`).toBeDefined();
