@@ -1,6 +1,6 @@
 // zod/mini: the same checks as the full API, at a fraction of the bundle (the full API does not tree-shake), in
 // every function that validates a request (triage is on the path to containment).
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { hasUnsafeCharacters } from './identifier-formats';
 
 /**

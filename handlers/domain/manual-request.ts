@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { InvalidInput } from './errors';
 import {
   ACCOUNT_ID_EXPECTED,

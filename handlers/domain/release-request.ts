@@ -1,4 +1,4 @@
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CASE_ID_PATTERN } from './case-id';
 import { InvalidInput } from './errors';
 import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
