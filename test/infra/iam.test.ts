@@ -159,7 +159,8 @@ describe('per-step least privilege', () => {
 
   it('triage only reads, apart from the case table it opens the case in', () => {
     for (const action of actionsOf(stepStatements('triage'))) {
-      const caseTable = /^dynamodb:(PutItem|ConditionCheckItem|GetItem|UpdateItem)$/.test(action);
+      // The case table and its key (the table is encrypted with the evidence key).
+      const caseTable = /^dynamodb:(PutItem|ConditionCheckItem|GetItem|UpdateItem)$/.test(action) || /^kms:(Decrypt|DescribeKey|Encrypt|GenerateDataKey)$/.test(action);
       expect(caseTable || isReadOnly(action) || RESOURCELESS_ACTIONS.has(action) || /^logs:(CreateLogStream|PutLogEvents)$/.test(action), action).toBe(true);
     }
   });

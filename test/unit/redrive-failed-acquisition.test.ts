@@ -33,7 +33,7 @@ const ENV: RedriveEnvironment = {
   MAX_REDRIVES: MAX_AUTOMATIC_REDRIVES,
 };
 const CASE_ID = 'case-20260110T100000Z-i-0123456789abcdef0';
-/** The input of "Describe instance": the triage output. */
+/** The input of a step after triage (the triage output); which step it stopped in does not matter to the decision. */
 const DESCRIBE_INPUT = {
   outcome: 'ACQUIRE',
   case: { caseId: CASE_ID, target: { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' } },
@@ -112,10 +112,10 @@ describe('redrive failed acquisition', () => {
     ddb.on(UpdateItemCommand).resolves({});
   });
 
-  it('redrives an execution that failed on a transient error in "Describe instance", and notes it in the case', async () => {
+  it('redrives an execution that failed on a transient error in "Preserve and snapshot", and notes it in the case', async () => {
     // Prepare
     sfn.on(DescribeExecutionCommand).resolves(described({}));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     // Act
     const outcome = await handler(event());
     // Assess
@@ -125,13 +125,13 @@ describe('redrive failed acquisition', () => {
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
     const update = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(update?.Key).toEqual({ pk: { S: `CASE#${CASE_ID}` }, sk: expect.anything() });
-    expect(JSON.stringify(update?.ExpressionAttributeValues)).toContain('Describe instance');
+    expect(JSON.stringify(update?.ExpressionAttributeValues)).toContain('Preserve and snapshot');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).toContain('redrive');
   });
 
   it('redrives a transient failure of triage (no case yet) without touching the case table', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ error: 'ThrottlingException', redriveCount: 2 }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Triage and open case', 'TaskStateEntered', { source: 'aws.guardduty' }, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Triage, open case and describe instance', 'TaskStateEntered', { source: 'aws.guardduty' }, failedEvent) });
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'redrive', redriveNumber: 3 });
     expect(sfn.commandCalls(RedriveExecutionCommand)[0]?.args[0].input.clientToken).toBe('forensics-redrive-3');
@@ -211,7 +211,7 @@ describe('redrive failed acquisition', () => {
   it('past the redrive bound: records the failure through "Record failure" with the stopped state\'s input, and does not redrive', async () => {
     // Prepare
     sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     // Act
     const outcome = await handler(event());
     // Assess
@@ -223,9 +223,9 @@ describe('redrive failed acquisition', () => {
     expect(invokedPayload()).toEqual({ ...DESCRIBE_INPUT, failure: { Error: 'ServiceUnavailable', Cause: LAMBDA_CAUSE } });
   });
 
-  it('records an error no Catch names (not transient) that escaped "Describe instance"; never redrives it', async () => {
+  it('records an error no Catch names (not transient) that escaped "Preserve and snapshot"; never redrives it', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ error: 'ValidationException', cause: 'bad request' }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'record' });
     expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
@@ -263,7 +263,7 @@ describe('redrive failed acquisition', () => {
 
   it('records instead when RedriveExecution refuses (ExecutionNotRedrivable)', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({}));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     sfn.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'Execution history event limit exceeded', $metadata: {} }));
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'record', reason: expect.stringMatching(/not redrivable \(Execution history event limit exceeded\)/) });
@@ -272,7 +272,7 @@ describe('redrive failed acquisition', () => {
 
   it('fails (so the Errors alarm fires and Lambda retries) when "Record failure" itself fails', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
