@@ -36,7 +36,13 @@ export function createTriageHandler(deps: TriageEntryDeps = {}) {
         // In the target's account: the responder role's session for this case (or the own role in single-account mode).
         describe: async (caseRef) =>
           describeCaseInstance(
-            { ...(deps.adaptersFor ?? ec2AdaptersFor)(caseRef.target, { caseId: caseRef.caseId }), clock, tagPrefix: env.TAG_PREFIX },
+            {
+              ...(deps.adaptersFor ?? ec2AdaptersFor)(caseRef.target, { caseId: caseRef.caseId }),
+              clock,
+              tagPrefix: env.TAG_PREFIX,
+              // Target health is read by "Preserve and snapshot", beside CreateSnapshots: one round here, always.
+              deferTargetHealth: true,
+            },
             caseRef,
           ),
       },

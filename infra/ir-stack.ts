@@ -488,7 +488,8 @@ export class IrStack extends Stack {
     allowOn(f.triage.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
-        'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +
+        'DescribeAutoScalingInstances and DescribeTargetGroups record the pre-incident state (target health is read by ' +
+        'Preserve and snapshot). ' +
         'Read-only, and these actions support no resource-level permissions (Resource "*").',
       actions: [
         'ec2:DescribeInstances',
@@ -498,7 +499,6 @@ export class IrStack extends Stack {
         'ec2:DescribeIamInstanceProfileAssociations',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetHealth',
       ],
       resources: ['*'],
     });
@@ -561,6 +561,14 @@ export class IrStack extends Stack {
       why: 'DeregisterTargets: remove the instance from its load balancer target groups before isolation.',
       actions: ['elasticloadbalancing:DeregisterTargets'],
       resources: [this.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
+    });
+    allowOn(f.preserveAndSnapshot.role, {
+      sid: 'PreserveTargetRegistrations',
+      why: 'DescribeTargetHealth: the instance\'s registrations in the target groups of its VPCs, read beside ' +
+        'CreateSnapshots (the describe leaves them to this step) and deregistered. Read-only, and this action ' +
+        'supports no resource-level permissions (Resource "*").',
+      actions: ['elasticloadbalancing:DescribeTargetHealth'],
+      resources: ['*'],
     });
 
     // ── isolateNetwork ──

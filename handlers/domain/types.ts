@@ -163,6 +163,11 @@ export interface IsolationGroups {
 export interface DescribeResult {
   preIncident: PreIncidentState;
   isolationGroups: IsolationGroups[];
+  /**
+   * Instance-type target groups of the instance's VPCs whose registrations were not read (target health deferred):
+   * "Preserve and snapshot" reads them beside CreateSnapshots and deregisters what it finds.
+   */
+  targetGroupCandidates?: string[];
   actions: CustodyAction[];
 }
 
@@ -199,6 +204,8 @@ export interface AcquisitionResult {
    * mappings showed none (`preIncidentOf` adds them to the pre-incident state). Absent when not looked up.
    */
   instanceStoreDevices?: PreIncidentState['instanceStoreDevices'];
+  /** The instance's registrations in the deferred target groups (`preIncidentOf` adds them to the pre-incident state). */
+  targetGroups?: PreIncidentState['targetGroups'];
   /**
    * Isolation groups made ready beside CreateSnapshots for the VPCs where the describe step found none (the first
    * case in a VPC); "Isolate network" uses them and records their creation. Absent when none was needed.

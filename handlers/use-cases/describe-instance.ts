@@ -26,6 +26,11 @@ export interface DescribeInstanceDeps {
   tagPrefix: string;
   /** DescribeTargetHealth calls in flight at once (ELBv2 API rate limits are per account). */
   targetHealthConcurrency?: number;
+  /**
+   * Leave the target health (round B) to "Preserve and snapshot", beside CreateSnapshots: the candidate groups are
+   * returned as `targetGroupCandidates` instead, so the describe is always one round trip on the path.
+   */
+  deferTargetHealth?: boolean;
 }
 
 /** A describe call that failed without making the record useless; listed in the custody action. */
@@ -105,9 +110,10 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
   const candidateGroups = allTargetGroups.filter(
     (tg) => (tg.targetType ?? 'instance') === 'instance' && tg.vpcId !== undefined && vpcIds.includes(tg.vpcId),
   );
-  // Only when there are such groups: round B is then one more round trip before containment.
+  // Only when there are such groups (and it is not deferred): round B is then one more round trip.
+  const deferred = deps.deferTargetHealth === true && candidateGroups.length > 0;
   const [healthR] = await Promise.allSettled([
-    candidateGroups.length === 0
+    candidateGroups.length === 0 || deferred
       ? Promise.resolve([])
       : mapSettledWithConcurrency(candidateGroups, deps.targetHealthConcurrency ?? 8, (tg) =>
           deps.targetGroups.registrationsOf(tg.targetGroupArn, instanceId),
@@ -153,6 +159,7 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
   return {
     preIncident,
     isolationGroups,
+    ...(deferred ? { targetGroupCandidates: candidateGroups.map((tg) => tg.targetGroupArn) } : {}),
     actions: [
       {
         step: STEP,
