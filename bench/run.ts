@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from '../cli/local/local-runner';
 import { CallInstrument } from './aws-calls';
 import { measureBundles } from './bundles';
-import { type BenchReport, callsVsVolumes, markdown, summary, targetsOf, writeMarkdown } from './report';
+import { type BenchReport, PATH_TO_CONTAINMENT, callsVsVolumes, markdown, modeledColdContainment, summary, targetsOf, writeMarkdown } from './report';
 import { SCENARIOS, SMOKE_SCENARIO, type ScenarioResult, runScenario } from './scenarios';
 import { VictimFactory } from './victims';
 
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   let bundles: BenchReport['bundles'] = [];
   if (!values['no-bundles']) {
     log('bundles: esbuild + cold import of every handler');
-    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: ['triage', 'describeInstance', 'preserveAndSnapshot', 'isolateNetwork'] } : {}) });
+    // Smoke: the functions on the path to containment (the modeled cold time needs them) and the release's largest.
+    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: [...PATH_TO_CONTAINMENT, 'releaseContainment'] } : {}) });
   }
 
   const fit = callsVsVolumes(results);
@@ -98,8 +99,9 @@ async function main(): Promise<void> {
     totalWallMs: Math.round(performance.now() - t0),
     scenarios: results,
     callsVsVolumes: fit,
-    targets: targetsOf(results, fit),
+    targets: targetsOf(results, fit, bundles),
     bundles,
+    modeledColdContainment: modeledColdContainment(results, bundles, latencyMs),
   };
   const resultsDir = join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });

@@ -42,6 +42,7 @@ export function redriveDeps(env: RedriveEnvironment, clients: { sfn: SFNClient; 
     executions: new StepFunctionsExecutions(clients.sfn),
     recordFailure: (state) => recorder.invoke(state),
     noteRedrive: (caseId, note) => cases.updateCase(caseId, { details: { redrive: note } }),
+    cases,
     stateMachineArn: env.ACQUISITION_STATE_MACHINE_ARN,
     maxRedrives: env.MAX_REDRIVES,
     clock,

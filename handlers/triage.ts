@@ -1,21 +1,23 @@
+import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
 import { caseLog } from './adapters/logger';
 import { caseTable } from './composition/case-table';
+import type { Ec2EntryDeps } from './composition/entry-deps';
 import { triageConfigFrom } from './composition/triage-config';
-import { type HandlerEnvironment, environment } from './config/env';
+import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
-import type { CaseTable, Clock } from './domain/ports';
+import type { CaseTable } from './domain/ports';
 import type { TriageResult } from './domain/types';
+import { describeCaseInstance } from './use-cases/describe-instance';
 import { triage } from './use-cases/triage';
 
-export interface TriageEntryDeps {
+export interface TriageEntryDeps extends Ec2EntryDeps {
   cases?: CaseTable;
-  env?: () => HandlerEnvironment;
-  clock?: Clock;
 }
 
 /**
- * "Triage and open case": receives `{event, executionArn, startedAt}` (the state machine builds it from the
- * execution input and context) and returns the whole new state: ACQUIRE with the case, DUPLICATE or IGNORED.
+ * "Triage, open case and describe instance": receives `{event, executionArn, startedAt}` (the state machine builds
+ * it from the execution input and context) and returns the whole new state: ACQUIRE with the case and the
+ * instance's pre-incident state (or the describe's failure), DUPLICATE or IGNORED.
  */
 export function createTriageHandler(deps: TriageEntryDeps = {}) {
   return async (payload: unknown): Promise<TriageResult> => {
@@ -24,12 +26,25 @@ export function createTriageHandler(deps: TriageEntryDeps = {}) {
     }
     const { event, executionArn, startedAt } = payload as Record<string, unknown>;
     const env = (deps.env ?? environment)();
+    const clock = deps.clock ?? (() => new Date());
     const result = await triage(
       { event, executionArn: executionArn as string, startedAt: startedAt as string },
       {
         cases: deps.cases ?? caseTable(env.CASE_TABLE_NAME),
         config: triageConfigFrom(env),
-        clock: deps.clock ?? (() => new Date()),
+        clock,
+        // In the target's account: the responder role's session for this case (or the own role in single-account mode).
+        describe: async (caseRef) =>
+          describeCaseInstance(
+            {
+              ...(deps.adaptersFor ?? ec2AdaptersFor)(caseRef.target, { caseId: caseRef.caseId }),
+              clock,
+              tagPrefix: env.TAG_PREFIX,
+              // Target health is read by "Preserve and snapshot", beside CreateSnapshots: one round here, always.
+              deferTargetHealth: true,
+            },
+            caseRef,
+          ),
       },
     );
     // One line per triage, so "why was this finding ignored?" is answered from the logs as well as the history.
@@ -47,6 +62,7 @@ function summary(result: TriageResult): { caseId?: string } & Record<string, unk
         caseId: result.case.caseId,
         target: result.case.target,
         finding: result.case.finding,
+        ...(result.failure ? { describeFailure: result.failure.Error } : {}),
       };
     case 'DUPLICATE':
       return { outcome: result.outcome, caseId: result.caseId, target: result.target, finding: result.finding };

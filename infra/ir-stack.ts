@@ -87,8 +87,8 @@ export function findingEventPattern(minSeverity: number): events.EventPattern {
  * is retried by the state machine instead of holding the execution.
  */
 const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
-  triage: Duration.seconds(30),
-  describeInstance: Duration.seconds(90),
+  // Opens the case and, beside it, describes the instance (two rounds of reads at most).
+  triage: Duration.seconds(90),
   preserveAndSnapshot: Duration.minutes(3),
   isolateNetwork: Duration.minutes(3),
   scopeIncident: Duration.seconds(SCOPE_FUNCTION_TIMEOUT_SECONDS),
@@ -487,11 +487,12 @@ export class IrStack extends Stack {
         'ConditionCheckItem); GetItem/UpdateItem append a finding to an already open case.',
     );
 
-    // ── describeInstance: read-only, and these APIs support no resource-level permissions. ──
-    allowOn(f.describeInstance.role, {
+    // ── triage, describing the instance: read-only, and these APIs support no resource-level permissions. ──
+    allowOn(f.triage.role, {
       sid: 'DescribeInstanceReadOnly',
       why: 'DescribeInstances/InstanceAttribute/Volumes/SecurityGroups/IamInstanceProfileAssociations, ' +
-        'DescribeAutoScalingInstances and DescribeTargetGroups/TargetHealth record the pre-incident state. ' +
+        'DescribeAutoScalingInstances and DescribeTargetGroups record the pre-incident state (target health is read by ' +
+        'Preserve and snapshot). ' +
         'Read-only, and these actions support no resource-level permissions (Resource "*").',
       actions: [
         'ec2:DescribeInstances',
@@ -501,7 +502,6 @@ export class IrStack extends Stack {
         'ec2:DescribeIamInstanceProfileAssociations',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetHealth',
       ],
       resources: ['*'],
     });
@@ -564,6 +564,14 @@ export class IrStack extends Stack {
       why: 'DeregisterTargets: remove the instance from its load balancer target groups before isolation.',
       actions: ['elasticloadbalancing:DeregisterTargets'],
       resources: [this.formatArn({ service: 'elasticloadbalancing', resource: 'targetgroup', resourceName: '*/*' })],
+    });
+    allowOn(f.preserveAndSnapshot.role, {
+      sid: 'PreserveTargetRegistrations',
+      why: 'DescribeTargetHealth: the instance\'s registrations in the target groups of its VPCs, read beside ' +
+        'CreateSnapshots (the describe leaves them to this step) and deregistered. Read-only, and this action ' +
+        'supports no resource-level permissions (Resource "*").',
+      actions: ['elasticloadbalancing:DescribeTargetHealth'],
+      resources: ['*'],
     });
 
     // ── isolateNetwork ──

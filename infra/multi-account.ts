@@ -24,7 +24,8 @@ import { inWorkloadRegions } from './regional-permissions';
 
 /** The steps whose calls on the instance go through the responder role (and so need an exact, known role ARN). */
 export const RESPONDER_STEPS = {
-  describeInstance: 'describe',
+  // Triage describes the instance while it opens the case.
+  triage: 'triage',
   preserveAndSnapshot: 'preserve',
   isolateNetwork: 'isolate',
   scopeIncident: 'scope',

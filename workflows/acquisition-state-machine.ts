@@ -15,20 +15,27 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } f
  * The forensic acquisition state machine (Standard workflow, JSONPath).
  *
  * Flow, as a responder sees it in the console:
- *  1. Triage and open case — validate the input (a GuardDuty event or a manual request), decide whether to acquire,
- *     and open the case with a conditional write on the instance. Invalid input fails the execution with
- *     `InvalidInput`; an instance that already has an open case gets the finding appended and ends as a duplicate.
- *  2. Describe instance — record the pre-incident state (ENIs and groups, volumes, profile, ASG, target groups) and
- *     find this product's isolation groups in the instance's VPCs.
+ *  1. Triage, open case and describe instance — validate the input (a GuardDuty event or a manual request), decide
+ *     whether to acquire, and open the case with a conditional write on the instance; beside that write (one round
+ *     trip, not two, before anything changes), record the pre-incident state (ENIs and groups, volumes, profile,
+ *     ASG, target groups) and find this product's isolation groups in the instance's VPCs. Invalid input fails the
+ *     execution with `InvalidInput`; an instance that already has an open case gets the finding appended and ends
+ *     as a duplicate; a case opened on an instance that cannot be described (gone, not readable, not the drill's
+ *     canary) carries the error at `$.failure` and goes to "Record failure".
+ *  2. Acquire, duplicate or ignore? — the outcome of triage.
  *  3. Preserve and snapshot — one CreateSnapshots call for every EBS volume (crash-consistent) in parallel with the
  *     preservation calls (case tag, termination protection, shutdown = stop, volumes kept, ASG standby, target
  *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
  *  4. Isolate network — on every ENI, the all-traffic transition group then the rule-less isolation group, which
  *     also cuts established connections. Containment is done; the custody log is written from here on.
- *  5. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
+ *  5. Scope the incident — off the containment path, while EC2 completes the snapshots: the principal's CloudTrail
+ *     timeline, the incident window's logs copied under legal hold, the list of what the role could read (to
+ *     rotate), each sealed (handlers/use-cases/scope-incident.ts). Bounded by its own time cap; any failure is
+ *     caught into `$.scopeFailure` and the acquisition goes on (the seal records the scope as failed).
+ *  6. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
  *     while progress stands still; a time cap in the handler; and a hard count in the Choice rule, derived from the
  *     execution's history budget, see below); a snapshot in `error` does not stop the others.
- *  6. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
+ *  7. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
  *     evidence CMK, bounded in the same way. Multi-account (DESIGN step 8), per volume: copy in the workload account
  *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
  *     (State and StateMessage) → EBS Snapshot Lock (skipped and recorded where the API is unavailable). The two
@@ -38,22 +45,22 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } f
  *     that (COPY_CONCURRENCY, limit errors retried with jitter, then deferred to the next poll); a Map with an
  *     inner Wait/poll loop per volume would multiply state transitions (cost, and the benchmark) by the number
  *     of volumes, where this keeps them flat: no state was added, the transition count is unchanged.
- *  7. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
- *  8. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
+ *  8. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
+ *  9. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
  *     volumes from the evidence snapshots attached to a hardened instance in the isolated forensic VPC. The
  *     evidence is sealed by then, so its failure is caught into "Notify responders" (at `$.workstationFailure`),
  *     recorded and reported, and never fails the acquisition.
- *  9. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
- * 10. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
+ * 10. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
+ * 11. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
  *
  * Every Task retries throttling, transient server and Lambda service errors with exponential backoff and full jitter.
  * From "Preserve and snapshot" on, every Task catches everything into "Record failure", which writes what was
- * already secured to the case and the custody log, notifies, and fails the execution. The two steps before anything
- * is changed (triage, describe) retry far longer (PRE_CONTAINMENT_RETRIES) and catch only the errors no retry can
- * fix: a transient error that outlasts their retries fails the execution in that very step, where the redrive
- * function (handlers/domain/redrive.ts, an EventBridge rule on the execution's status) runs it again with
- * RedriveExecution — a redrive of a caught failure would only re-run the Fail state. Whatever else escapes these two
- * steps is recorded by the same function through "Record failure".
+ * already secured to the case and the custody log, notifies, and fails the execution. The step before anything is
+ * changed (triage, which opens the case and describes the instance) retries far longer (PRE_CONTAINMENT_RETRIES) and
+ * catches only the errors no retry can fix: a transient error that outlasts its retries fails the execution in that
+ * very step, where the redrive function (handlers/domain/redrive.ts, an EventBridge rule on the execution's status)
+ * runs it again with RedriveExecution — a redrive of a caught failure would only re-run the Fail state. Whatever else
+ * escapes it is recorded by the same function through "Record failure".
  *
  * History budget: a Standard execution stops at 25,000 history events, redrives included. After the states are
  * built, the definition's worst case (workflows/history-budget.ts: every Task's retries spent, the longest path,
@@ -74,10 +81,11 @@ export interface AcquisitionStateMachineProps {
 /** Longer than any step function's own timeout (the longest is well under this), shorter than Lambda's maximum. */
 const TASK_TIMEOUT = Duration.minutes(15);
 
-/** What no retry fixes in the steps before any change: caught at once (rejected, or recorded by "Record failure"). */
+/**
+ * What no retry fixes in the step before any change: caught at once (rejected). The describe's own permanent errors
+ * (the instance gone, not readable) never reach the Catch: triage returns them at `$.failure` once the case is open.
+ */
 const PERMANENT_BEFORE_CHANGE = ['InvalidInput', 'ConfigurationError', 'States.Timeout', 'States.Permissions', 'Lambda.Unknown'];
-/** Describe instance, in addition: the instance is gone, or the step may not read it. */
-const PERMANENT_DESCRIBE = ['InstanceNotFound', 'UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException'];
 
 /** The history budget of a definition: redrives of the steps that let transient errors through count in it. */
 export const HISTORY_BUDGET_OPTIONS = { maxRedrives: MAX_AUTOMATIC_REDRIVES, redriveErrors: TRANSIENT_ERRORS } as const;
@@ -163,9 +171,7 @@ export class AcquisitionStateMachine extends Construct {
     // Not States.ALL: a transient error past the retries fails the execution here, to be redriven.
     triage.addCatch(rejected, { errors: PERMANENT_BEFORE_CHANGE });
 
-    // ── 2–4. Describe, preserve and snapshot, isolate: the path to containment. ──
-    const describe = step('describeInstance', '$.describe', undefined, PRE_CONTAINMENT_RETRIES);
-    describe.addCatch(recordFailure, { errors: [...PERMANENT_BEFORE_CHANGE, ...PERMANENT_DESCRIBE], resultPath: '$.failure' });
+    // ── 3–4. Preserve and snapshot, isolate: the rest of the path to containment. ──
     const preserve = catchInto(step('preserveAndSnapshot', '$.acquisition'));
     const isolate = catchInto(step('isolateNetwork', '$.containment'));
 
@@ -177,7 +183,7 @@ export class AcquisitionStateMachine extends Construct {
       time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
     });
 
-    // ── 4b. Scope the incident (issue 15): after containment, while the snapshots complete in EC2 — off the
+    // ── 5. Scope the incident: after containment, while the snapshots complete in EC2 — off the
     // containment path. Bounded by its own time cap; a failure is recorded at `$.scopeFailure` and the acquisition
     // goes on (the seal records the scope as failed), so it never costs the evidence.
     const scopeIncident = step('scopeIncident', '$.scope');
@@ -232,7 +238,9 @@ export class AcquisitionStateMachine extends Construct {
     const outcome = new sfn.Choice(this, CONTROL_STATES.outcome)
       .when(sfn.Condition.stringEquals('$.outcome', 'IGNORED'), new sfn.Succeed(this, CONTROL_STATES.ignored))
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
-      .otherwise(describe.next(preserve).next(isolate).next(scopeIncident));
+      // The case is open but its instance could not be described for good: record it (and release the lock).
+      .when(sfn.Condition.isPresent('$.failure'), recordFailure)
+      .otherwise(preserve.next(isolate).next(scopeIncident));
 
     const start = triage.next(outcome);
 

@@ -25,9 +25,9 @@ export const THROTTLING_RETRY: sfn.RetryProps = {
 };
 
 /**
- * The retry window of the steps before anything is changed (triage, describe instance), one rule per kind of error
- * so each keeps its own count: a finding is worth waiting for, and retrying these steps cannot do anything twice
- * (triage is idempotent for its own execution, describe only reads). Exponential backoff with full jitter, so a
+ * The retry window of the step before anything is changed (triage, which opens the case and describes the instance),
+ * one rule per kind of error so each keeps its own count: a finding is worth waiting for, and retrying it cannot do
+ * anything twice (opening the case is idempotent for its own execution, describing only reads). Exponential backoff with full jitter, so a
  * burst of executions throttled together spreads out: throttling and transient server errors up to 10 retries,
  * at most 120 s apart (about 10 minutes in the worst case, half that on average with full jitter); Lambda service
  * errors 8 retries; a Lambda timeout 3 (a dependency slow for the function's whole timeout rarely recovers faster).

@@ -3,7 +3,7 @@ import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { MAX_AUTOMATIC_REDRIVES, type StoppedExecution, type StoppedState } from '../../handlers/domain/redrive';
 import { type RedriveOutcome, redriveFailedAcquisition } from '../../handlers/use-cases/redrive-failed-acquisition';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
-import { type LocalEnvironment, type RunLocalOptions, type RunLocalResult, loadHandlers } from './local-runner';
+import { type LocalEnvironment, type RunLocalOptions, type RunLocalResult, loadHandlers, localAcquisitionExecutionArn } from './local-runner';
 
 /**
  * RedriveExecution, emulated for local runs (aws-local-stepfunctions has no redrive), around the real decision:
@@ -36,7 +36,8 @@ export async function withLocalRedrive(
 ): Promise<RedriveRun> {
   const handlers = await loadHandlers();
   const cases = new DynamoCaseTable(awsClients().dynamodb(), env.handlerEnv.CASE_TABLE_NAME);
-  const executionArn = `${MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  // The ARN the run gave the execution ($$.Execution.Id), which triage records in the case.
+  const executionArn = localAcquisitionExecutionArn(env, executionName);
   const outcomes: RedriveOutcome[] = [];
   let result = first;
   let redrives = 0;
@@ -51,6 +52,7 @@ export async function withLocalRedrive(
       ...(result.error?.cause ? { cause: result.error.cause } : {}),
       redriveCount: redrives,
       redriveStatus: 'REDRIVABLE',
+      ...(startedAt ? { startDate: startedAt } : {}),
     };
     let next: Promise<RunLocalResult> | undefined;
     const outcome = await redriveFailedAcquisition(
@@ -67,6 +69,7 @@ export async function withLocalRedrive(
         },
         recordFailure: (state) => (handlers[ACQUISITION_STEPS.recordFailure.state] as (input: unknown) => Promise<unknown>)(state),
         noteRedrive: (caseId, note) => cases.updateCase(caseId, { details: { redrive: note } }),
+        cases,
         stateMachineArn: MACHINE_ARN,
         maxRedrives,
         clock: () => new Date(),

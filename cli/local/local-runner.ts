@@ -387,6 +387,7 @@ export async function executeLocal(
   const name = options.executionName ?? `local-${randomUUID()}`;
   const stateMachineArn = env.outputs[IR_STACK_OUTPUTS.stateMachineArn] ?? localMachineArn(env, LOCAL_ACQUISITION_MACHINE);
   const machineName = stateMachineArn.split(':').at(-1) ?? LOCAL_ACQUISITION_MACHINE;
+  const executionArn = localAcquisitionExecutionArn(env, name);
   const waits = { [CONTROL_STATES.waitSnapshots]: options.waitMs ?? 0, [CONTROL_STATES.waitCopies]: options.waitMs ?? 0 };
   const retryIntervalMs = options.retryIntervalMs ?? 50;
   const retryIntervals =
@@ -394,14 +395,23 @@ export async function executeLocal(
       ? {}
       : Object.fromEntries(ACQUISITION_STEP_NAMES.map((s) => [ACQUISITION_STEPS[s].state, retryIntervalMs]));
   const wrap = options.wrapHandler;
-  const taskHandlers = wrap
-    ? Object.fromEntries(Object.entries(handlers).map(([state, fn]) => [state, wrap(state, fn)]))
+  // aws-local-stepfunctions sets `$$.Execution.StartTime` to the run's own start, whatever the context says; a
+  // redrive keeps the execution's start time (and so triage's case id): the triage payload gets the original one.
+  const redriven = redrive
+    ? {
+        ...handlers,
+        [ACQUISITION_STEPS.triage.state]: (input: unknown) =>
+          (handlers[ACQUISITION_STEPS.triage.state] as (i: unknown) => Promise<unknown>)({ ...(input as object), startedAt: redrive.startedAt }),
+      }
     : handlers;
+  const taskHandlers = wrap
+    ? Object.fromEntries(Object.entries(redriven).map(([state, fn]) => [state, wrap(state, fn)]))
+    : redriven;
   const execution = machine.run((redrive ? redrive.input : event) as never, {
     overrides: { taskResourceLocalHandlers: taskHandlers as never, waitTimeOverrides: waits, retryIntervalOverrides: retryIntervals },
     context: {
       Execution: {
-        Id: `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`,
+        Id: executionArn,
         Name: name,
         Input: event,
         StartTime: redrive?.startedAt ?? new Date().toISOString(),
@@ -463,6 +473,13 @@ export async function executeLocal(
       ...(lastEntered ? { stoppedIn: lastEntered } : {}),
     };
   }
+}
+
+/** `$$.Execution.Id` of a local acquisition run named `name` (what triage records as the case's execution). */
+export function localAcquisitionExecutionArn(env: Pick<LocalEnvironment, 'region' | 'accountId' | 'outputs'>, name: string): string {
+  const stateMachineArn = env.outputs[IR_STACK_OUTPUTS.stateMachineArn] ?? localMachineArn(env, LOCAL_ACQUISITION_MACHINE);
+  const machineName = stateMachineArn.split(':').at(-1) ?? LOCAL_ACQUISITION_MACHINE;
+  return `arn:aws:states:${env.region}:${env.accountId}:execution:${machineName}:${name}`;
 }
 
 function localMachineArn(env: Pick<LocalEnvironment, 'region' | 'accountId'>, name: string): string {

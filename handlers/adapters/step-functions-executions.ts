@@ -24,6 +24,7 @@ export class StepFunctionsExecutions {
       ...(out.error !== undefined ? { error: out.error } : {}),
       ...(out.cause !== undefined ? { cause: out.cause } : {}),
       redriveCount: out.redriveCount ?? 0,
+      ...(out.startDate !== undefined ? { startDate: out.startDate.toISOString() } : {}),
       ...(out.redriveStatus !== undefined ? { redriveStatus: out.redriveStatus } : {}),
       ...(out.redriveStatusReason !== undefined ? { redriveStatusReason: out.redriveStatusReason } : {}),
     };

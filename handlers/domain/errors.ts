@@ -109,13 +109,14 @@ export const LAMBDA_SERVICE_ERRORS = [
 
 /**
  * What the Lambda service reports when an invocation ran past the function's timeout. Retried, and redriven, only
- * on the steps that change nothing (triage, describe): there a slow dependency is worth waiting out.
+ * on the step that changes nothing (triage, which opens the case and describes the instance): there a slow
+ * dependency is worth waiting out.
  */
 export const LAMBDA_TIMEOUT_ERROR = 'Sandbox.Timedout';
 
 /**
  * Errors that say "try again later" rather than "this cannot work": throttling, transient server errors, errors of
- * the Lambda service and a Lambda timeout. On the steps before anything is changed, these are the errors the state
+ * the Lambda service and a Lambda timeout. On the step before anything is changed, these are the errors the state
  * machine does not catch once its retries are spent, so that the execution fails in that very step and an
  * automatic RedriveExecution can run it again (workflows/acquisition-state-machine.ts, handlers/domain/redrive.ts).
  */

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod/mini: the same checks as the full API, at a fraction of the bundle (the full API does not tree-shake), in
+// every function that validates a request (triage is on the path to containment).
+import * as z from 'zod/mini';
 import { hasUnsafeCharacters } from './identifier-formats';
 
 /**
@@ -19,14 +21,14 @@ export const REQUESTED_BY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+=,:/-]*$/;
 export const UNSAFE = 'contains control or invisible formatting characters';
 export const safe = (value: string) => !hasUnsafeCharacters(value);
 
-export const reasonSchema = z
-  .string()
-  .max(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`)
-  .refine(safe, UNSAFE)
-  .refine((value) => value.trim().length > 0, 'must not be empty');
+export const reasonSchema = z.string().check(
+  z.maxLength(MAX_REASON_LENGTH, `longer than ${MAX_REASON_LENGTH} characters`),
+  z.refine(safe, UNSAFE),
+  z.refine((value) => value.trim().length > 0, 'must not be empty'),
+);
 
-export const requestedBySchema = z
-  .string()
-  .max(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`)
-  .refine(safe, UNSAFE)
-  .regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)');
+export const requestedBySchema = z.string().check(
+  z.maxLength(MAX_REQUESTED_BY_LENGTH, `longer than ${MAX_REQUESTED_BY_LENGTH} characters`),
+  z.refine(safe, UNSAFE),
+  z.regex(REQUESTED_BY_PATTERN, 'expected a user name, email or IAM principal ARN (letters, digits and ._@+=,:/-)'),
+);

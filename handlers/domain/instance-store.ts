@@ -34,5 +34,8 @@ export function preIncidentOf(state: Pick<AcquisitionState, 'describe' | 'acquis
   const pre = state.describe?.preIncident;
   if (!pre) return undefined;
   const byType = state.acquisition?.instanceStoreDevices ?? [];
-  return pre.instanceStoreDevices.length === 0 && byType.length > 0 ? { ...pre, instanceStoreDevices: byType } : pre;
+  const withStore = pre.instanceStoreDevices.length === 0 && byType.length > 0 ? { ...pre, instanceStoreDevices: byType } : pre;
+  // Registrations read beside CreateSnapshots (target health deferred by the describe).
+  const registered = state.acquisition?.targetGroups ?? [];
+  return registered.length > 0 ? { ...withStore, targetGroups: [...withStore.targetGroups, ...registered] } : withStore;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { InvalidInput } from './errors';
 import {
   ACCOUNT_ID_EXPECTED,
@@ -30,19 +30,19 @@ export { MAX_REASON_LENGTH, MAX_REQUESTED_BY_LENGTH } from './input-validation';
 
 /** The same checks, in the same order, as identifier-formats' require* functions, so both doors say the same. */
 const identifier = (pattern: RegExp, expected: string, maxLength = MAX_IDENTIFIER_LENGTH) =>
-  z
-    .string()
-    .max(MAX_IDENTIFIER_LENGTH, `longer than ${MAX_IDENTIFIER_LENGTH} characters`)
-    .refine(safe, UNSAFE)
-    .regex(pattern, `expected ${expected}`)
-    .max(maxLength, `expected ${expected}`);
+  z.string().check(
+    z.maxLength(MAX_IDENTIFIER_LENGTH, `longer than ${MAX_IDENTIFIER_LENGTH} characters`),
+    z.refine(safe, UNSAFE),
+    z.regex(pattern, `expected ${expected}`),
+    z.maxLength(maxLength, `expected ${expected}`),
+  );
 
 export const manualOptionsSchema = z.strictObject({
-  workstation: z.boolean().optional(),
-  revoke: z.enum(['instance', 'role', 'none']).optional(),
-  quarantineProfile: z.boolean().optional(),
+  workstation: z.optional(z.boolean()),
+  revoke: z.optional(z.enum(['instance', 'role', 'none'])),
+  quarantineProfile: z.optional(z.boolean()),
   /** A drill case (handlers/domain/drill.ts): its objects and snapshots are kept `retentionDays`, not the evidence default. */
-  drill: z.strictObject({ retentionDays: z.number().int().min(1).max(MAX_DRILL_RETENTION_DAYS) }).optional(),
+  drill: z.optional(z.strictObject({ retentionDays: z.int().check(z.minimum(1), z.maximum(MAX_DRILL_RETENTION_DAYS)) })),
 });
 
 export const manualRequestSchema = z.strictObject({
@@ -51,7 +51,7 @@ export const manualRequestSchema = z.strictObject({
   region: identifier(REGION_PATTERN, REGION_EXPECTED, MAX_REGION_LENGTH),
   reason: reasonSchema,
   requestedBy: requestedBySchema,
-  options: manualOptionsSchema.optional(),
+  options: z.optional(manualOptionsSchema),
 });
 
 export type ManualRequest = z.infer<typeof manualRequestSchema>;

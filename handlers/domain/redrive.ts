@@ -1,4 +1,7 @@
+import { newCaseId } from './case-id';
 import { isTransientErrorName } from './errors';
+import { type DecisionConfig, decide } from './finding-decision';
+import { type NormalizedFinding, normalize } from './finding-normalizer';
 
 /**
  * What to do about an acquisition execution that stopped unsuccessfully. Pure.
@@ -10,10 +13,12 @@ import { isTransientErrorName } from './errors';
  * that Fail state again, so such failures are never redriven — their Catch path already recorded them (case FAILED,
  * what was secured, the lock released when nothing was changed), and the case stays as recorded.
  *
- * Only the steps that change nothing (triage, describe instance) let transient errors through their Catch once their
- * long retry window is spent (workflows/acquisition-state-machine.ts): the execution then fails in that very Task,
- * nothing has been recorded as failed, and a redrive runs the step again where it stopped. Triage is idempotent for
- * its own execution (same execution ARN and start time, so the same case id), describe only reads.
+ * Only the step that changes nothing (triage, which opens the case and describes the instance) lets transient errors
+ * through its Catch once its long retry window is spent (workflows/acquisition-state-machine.ts): the execution then
+ * fails in that very Task, nothing has been recorded as failed, and a redrive runs the step again where it stopped.
+ * Triage is idempotent for its own execution (same execution ARN and start time, so the same case id), and its
+ * describe only reads. Its input is the execution input: a case it opened before it stopped is found again by id
+ * (`caseIdsTriageMayOpen`) so that a failure past the bound is still recorded and the lock released.
  *
  * - FAILED in a Task on a transient error, fewer than `maxRedrives` redrives so far, and Step Functions says the
  *   execution is REDRIVABLE → redrive.
@@ -43,6 +48,8 @@ export interface StoppedExecution {
   redriveCount: number;
   redriveStatus?: string;
   redriveStatusReason?: string;
+  /** `$$.Execution.StartTime` (ISO 8601): with the instance, it names the case triage opens (case-id.ts). */
+  startDate?: string;
   stoppedIn?: StoppedState;
 }
 
@@ -105,6 +112,36 @@ export function decideRedrive(execution: StoppedExecution, maxRedrives: number =
         Cause: status === 'TIMED_OUT' ? `the execution timed out in "${stoppedIn.name}"` : (execution.cause ?? ''),
       };
   return { action: 'record', reason: `${why}; recording the failure`, state: { ...input, failure }, caseId };
+}
+
+/** Any finding's target: only to name the cases an execution may have opened, never to decide an acquisition. */
+const ANY_TARGET: DecisionConfig = { minSeverity: 0, acquireContainerHosts: true };
+
+/**
+ * The ids of the cases triage may have opened for this execution input and start time, one per instance the input
+ * names (input order). Triage opens the case and describes the instance in one step: when it stopped there past its
+ * retries after it had opened the case, the state's input is still the execution input, without the case; the case
+ * id is found again from the instance and the start time. Input triage would reject names none.
+ */
+export function caseIdsTriageMayOpen(input: unknown, startDate: string | undefined): string[] {
+  const at = startDate ? new Date(startDate) : undefined;
+  if (!at || Number.isNaN(at.getTime())) return [];
+  let items: NormalizedFinding[];
+  try {
+    items = normalize(input);
+  } catch {
+    return [];
+  }
+  const ids = new Set<string>();
+  for (const item of items) {
+    try {
+      const decision = decide(item, ANY_TARGET);
+      if (decision.decision === 'acquire') ids.add(newCaseId(decision.target, at));
+    } catch {
+      // A finding triage would reject opens no case.
+    }
+  }
+  return [...ids];
 }
 
 /** Idempotency token of the n-th redrive: a duplicate event for the same stop redrives once. */

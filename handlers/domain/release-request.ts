@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CASE_ID_PATTERN } from './case-id';
 import { InvalidInput } from './errors';
 import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validation';
@@ -10,11 +10,11 @@ import { reasonSchema, requestedBySchema, safe, UNSAFE } from './input-validatio
  * (input-validation.ts).
  */
 export const releaseRequestSchema = z.strictObject({
-  caseId: z
-    .string()
-    .max(64, 'longer than 64 characters')
-    .refine(safe, UNSAFE)
-    .regex(CASE_ID_PATTERN, 'expected a case id such as 20260101T120000Z-i-0123456789abcdef0'),
+  caseId: z.string().check(
+    z.maxLength(64, 'longer than 64 characters'),
+    z.refine(safe, UNSAFE),
+    z.regex(CASE_ID_PATTERN, 'expected a case id such as 20260101T120000Z-i-0123456789abcdef0'),
+  ),
   reason: reasonSchema,
   requestedBy: requestedBySchema,
 });

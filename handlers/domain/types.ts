@@ -79,9 +79,17 @@ export interface CaseRef {
   executionArn: string;
 }
 
-/** Output of "Triage and open case" — becomes the whole state (`$`). */
+/** Output of "Triage, open case and describe instance" — becomes the whole state (`$`). */
 export type TriageResult =
-  | { outcome: 'ACQUIRE'; case: CaseRef; rawEvent: unknown }
+  | {
+      outcome: 'ACQUIRE';
+      case: CaseRef;
+      rawEvent: unknown;
+      /** The pre-incident state, described while the case was opened. */
+      describe?: DescribeResult;
+      /** The describe's error when it failed for good: the state machine records it ("Record failure"). */
+      failure?: StepFailure;
+    }
   | { outcome: 'DUPLICATE'; caseId: string; target: Target; finding: FindingSummary }
   | { outcome: 'IGNORED'; reason: string; finding: Partial<FindingSummary> };
 
@@ -156,10 +164,15 @@ export interface IsolationGroups {
   isolationGroupId?: string;
 }
 
-/** Output of "Describe instance" — stored at `$.describe`. */
+/** The pre-incident state, described by triage beside the case lock — stored at `$.describe`. */
 export interface DescribeResult {
   preIncident: PreIncidentState;
   isolationGroups: IsolationGroups[];
+  /**
+   * Instance-type target groups of the instance's VPCs whose registrations were not read (target health deferred):
+   * "Preserve and snapshot" reads them beside CreateSnapshots and deregisters what it finds.
+   */
+  targetGroupCandidates?: string[];
   actions: CustodyAction[];
 }
 
@@ -196,6 +209,8 @@ export interface AcquisitionResult {
    * mappings showed none (`preIncidentOf` adds them to the pre-incident state). Absent when not looked up.
    */
   instanceStoreDevices?: PreIncidentState['instanceStoreDevices'];
+  /** The instance's registrations in the deferred target groups (`preIncidentOf` adds them to the pre-incident state). */
+  targetGroups?: PreIncidentState['targetGroups'];
   /**
    * Isolation groups made ready beside CreateSnapshots for the VPCs where the describe step found none (the first
    * case in a VPC); "Isolate network" uses them and records their creation. Absent when none was needed.

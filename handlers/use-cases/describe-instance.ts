@@ -3,10 +3,12 @@ import type { Ec2InstanceAdapter, VolumeDescription } from '../adapters/ec2-inst
 import type { Ec2SecurityGroupAdapter, GroupDescription } from '../adapters/ec2-security-group-adapter';
 import type { Registration, TargetGroupAdapter, TargetGroupSummary } from '../adapters/target-group-adapter';
 import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
+import { requireDrillCanary } from '../domain/drill';
 import { InstanceNotFound, errorMessage, errorName } from '../domain/errors';
 import { type IsolationRole, fitsRole, isolationGroupName } from '../domain/isolation-groups';
 import type { Clock } from '../domain/ports';
 import type {
+  CaseRef,
   DescribeResult,
   IsolationGroups,
   NetworkInterfaceState,
@@ -24,6 +26,11 @@ export interface DescribeInstanceDeps {
   tagPrefix: string;
   /** DescribeTargetHealth calls in flight at once (ELBv2 API rate limits are per account). */
   targetHealthConcurrency?: number;
+  /**
+   * Leave the target health (round B) to "Preserve and snapshot", beside CreateSnapshots: the candidate groups are
+   * returned as `targetGroupCandidates` instead, so the describe is always one round trip on the path.
+   */
+  deferTargetHealth?: boolean;
 }
 
 /** A describe call that failed without making the record useless; listed in the custody action. */
@@ -103,9 +110,10 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
   const candidateGroups = allTargetGroups.filter(
     (tg) => (tg.targetType ?? 'instance') === 'instance' && tg.vpcId !== undefined && vpcIds.includes(tg.vpcId),
   );
-  // Only when there are such groups: round B is then one more round trip before containment.
+  // Only when there are such groups (and it is not deferred): round B is then one more round trip.
+  const deferred = deps.deferTargetHealth === true && candidateGroups.length > 0;
   const [healthR] = await Promise.allSettled([
-    candidateGroups.length === 0
+    candidateGroups.length === 0 || deferred
       ? Promise.resolve([])
       : mapSettledWithConcurrency(candidateGroups, deps.targetHealthConcurrency ?? 8, (tg) =>
           deps.targetGroups.registrationsOf(tg.targetGroupArn, instanceId),
@@ -151,6 +159,7 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
   return {
     preIncident,
     isolationGroups,
+    ...(deferred ? { targetGroupCandidates: candidateGroups.map((tg) => tg.targetGroupArn) } : {}),
     actions: [
       {
         step: STEP,
@@ -171,6 +180,16 @@ export async function describeInstance(deps: DescribeInstanceDeps, target: Targe
       },
     ],
   };
+}
+
+/**
+ * The case's instance described (`describeInstance`), and — before anything is changed on it — a drill case held to
+ * the canary its drill launched (`InvalidInput` otherwise).
+ */
+export async function describeCaseInstance(deps: DescribeInstanceDeps, caseRef: Pick<CaseRef, 'target' | 'options'>): Promise<DescribeResult> {
+  const described = await describeInstance(deps, caseRef.target);
+  requireDrillCanary(caseRef.options, described.preIncident.tags, deps.tagPrefix);
+  return described;
 }
 
 function collectRegistrations(

@@ -4,7 +4,7 @@ import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-ada
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { prepareIsolationGroups } from './isolate-network';
-import { isThrottlingError } from '../domain/concurrency';
+import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
 import { errorMessage, errorName, errorSummary, SnapshotFailed } from '../domain/errors';
 import type { Clock } from '../domain/ports';
 import { type InstanceStoreDevice, instanceStoreOfType } from '../domain/instance-store';
@@ -115,12 +115,12 @@ export async function preserveAndSnapshot(
   };
 
   const keptVolumes = pre.volumes.filter((v) => v.deleteOnTermination);
-  const byTargetGroup = new Map<string, PreIncidentTargets>();
-  for (const tg of pre.targetGroups) {
-    const list = byTargetGroup.get(tg.targetGroupArn) ?? [];
-    list.push(tg);
-    byTargetGroup.set(tg.targetGroupArn, list);
-  }
+  // The target groups the describe left unread are read now, beside CreateSnapshots; each is deregistered from
+  // once its registrations are known (two round trips beside the snapshot call, never one more before it).
+  const registrationsCall = lookUpRegistrations(deps, instanceId, describe.targetGroupCandidates ?? []);
+  const deregistrations = registrationsCall.then(({ found }) =>
+    Promise.all(deregisterTargets(deps, instanceId, [...pre.targetGroups, ...found], attempt, skip)),
+  );
 
   const preservationCalls: Promise<Outcome>[] = [
     attempt(
@@ -161,19 +161,6 @@ export async function preserveAndSnapshot(
             ),
         ),
     leaveAutoScalingGroup(deps, instanceId, pre.autoScalingGroup, attempt, skip),
-    ...(byTargetGroup.size === 0
-      ? [skip('deregister-targets', [], 'not registered in any target group')]
-      : [...byTargetGroup].map(([targetGroupArn, registrations]) => {
-          const targets = registrations.map((r) => ({
-            id: instanceId,
-            ...(r.port !== undefined ? { port: r.port } : {}),
-            ...(r.availabilityZone ? { availabilityZone: r.availabilityZone } : {}),
-          }));
-          return attempt('deregister-targets', { targetGroupArn, targets }, registrations, async () => {
-            await deps.targetGroups.deregister(targetGroupArn, targets);
-            return undefined;
-          });
-        })),
   ];
 
   // The instance type's instance store, when the mappings showed none: a record of what cannot be acquired, looked
@@ -190,13 +177,15 @@ export async function preserveAndSnapshot(
     describe,
   );
 
-  const [storage, prepared, [snapshotR, ...preserved]] = await Promise.all([
+  const [storage, prepared, registrations, deregistered, [snapshotR, ...preserved]] = await Promise.all([
     storageCall,
     groupsCall,
+    registrationsCall,
+    deregistrations,
     Promise.allSettled([snapshotCall, ...preservationCalls]),
   ]);
   // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
-  const outcomes = preserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const outcomes = [...preserved.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])), ...deregistered];
   const preservation = outcomes.map((o) => o.preservation);
 
   if (snapshotR.status === 'rejected') {
@@ -235,8 +224,14 @@ export async function preserveAndSnapshot(
     snapshotRequestedAt,
     snapshots,
     preservation,
-    actions: [snapshotAction, ...outcomes.map((o) => o.action), ...(storage ? [storage.action] : [])],
+    actions: [
+      snapshotAction,
+      ...outcomes.map((o) => o.action),
+      ...(storage ? [storage.action] : []),
+      ...(registrations.action ? [registrations.action] : []),
+    ],
     ...(storage ? { instanceStoreDevices: storage.devices } : {}),
+    ...(registrations.found.length > 0 ? { targetGroups: registrations.found } : {}),
     ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
   };
 }
@@ -262,6 +257,79 @@ async function lookUpInstanceStore(deps: PreserveAndSnapshotDeps, instanceId: st
 }
 
 type PreIncidentTargets = DescribeResult['preIncident']['targetGroups'];
+
+/** DescribeTargetHealth calls in flight at once (ELBv2 API rate limits are per account). */
+const TARGET_HEALTH_CONCURRENCY = 8;
+
+/**
+ * The instance's registrations in the target groups the describe left unread (target health deferred), recorded
+ * as part of the pre-incident state (`preIncidentOf`). Never throws: a group that could not be read is a recorded
+ * gap (a group deleted meanwhile simply holds nothing), and nothing is deregistered from it.
+ */
+async function lookUpRegistrations(
+  deps: PreserveAndSnapshotDeps,
+  instanceId: string,
+  targetGroupArns: string[],
+): Promise<{ found: PreIncidentTargets; action?: CustodyAction }> {
+  if (targetGroupArns.length === 0) return { found: [] };
+  const performedAt = deps.clock().toISOString();
+  const perGroup = await mapSettledWithConcurrency(targetGroupArns, TARGET_HEALTH_CONCURRENCY, (arn) => deps.targetGroups.registrationsOf(arn, instanceId));
+  const found: PreIncidentTargets = [];
+  const gaps: { targetGroupArn: string; error: string; message: string }[] = [];
+  perGroup.forEach((r, i) => {
+    const targetGroupArn = targetGroupArns[i] as string;
+    if (r.status === 'rejected') {
+      if (errorName(r.reason) !== 'TargetGroupNotFoundException') gaps.push({ targetGroupArn, error: errorName(r.reason), message: errorMessage(r.reason) });
+      return;
+    }
+    for (const reg of r.value) {
+      found.push({
+        targetGroupArn,
+        ...(reg.port !== undefined ? { port: reg.port } : {}),
+        ...(reg.availabilityZone ? { availabilityZone: reg.availabilityZone } : {}),
+      });
+    }
+  });
+  return {
+    found,
+    action: {
+      step: STEP,
+      action: 'describe-target-registrations',
+      status: gaps.length === 0 ? 'succeeded' : 'failed',
+      performedAt,
+      request: { instanceId, targetGroupArns },
+      result: { registrations: found, gaps },
+    },
+  };
+}
+
+/** One DeregisterTargets per target group the instance is registered in (with the recorded ports and zones). */
+function deregisterTargets(
+  deps: PreserveAndSnapshotDeps,
+  instanceId: string,
+  registered: PreIncidentTargets,
+  attempt: Attempt,
+  skip: Skip,
+): Promise<Outcome>[] {
+  const byTargetGroup = new Map<string, PreIncidentTargets>();
+  for (const tg of registered) {
+    const list = byTargetGroup.get(tg.targetGroupArn) ?? [];
+    list.push(tg);
+    byTargetGroup.set(tg.targetGroupArn, list);
+  }
+  if (byTargetGroup.size === 0) return [skip('deregister-targets', [], 'not registered in any target group')];
+  return [...byTargetGroup].map(([targetGroupArn, registrations]) => {
+    const targets = registrations.map((r) => ({
+      id: instanceId,
+      ...(r.port !== undefined ? { port: r.port } : {}),
+      ...(r.availabilityZone ? { availabilityZone: r.availabilityZone } : {}),
+    }));
+    return attempt('deregister-targets', { targetGroupArn, targets }, registrations, async () => {
+      await deps.targetGroups.deregister(targetGroupArn, targets);
+      return undefined;
+    });
+  });
+}
 type Attempt = (
   action: string,
   request: Record<string, unknown>,

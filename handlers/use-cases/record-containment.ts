@@ -50,7 +50,7 @@ export async function recordContainment(
         ? {
             preIncident: summarizePreIncident(preIncidentOf(state) ?? state.describe.preIncident),
             // With ports and zones: what `release` registers again (the summary keeps only the ARNs).
-            targetGroups: state.describe.preIncident.targetGroups,
+            targetGroups: (preIncidentOf(state) ?? state.describe.preIncident).targetGroups,
           }
         : {}),
       ...(state.acquisition

@@ -1,7 +1,15 @@
-import type { Log } from '../domain/ports';
 import { errorMessage, errorName } from '../domain/errors';
-import type { Clock } from '../domain/ports';
-import { type RedriveDecision, type StoppedExecution, type StoppedState, decideRedrive, redriveToken } from '../domain/redrive';
+import type { CaseRecord, CaseTable, Clock, Log } from '../domain/ports';
+import {
+  type RedriveDecision,
+  type StoppedExecution,
+  type StoppedState,
+  caseIdOf,
+  caseIdsTriageMayOpen,
+  decideRedrive,
+  redriveToken,
+} from '../domain/redrive';
+import type { CaseRef } from '../domain/types';
 
 /**
  * "Redrive failed acquisition": runs on every acquisition execution that stops FAILED or TIMED_OUT (EventBridge rule
@@ -11,7 +19,8 @@ import { type RedriveDecision, type StoppedExecution, type StoppedState, decideR
  *   when one is open — nothing else changes: the case was never marked FAILED, since the execution stopped in a step
  *   before anything was changed;
  * - or records the failure the state machine did not record, by invoking the Record failure function with the
- *   stopped state's input and the error, exactly as the state machine's Catch would have;
+ *   stopped state's input and the error, exactly as the state machine's Catch would have (an execution that stopped
+ *   in triage after it had opened the case: the case found again by id, see `caseIdsTriageMayOpen`);
  * - or does nothing, saying why.
  */
 export interface RedriveDeps {
@@ -25,6 +34,8 @@ export interface RedriveDeps {
   recordFailure(state: Record<string, unknown>): Promise<unknown>;
   /** Notes the redrive in the case item (best effort). */
   noteRedrive(caseId: string, note: Record<string, unknown>): Promise<void>;
+  /** Reads a case, to find the one an execution that stopped in triage had opened. */
+  cases: Pick<CaseTable, 'getCase'>;
   /** The acquisition state machine: executions of any other are left alone. */
   stateMachineArn: string;
   maxRedrives: number;
@@ -70,6 +81,15 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
     }
   }
 
+  // Stopped with no case in its input (in triage): the case it may have opened before stopping is recorded too.
+  if (decision.action === 'none' && execution.stoppedIn && !caseIdOf(execution.stoppedIn.input)) {
+    const opened = await caseOpenedBy(deps.cases, execution, execution.stoppedIn.input);
+    if (opened) {
+      const stoppedIn = { ...execution.stoppedIn, input: { outcome: 'ACQUIRE', case: opened, rawEvent: execution.stoppedIn.input } };
+      decision = decideRedrive({ ...execution, stoppedIn }, deps.maxRedrives);
+    }
+  }
+
   if (decision.action === 'record') {
     await deps.recordFailure(decision.state);
     deps.log({ level: 'info', message: 'redrive: failure recorded', executionArn, caseId: decision.caseId, reason: decision.reason });
@@ -77,4 +97,31 @@ export async function redriveFailedAcquisition(deps: RedriveDeps, executionArn: 
   }
   deps.log({ level: 'info', message: 'redrive: nothing to do', executionArn, reason: decision.reason });
   return { ...decision, executionArn };
+}
+
+/** The case this execution opened, when its input names the instance and the case carries this execution's ARN. */
+async function caseOpenedBy(cases: Pick<CaseTable, 'getCase'>, execution: StoppedExecution, input: unknown): Promise<CaseRef | undefined> {
+  for (const caseId of caseIdsTriageMayOpen(input, execution.startDate)) {
+    const record = await cases.getCase(caseId);
+    if (record?.executionArn === execution.executionArn) return caseRefOf(record);
+  }
+  return undefined;
+}
+
+/** The case as triage returned it, from its record (the first finding is the one that opened it). */
+function caseRefOf(record: CaseRecord): CaseRef | undefined {
+  const finding = record.findings[0];
+  if (!finding) return undefined;
+  const options = (record.details.options ?? {}) as CaseRef['options'];
+  return {
+    caseId: record.caseId,
+    target: record.target,
+    finding,
+    source: record.source,
+    ...(record.reason !== undefined ? { reason: record.reason } : {}),
+    ...(record.requestedBy !== undefined ? { requestedBy: record.requestedBy } : {}),
+    options,
+    openedAt: record.openedAt,
+    executionArn: record.executionArn,
+  };
 }

@@ -195,7 +195,7 @@ describe('forensics drill against the emulator', () => {
         output: 'json',
         testHooks: {
           wrapHandler: (state, handler) => async (input) => {
-            if (state === 'Triage and open case') observed.triageStart ??= Date.now();
+            if (state === 'Triage, open case and describe instance') observed.triageStart ??= Date.now();
             if (state !== 'Isolate network') return handler(input);
             await new Promise((r) => setTimeout(r, 400));
             const out = await handler(input);

@@ -187,7 +187,7 @@ describe('fault injection', () => {
     const result = await run(victim, {
       wrapHandler: (state, handler) => async (input) => {
         const output = await handler(input);
-        if (state === ACQUISITION_STEPS.describeInstance.state) {
+        if (state === ACQUISITION_STEPS.triage.state) {
           await reader.ec2.send(new TerminateInstancesCommand({ InstanceIds: [victim.instanceId] }));
         }
         return output;

@@ -49,6 +49,30 @@ describe('acquisition state machine definition', () => {
     expect(result.isValid).toBe(true);
   });
 
+  it('reaches "Isolate network" in 4 states from the start: triage (which describes), its outcome, preserve, isolate', () => {
+    // Prepare: the shortest path along the normal flow, breadth first.
+    const target = ACQUISITION_STEPS.isolateNetwork.state;
+    const depth = new Map<string, number>([[asl.StartAt, 1]]);
+    const queue = [asl.StartAt];
+    // Act
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      for (const next of successors(state(name))) {
+        if (depth.has(next)) continue;
+        depth.set(next, (depth.get(name) ?? 0) + 1);
+        queue.push(next);
+      }
+    }
+    // Assess
+    expect(depth.get(target)).toBe(4);
+    expect(state(CONTROL_STATES.outcome).Default).toBe(ACQUISITION_STEPS.preserveAndSnapshot.state);
+  });
+
+  it('sends a case opened on an instance that could not be described ($.failure) to "Record failure"', () => {
+    const choices = state(CONTROL_STATES.outcome).Choices ?? [];
+    expect(choices).toContainEqual({ Variable: '$.failure', IsPresent: true, Next: ACQUISITION_STEPS.recordFailure.state });
+  });
+
   it('has a Task for every acquisition step, each naming a Lambda function', () => {
     for (const { state: name } of Object.values(ACQUISITION_STEPS)) {
       expect(state(name).Type, name).toBe('Task');
@@ -59,7 +83,7 @@ describe('acquisition state machine definition', () => {
   it('every Task retries throttling with full jitter; every Task catches everything but the transient errors of the steps before any change', () => {
     const tasks = Object.entries(asl.States).filter(([, s]) => s.Type === 'Task');
     expect(tasks.length).toBe(Object.keys(ACQUISITION_STEPS).length);
-    const beforeChange = new Set<string>([ACQUISITION_STEPS.triage.state, ACQUISITION_STEPS.describeInstance.state]);
+    const beforeChange = new Set<string>([ACQUISITION_STEPS.triage.state]);
     for (const [name, task] of tasks) {
       const throttling = (task.Retry ?? []).find((r) => THROTTLING_ERRORS.every((e) => r.ErrorEquals.includes(e)));
       expect(throttling, `${name}: Retry on throttling`).toBeDefined();

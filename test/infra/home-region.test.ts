@@ -122,7 +122,15 @@ async function triageWith(env: HandlerEnvironment, event: unknown): Promise<Tria
   const previous = process.env.AWS_REGION;
   process.env.AWS_REGION = HOME;
   try {
-    const handler = createTriageHandler({ cases: openingCaseTable(), env: () => env, clock: () => new Date('2026-11-28T09:15:02Z') });
+    const handler = createTriageHandler({
+      cases: openingCaseTable(),
+      env: () => env,
+      clock: () => new Date('2026-11-28T09:15:02Z'),
+      // The decision is what is tested: the instance is not described (its failure rides along with ACQUIRE).
+      adaptersFor: () => {
+        throw new Error('not described in this test');
+      },
+    });
     return await handler({ event, executionArn: `arn:aws:states:${HOME}:${IR}:execution:Acquisition:x`, startedAt: '2026-11-28T09:15:00Z' });
   } finally {
     if (previous === undefined) delete process.env.AWS_REGION;
@@ -200,7 +208,7 @@ describe('organisation mode through the synthesized Lambda environment', () => {
   });
 
   it('"nothing outside the organisation": the steps may assume the responder role only where aws:ResourceOrgID is the organisation', () => {
-    for (const prefix of ['DescribeInstanceStep', 'PreserveAndSnapshotStep', 'ReleaseReleaseContainmentStep']) {
+    for (const prefix of ['TriageStep', 'PreserveAndSnapshotStep', 'ReleaseReleaseContainmentStep']) {
       const statements = roleStatements(org, prefix, MRK_ID);
       const role = (account: string) => `arn:aws:iam::${account}:role/ForensicsResponder`;
       expect(allows(statements, 'sts:AssumeRole', role(MEMBER), { 'aws:ResourceOrgID': ORG }), prefix).toBe(true);

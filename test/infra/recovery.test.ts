@@ -83,8 +83,8 @@ const window = (r: Retrier) =>
   Array.from({ length: r.MaxAttempts ?? 3 }, (_, k) => Math.min((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** k, r.MaxDelaySeconds ?? Infinity)).reduce((a, b) => a + b, 0);
 
 describe('retry windows', () => {
-  it('triage and describe retry each kind of transient error on its own rule, longer, with full jitter', () => {
-    for (const name of [ACQUISITION_STEPS.triage.state, ACQUISITION_STEPS.describeInstance.state]) {
+  it('triage (which describes the instance) retries each kind of transient error on its own rule, longer, with full jitter', () => {
+    for (const name of [ACQUISITION_STEPS.triage.state]) {
       const retry = asl.States[name]?.Retry ?? [];
       const rule = (errors: readonly string[]) => retry.find((r) => errors.every((e) => r.ErrorEquals.includes(e)));
       for (const [kind, errors, minAttempts] of [

@@ -56,7 +56,14 @@ async function triageText(text: string, cases: CaseTable) {
   const event = parseInputText(text);
   return triage(
     { event, executionArn: 'arn:aws:states:us-east-1:111122223333:execution:Acquisition:bad-input', startedAt: '2026-11-28T09:15:00Z' },
-    { cases, config: CONFIG, clock: () => new Date('2026-11-28T09:15:01Z') },
+    {
+      cases,
+      config: CONFIG,
+      clock: () => new Date('2026-11-28T09:15:01Z'),
+      describe: async () => {
+        throw new Error('describe must not be called for bad input');
+      },
+    },
   );
 }
 

@@ -217,6 +217,17 @@ describe('describeInstance', () => {
     );
   });
 
+  it('with target health deferred (triage): one round, the candidate target groups returned for Preserve and snapshot', async () => {
+    // Prepare
+    mockHealthyVictim();
+    // Act
+    const result = await describeInstance({ ...deps(), deferTargetHealth: true }, TARGET);
+    // Assess
+    expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(0);
+    expect(result.preIncident.targetGroups).toEqual([]);
+    expect([...(result.targetGroupCandidates ?? [])].sort()).toEqual([TG('api'), TG('web')].sort());
+  });
+
   it('throws InstanceNotFound when EC2 does not know the instance', async () => {
     // Prepare
     mockHealthyVictim();

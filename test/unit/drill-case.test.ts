@@ -17,8 +17,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
-import type { HandlerEnvironment } from '../../handlers/config/env';
-import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
+import { describeCaseInstance } from '../../handlers/use-cases/describe-instance';
 import { drillObjectRetention, drillSnapshotLock, requireDrillCanary } from '../../handlers/domain/drill';
 import { buildManifest } from '../../handlers/domain/manifest';
 import { mergeOptions, parseManualRequest } from '../../handlers/domain/manual-request';
@@ -167,11 +166,10 @@ describe('drill mark in the manifest and the notifications', () => {
   });
 });
 
-describe('describe step of a drill case', () => {
+describe('describing the instance of a drill case (triage, beside the case lock)', () => {
   const ec2 = mockClient(EC2Client);
   const asg = mockClient(AutoScalingClient);
   const elb = mockClient(ElasticLoadBalancingV2Client);
-  const env = () => ({ TAG_PREFIX: 'forensics' }) as HandlerEnvironment;
   beforeEach(() => {
     for (const m of [ec2, asg, elb]) m.reset();
     ec2.on(DescribeInstanceAttributeCommand).resolves({});
@@ -185,7 +183,8 @@ describe('describe step of a drill case', () => {
     const s = fullState();
     return { outcome: 'ACQUIRE', case: { ...s.case, options: { ...s.case.options, drill: { retentionDays: 1 } } } };
   };
-  const handler = () => createDescribeInstanceHandler({ adaptersFor: (t) => ec2AdaptersFor(t), env });
+  const handler = () => (s: AcquisitionState) =>
+    describeCaseInstance({ ...ec2AdaptersFor(s.case.target), clock: () => new Date(), tagPrefix: 'forensics' }, s.case);
 
   it('refuses an instance without the drill tag before anything is changed', async () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: state().case.target.instanceId, State: { Name: 'running' }, Tags: [{ Key: 'Name', Value: 'prod-web' }] }] }] });

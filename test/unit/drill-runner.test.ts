@@ -50,8 +50,8 @@ const io = { out: () => undefined, err: () => undefined };
 describe('timings from an execution', () => {
   const history: HistoryEvent[] = [
     { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
-    { id: 2, type: 'TaskStateEntered', timestamp: at(10), stateEnteredEventDetails: { name: 'Triage and open case' } },
-    { id: 3, type: 'TaskStateExited', timestamp: at(110), stateExitedEventDetails: { name: 'Triage and open case' } },
+    { id: 2, type: 'TaskStateEntered', timestamp: at(10), stateEnteredEventDetails: { name: 'Triage, open case and describe instance' } },
+    { id: 3, type: 'TaskStateExited', timestamp: at(110), stateExitedEventDetails: { name: 'Triage, open case and describe instance' } },
     { id: 4, type: 'TaskStateEntered', timestamp: at(110), stateEnteredEventDetails: { name: 'Isolate network' } },
     { id: 5, type: 'TaskStateExited', timestamp: at(2_110), stateExitedEventDetails: { name: 'Isolate network' } },
     { id: 6, type: 'WaitStateEntered', timestamp: at(2_110), stateEnteredEventDetails: { name: 'Wait for snapshots' } },
@@ -68,7 +68,7 @@ describe('timings from an execution', () => {
     expect(h).toMatchObject({ startedAt: T0, stoppedAt: T0 + 35_500 });
     const steps = stepTimings(h.transitions, h.startedAt as number);
     expect(steps).toEqual([
-      { state: 'Triage and open case', startMs: 10, durationMs: 100 },
+      { state: 'Triage, open case and describe instance', startMs: 10, durationMs: 100 },
       { state: 'Isolate network', startMs: 110, durationMs: 2_000 },
       { state: 'Wait for snapshots', startMs: 2_110, durationMs: 15_000 },
       { state: 'Wait for snapshots', startMs: 17_110, durationMs: 15_000 },

@@ -1,17 +1,14 @@
-import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, } from '@aws-sdk/client-auto-scaling';
 import {
   CreateSnapshotsCommand,
   CreateTagsCommand,
-  DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
-  DescribeVolumesCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
-import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClientScope } from '../../handlers/adapters/aws-clients';
@@ -19,10 +16,9 @@ import { workloadSnapshotsFor } from '../../handlers/composition/workload';
 import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
 import { createCheckSnapshotsHandler } from '../../handlers/check-snapshots';
 import type { HandlerEnvironment } from '../../handlers/config/env';
-import { createDescribeInstanceHandler } from '../../handlers/describe-instance';
 import type { AcquisitionState } from '../../handlers/domain/types';
 import { createPreserveAndSnapshotHandler } from '../../handlers/preserve-and-snapshot';
-import { CASE, INSTANCE_ID, REGION, describeResult, fixedClock } from '../support/ec2-test-fixtures';
+import { CASE, INSTANCE_ID, describeResult, fixedClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -44,31 +40,6 @@ describe('EC2-side step entries', () => {
     ec2.reset();
     asg.reset();
     elb.reset();
-  });
-
-  it('describe: acts in the target region with the deployment tag prefix and returns $.describe', async () => {
-    // Prepare
-    const regions: string[] = [];
-    ec2.on(DescribeInstancesCommand).resolves({
-      Reservations: [{ Instances: [{ InstanceId: INSTANCE_ID, State: { Name: 'running' }, VpcId: 'vpc-1' }] }],
-    });
-    ec2.on(DescribeInstanceAttributeCommand).resolves({});
-    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
-    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({});
-    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-    asg.on(DescribeAutoScalingInstancesCommand).resolves({});
-    elb.on(DescribeTargetGroupsCommand).resolves({});
-    const handler = createDescribeInstanceHandler({
-      adaptersFor: (t) => ec2AdaptersFor(t, recordingClients(regions)),
-      env,
-      clock: fixedClock('2026-01-10T10:00:00.000Z'),
-    });
-    // Act
-    const result = await handler(state());
-    // Assess
-    expect(regions).toEqual([`ec2:${REGION}`, `asg:${REGION}`, `elbv2:${REGION}`]);
-    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input.Filters?.[0]?.Name).toBe('tag:ir:role');
-    expect(result.preIncident.target).toEqual(CASE.target);
   });
 
   it('preserve: reads $.describe from the whole state and rejects a state without it', async () => {

@@ -18,9 +18,10 @@ import {
   ModifyInstanceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DeregisterTargetsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { preIncidentOf } from '../../handlers/domain/instance-store';
 import { READ_BACK_PENDING } from '../../handlers/domain/preservation';
 import { preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
 import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
@@ -186,6 +187,47 @@ describe('preserveAndSnapshot', () => {
     // Assess: the changes all overlap CreateSnapshots (no round trip added before isolation).
     expect(modifyCallsWhileSnapshotPending).toBe(3);
     expect(elb.commandCalls(DeregisterTargetsCommand)).toHaveLength(1);
+  });
+
+  it('reads the target health the describe deferred beside CreateSnapshots, then deregisters what it found', async () => {
+    // Prepare: triage's describe left one target group unread; CreateSnapshots answers only when released.
+    mockAllSucceed();
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      order.push('CreateSnapshots:sent');
+      await gate;
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+    elb.on(DescribeTargetHealthCommand).callsFake(async () => {
+      order.push('DescribeTargetHealth');
+      return { TargetHealthDescriptions: [{ Target: { Id: INSTANCE_ID, Port: 443, AvailabilityZone: 'eu-west-1a' } }] };
+    });
+    elb.on(DeregisterTargetsCommand).callsFake(async () => {
+      order.push('DeregisterTargets');
+      return {};
+    });
+    const described = { ...describeResult({ autoScalingGroup: { name: 'web-asg', lifecycleState: 'InService' } }), targetGroupCandidates: [TG] };
+
+    // Act: both ELB calls happen while CreateSnapshots is still in flight.
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    await new Promise((r) => setTimeout(r, 20));
+    const beforeSnapshotReturned = [...order];
+    release();
+    const result = await running;
+
+    // Assess
+    expect(beforeSnapshotReturned).toEqual(['CreateSnapshots:sent', 'DescribeTargetHealth', 'DeregisterTargets']);
+    expect(elb.commandCalls(DescribeTargetHealthCommand)[0]?.args[0].input).toEqual({ TargetGroupArn: TG });
+    expect(elb.commandCalls(DeregisterTargetsCommand)[0]?.args[0].input).toEqual({
+      TargetGroupArn: TG,
+      Targets: [{ Id: INSTANCE_ID, Port: 443, AvailabilityZone: 'eu-west-1a' }],
+    });
+    expect(result.targetGroups).toEqual([{ targetGroupArn: TG, port: 443, availabilityZone: 'eu-west-1a' }]);
+    expect(result.actions.find((a) => a.action === 'describe-target-registrations')?.status).toBe('succeeded');
+    // The pre-incident state as recorded (and restored by release) carries the registration.
+    expect(preIncidentOf({ describe: described, acquisition: result })?.targetGroups).toEqual([{ targetGroupArn: TG, port: 443, availabilityZone: 'eu-west-1a' }]);
   });
 
   it('records a failed preservation call with the previous value and still takes the snapshot', async () => {

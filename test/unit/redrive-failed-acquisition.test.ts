@@ -1,4 +1,5 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   DescribeExecutionCommand,
@@ -32,7 +33,7 @@ const ENV: RedriveEnvironment = {
   MAX_REDRIVES: MAX_AUTOMATIC_REDRIVES,
 };
 const CASE_ID = 'case-20260110T100000Z-i-0123456789abcdef0';
-/** The input of "Describe instance": the triage output. */
+/** The input of a step after triage (the triage output); which step it stopped in does not matter to the decision. */
 const DESCRIBE_INPUT = {
   outcome: 'ACQUIRE',
   case: { caseId: CASE_ID, target: { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' } },
@@ -111,10 +112,10 @@ describe('redrive failed acquisition', () => {
     ddb.on(UpdateItemCommand).resolves({});
   });
 
-  it('redrives an execution that failed on a transient error in "Describe instance", and notes it in the case', async () => {
+  it('redrives an execution that failed on a transient error in "Preserve and snapshot", and notes it in the case', async () => {
     // Prepare
     sfn.on(DescribeExecutionCommand).resolves(described({}));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     // Act
     const outcome = await handler(event());
     // Assess
@@ -124,23 +125,93 @@ describe('redrive failed acquisition', () => {
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
     const update = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input;
     expect(update?.Key).toEqual({ pk: { S: `CASE#${CASE_ID}` }, sk: expect.anything() });
-    expect(JSON.stringify(update?.ExpressionAttributeValues)).toContain('Describe instance');
+    expect(JSON.stringify(update?.ExpressionAttributeValues)).toContain('Preserve and snapshot');
     expect(Object.values(update?.ExpressionAttributeNames ?? {})).toContain('redrive');
   });
 
   it('redrives a transient failure of triage (no case yet) without touching the case table', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ error: 'ThrottlingException', redriveCount: 2 }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Triage and open case', 'TaskStateEntered', { source: 'aws.guardduty' }, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Triage, open case and describe instance', 'TaskStateEntered', { source: 'aws.guardduty' }, failedEvent) });
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'redrive', redriveNumber: 3 });
     expect(sfn.commandCalls(RedriveExecutionCommand)[0]?.args[0].input.clientToken).toBe('forensics-redrive-3');
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
   });
 
+  it('past the redrive bound in triage: finds the case it had opened (instance + start time, this execution) and records it', async () => {
+    // Prepare: the execution stopped in triage, whose input is the execution input; the case it opened is in the table.
+    const finding = {
+      source: 'aws.guardduty',
+      'detail-type': 'GuardDuty Finding',
+      detail: {
+        schemaVersion: '2.0',
+        id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+        type: 'Backdoor:EC2/C&CActivity.B',
+        severity: 8,
+        accountId: '111122223333',
+        region: 'us-east-1',
+        resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-0123456789abcdef0' } },
+        service: { archived: false, count: 1 },
+      },
+    };
+    const caseId = '20260110T100000Z-i-0123456789abcdef0';
+    const record = {
+      caseId,
+      status: 'ACQUIRING',
+      target: { accountId: '111122223333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' },
+      source: 'guardduty',
+      openedAt: '2026-01-10T10:00:01.000Z',
+      updatedAt: '2026-01-10T10:00:01.000Z',
+      executionArn: EXECUTION,
+      findings: [{ id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', type: 'Backdoor:EC2/C&CActivity.B', severity: 8, count: 1 }],
+      details: { options: { workstation: false, revoke: 'instance' } },
+    };
+    sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Triage, open case and describe instance', 'TaskStateEntered', finding, failedEvent) });
+    ddb.on(GetItemCommand).resolves({ Item: marshall(record) });
+
+    // Act
+    const outcome = await handler(event());
+
+    // Assess: read by the id triage gives that instance at that start time; recorded as the Catch would have.
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input.Key).toEqual({ pk: { S: `CASE#${caseId}` }, sk: { S: 'CASE' } });
+    expect(outcome).toMatchObject({ action: 'record', caseId });
+    expect(invokedPayload()).toEqual({
+      outcome: 'ACQUIRE',
+      case: {
+        caseId,
+        target: record.target,
+        finding: record.findings[0],
+        source: 'guardduty',
+        options: record.details.options,
+        openedAt: record.openedAt,
+        executionArn: EXECUTION,
+      },
+      rawEvent: finding,
+      failure: { Error: 'ServiceUnavailable', Cause: LAMBDA_CAUSE },
+    });
+  });
+
+  it('past the redrive bound in triage: a case of another execution is not this one\'s to record', async () => {
+    // Prepare
+    sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: history('Triage, open case and describe instance', 'TaskStateEntered', { instanceId: 'i-0123456789abcdef0', accountId: '111122223333', region: 'us-east-1', reason: 'EDR', requestedBy: 'alice' }, failedEvent),
+    });
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ caseId: 'x', executionArn: `${EXECUTION}-other`, findings: [{ id: 'f' }] }) });
+
+    // Act
+    const outcome = await handler(event());
+
+    // Assess
+    expect(outcome).toMatchObject({ action: 'none' });
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
   it('past the redrive bound: records the failure through "Record failure" with the stopped state\'s input, and does not redrive', async () => {
     // Prepare
     sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     // Act
     const outcome = await handler(event());
     // Assess
@@ -152,9 +223,9 @@ describe('redrive failed acquisition', () => {
     expect(invokedPayload()).toEqual({ ...DESCRIBE_INPUT, failure: { Error: 'ServiceUnavailable', Cause: LAMBDA_CAUSE } });
   });
 
-  it('records an error no Catch names (not transient) that escaped "Describe instance"; never redrives it', async () => {
+  it('records an error no Catch names (not transient) that escaped "Preserve and snapshot"; never redrives it', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ error: 'ValidationException', cause: 'bad request' }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'record' });
     expect(sfn.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
@@ -192,7 +263,7 @@ describe('redrive failed acquisition', () => {
 
   it('records instead when RedriveExecution refuses (ExecutionNotRedrivable)', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({}));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     sfn.on(RedriveExecutionCommand).rejects(new ExecutionNotRedrivable({ message: 'Execution history event limit exceeded', $metadata: {} }));
     const outcome = await handler(event());
     expect(outcome).toMatchObject({ action: 'record', reason: expect.stringMatching(/not redrivable \(Execution history event limit exceeded\)/) });
@@ -201,7 +272,7 @@ describe('redrive failed acquisition', () => {
 
   it('fails (so the Errors alarm fires and Lambda retries) when "Record failure" itself fails', async () => {
     sfn.on(DescribeExecutionCommand).resolves(described({ redriveCount: MAX_AUTOMATIC_REDRIVES }));
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Describe instance', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: history('Preserve and snapshot', 'TaskStateEntered', DESCRIBE_INPUT, failedEvent) });
     lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',

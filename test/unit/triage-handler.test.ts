@@ -1,4 +1,17 @@
-import { describe, expect, it, vi } from 'vitest';
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { DescribeTargetGroupsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClientScope } from '../../handlers/adapters/aws-clients';
+import { ec2AdaptersFor } from '../../handlers/adapters/ec2-side-adapters';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { InvalidInput } from '../../handlers/domain/errors';
 import type { CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
@@ -33,6 +46,23 @@ const manualRequest = {
   requestedBy: 'alice',
 };
 
+const ec2 = mockClient(EC2Client);
+const asg = mockClient(AutoScalingClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+
+/** A client scope whose clients are made for the region asked, recording which clients were asked for. */
+function recordingClients(asked: string[] = []): ClientScope {
+  return {
+    options: {},
+    client: (key, make) => {
+      asked.push(key);
+      return make();
+    },
+  };
+}
+/** The target-side adapters on the mocked clients (never the responder session, never the network). */
+const mockedAdapters = (asked: string[] = []) => ({ adaptersFor: (t: CaseRef['target']) => ec2AdaptersFor(t, recordingClients(asked)) });
+
 function openingCaseTable(opened: CaseRef[]): CaseTable {
   const refuse = async () => {
     throw new Error('not expected');
@@ -50,6 +80,19 @@ function openingCaseTable(opened: CaseRef[]): CaseTable {
 }
 
 describe('triage handler', () => {
+  beforeEach(() => {
+    for (const m of [ec2, asg, elb]) m.reset();
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: manualRequest.instanceId, State: { Name: 'running' }, VpcId: 'vpc-1' }] }],
+    });
+    ec2.on(DescribeInstanceAttributeCommand).resolves({});
+    ec2.on(DescribeVolumesCommand).resolves({ Volumes: [] });
+    ec2.on(DescribeIamInstanceProfileAssociationsCommand).resolves({});
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({});
+    elb.on(DescribeTargetGroupsCommand).resolves({});
+  });
+
   it('reads the decision settings and case defaults from the handler environment', () => {
     // Act
     const config = triageConfigFrom(ENV);
@@ -72,6 +115,7 @@ describe('triage handler', () => {
       cases: openingCaseTable(opened),
       env: () => ENV,
       clock: () => new Date('2026-11-28T09:15:02Z'),
+      ...mockedAdapters(),
     });
 
     // Act
@@ -89,10 +133,50 @@ describe('triage handler', () => {
     expect(opened).toHaveLength(1);
   });
 
+  it('describes the instance in the target region with the deployment tag prefix, into $.describe', async () => {
+    // Prepare
+    const asked: string[] = [];
+    const handler = createTriageHandler({
+      cases: openingCaseTable([]),
+      env: () => ENV,
+      clock: () => new Date('2026-11-28T09:15:02Z'),
+      ...mockedAdapters(asked),
+    });
+
+    // Act
+    const result = await handler({
+      event: manualRequest,
+      executionArn: 'arn:aws:states:us-east-1:999988887777:execution:Acquisition:x',
+      startedAt: '2026-11-28T09:15:00Z',
+    });
+
+    // Assess
+    expect(asked).toEqual(['ec2:eu-west-1', 'asg:eu-west-1', 'elbv2:eu-west-1']);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)[0]?.args[0].input.Filters?.[0]?.Name).toBe('tag:forensics:role');
+    expect(result).toMatchObject({
+      outcome: 'ACQUIRE',
+      describe: { preIncident: { target: { accountId: '222233334444', region: 'eu-west-1', instanceId: manualRequest.instanceId } } },
+    });
+  });
+
+  it('carries an instance that is gone as the failure to record, with the case it opened', async () => {
+    // Prepare
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const opened: CaseRef[] = [];
+    const handler = createTriageHandler({ cases: openingCaseTable(opened), env: () => ENV, ...mockedAdapters() });
+
+    // Act
+    const result = await handler({ event: manualRequest, executionArn: 'arn:aws:states:us-east-1:999988887777:execution:Acquisition:x', startedAt: '2026-11-28T09:15:00Z' });
+
+    // Assess
+    expect(opened).toHaveLength(1);
+    expect(result).toMatchObject({ outcome: 'ACQUIRE', failure: { Error: 'InstanceNotFound' } });
+  });
+
   it('logs its decision through the handler logger: one INFO line with the case id', async () => {
     // Prepare
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const handler = createTriageHandler({ cases: openingCaseTable([]), env: () => ENV, clock: () => new Date('2026-11-28T09:15:02Z') });
+    const handler = createTriageHandler({ cases: openingCaseTable([]), env: () => ENV, clock: () => new Date('2026-11-28T09:15:02Z'), ...mockedAdapters() });
 
     // Act
     await handler({ event: manualRequest, executionArn: 'arn:aws:states:us-east-1:999988887777:execution:Acquisition:x', startedAt: '2026-11-28T09:15:00Z' });
@@ -108,7 +192,7 @@ describe('triage handler', () => {
   it.each([null, 'event', [1]])('refuses a payload that is not an object: %j', async (payload) => {
     // Prepare
     const opened: CaseRef[] = [];
-    const handler = createTriageHandler({ cases: openingCaseTable(opened), env: () => ENV });
+    const handler = createTriageHandler({ cases: openingCaseTable(opened), env: () => ENV, ...mockedAdapters() });
 
     // Act
     const outcome = handler(payload);

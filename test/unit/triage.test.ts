@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../handlers/domain/errors';
 import type { CaseRecord, CaseTable, OpenCaseResult } from '../../handlers/domain/ports';
-import type { CaseRef, FindingSummary } from '../../handlers/domain/types';
+import type { CaseRef, DescribeResult, FindingSummary } from '../../handlers/domain/types';
 import { triage, type TriageConfig, type TriageInput } from '../../handlers/use-cases/triage';
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are edited freely, deep inside
@@ -49,8 +49,31 @@ class RecordingCaseTable implements CaseTable {
   }
 }
 
-function run(event: unknown, cases = new RecordingCaseTable(), config: TriageConfig = CONFIG, input: Partial<TriageInput> = {}) {
-  return triage({ event, executionArn: EXECUTION_ARN, startedAt: STARTED_AT, ...input }, { cases, config, clock: () => NOW });
+/** What the describe use case returns (its own tests cover its content); triage passes it on as it is. */
+const DESCRIBED: DescribeResult = {
+  preIncident: {
+    capturedAt: NOW.toISOString(),
+    target: { accountId: '111122223333', region: 'eu-central-2', instanceId: 'i-0123456789abcdef0' },
+    instanceState: 'running',
+    tags: {},
+    networkInterfaces: [],
+    volumes: [],
+    instanceStoreDevices: [],
+    targetGroups: [],
+  },
+  isolationGroups: [],
+  actions: [],
+};
+const describeOk = async () => DESCRIBED;
+
+function run(
+  event: unknown,
+  cases = new RecordingCaseTable(),
+  config: TriageConfig = CONFIG,
+  input: Partial<TriageInput> = {},
+  describe: (caseRef: CaseRef) => Promise<DescribeResult> = describeOk,
+) {
+  return triage({ event, executionArn: EXECUTION_ARN, startedAt: STARTED_AT, ...input }, { cases, config, clock: () => NOW, describe });
 }
 
 describe('triage: acquire', () => {
@@ -80,7 +103,7 @@ describe('triage: acquire', () => {
       openedAt: NOW.toISOString(),
       executionArn: EXECUTION_ARN,
     };
-    expect(result).toEqual({ outcome: 'ACQUIRE', case: expectedCase, rawEvent: event });
+    expect(result).toEqual({ outcome: 'ACQUIRE', case: expectedCase, rawEvent: event, describe: DESCRIBED });
     expect(cases.calls).toEqual([{ method: 'openCase', args: [expectedCase] }]);
   });
 
@@ -114,11 +137,11 @@ describe('triage: acquire', () => {
     // Act
     const first = await triage(
       { event, executionArn: EXECUTION_ARN, startedAt: STARTED_AT },
-      { cases: new RecordingCaseTable(), config: CONFIG, clock: () => NOW },
+      { cases: new RecordingCaseTable(), config: CONFIG, clock: () => NOW, describe: describeOk },
     );
     const retry = await triage(
       { event, executionArn: EXECUTION_ARN, startedAt: STARTED_AT },
-      { cases: new RecordingCaseTable(), config: CONFIG, clock: () => new Date('2026-11-28T09:20:00Z') },
+      { cases: new RecordingCaseTable(), config: CONFIG, clock: () => new Date('2026-11-28T09:20:00Z'), describe: describeOk },
     );
 
     // Assess
@@ -155,6 +178,116 @@ describe('triage: acquire', () => {
     // Assess
     expect(result).toMatchObject({ outcome: 'ACQUIRE', case: { caseId, openedAt: '2026-11-28T09:15:00.900Z' } });
     expect(cases.calls.map((c) => c.method)).toEqual(['openCase', 'getCase']);
+  });
+});
+
+describe('triage: describes the instance beside the case lock', () => {
+  it('starts the describe before the case lock has answered, for the case it opens (one round trip, not two)', async () => {
+    // Prepare: the lock answers only when released, after the describe has started.
+    let releaseLock: () => void = () => undefined;
+    const lockAnswered = new Promise<void>((resolve) => {
+      releaseLock = resolve;
+    });
+    const cases = new RecordingCaseTable();
+    const slowCases = Object.assign(Object.create(cases), {
+      openCase: async (caseRef: CaseRef) => {
+        await lockAnswered;
+        return cases.openCase(caseRef);
+      },
+    }) as RecordingCaseTable;
+    const described: CaseRef[] = [];
+    const describe = async (caseRef: CaseRef) => {
+      described.push(caseRef);
+      releaseLock();
+      return DESCRIBED;
+    };
+
+    // Act
+    const result = await run(fixture('eventbridge-instance-high.json'), slowCases, CONFIG, {}, describe);
+
+    // Assess
+    expect(described.map((c) => c.caseId)).toEqual(['20261128T091500Z-i-0123456789abcdef0']);
+    expect(described[0]?.target).toEqual({ accountId: '111122223333', region: 'eu-central-2', instanceId: 'i-0123456789abcdef0' });
+    expect(result).toMatchObject({ outcome: 'ACQUIRE', describe: DESCRIBED });
+  });
+
+  it('carries a describe that failed for good as the failure to record, once the case is open', async () => {
+    // Prepare
+    const cases = new RecordingCaseTable();
+    const gone = Object.assign(new Error('i-0123456789abcdef0 does not exist'), { name: 'InstanceNotFound' });
+
+    // Act
+    const result = await run(fixture('eventbridge-instance-high.json'), cases, CONFIG, {}, async () => {
+      throw gone;
+    });
+
+    // Assess: the case is open (its lock is held), and the failure reads as a Catch would have written it.
+    expect(cases.calls.map((c) => c.method)).toEqual(['openCase']);
+    expect(result).toMatchObject({ outcome: 'ACQUIRE', case: { caseId: '20261128T091500Z-i-0123456789abcdef0' } });
+    expect(result).not.toHaveProperty('describe');
+    if (result.outcome !== 'ACQUIRE') return;
+    expect(result.failure?.Error).toBe('InstanceNotFound');
+    expect(JSON.parse(result.failure?.Cause ?? '{}')).toEqual({ errorType: 'InstanceNotFound', errorMessage: 'i-0123456789abcdef0 does not exist' });
+  });
+
+  it('throws a transient describe error, so the state machine retries the whole step', async () => {
+    // Prepare
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' });
+
+    // Act
+    const result = run(fixture('eventbridge-instance-high.json'), new RecordingCaseTable(), CONFIG, {}, async () => {
+      throw throttled;
+    });
+
+    // Assess
+    await expect(result).rejects.toBe(throttled);
+  });
+
+  it('throws the lock error when the case could not be opened, whatever the describe did', async () => {
+    // Prepare
+    const lockError = Object.assign(new Error('try again'), { name: 'ProvisionedThroughputExceededException' });
+    const cases = new RecordingCaseTable(() => {
+      throw lockError;
+    });
+
+    // Act
+    const result = run(fixture('eventbridge-instance-high.json'), cases);
+
+    // Assess
+    await expect(result).rejects.toBe(lockError);
+  });
+
+  it('drops the description, and any describe failure, of a duplicate', async () => {
+    // Prepare
+    const cases = new RecordingCaseTable(() => ({ opened: false, existingCaseId: '20261128T080000Z-i-0123456789abcdef0' }));
+
+    // Act
+    const result = await run(fixture('eventbridge-instance-high.json'), cases, CONFIG, {}, async () => {
+      throw Object.assign(new Error('no'), { name: 'UnauthorizedOperation' });
+    });
+
+    // Assess
+    expect(result).toEqual({
+      outcome: 'DUPLICATE',
+      caseId: '20261128T080000Z-i-0123456789abcdef0',
+      target: { accountId: '111122223333', region: 'eu-central-2', instanceId: 'i-0123456789abcdef0' },
+      finding: expect.objectContaining({ id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' }),
+    });
+  });
+
+  it('describes nothing for an ignored finding', async () => {
+    // Prepare
+    const described: CaseRef[] = [];
+
+    // Act
+    const result = await run(fixture('sample-additionalinfo-boolean.json'), new RecordingCaseTable(), CONFIG, {}, async (c) => {
+      described.push(c);
+      return DESCRIBED;
+    });
+
+    // Assess
+    expect(result.outcome).toBe('IGNORED');
+    expect(described).toEqual([]);
   });
 });
 
