@@ -18,7 +18,7 @@ import { ForensicFunction, type LambdaEnvironment } from './constructs/forensic-
 import { allowOn, caseStoreGrants } from './constructs/step-permissions';
 
 /**
- * What keeps a finding from being lost when its acquisition fails (issue 10, item 7), beside the state machine's own
+ * What keeps a finding from being lost when its acquisition fails, beside the state machine's own
  * retries:
  * - **Redrive.** An EventBridge rule on "Step Functions Execution Status Change" (FAILED, TIMED_OUT) of the
  *   acquisition state machine invokes "Redrive failed acquisition" (handlers/redrive-failed-acquisition.ts), which

@@ -66,7 +66,7 @@ export function buildApp(context: Record<string, unknown> = {}, options: BuildAp
   });
   Tags.of(stack).add('project', 'forensic-acquisition');
 
-  // Multi-account (issue: multi-account): deployed in other accounts, each with `cdk deploy <stack>` or as a
+  // Multi-account: deployed in other accounts, each with `cdk deploy <stack>` or as a
   // StackSet template (no assets); cdk-nag checks them like the IR stack.
   const responder = isMultiAccount(config)
     ? new ResponderStack(app, 'ResponderStack', {

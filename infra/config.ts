@@ -168,7 +168,7 @@ export const contextSchema = z
     'forensics:snapshotLockCoolOffHours': number({ min: 0, max: 72, int: true }).default(24),
     /** Delete the workload-side intermediate copy once the IR copy completed (recorded either way). */
     'forensics:removeIntermediateCopies': boolean().default(false),
-    /** Incident scope (issue 15): hours before the finding's first sighting the principal's timeline starts. */
+    /** Incident scope: hours before the finding's first sighting the principal's timeline starts. */
     'forensics:scopeLookBackHours': number({ min: 0, max: 2160, int: true }).default(24),
     /** The CloudTrail trail's S3 bucket: the window's log and digest files are preserved from it. Unset: not preserved. */
     'forensics:cloudTrailBucket': z
@@ -249,7 +249,7 @@ export interface ForensicsConfig {
   readonly snapshotLockDays?: number;
   readonly snapshotLockCoolOffHours?: number;
   readonly removeIntermediateCopies?: boolean;
-  /** Incident scope (issue 15; infra/scope-permissions.ts). Optional in hand-built configs: the defaults apply. */
+  /** Incident scope (infra/scope-permissions.ts). Optional in hand-built configs: the defaults apply. */
   readonly scopeLookBackHours?: number;
   readonly cloudTrailBucket?: string;
   readonly cloudTrailPrefix?: string;

@@ -4,7 +4,7 @@ import { type ForensicsConfig, isMultiAccount, multiAccountOf } from './config';
 /**
  * The evidence key policy's statements for the workload accounts, shared by the primary key (infra/multi-account.ts,
  * home region) and each of its multi-Region replicas (infra/regional-stack.ts, one per workload region): key policies
- * are not replicated, so every region's copy must state the same rules itself (issue 12).
+ * are not replicated, so every region's copy must state the same rules itself.
  *
  * Workload accounts may use the key ONLY through EC2 in THAT key's region (`kms:ViaService = ec2.<region>`: the
  * re-encryption copy of their snapshots), create grants only for AWS resources (EBS's own grant for the copy), and only

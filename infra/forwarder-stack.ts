@@ -8,7 +8,7 @@ import { findingEventPattern } from './ir-stack';
 
 /**
  * The finding forwarder, for the GuardDuty delegated-administrator account (one per region where GuardDuty runs,
- * each targeting the IR account's bus in the home region: parameter HomeRegion, issue 12):
+ * each targeting the IR account's bus in the home region: parameter HomeRegion):
  * the IR rule's own pattern (`findingEventPattern`, so both accounts always agree on what starts an acquisition),
  * targeting the IR account's default event bus. The IR stack's bus policy (forensics:findingSourceAccounts) accepts
  * GuardDuty findings from this account only. Not needed when the IR account is itself the administrator.

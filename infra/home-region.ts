@@ -7,7 +7,7 @@ import type { ForensicFunction } from './constructs/forensic-function';
 import { allowOn } from './constructs/step-permissions';
 
 /**
- * The IR stack's part of issue 12 ("one IR home region for the whole organisation"), kept out of ir-stack.ts:
+ * The IR stack's part of "one IR home region for the whole organisation", kept out of ir-stack.ts:
  *
  * - the Lambda environment: organisation mode (`ORGANIZATION_ID`: any account of the organisation is a workload
  *   account; IAM enforces the boundary — the step roles may assume responder roles only where aws:ResourceOrgID is

@@ -118,7 +118,7 @@ export interface IrStackProps extends StackProps {
  * only the calls that step makes (docs/permissions.md), scoped to this account and region, to this product's
  * tags and to the key's use through the one service that needs it.
  *
- * Scope (issue 12): this stack is deployed once, in the IR account's home region. The steps act on the instance in its
+ * Scope: this stack is deployed once, in the IR account's home region. The steps act on the instance in its
  * own account and region (any of `forensics:workloadRegions`, whose ARNs the step permissions repeat), and the evidence
  * lands here, in the home region, under this key; `forensics:evidenceKeyMultiRegion` makes it a multi-Region primary
  * key that infra/regional-stack.ts replicates into the other workload regions.
@@ -296,7 +296,7 @@ export class IrStack extends Stack {
       WORKLOAD_ACCOUNTS: config.workloadAccounts.length > 0 ? config.workloadAccounts.join(',') : this.account,
       // Responder role (multi-account mode only) and the snapshot lock: infra/multi-account.ts.
       ...multiAccountEnvironment(config),
-      // Organisation mode, exclusions and workload regions (issue 12): infra/home-region.ts.
+      // Organisation mode, exclusions and workload regions: infra/home-region.ts.
       ...homeRegionEnvironment(config),
       ...scopeEnvironment(config),
     };
@@ -795,7 +795,7 @@ export class IrStack extends Stack {
     custody('recordFailure', 'The failure custody record (what failed, what was already secured), and the raw finding and pre-incident state if still missing.');
     publish('recordFailure', 'Publish the failure to the responders.');
 
-    // ── scopeIncident (issue 15): infra/scope-permissions.ts ──
+    // ── scopeIncident: infra/scope-permissions.ts ──
     grantScopePermissions(this, f.scopeIncident, {
       config: this.config,
       allowOn,

@@ -12,7 +12,7 @@ import { workloadKeyStatements } from './evidence-key-policy';
 import { inWorkloadRegions } from './regional-permissions';
 
 /**
- * The IR side of multi-account mode (issue: multi-account), kept out of ir-stack.ts so the IR stack only calls
+ * The IR side of multi-account mode, kept out of ir-stack.ts so the IR stack only calls
  * `configureIrMultiAccount` and names its step roles with `workflowRoleName`:
  *
  * - the acquisition steps that act on the instance assume the responder role in the finding's account;

@@ -5,7 +5,7 @@ import { allowOn as allowOnHome, type StepPermission } from './constructs/step-p
 import { flattenReference } from './constructs/nag-acknowledgements';
 
 /**
- * The IR stack acts on instances in every workload region, not only its own (issue 12, "one IR home region").
+ * The IR stack acts on instances in every workload region, not only its own ("one IR home region").
  *
  * The step permissions are written for the stack's region (`arn:…:ec2:${AWS::Region}:…`, `ec2.${AWS::Region}.amazonaws
  * .com`); `inWorkloadRegions` repeats every such resource ARN and `kms:ViaService`-style condition value for each

@@ -23,7 +23,7 @@ import { workloadKeyStatements } from './evidence-key-policy';
 import { EVIDENCE_KEY_ALIAS, findingEventPattern } from './ir-stack';
 
 /**
- * The regional stack (issue 12, "one IR home region"): deployed in the IR account in every workload region OTHER than
+ * The regional stack ("one IR home region"): deployed in the IR account in every workload region OTHER than
  * the home region (a CloudFormation rule refuses the home region), with `cdk deploy` per region or as a self-managed
  * StackSet over the regions (no assets, no bootstrap dependency, everything region-specific a parameter).
  *

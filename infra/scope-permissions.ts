@@ -4,7 +4,7 @@ import type { StepPermission } from './constructs/step-permissions';
 import type { ForensicsConfig } from './config';
 
 /**
- * "Scope the incident" (issue 15) in the IR stack, kept out of ir-stack.ts: its environment and its role's
+ * "Scope the incident" in the IR stack, kept out of ir-stack.ts: its environment and its role's
  * permissions. The role reads (never writes) in the workload account — CloudTrail LookupEvents, the policy
  * simulation of the instance's role, the inventory of secrets, SecureString parameters, keys and buckets, flow logs —
  * reads the configured trail bucket only, and writes sealed objects under `cases/` of the evidence bucket (the

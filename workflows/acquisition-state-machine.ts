@@ -36,7 +36,7 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } f
  *     while progress stands still; a time cap in the handler; and a hard count in the Choice rule, derived from the
  *     execution's history budget, see below); a snapshot in `error` does not stop the others.
  *  7. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
- *     evidence CMK, bounded in the same way. Multi-account (DESIGN step 8), per volume: copy in the workload account
+ *     evidence CMK, bounded in the same way. Multi-account, per volume: copy in the workload account
  *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
  *     (State and StateMessage) → EBS Snapshot Lock (skipped and recorded where the API is unavailable). The two
  *     loop steps advance every volume's stage (workload-copy → shared → ir-copy → locked) on each poll

@@ -370,7 +370,7 @@ export function retentionCheck(
 }
 
 /**
- * The evidence snapshots the manifest names, each looked up in ITS evidence region (the home region since issue 12;
+ * The evidence snapshots the manifest names, each looked up in ITS evidence region (the home region;
  * manifests written before name none, and their evidence is in the instance's region):
  * - `snapshot.exists`, `snapshot.state`, `snapshot.owner` (the IR account),
  * - `snapshot.region`: the evidence is in the home region (the evidence key's region),

@@ -162,7 +162,7 @@ async function ensureQuarantineProfile(iam: IAMClient): Promise<string> {
 
 /**
  * The evidence key's replica in every workload region other than the home region (what infra/regional-stack.ts
- * deploys; issue 12). Idempotent: a replica already there is found by its ARN (same key id, that region).
+ * deploys). Idempotent: a replica already there is found by its ARN (same key id, that region).
  */
 async function ensureReplicas(ctx: EmulatorContext, keyArn: string, regions: readonly string[]): Promise<void> {
   for (const region of regions) {

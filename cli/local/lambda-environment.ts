@@ -1,7 +1,7 @@
 /**
  * The Lambda environment of each step's function, read from the synthesized IR template and resolved against a
  * deployment's stack outputs: what the local runner gives the handlers, so that what runs locally is configured
- * exactly as what `cdk deploy` would deploy from the same configuration (issue 10, "run-local is not the deployment").
+ * exactly as what `cdk deploy` would deploy from the same configuration ("run-local is not the deployment").
  *
  * A value in a function's `Environment.Variables` is a literal (a setting from cdk.json or `-c`), a pseudo parameter
  * (`AWS::AccountId`, …) or a reference to a resource of the stack (`Ref`, `Fn::GetAtt`, `Fn::Join` of those). A

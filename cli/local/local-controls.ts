@@ -12,11 +12,11 @@ import { type CfnTemplate, referencesFromOutputs } from './lambda-environment';
 
 /**
  * What the IR stack deploys around the stores, provisioned in the emulator from the synthesized template so that a
- * local deployment is what `forensics doctor` would find deployed (issue 16): key rotation; the evidence bucket's
+ * local deployment is what `forensics doctor` would find deployed: key rotation; the evidence bucket's
  * versioning and public access block; point-in-time recovery and deletion protection of the case table; the dead-letter
  * queue; both state machines (their synthesized definitions and logging configuration — moto stores them, the local
  * runner executes them); every EventBridge rule with its pattern and targets (the GuardDuty finding rule, the
- * redrive rule of issue 10); every CloudWatch alarm (failed acquisitions, redrive errors) with its actions. Each
+ * redrive rule); every CloudWatch alarm (failed acquisitions, redrive errors) with its actions. Each
  * setting is read from the template's resource properties, never restated here.
  *
  * Not provisioned: the evidence bucket's TLS-only policy (moto enforces its Deny and the emulator speaks plain HTTP,

@@ -4,7 +4,7 @@ import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Finds the local AWS emulator, `moto_server`, and installs a pinned moto when a machine has none (issue 10, "a fresh
+ * Finds the local AWS emulator, `moto_server`, and installs a pinned moto when a machine has none ("a fresh
  * laptop has no emulator"): the demo, run-local and the tests need it, and a Node.js project's `npm ci` does not
  * install Python packages.
  *

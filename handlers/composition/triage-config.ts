@@ -11,7 +11,7 @@ export function triageConfigFrom(env: HandlerEnvironment, lambdaRegion: string |
     minSeverity: env.MIN_SEVERITY,
     acquireContainerHosts: env.ACQUIRE_CONTAINER_HOSTS === 'true',
     workloadAccounts: env.WORKLOAD_ACCOUNTS.split(','),
-    // Organisation mode, exclusions and regions (issue 12): a target outside them is ignored with a reason here.
+    // Organisation mode, exclusions and regions: a target outside them is ignored with a reason here.
     ...(env.ORGANIZATION_ID ? { organizationId: env.ORGANIZATION_ID } : {}),
     ...(env.EXCLUDED_ACCOUNTS ? { excludedAccounts: env.EXCLUDED_ACCOUNTS.split(',') } : {}),
     ...(env.WORKLOAD_REGIONS ? { workloadRegions: env.WORKLOAD_REGIONS.split(',') } : homeRegion ? { workloadRegions: [homeRegion] } : {}),

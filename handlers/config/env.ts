@@ -38,7 +38,7 @@ export const handlerEnvironmentSchema = z.object({
    */
   WORKLOAD_ACCOUNTS: z.string().check(z.regex(/^\d{12}(,\d{12})*$/, 'a comma-separated list of 12-digit account ids')),
   /**
-   * Organisation mode (issue 12): an AWS Organizations id. Set, every account is a workload account (unless in
+   * Organisation mode: an AWS Organizations id. Set, every account is a workload account (unless in
    * EXCLUDED_ACCOUNTS); membership is enforced by IAM, not here: the step roles may assume responder roles only in
    * accounts of this organisation (aws:ResourceOrgID), so a finding about an outside account fails at the first
    * AssumeRole with AccessDenied before anything is changed.
@@ -52,7 +52,7 @@ export const handlerEnvironmentSchema = z.object({
    */
   WORKLOAD_REGIONS: z.optional(z.string().check(z.regex(/^[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2}(,[a-z]{2,4}(-[a-z]+){1,3}-\d{1,2})*$/, 'a comma-separated list of region names'))),
   /**
-   * Name of the responder role in each workload account (issue: multi-account). Set: every call on the instance
+   * Name of the responder role in each workload account. Set: every call on the instance
    * is made with credentials from assuming `arn:<partition>:iam::<target account>:role/<name>` (session name =
    * case id). Unset: the Lambda's own credentials, which is only allowed when the target is the IR account itself.
    */
@@ -75,7 +75,7 @@ export const handlerEnvironmentSchema = z.object({
   /** Default of the per-case option `quarantineProfile` ("true" when the deployment creates the profile). */
   DEFAULT_QUARANTINE_PROFILE: z.optional(z.enum(['true', 'false'])),
   /**
-   * Incident scope (issue 15; "Scope the incident" only). Hours before the finding's first sighting the window starts
+   * Incident scope ("Scope the incident" only). Hours before the finding's first sighting the window starts
    * (`forensics:scopeLookBackHours`, default 24).
    */
   SCOPE_LOOK_BACK_HOURS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(24 * 90)))),

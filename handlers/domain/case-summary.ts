@@ -9,7 +9,7 @@ export interface CaseSummary {
   caseId: string;
   status: 'SUCCEEDED' | 'FAILED';
   manifest: { bucket: string; key: string; sha256: string } | null;
-  /** `region` (DESIGN.md contract, optional): the evidence snapshot's region — the home region (issue 12). */
+  /** `region` (DESIGN.md contract, optional): the evidence snapshot's region — the home region. */
   snapshots: { volumeId: string; snapshotId: string; evidenceSnapshotId: string | null; kmsKeyId: string | null; region?: string }[];
   isolation: { securityGroupId: string | null; networkInterfaceIds: string[] };
   forensicInstanceId: string | null;

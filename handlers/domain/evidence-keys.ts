@@ -18,11 +18,11 @@ export const EVIDENCE_OBJECT_PATTERNS = {
   manifest: 'cases/*/manifest.json',
   /** `workstationRecordKey`: one record per forensic workstation launched. */
   workstationRecord: 'cases/*/workstation-*.json',
-  /** `timelineKey` (issue 15): the principal's CloudTrail timeline, written by "Scope the incident". */
+  /** `timelineKey`: the principal's CloudTrail timeline, written by "Scope the incident". */
   timeline: 'cases/*/timeline.json',
-  /** `rotateKey` (issue 15): the rotate list. */
+  /** `rotateKey`: the rotate list. */
   rotate: 'cases/*/rotate.json',
-  /** `logsPrefix` (issue 15): the incident window's preserved trail and flow log objects. */
+  /** `logsPrefix`: the incident window's preserved trail and flow log objects. */
   logs: 'cases/*/logs/*',
   /** `analysisPrefix`: the workstation's mount report and analysts' results (the workstation instance role). */
   analysis: 'cases/*/analysis/*',

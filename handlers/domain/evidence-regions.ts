@@ -1,5 +1,5 @@
 /**
- * Where evidence is made and under which key (issue 12, "one IR home region"). Pure: no SDK, no I/O.
+ * Where evidence is made and under which key ("one IR home region"). Pure: no SDK, no I/O.
  *
  * AWS rules this module encodes (the emulator enforces none of them):
  * - A KMS key is regional: a call that names a key must be made in the key's region. `CopySnapshot` is issued in the

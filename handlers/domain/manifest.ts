@@ -26,7 +26,7 @@ import type {
 
 /**
  * Still 1.0: the multi-account chain only added optional members per snapshot (accounts, intermediate copy, lock
- * status and timings), and the home region (issue 12) others (source and evidence region, the intermediate copy's
+ * status and timings), and the home region others (source and evidence region, the intermediate copy's
  * region and key, hops); no required field changed; a reader of 1.0 manifests reads these unchanged.
  */
 export const MANIFEST_SCHEMA_VERSION = '1.0';
@@ -74,15 +74,15 @@ export interface ManifestSnapshot {
     accountId: string;
     sharedWith: string | null;
     removal: 'removed' | 'retained' | 'failed' | null;
-    /** Optional (issue 12): its region and key there (the evidence key, or its multi-Region replica). */
+    /** Optional: its region and key there (the evidence key, or its multi-Region replica). */
     region?: string;
     kmsKeyId?: string;
   } | null;
-  /** Optional (issue 12): the region of the original snapshot (the instance's region). */
+  /** Optional: the region of the original snapshot (the instance's region). */
   sourceRegion?: string;
-  /** Optional (issue 12): the region of the evidence snapshot (the home region, where `kmsKeyId` is a key). */
+  /** Optional: the region of the evidence snapshot (the home region, where `kmsKeyId` is a key). */
   evidenceRegion?: string | null;
-  /** Optional (issue 12): every copy, share and lock of the chain, in order, where it happened and when. */
+  /** Optional: every copy, share and lock of the chain, in order, where it happened and when. */
   hops?: ManifestHop[];
   /** Optional (multi-account): when each link of the chain was requested and completed. */
   timings?: {
@@ -98,7 +98,7 @@ export interface ManifestSnapshot {
 }
 
 /**
- * One link of a volume's evidence chain (issue 12). `copy`: CopySnapshot issued in `region` by `accountId` from
+ * One link of a volume's evidence chain. `copy`: CopySnapshot issued in `region` by `accountId` from
  * `sourceRegion`, under `kmsKeyId` (a key of `region`); `share`: createVolumePermission for the IR account; `lock`: EBS
  * Snapshot Lock of the evidence snapshot. Timestamps are null when the step has not happened (or failed first).
  */

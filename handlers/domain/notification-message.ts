@@ -67,7 +67,7 @@ export function workstationLines(state: AcquisitionState): string[] {
     return [
       `- forensic workstation: ${ws.instanceId} in ${ws.availabilityZone}, ${ws.volumes.length} evidence volume(s) attached read-only`,
       ...ws.volumes.map((v) => `  ${v.attachDevice} <- ${v.sourceVolumeId}${v.sourceDeviceName ? ` (${v.sourceDeviceName})` : ''} from ${v.evidenceSnapshotId}`),
-      // The workstation runs in the home region, with the evidence (issue 12), not necessarily the instance's region.
+      // The workstation runs in the home region, with the evidence, not necessarily the instance's region.
       `  shell: aws ssm start-session --target ${ws.instanceId} --region ${state.evidence?.copies.find((c) => c.evidenceRegion)?.evidenceRegion ?? state.case.target.region}`,
       `  mount report: ${ws.analysisPrefix}`,
     ];

@@ -2,7 +2,7 @@ import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-doc
 import type { AcquisitionState } from './types';
 
 /**
- * The manifest's `timeline`, `logs` and `rotate` sections from the execution state (issue 15): the scope's result
+ * The manifest's `timeline`, `logs` and `rotate` sections from the execution state: the scope's result
  * at `$.scope`, or, when "Scope the incident" failed (`$.scopeFailure`), each section `failed` with the reason.
  * Nothing for executions without the step (cases sealed before it existed). Pure.
  */

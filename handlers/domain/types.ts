@@ -25,7 +25,7 @@ export interface FindingSummary {
   /** GuardDuty's `service.count`: republished findings keep their id and raise this. */
   count?: number;
   updatedAt?: string;
-  /** GuardDuty's `service.eventFirstSeen`: the scope's window starts a look-back before it (issue 15). */
+  /** GuardDuty's `service.eventFirstSeen`: the scope's window starts a look-back before it. */
   firstSeenAt?: string;
   /** Access key ids the finding names (`resource.accessKeyDetails.accessKeyId`): part of the scoped principal. */
   accessKeyIds?: string[];
@@ -35,9 +35,9 @@ export type RevokeMode = 'instance' | 'role' | 'none';
 
 /** Per-case options; a manual request may set them, findings get the deployment defaults. */
 export interface CaseOptions {
-  /** Launch the forensic workstation after sealing (issue: forensic workstation). */
+  /** Launch the forensic workstation after sealing. */
   workstation: boolean;
-  /** Credential containment mode (issue: credential containment). */
+  /** Credential containment mode. */
   revoke: RevokeMode;
   /**
    * Replace the instance profile with the deployment's no-permission quarantine profile. Absent: the deployment
@@ -270,7 +270,7 @@ export interface ContainmentTag {
   error?: string;
 }
 
-/** Credential containment (issue: credential containment) — part of `$.containment`. */
+/** Credential containment — part of `$.containment`. */
 export interface CredentialContainment {
   mode: RevokeMode;
   status: 'applied' | 'skipped' | 'failed';
@@ -355,7 +355,7 @@ export interface EvidenceCopy {
   requestedAt?: string;
   completedAt?: string;
   /**
-   * Cross-account chain (issue: multi-account): where this volume's copy chain is. `workload-copy` (copy with the
+   * Cross-account chain: where this volume's copy chain is. `workload-copy` (copy with the
    * evidence key in the workload account) → `shared` (that copy shared with the IR account) → `ir-copy` (IR-owned
    * copy requested) → `locked` (EBS Snapshot Lock applied or skipped, see `lock`). Absent in single-account mode
    * without locking (the original behaviour).
@@ -363,9 +363,9 @@ export interface EvidenceCopy {
   stage?: EvidenceStage;
   /** The account that owns the original snapshot (the workload account). */
   sourceAccountId?: string;
-  /** Region of the original snapshot (the instance's region; issue 12). */
+  /** Region of the original snapshot (the instance's region). */
   sourceRegion?: string;
-  /** Region of the evidence snapshot: the home region (the evidence key's region; issue 12). */
+  /** Region of the evidence snapshot: the home region (the evidence key's region). */
   evidenceRegion?: string;
   /** Cross-account only: the intermediate copy in the workload account, shared with the IR account. */
   intermediate?: IntermediateCopy;
@@ -425,7 +425,7 @@ export interface SealResult {
 }
 
 /**
- * Output of "Scope the incident" (issue 15) — stored at `$.scope`: the three manifest sections and how many objects
+ * Output of "Scope the incident" — stored at `$.scope`: the three manifest sections and how many objects
  * were written (they are listed, with their SHA-256, in the case's evidence index, which the manifest lists: never in
  * the execution state, whose payload is bounded).
  */

@@ -11,7 +11,7 @@ import type { Clock, Log } from '../domain/ports';
 import type { CaseRef, EvidenceCopy, EvidenceLock, Target } from '../domain/types';
 
 /**
- * The cross-account evidence chain and the snapshot lock (DESIGN step 8), ending in the HOME region (issue 12), driven by the two existing loop steps
+ * The cross-account evidence chain and the snapshot lock, ending in the HOME region, driven by the two existing loop steps
  * ("Copy snapshots with evidence key" requests the first copy; each "Check evidence copies" poll advances every
  * volume as far as it can go), so that the chain adds no state transition:
  *
@@ -43,7 +43,7 @@ export interface CopyEvidenceDeps {
   retry?: Partial<RetryPolicy>;
   log?: Log;
   /**
-   * The cross-account chain and the snapshot lock (issue: multi-account; see evidence-chain.ts). Absent: the
+   * The cross-account chain and the snapshot lock (see evidence-chain.ts). Absent: the
    * single-account copy without lock, as before. The handlers always pass it.
    */
   chain?: ChainSettings;

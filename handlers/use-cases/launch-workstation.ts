@@ -85,7 +85,7 @@ export async function launchWorkstation(deps: WorkstationDeps, input: LaunchWork
     actions.push({ step: WORKSTATION_STEP, action, status, performedAt: now(), request, result });
 
   try {
-    // The evidence snapshots are in the home region (issue 12) whatever the instance's region; manifests from before
+    // The evidence snapshots are in the home region whatever the instance's region; manifests from before
     // that name no evidence region, and their evidence is in the instance's region.
     const elsewhere = [
       ...new Set(

@@ -27,7 +27,7 @@ import type { AcquisitionState, CustodyAction, ScopeResult, SealedObject } from 
 import { requireCase, writeEvidenceOnce } from './case-evidence-objects';
 
 /**
- * "Scope the incident" (issue 15): after containment, while the snapshots complete, three parts at once —
+ * "Scope the incident": after containment, while the snapshots complete, three parts at once —
  *  - timeline: CloudTrail LookupEvents of the principal (instance role sessions by Username = instance id, each
  *    access key of the findings) in every scoped region, one hop of AssumeRole, plus the principal's events found
  *    in the trail's log files being preserved (data events); sealed as `timeline.json`;

@@ -16,7 +16,7 @@ import { executeLocal, type LocalEnvironment, prepareLocalEnvironment, type RunL
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 
 /**
- * One IR home region (issue 12), end to end on moto: the deployment in us-east-1 (the home region), the victims in
+ * One IR home region, end to end on moto: the deployment in us-east-1 (the home region), the victims in
  * eu-west-1. Every assertion reads AWS state back through the SDK:
  *
  * 1. single account: the evidence snapshots exist in the HOME region, IR-owned, encrypted with a key that exists

@@ -8,7 +8,7 @@ import { runWorkstationLaunch, runWorkstationTerminate } from '../../cli/command
 import { verifyCase } from '../../cli/commands/case-verify';
 
 /**
- * End to end on moto (issue 4): an acquisition with the workstation option on. Volumes are created from the IR-owned
+ * End to end on moto: an acquisition with the workstation option on. Volumes are created from the IR-owned
  * evidence snapshots and attached, in the original device order, to a workstation launched from the hardened launch
  * template, whose metadata options require tokens. Assertions read the emulator through the SDK.
  */

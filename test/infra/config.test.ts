@@ -19,19 +19,19 @@ const DEFAULTS: ForensicsConfig = {
   workstationInstanceType: 'm7i.large',
   workloadAccounts: [],
   stackName: 'ForensicAcquisition',
-  // Multi-account settings (issue: multi-account).
+  // Multi-account settings.
   responderRoleName: 'ForensicsResponder',
   responderExternalId: 'forensic-acquisition',
   findingSourceAccounts: [],
   workloadRegions: [],
-  // Home region and organisation (issue 12).
+  // Home region and organisation.
   excludedAccounts: [],
   evidenceKeyMultiRegion: false,
   snapshotLockMode: 'compliance',
   snapshotLockDays: 365,
   snapshotLockCoolOffHours: 24,
   removeIntermediateCopies: false,
-  // Incident scope (issue 15).
+  // Incident scope.
   scopeLookBackHours: 24,
   scopeMaxEvents: 5000,
   scopeMaxLogObjects: 500,

@@ -230,7 +230,7 @@ describe('functions', () => {
     const multiAccountOnly = new Set([
       'RESPONDER_ROLE_NAME', 'RESPONDER_EXTERNAL_ID', 'QUARANTINE_PROFILE_ARN', 'DEFAULT_QUARANTINE_PROFILE',
       'ORGANIZATION_ID', 'EXCLUDED_ACCOUNTS', 'WORKLOAD_REGIONS',
-      // The trail's bucket and prefix (issue 15) only when configured.
+      // The trail's bucket and prefix only when configured.
       'CLOUDTRAIL_BUCKET', 'CLOUDTRAIL_PREFIX',
     ]);
     const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();

@@ -4,7 +4,7 @@ import { QUARANTINE_PROFILE_OUTPUT } from '../../infra/quarantine-profile';
 import { type CfnTemplate, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
 /**
- * Every resource a step function's environment names is also named by a stack output (issue 10, item 3): a
+ * Every resource a step function's environment names is also named by a stack output: a
  * deployment's outputs then resolve the whole Lambda environment, which is how the local runner gives the handlers
  * exactly the deployed environment (cli/local/lambda-environment.ts), and how a responder finds each resource.
  */

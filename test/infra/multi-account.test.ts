@@ -8,7 +8,7 @@ import { workflowRoleNames } from '../../infra/multi-account';
 import { type Synthesized, synth } from '../support/synthesis';
 
 /**
- * Multi-account mode (issue: multi-account): the responder stack (workload accounts), the forwarder stack (GuardDuty
+ * Multi-account mode: the responder stack (workload accounts), the forwarder stack (GuardDuty
  * administrator), and the IR side (key policy, assume-role permissions, bus policy, fixed role names).
  */
 const WORKLOAD = '111111111111';

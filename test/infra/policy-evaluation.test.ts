@@ -12,7 +12,7 @@ import { type CfnTemplate, synth } from '../support/synthesis';
 
 /**
  * What the synthesized policies ALLOW, evaluated (test/support/policy-evaluator.ts), not what their text looks like:
- * each escalation path of issue 11 is tried and must be refused, and the properties the design relies on (no role
+ * each known escalation path is tried and must be refused, and the properties the design relies on (no role
  * deletes evidence or bypasses retention, TLS only, the evidence key only through EC2/S3/DynamoDB/SNS, the responder
  * trust with its external id) are checked the same way, in single-account and multi-account mode. Identity policies
  * are evaluated together with the bucket, key and trust policies they meet.
@@ -57,7 +57,7 @@ beforeAll(() => {
 const decision = (sim: Simulator, role: RoleInfo, action: string, resource: string, context: Context = {}): Decision =>
   sim.can(role, action, resource, context).decision;
 
-// ── Scope the incident (issue 15) ──────────────────────────────────────────────────────────────────────────────────
+// ── Scope the incident ──────────────────────────────────────────────────────────────────────────────────
 
 describe.each([
   ['single-account', () => single],

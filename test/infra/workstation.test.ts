@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FORENSIC_VPC_CIDR, WORKSTATION_INTERFACE_ENDPOINTS } from '../../infra/constructs/forensic-workstation';
 import { type CfnResource, resourcesOfType, type Synthesized, synth } from '../support/synthesis';
 
-/** The forensic workstation's infrastructure (issue 4): isolated VPC, endpoints, hardened launch template. */
+/** The forensic workstation's infrastructure: isolated VPC, endpoints, hardened launch template. */
 let s: Synthesized;
 beforeAll(() => {
   s = synth();

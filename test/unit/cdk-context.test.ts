@@ -8,7 +8,7 @@ import { ContextArgumentError, parseContextArguments } from '../../cli/local/cdk
 import { ConfigError, parseConfig } from '../../infra/config';
 
 /**
- * `run-local -c key=value` is read exactly as the CDK CLI reads `cdk synth -c key=value` (issue 10, item 3). The rules,
+ * `run-local -c key=value` is read exactly as the CDK CLI reads `cdk synth -c key=value`. The rules,
  * then the proof: the project's own aws-cdk CLI is run with the same arguments on a probe app that records the
  * context it is given, and both must agree.
  */

@@ -15,7 +15,7 @@ import { normalize, type NormalizedFinding } from '../../handlers/domain/finding
 import { triageConfigFrom } from '../../handlers/composition/triage-config';
 
 /**
- * The home region (issue 12): which key may be named where, which copies bring evidence home, and which targets a
+ * The home region: which key may be named where, which copies bring evidence home, and which targets a
  * deployment acquires (organisation mode, exclusions, workload regions) — all decided before any AWS call.
  */
 const IR = '999988887777';

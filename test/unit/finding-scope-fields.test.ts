@@ -15,7 +15,7 @@ function summaryOf(input: Json) {
   return decision.finding;
 }
 
-describe('finding summary: what the incident scope reads (issue 15)', () => {
+describe('finding summary: what the incident scope reads', () => {
   it('keeps the first-seen time and a real access key id the finding names', () => {
     // Prepare
     const input = fixture();

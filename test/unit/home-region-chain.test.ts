@@ -23,7 +23,7 @@ import { copyEvidence } from '../../handlers/use-cases/copy-evidence';
 import { CASE, awsError } from '../support/ec2-test-fixtures';
 
 /**
- * Evidence of an instance outside the home region lands in the home region (issue 12), against a fake of EC2 that
+ * Evidence of an instance outside the home region lands in the home region, against a fake of EC2 that
  * knows the ACCOUNT (by the access key a client signs with) and the REGION (the client's) of every call, and
  * enforces the AWS rules the emulator does not:
  * - a copy is made in the region the CopySnapshot is sent to, from `SourceRegion`, and its KmsKeyId must be a key of

@@ -13,7 +13,7 @@ import { resolveDeployment } from '../../cli/deployment/discover';
 import { localDeploymentContext, localStackTemplate, registerLocalStack } from '../../cli/local/local-stack';
 
 /**
- * Registering a local deployment as a CloudFormation stack, and finding it with --endpoint alone (issue 10, item 4),
+ * Registering a local deployment as a CloudFormation stack, and finding it with --endpoint alone,
  * against CloudFormation's own rules: CreateStack on an existing name fails with AlreadyExistsException, and an
  * UpdateStack that changes nothing fails with ValidationError "No updates are to be performed.".
  */

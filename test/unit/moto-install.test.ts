@@ -14,7 +14,7 @@ import {
 } from '../../cli/local/moto-install';
 
 /**
- * Finding moto_server on a fresh machine (issue 10, item 8), with fake PATHs and fake project roots: the PATH first,
+ * Finding moto_server on a fresh machine, with fake PATHs and fake project roots: the PATH first,
  * then the project's `.venv-moto`; the automatic install runs the pinned pip install with the Python on the PATH (a
  * fake Python here: this machine has no package index); without either, one error line with the exact command.
  */

@@ -207,7 +207,7 @@ describe('launchWorkstation (EC2 mocked)', () => {
     expect(record?.details.workstation).toMatchObject({ status: 'failed', error: 'InsufficientInstanceCapacity' });
   });
 
-  it('builds the workstation from home-region evidence of an instance in another region (issue 12)', async () => {
+  it('builds the workstation from home-region evidence of an instance in another region', async () => {
     // Prepare: the instance was in eu-central-1; its evidence snapshots were copied into the home region eu-west-1.
     const elsewhere = { ...ref, target: { ...ref.target, region: 'eu-central-1' } };
     const home = snapshots.map((s) => ({ ...s, evidenceRegion: 'eu-west-1' }));

@@ -3,7 +3,7 @@ import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass } from '
 import type { DoctorContext } from '../context';
 
 /**
- * `key.replica[<region>]`, for each workload region other than the home region (issue 12, infra/regional-stack.ts):
+ * `key.replica[<region>]`, for each workload region other than the home region (infra/regional-stack.ts):
  * - multi-Region evidence key (`mrk-…`, forensics:evidenceKeyMultiRegion): its replica must exist in that region,
  *   Enabled — the responder role encrypts the intermediate copy there with it before sharing it;
  * - single-Region key, multi-account or organisation mode: FAIL — a member account's snapshot in that region cannot

@@ -3,7 +3,7 @@ import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass, warn } 
 import type { Credentials, DoctorContext } from '../context';
 
 /**
- * What memory capture (DESIGN step 9b) needs where the instances are:
+ * What memory capture needs where the instances are:
  * - `ssm.endpoints[<account>/<region>]`: the acquisition channel reaches an instance only through its VPC's SSM
  *   interface endpoints (ssm, ssmmessages, ec2messages) — never through the internet once the instance is isolated.
  *   Instances in a VPC without all three cannot have their memory captured: a WARN with their count.

@@ -4,7 +4,7 @@ import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass } from '
 import { type DoctorContext, recoveryResourceNames } from '../context';
 
 /**
- * What keeps a failed acquisition from being lost (infra/acquisition-recovery.ts, issue 10):
+ * What keeps a failed acquisition from being lost (infra/acquisition-recovery.ts):
  * - `recovery.rule`: the rule on the acquisition state machine's FAILED/TIMED_OUT executions is enabled, matches that
  *   state machine, and invokes the redrive function with a dead-letter queue. Without it a transient failure is
  *   neither redriven nor recorded.
