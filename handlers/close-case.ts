@@ -6,8 +6,8 @@ import { type CloseCaseDeps, type CloseCaseInput, closeCase } from './use-cases/
  * "Close case". Payload: the whole execution state, with `notificationFailure` when the notify step's Catch led
  * here. Returns the case summary (at `$.closure`), the shape `run-local` prints.
  */
-export function createCloseCaseHandler(deps: CloseCaseDeps) {
-  return (event: CloseCaseInput): Promise<CaseSummary> => closeCase(deps, event);
+export function createCloseCaseHandler(deps: { evidence?: () => CloseCaseDeps } = {}) {
+  return (event: CloseCaseInput): Promise<CaseSummary> => closeCase((deps.evidence ?? evidenceDeps)(), event);
 }
 
-export const handler = (event: CloseCaseInput): Promise<CaseSummary> => createCloseCaseHandler(evidenceDeps())(event);
+export const handler = createCloseCaseHandler();

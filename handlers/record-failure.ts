@@ -5,14 +5,18 @@ import { evidenceDeps } from './composition/evidence';
 import { notifier } from './composition/notifier';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
 
+/** The step's dependencies from its composition roots; the logger carries the case id of the failed execution. */
+function recordFailureDeps(state: AcquisitionState): RecordFailureDeps {
+  return { ...evidenceDeps(), notifier: notifier(), log: caseLog(state?.case?.caseId, 'recordFailure') };
+}
+
 /**
  * "Record failure". Payload: the whole execution state with `failure` ({Error, Cause}) from the Catch, and the
  * execution input at `rawEvent` (carried in the state since triage; also accepted when the Task payload adds it).
  * Returns the case summary with status FAILED (at `$.failureRecord`).
  */
-export function createRecordFailureHandler(deps: RecordFailureDeps) {
-  return (event: AcquisitionState): Promise<CaseSummary> => recordFailure(deps, event, event.rawEvent);
+export function createRecordFailureHandler(deps: { recordFailure?: (state: AcquisitionState) => RecordFailureDeps } = {}) {
+  return (event: AcquisitionState): Promise<CaseSummary> => recordFailure((deps.recordFailure ?? recordFailureDeps)(event), event, event.rawEvent);
 }
 
-export const handler = (event: AcquisitionState): Promise<CaseSummary> =>
-  createRecordFailureHandler({ ...evidenceDeps(), notifier: notifier(), log: caseLog(event?.case?.caseId, 'recordFailure') })(event);
+export const handler = createRecordFailureHandler();

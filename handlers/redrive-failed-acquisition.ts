@@ -1,11 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoCaseTable } from './adapters/case-table';
-import { caseLog } from './adapters/logger';
-import { LambdaInvoker } from './adapters/lambda-invoker';
-import { StepFunctionsExecutions } from './adapters/step-functions-executions';
-import { type RedriveEnvironment, redriveEnvironment } from './config/redrive-env';
+import { sharedRedriveDeps } from './composition/redrive';
 import { InvalidInput } from './domain/errors';
 import { type RedriveDeps, type RedriveOutcome, redriveFailedAcquisition } from './use-cases/redrive-failed-acquisition';
 
@@ -31,36 +24,10 @@ export function executionArnOf(event: ExecutionStatusChange): string {
   return arn;
 }
 
-// The one handler logger (levels reach CloudWatch as levels); the case id is in each entry where known.
-const log = caseLog(undefined, 'redriveFailedAcquisition');
-
-export function redriveDeps(env: RedriveEnvironment, clients: { sfn: SFNClient; lambda: LambdaClient; dynamodb: DynamoDBClient }): RedriveDeps {
-  const clock = () => new Date();
-  const cases = new DynamoCaseTable(clients.dynamodb, env.CASE_TABLE_NAME, clock);
-  const recorder = new LambdaInvoker(clients.lambda, env.RECORD_FAILURE_FUNCTION_NAME);
-  return {
-    executions: new StepFunctionsExecutions(clients.sfn),
-    recordFailure: (state) => recorder.invoke(state),
-    noteRedrive: (caseId, note) => cases.updateCase(caseId, { details: { redrive: note } }),
-    cases,
-    stateMachineArn: env.ACQUISITION_STATE_MACHINE_ARN,
-    maxRedrives: env.MAX_REDRIVES,
-    clock,
-    log,
-  };
+/** "Redrive failed acquisition". Payload: the EventBridge event. Returns what was done (redrive, record, nothing). */
+export function createRedriveHandler(deps: { redrive?: () => RedriveDeps } = {}) {
+  return async (event: ExecutionStatusChange): Promise<RedriveOutcome> =>
+    redriveFailedAcquisition((deps.redrive ?? sharedRedriveDeps)(), executionArnOf(event));
 }
 
-export function createRedriveHandler(deps: () => RedriveDeps) {
-  return async (event: ExecutionStatusChange): Promise<RedriveOutcome> => redriveFailedAcquisition(deps(), executionArnOf(event));
-}
-
-let shared: RedriveDeps | undefined;
-
-export const handler = createRedriveHandler(() => {
-  shared ??= redriveDeps(redriveEnvironment(), {
-    sfn: new SFNClient({ maxAttempts: 5 }),
-    lambda: new LambdaClient({ maxAttempts: 5 }),
-    dynamodb: new DynamoDBClient({ maxAttempts: 5 }),
-  });
-  return shared;
-});
+export const handler = createRedriveHandler();

@@ -65,12 +65,14 @@ describe('evidence entries', () => {
     const state = { ...describedState(), rawEvent: RAW_EVENT, failure: { Error: 'SnapshotFailed', Cause: 'x' } };
     cases.seed(state.case);
     const run = createRecordFailureHandler({
+      recordFailure: () => ({
       cases,
       store: bucket.store,
       clock,
       custody: new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: {}, sleep: async () => {} }),
       notifier: { publish: async () => ({}) },
       log: () => {},
+      }),
     });
 
     // Act

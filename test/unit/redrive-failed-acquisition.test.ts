@@ -14,7 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RedriveEnvironment } from '../../handlers/config/redrive-env';
 import { MAX_AUTOMATIC_REDRIVES } from '../../handlers/domain/redrive';
-import { type ExecutionStatusChange, createRedriveHandler, redriveDeps } from '../../handlers/redrive-failed-acquisition';
+import { redriveDeps } from '../../handlers/composition/redrive';
+import { type ExecutionStatusChange, createRedriveHandler } from '../../handlers/redrive-failed-acquisition';
 
 /**
  * "Redrive failed acquisition" against AWS-shaped answers (DescribeExecution, GetExecutionHistory newest first,
@@ -94,10 +95,12 @@ const failedEvent: HistoryEvent = {
 };
 
 const logs: Record<string, unknown>[] = [];
-const handler = createRedriveHandler(() => ({
+const handler = createRedriveHandler({
+  redrive: () => ({
   ...redriveDeps(ENV, { sfn: new SFNClient({ region: 'us-east-1' }), lambda: new LambdaClient({ region: 'us-east-1' }), dynamodb: new DynamoDBClient({ region: 'us-east-1' }) }),
-  log: (e) => void logs.push(e),
-}));
+    log: (e) => void logs.push(e),
+  }),
+});
 
 const invokedPayload = () => JSON.parse(new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array)) as Record<string, unknown>;
 
