@@ -48,13 +48,6 @@ export interface ReleaseWorkflowProps {
   readonly workloadRegions?: readonly string[];
 }
 
-/** Upper bound of one invocation per release step (the release loops over ENIs and target groups). */
-const RELEASE_STEP_TIMEOUTS: Record<ReleaseStep, Duration> = {
-  validateRelease: Duration.seconds(30),
-  releaseContainment: Duration.minutes(3),
-  notifyRelease: Duration.seconds(30),
-  recordReleaseFailure: Duration.minutes(2),
-};
 
 export class ReleaseWorkflow extends Construct {
   readonly functions: Record<ReleaseStep, ForensicFunction<ReleaseStep>>;
@@ -69,7 +62,7 @@ export class ReleaseWorkflow extends Construct {
           step,
           environment: props.environment,
           logKey: props.evidenceKey,
-          timeout: RELEASE_STEP_TIMEOUTS[step],
+          timeout: Duration.seconds(RELEASE_STEPS[step].timeoutSeconds),
           ...(props.roleNames?.[step] ? { roleName: props.roleNames[step] } : {}),
         }),
       ]),

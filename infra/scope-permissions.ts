@@ -12,9 +12,6 @@ import type { ForensicsConfig } from './config';
  * reads go through the responder role (infra/responder-stack.ts, statement `ScopeReadOnly`).
  */
 
-/** The function's timeout: above the scope's own time cap (at most 720 s), with room to seal what it found. */
-export const SCOPE_FUNCTION_TIMEOUT_SECONDS = 14 * 60;
-
 export function scopeEnvironment(config: ForensicsConfig): Pick<
   LambdaEnvironment,
   'SCOPE_LOOK_BACK_HOURS' | 'CLOUDTRAIL_BUCKET' | 'CLOUDTRAIL_PREFIX' | 'SCOPE_MAX_EVENTS' | 'SCOPE_MAX_LOG_OBJECTS' | 'SCOPE_TIME_CAP_SECONDS'

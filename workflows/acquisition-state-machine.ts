@@ -3,13 +3,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { TRANSIENT_ERRORS } from '../handlers/domain/errors';
 import { MAX_AUTOMATIC_REDRIVES } from '../handlers/domain/redrive';
 import { ACQUISITION_STEPS, type AcquisitionStep, CONTROL_STATES } from './acquisition-steps';
 import { type AslDefinition, HISTORY_EVENT_BUDGET, type HistoryBudget, largestLoopBoundWithin, worstCaseHistory } from './history-budget';
-import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY } from './task-defaults';
+import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, lambdaStep } from './task-defaults';
 
 /**
  * The forensic acquisition state machine (Standard workflow, JSONPath).
@@ -78,9 +78,6 @@ export interface AcquisitionStateMachineProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Longer than any step function's own timeout (the longest is well under this), shorter than Lambda's maximum. */
-const TASK_TIMEOUT = Duration.minutes(15);
-
 /**
  * What no retry fixes in the step before any change: caught at once (rejected). The describe's own permanent errors
  * (the instance gone, not readable) never reach the Catch: triage returns them at `$.failure` once the case is open.
@@ -109,29 +106,21 @@ export class AcquisitionStateMachine extends Construct {
       },
     });
 
-    // resultPath undefined = the ASL default "$" (the result replaces the state), left implicit on purpose: the
-    // local runner's interpreter mishandles an explicit "$".
+    // Every Task from the one builder both machines use (workflows/task-defaults.ts): the function's own result,
+    // the explicit Task timeout, and by default the throttling rule shared with the release machine.
     const step = (
       name: AcquisitionStep,
       resultPath: string | undefined,
       payload?: sfn.TaskInput,
       retries: readonly sfn.RetryProps[] = [THROTTLING_RETRY],
-    ): tasks.LambdaInvoke => {
-      const task = new tasks.LambdaInvoke(this, ACQUISITION_STEPS[name].state, {
+    ): tasks.LambdaInvoke =>
+      lambdaStep(this, {
+        state: ACQUISITION_STEPS[name].state,
         lambdaFunction: props.functions[name],
-        // The function's own result becomes the step's result; the Lambda API envelope is not kept.
-        payloadResponseOnly: true,
-        // Lambda service errors are retried below, with jitter, alongside AWS throttling.
-        retryOnServiceExceptions: false,
         ...(resultPath ? { resultPath } : {}),
         ...(payload ? { payload } : {}),
-        // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
-        taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
+        retries,
       });
-      // Throttling, transient server and Lambda service errors: by default the rule shared with the release machine.
-      for (const retry of retries) task.addRetry(retry);
-      return task;
-    };
 
     // ── Failure path: record what failed and what was already secured, notify, fail. ──
     const failed = new sfn.Fail(this, CONTROL_STATES.failed, {

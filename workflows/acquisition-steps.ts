@@ -1,23 +1,38 @@
+/** One Lambda step: its handler, the state name a responder sees, and the function's timeout. */
+export interface StepDefinition {
+  readonly entry: string;
+  readonly state: string;
+  /**
+   * Upper bound of one invocation. Steps that loop over every ENI, volume or snapshot of an instance (with the SDK's
+   * own retries inside) get minutes; the pollers and bookkeeping steps get less, so a hung call is retried by the
+   * state machine instead of holding the execution. Every Task's own timeout (TASK_TIMEOUT) is longer than these.
+   */
+  readonly timeoutSeconds: number;
+}
+
 /**
- * The acquisition workflow's Lambda steps: which handler implements each, and the state name a responder sees
- * in the Step Functions console. Shared by the state machine construct, the IR stack (one function per step,
+ * The acquisition workflow's Lambda steps: which handler implements each, the state name a responder sees
+ * in the Step Functions console, and the function's timeout. Shared by the state machine construct, the IR stack (one function per step,
  * each with its own least-privilege role) and the local runner (which maps each Task to the same handler).
  */
 export const ACQUISITION_STEPS = {
-  // Describes the instance while it opens the case: one round trip, and one state, fewer before containment.
-  triage: { entry: 'handlers/triage.ts', state: 'Triage, open case and describe instance' },
-  preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot' },
-  isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network' },
-  scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident' },
-  checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress' },
-  copyEvidence: { entry: 'handlers/copy-evidence.ts', state: 'Copy snapshots with evidence key' },
-  checkEvidenceCopies: { entry: 'handlers/check-evidence-copies.ts', state: 'Check evidence copies' },
-  sealEvidence: { entry: 'handlers/seal-evidence.ts', state: 'Seal evidence' },
-  launchWorkstation: { entry: 'handlers/launch-workstation.ts', state: 'Launch forensic workstation' },
-  notify: { entry: 'handlers/notify.ts', state: 'Notify responders' },
-  closeCase: { entry: 'handlers/close-case.ts', state: 'Close case' },
-  recordFailure: { entry: 'handlers/record-failure.ts', state: 'Record failure' },
-} as const;
+  // Opens the case and, beside it, describes the instance (two rounds of reads at most): one round trip, and one
+  // state, fewer before containment.
+  triage: { entry: 'handlers/triage.ts', state: 'Triage, open case and describe instance', timeoutSeconds: 90 },
+  preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot', timeoutSeconds: 180 },
+  isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network', timeoutSeconds: 180 },
+  // Above the scope's own time cap (forensics:scopeTimeCapSeconds, at most 720 s), with room to seal what it found.
+  scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident', timeoutSeconds: 14 * 60 },
+  checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress', timeoutSeconds: 60 },
+  copyEvidence: { entry: 'handlers/copy-evidence.ts', state: 'Copy snapshots with evidence key', timeoutSeconds: 300 },
+  checkEvidenceCopies: { entry: 'handlers/check-evidence-copies.ts', state: 'Check evidence copies', timeoutSeconds: 60 },
+  sealEvidence: { entry: 'handlers/seal-evidence.ts', state: 'Seal evidence', timeoutSeconds: 180 },
+  // Creates volumes, launches, and waits (bounded, 2 × 4 min) for the instance, the volumes and the attachments.
+  launchWorkstation: { entry: 'handlers/launch-workstation.ts', state: 'Launch forensic workstation', timeoutSeconds: 600 },
+  notify: { entry: 'handlers/notify.ts', state: 'Notify responders', timeoutSeconds: 30 },
+  closeCase: { entry: 'handlers/close-case.ts', state: 'Close case', timeoutSeconds: 60 },
+  recordFailure: { entry: 'handlers/record-failure.ts', state: 'Record failure', timeoutSeconds: 120 },
+} as const satisfies Record<string, StepDefinition>;
 
 export type AcquisitionStep = keyof typeof ACQUISITION_STEPS;
 

@@ -11,9 +11,8 @@ import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERROR, THROTTLING_ERRORS, TRANSIE
  * and Lambda service errors with exponential backoff and full jitter (so that many executions throttled at once do
  * not retry in lockstep).
  *
- * The release state machine builds its Tasks with `lambdaStep`; the acquisition state machine builds its own (its
- * steps take per-step retry rules and payloads) from the same parts: THROTTLING_RETRY, TASK_TIMEOUT and the
- * function's own result. The definition tests check the rule on every Task of both.
+ * Both state machines build every Task with `lambdaStep`; the acquisition's steps before containment and its
+ * idempotent polls pass their own retry rules. The definition tests check the rule on every Task of both.
  */
 export const THROTTLING_RETRY: sfn.RetryProps = {
   errors: [...THROTTLING_ERRORS, ...TRANSIENT_SERVER_ERRORS, ...LAMBDA_SERVICE_ERRORS],
@@ -96,6 +95,8 @@ export interface LambdaStepProps {
   /** undefined = the ASL default "$" (the result replaces the state), left implicit on purpose. */
   readonly resultPath?: string;
   readonly payload?: sfn.TaskInput;
+  /** Retry rules, in order. @default [THROTTLING_RETRY] */
+  readonly retries?: readonly sfn.RetryProps[];
 }
 
 /**
@@ -114,6 +115,6 @@ export function lambdaStep(scope: Construct, props: LambdaStepProps): tasks.Lamb
     // Explicit, so a hung invocation ends the Task instead of waiting on the service default.
     taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
   });
-  task.addRetry(THROTTLING_RETRY);
+  for (const retry of props.retries ?? [THROTTLING_RETRY]) task.addRetry(retry);
   return task;
 }
