@@ -17,6 +17,29 @@ export interface BenchReport {
   bundles: BundleMeasurement[];
   /** Cold imports of the functions on the path plus its round trips × latency (see `modeledColdContainment`). */
   modeledColdContainment?: ModeledColdContainment | null;
+  /** A partial run (`--only`): the scenarios it ran; the others are kept from the earlier report, with their dates. */
+  partial?: { ran: string[]; bundlesMeasured: boolean };
+}
+
+/**
+ * A partial run's scenarios merged into the last full report: same id replaced, the rest kept (each carries its own
+ * `measuredAt`/`commit`), in the order of `order`. Refused when the run's injected latency, throttling or retry
+ * intervals differ from the report's: the table would compare unlike measurements.
+ */
+export function mergeScenarios(
+  previous: Pick<BenchReport, 'settings' | 'scenarios' | 'generatedAt'>,
+  run: Pick<BenchReport, 'settings'>,
+  ran: ScenarioResult[],
+  order: readonly string[],
+): ScenarioResult[] {
+  for (const key of ['latencyMs', 'throttleRate', 'retryIntervals'] as const) {
+    if ((previous.settings[key] ?? null) !== (run.settings[key] ?? null)) {
+      throw new Error(`--only merges into bench/results/latest.json, whose ${key} is ${previous.settings[key]}, not ${run.settings[key]}: run the full benchmark`);
+    }
+  }
+  const byId = new Map<string, ScenarioResult>(previous.scenarios.map((s) => [s.id, { ...s, measuredAt: s.measuredAt ?? previous.generatedAt }]));
+  for (const s of ran) byId.set(s.id, s);
+  return [...byId.values()].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
 
 /** The Lambda functions an execution runs, in order, up to containment (each a cold start when incidents are rare). */
@@ -142,7 +165,10 @@ export function markdown(report: BenchReport): string {
     `Generated ${report.generatedAt} (${report.mode} run) on ${report.machine.platform}, Node.js ${report.machine.node}, ${report.machine.cpus} CPUs; ` +
       `${report.settings.latencyMs} ms injected latency per AWS call; default injected throttling ${Math.round(report.settings.throttleRate * 100)}%; ` +
       `state-level retry intervals ${report.settings.retryIntervals ?? '50 ms'}. Total ${Math.round(report.totalWallMs / 1000)} s.` +
-      (report.settings.backgroundLoad ? ` Beside it: ${report.settings.backgroundLoad}.` : ''),
+      (report.settings.backgroundLoad ? ` Beside it: ${report.settings.backgroundLoad}.` : '') +
+      (report.partial
+        ? ` A partial run (${report.partial.ran.join(', ')}${report.partial.bundlesMeasured ? ', bundles' : ''}); every other row is from the earlier run its "Measured" cell names.`
+        : ''),
     '',
     '### Targets',
     '',
@@ -153,8 +179,8 @@ export function markdown(report: BenchReport): string {
     ...(report.modeledColdContainment ? [modeledLine(report.modeledColdContainment), ''] : []),
     '### Scenarios',
     '',
-    '| Scenario | Executions | Outcomes | Containment p50 / p95 (ms) | Sequential round trips to containment | Transitions to containment | AWS calls per case (per volume) | Transitions per case | End-to-end p50 / p95 (ms) | Wall (s) | Throttled attempts | Redrives | Failures |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Scenario | Measured | Executions | Outcomes | Containment p50 / p95 (ms) | Sequential round trips to containment | Transitions to containment | AWS calls per case (per volume) | Transitions per case | End-to-end p50 / p95 (ms) | Wall (s) | Throttled attempts | Redrives | Failures |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const s of report.scenarios) {
     const a = s.acquired;
@@ -163,7 +189,7 @@ export function markdown(report: BenchReport): string {
       .join(', ');
     const perVolume = a.awsCallsPerVolume === null ? '' : ` (${a.awsCallsPerVolume.toFixed(1)})`;
     lines.push(
-      `| ${s.title} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.redrives?.total ?? 0} | ${s.failures.length} |`,
+      `| ${s.title} | ${(s.measuredAt ?? report.generatedAt).slice(0, 16).replace('T', ' ')}${s.commit ? ` (${s.commit})` : ''} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.redrives?.total ?? 0} | ${s.failures.length} |`,
     );
   }
   const dup = report.scenarios.filter((s) => s.duplicates.count > 0);

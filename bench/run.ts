@@ -1,5 +1,6 @@
 import '../cli/runtime/polyfills';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, platform } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadAcquisitionDefinition, loadHandlers, prepareLocalEnvironment } from '../cli/local/local-runner';
 import { CallInstrument } from './aws-calls';
 import { measureBundles } from './bundles';
-import { type BenchReport, PATH_TO_CONTAINMENT, callsVsVolumes, markdown, modeledColdContainment, summary, targetsOf, writeMarkdown } from './report';
+import { type BenchReport, PATH_TO_CONTAINMENT, callsVsVolumes, markdown, mergeScenarios, modeledColdContainment, summary, targetsOf, writeMarkdown } from './report';
 import { SCENARIOS, SMOKE_SCENARIO, type ScenarioResult, runScenario } from './scenarios';
 import { VictimFactory } from './victims';
 
@@ -22,7 +23,8 @@ import { VictimFactory } from './victims';
  * One moto_server for the whole run (started on a free loopback port, stopped at the end), the synthesized
  * definition and the real handlers in-process (cli/local/local-runner.ts), a call middleware on the handlers' SDK
  * clients (bench/aws-calls.ts). Writes bench/results/latest.json and the generated section of docs/benchmarks.md
- * (the smoke run writes bench/results/smoke.json and leaves the docs alone), and prints a summary on stdout.
+ * (the smoke run writes bench/results/smoke.json and leaves the docs alone), and prints a summary on stdout. With
+ * `--only`, the scenarios run replace theirs in latest.json and the others are kept, each row dated with its commit.
  * Measures; asserts nothing (exit 1 only when the benchmark itself could not run).
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
   const t0 = performance.now();
+  // The commit the scenarios ran on (with "+" when the tree has changes), so a merged table says what each row measured.
+  const commit = gitCommit();
   log(`bench: ${mode}, ${latencyMs} ms per AWS call, throttling ${Math.round(throttleRate * 100)}% by default`);
   const env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
   const instrument = new CallInstrument({ latencyMs, throttleRate, seed });
@@ -69,7 +73,8 @@ async function main(): Promise<void> {
     const victims = new VictimFactory(env);
     for (const scenario of scenarios) {
       log(`scenario ${scenario.id}: ${scenario.title}`);
-      results.push(await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, retryIntervalMs, log }));
+      const result = await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, retryIntervalMs, log });
+      results.push({ ...result, measuredAt: new Date().toISOString(), ...(commit ? { commit } : {}) });
     }
   } finally {
     instrument.dispose();
@@ -83,30 +88,38 @@ async function main(): Promise<void> {
     bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: [...PATH_TO_CONTAINMENT, 'releaseContainment'] } : {}) });
   }
 
-  const fit = callsVsVolumes(results);
+  // A partial full-mode run merges into the last full report (bench/report.ts mergeScenarios), so the generated
+  // docs keep one table, each row dated; a smoke run never touches them.
+  const settings: BenchReport['settings'] = {
+    latencyMs,
+    throttleRate,
+    seed,
+    retryIntervals: retryIntervalMs === 'as-defined' ? 'as defined (backoff, full jitter, real time)' : `${retryIntervalMs} ms`,
+    ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
+  };
+  const latestPath = join(ROOT, 'bench', 'results', 'latest.json');
+  const previous = mode === 'full' && only ? (JSON.parse(await readFile(latestPath, 'utf8')) as BenchReport) : undefined;
+  const merged = previous ? mergeScenarios(previous, { settings }, results, SCENARIOS.map((s) => s.id)) : results;
+  if (previous && bundles.length === 0) bundles = previous.bundles;
+  const fit = callsVsVolumes(merged);
   const report: BenchReport = {
     schemaVersion: 1,
     generatedAt: new Date().toISOString(),
     mode,
     machine: { node: process.version, platform: `${platform()}-${process.arch}`, cpus: cpus().length },
-    settings: {
-      latencyMs,
-      throttleRate,
-      seed,
-      retryIntervals: retryIntervalMs === 'as-defined' ? 'as defined (backoff, full jitter, real time)' : `${retryIntervalMs} ms`,
-      ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
-    },
+    settings,
     totalWallMs: Math.round(performance.now() - t0),
-    scenarios: results,
+    scenarios: merged,
     callsVsVolumes: fit,
-    targets: targetsOf(results, fit, bundles),
+    targets: targetsOf(merged, fit, bundles),
     bundles,
-    modeledColdContainment: modeledColdContainment(results, bundles, latencyMs),
+    modeledColdContainment: modeledColdContainment(merged, bundles, latencyMs),
+    ...(previous ? { partial: { ran: results.map((r) => r.id), bundlesMeasured: !values['no-bundles'] } } : {}),
   };
   const resultsDir = join(ROOT, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, mode === 'smoke' ? 'smoke.json' : 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  if (mode === 'full' && !only) await writeMarkdown(join(ROOT, 'docs', 'benchmarks.md'), markdown(report));
+  if (mode === 'full') await writeMarkdown(join(ROOT, 'docs', 'benchmarks.md'), markdown(report));
   process.stdout.write(`${summary(report)}\n`);
 }
 
@@ -117,3 +130,13 @@ main().then(
     process.exit(1);
   },
 );
+
+function gitCommit(): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return `${head}${dirty ? '+' : ''}`;
+  } catch {
+    return undefined;
+  }
+}

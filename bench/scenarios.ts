@@ -78,6 +78,9 @@ const stats = (values: (number | null)[]): Stats => {
 export interface ScenarioResult {
   id: string;
   title: string;
+  /** When, and on which commit, this scenario ran (a partial run, `--only`, keeps the other scenarios' own). */
+  measuredAt?: string;
+  commit?: string;
   config: { volumes: number; instances: number; findingsPerInstance: number; repetitions: number; latencyMs: number; throttleRate: number; snapshotMinutes: number };
   wallMs: number;
   executions: number;

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { type BenchReport, markdown, mergeScenarios } from '../../../bench/report';
+import type { ScenarioResult } from '../../../bench/scenarios';
+
+const stats = { p50: 1, p95: 1, max: 1, min: 1, mean: 1 };
+const scenario = (id: string, extra: Partial<ScenarioResult> = {}): ScenarioResult =>
+  ({
+    id,
+    title: id,
+    config: { volumes: 1, instances: 1, findingsPerInstance: 1, repetitions: 1, latencyMs: 50, throttleRate: 0, snapshotMinutes: 0 },
+    wallMs: 1000,
+    executions: 1,
+    outcomes: { SUCCEEDED: 1 },
+    failures: [],
+    redrives: { executions: 0, total: 0 },
+    acquired: {
+      count: 1,
+      containmentMs: stats,
+      roundTripsToContainment: stats,
+      transitionsToContainment: stats,
+      awsCallsPerCase: stats,
+      awsCallsPerVolume: 1,
+      transitionsPerCase: stats,
+      stateRetriesPerCase: stats,
+      endToEndMs: stats,
+      simulatedWaitSeconds: stats,
+      waitsPerCase: stats,
+    },
+    duplicates: { count: 0, awsCallsPerExecution: stats, transitionsPerExecution: stats, endToEndMs: stats },
+    throttledAttempts: 0,
+    callsByCommand: {},
+    cases: [],
+    ...extra,
+  }) as ScenarioResult;
+
+const SETTINGS: BenchReport['settings'] = { latencyMs: 50, throttleRate: 0, seed: 7, retryIntervals: '50 ms' };
+const ORDER = ['a', 'b', 'c'];
+
+describe('a partial benchmark run merged into the last full report', () => {
+  it('replaces the scenarios it ran, keeps the others with the date of the run that measured them, in scenario order', () => {
+    // Prepare
+    const previous = { settings: SETTINGS, generatedAt: '2026-11-28T10:52:01.769Z', scenarios: [scenario('a'), scenario('b'), scenario('c')] };
+    const ran = [scenario('b', { measuredAt: '2026-11-30T01:00:00.000Z', commit: 'abc1234', wallMs: 5 })];
+
+    // Act
+    const merged = mergeScenarios(previous, { settings: SETTINGS }, ran, ORDER);
+
+    // Assess
+    expect(merged.map((s) => s.id)).toEqual(['a', 'b', 'c']);
+    expect(merged[1]).toMatchObject({ wallMs: 5, commit: 'abc1234', measuredAt: '2026-11-30T01:00:00.000Z' });
+    expect(merged[0]!.measuredAt).toBe('2026-11-28T10:52:01.769Z');
+    expect(merged[2]!.measuredAt).toBe('2026-11-28T10:52:01.769Z');
+  });
+
+  it('is refused when the injected latency, throttling or retry intervals differ (unlike measurements in one table)', () => {
+    // Prepare
+    const previous = { settings: SETTINGS, generatedAt: '2026-11-28T10:52:01.769Z', scenarios: [scenario('a')] };
+
+    // Act / Assess
+    expect(() => mergeScenarios(previous, { settings: { ...SETTINGS, latencyMs: 10 } }, [scenario('a')], ORDER)).toThrow(/latencyMs is 50, not 10/);
+    expect(() => mergeScenarios(previous, { settings: { ...SETTINGS, retryIntervals: 'as defined' } }, [], ORDER)).toThrow(/retryIntervals/);
+  });
+
+  it('the generated table dates every row and says the run was partial', () => {
+    // Prepare
+    const report: BenchReport = {
+      schemaVersion: 1,
+      generatedAt: '2026-11-30T01:10:00.000Z',
+      mode: 'full',
+      machine: { node: 'v20', platform: 'linux-x64', cpus: 2 },
+      settings: SETTINGS,
+      totalWallMs: 1000,
+      scenarios: [scenario('a', { measuredAt: '2026-11-28T10:52:01.769Z' }), scenario('b', { measuredAt: '2026-11-30T01:00:00.000Z', commit: 'abc1234' })],
+      callsVsVolumes: null,
+      targets: [],
+      bundles: [],
+      partial: { ran: ['b'], bundlesMeasured: false },
+    };
+
+    // Act
+    const text = markdown(report);
+
+    // Assess
+    expect(text).toContain('A partial run (b)');
+    expect(text).toContain('| a | 2026-11-28 10:52 |');
+    expect(text).toContain('| b | 2026-11-30 01:00 (abc1234) |');
+  });
+});
