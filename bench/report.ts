@@ -32,9 +32,12 @@ export function mergeScenarios(
   ran: ScenarioResult[],
   order: readonly string[],
 ): ScenarioResult[] {
+  // Reports from before the setting existed retried state-level errors after a fixed 50 ms.
+  const comparable = (settings: BenchReport['settings']) => ({ ...settings, retryIntervals: settings.retryIntervals ?? '50 ms' });
+  const [before, now] = [comparable(previous.settings), comparable(run.settings)];
   for (const key of ['latencyMs', 'throttleRate', 'retryIntervals'] as const) {
-    if ((previous.settings[key] ?? null) !== (run.settings[key] ?? null)) {
-      throw new Error(`--only merges into bench/results/latest.json, whose ${key} is ${previous.settings[key]}, not ${run.settings[key]}: run the full benchmark`);
+    if (before[key] !== now[key]) {
+      throw new Error(`--only merges into bench/results/latest.json, whose ${key} is ${before[key]}, not ${now[key]}: run the full benchmark`);
     }
   }
   const byId = new Map<string, ScenarioResult>(previous.scenarios.map((s) => [s.id, { ...s, measuredAt: s.measuredAt ?? previous.generatedAt }]));

@@ -59,6 +59,9 @@ describe('a partial benchmark run merged into the last full report', () => {
     // Act / Assess
     expect(() => mergeScenarios(previous, { settings: { ...SETTINGS, latencyMs: 10 } }, [scenario('a')], ORDER)).toThrow(/latencyMs is 50, not 10/);
     expect(() => mergeScenarios(previous, { settings: { ...SETTINGS, retryIntervals: 'as defined' } }, [], ORDER)).toThrow(/retryIntervals/);
+    // A report from before the setting existed retried after a fixed 50 ms.
+    const { retryIntervals: _, ...older } = SETTINGS;
+    expect(mergeScenarios({ ...previous, settings: older }, { settings: SETTINGS }, [], ORDER)).toHaveLength(1);
   });
 
   it('the generated table dates every row and says the run was partial', () => {
