@@ -3,7 +3,7 @@ import { cloudWatchLogsClient } from '../adapters/clients/cloudwatch-logs';
 import { ec2Client } from '../adapters/clients/ec2';
 import { iamClient } from '../adapters/clients/iam';
 import { kmsClient } from '../adapters/clients/kms';
-import { s3Client } from '../adapters/clients/s3';
+import { s3Client, s3ClientIn } from '../adapters/clients/s3';
 import { secretsManagerClient } from '../adapters/clients/secrets-manager';
 import { ssmClient } from '../adapters/clients/ssm';
 import { ownClients } from '../adapters/aws-clients';
@@ -13,6 +13,7 @@ import { IamRoleAdapter } from '../adapters/iam-role-adapter';
 import { IamSimulationAdapter } from '../adapters/iam-simulation-adapter';
 import { LogCopyAdapter } from '../adapters/log-copy-adapter';
 import { ReadInventoryAdapter } from '../adapters/read-inventory-adapter';
+import { ResourcePolicyAdapter } from '../adapters/resource-policy-adapter';
 import { type ClientSource, scopeFor } from '../adapters/workload-scope';
 import type { HandlerEnvironment } from '../config/env';
 import { arnParts } from '../domain/identifier-formats';
@@ -22,7 +23,7 @@ import type { ScopeIncidentDeps, ScopeSettings } from '../use-cases/scope-incide
 import type { EvidenceDeps } from './evidence';
 
 /** Defaults of the scope's bounds (docs/deployment.md): below the function's 15-minute timeout, with room to seal. */
-export const SCOPE_DEFAULTS = { maxEvents: 5000, maxLogObjects: 500, timeCapSeconds: 600, maxFlowLogRecords: 50000, maxInventoryItems: 500, concurrency: 8 } as const;
+export const SCOPE_DEFAULTS = { maxEvents: 5000, maxLogObjects: 500, timeCapSeconds: 600, maxFlowLogRecords: 50000, maxInventoryItems: 500, maxPolicyReads: 300, concurrency: 8 } as const;
 /** Regions searched at most: the target's first, then the workload regions. */
 const MAX_REGIONS = 8;
 
@@ -38,6 +39,7 @@ export function scopeSettings(env: HandlerEnvironment, target: Target): ScopeSet
     maxLogObjects: env.SCOPE_MAX_LOG_OBJECTS ?? SCOPE_DEFAULTS.maxLogObjects,
     maxFlowLogRecords: SCOPE_DEFAULTS.maxFlowLogRecords,
     maxInventoryItems: SCOPE_DEFAULTS.maxInventoryItems,
+    maxPolicyReads: SCOPE_DEFAULTS.maxPolicyReads,
     concurrency: SCOPE_DEFAULTS.concurrency,
     timeCapSeconds: env.SCOPE_TIME_CAP_SECONDS ?? SCOPE_DEFAULTS.timeCapSeconds,
   };
@@ -69,7 +71,9 @@ export function scopeDepsFor(target: Target, via: ClientSource, env: HandlerEnvi
         partition,
       ),
     flowLogsIn: (region) => new FlowLogsAdapter(ec2Client(workload, region), cloudWatchLogsClient(workload, region)),
-    simulate: (roleArn, actions, arns) => new IamSimulationAdapter(iam()).allowedActions(roleArn, actions, arns),
+    simulate: (roleArn, actions, arns) => new IamSimulationAdapter(iam()).decisions(roleArn, actions, arns),
+    resourcePoliciesIn: (region) =>
+      new ResourcePolicyAdapter({ secrets: secretsManagerClient(workload, region), kms: kmsClient(workload, region), s3: s3ClientIn(workload, region) }),
     roleOfProfile: async (profileArn) => {
       const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
       return (await new IamRoleAdapter(iam()).rolesOfInstanceProfile(name))?.[0]?.arn ?? null;

@@ -3,8 +3,10 @@ import { type AssumedRole, type CloudTrailRecord, actorOf, assumedRoleOf, mergeT
 import { type TrailLocation, trailDayPrefixes, trailFileInWindow } from '../domain/cloudtrail-layout';
 import { mapSettledWithConcurrency } from '../domain/concurrency';
 import { drillObjectRetention } from '../domain/drill';
-import { errorSummary } from '../domain/errors';
+import { errorName, errorSummary } from '../domain/errors';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Log } from '../domain/ports';
+import { type PolicyRead, combineAccess } from '../domain/resource-access';
+import { instanceRolePrincipal } from '../domain/resource-policy';
 import { type InventoryItem, READ_ACTIONS, type ReadableItem, rankRotateList, simulationResourceArn, topOfRotateList } from '../domain/rotate-list';
 import {
   type ManifestLogs,
@@ -55,6 +57,8 @@ export interface ScopeSettings {
   maxFlowLogRecords: number;
   /** Inventory items per kind and region at most. */
   maxInventoryItems: number;
+  /** Resource policies (secret, key, bucket) read at most in all; beyond, items keep the identity policies' answer. */
+  maxPolicyReads: number;
   /** Calls in flight at most (copies, lookups). */
   concurrency: number;
   /** The whole step's time cap in seconds (below the function's timeout). */
@@ -100,6 +104,19 @@ export interface FlowLogsPort {
   ): Promise<{ records: { timestamp: number; message: string; logStreamName: string | null; eventId: string | null }[]; truncated: boolean }>;
 }
 
+/** The resource policies of the rotate list's items (null: the resource has none). */
+export interface ResourcePolicyPort {
+  secretPolicy(secretArn: string): Promise<string | null>;
+  keyPolicy(keyArn: string): Promise<string | null>;
+  bucketPolicy(bucket: string): Promise<string | null>;
+}
+
+/** The simulation's answer: per resource ARN, the actions allowed and those explicitly denied. */
+export interface SimulationDecisions {
+  allowed: Map<string, string[]>;
+  explicitlyDenied: Map<string, string[]>;
+}
+
 export interface ScopeIncidentDeps {
   cases: EvidenceCaseTable;
   store: EvidenceStore;
@@ -110,7 +127,9 @@ export interface ScopeIncidentDeps {
   lookupIn: (region: string) => LookupPort;
   inventoryIn: (region: string) => InventoryPort;
   flowLogsIn: (region: string) => FlowLogsPort;
-  simulate: (roleArn: string, actions: readonly string[], resourceArns: readonly string[]) => Promise<Map<string, string[]>>;
+  simulate: (roleArn: string, actions: readonly string[], resourceArns: readonly string[]) => Promise<SimulationDecisions>;
+  /** Workload side: the items' resource policies, per region (a bucket's: its own region). */
+  resourcePoliciesIn: (region: string) => ResourcePolicyPort;
   /** The role of an instance profile (credential containment usually resolved it already). */
   roleOfProfile: (instanceProfileArn: string) => Promise<string | null>;
   /** IR side: the trail bucket (read) and the evidence bucket (sealed copies). */
@@ -151,7 +170,7 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
   const [lookup, logs, readable] = await Promise.all([
     lookupTimeline(deps, principal, window, containedAt, deadline),
     preserveLogs(deps, state, principal, window, containedAt, deadline, retention),
-    readableItems(deps, principal),
+    readableItems(deps, principal, deadline),
   ]);
 
   const events = mergeTimeline([...lookup.events, ...logs.trailEvents]).slice(0, deps.settings.maxEvents);
@@ -534,7 +553,7 @@ interface ReadableOutcome {
   failed: boolean;
 }
 
-async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal): Promise<ReadableOutcome> {
+async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal, deadline: number): Promise<ReadableOutcome> {
   if (!principal.roleArn) {
     return { items: [], evaluated: 0, gaps: [], status: 'skipped', reason: 'no instance role: nothing to evaluate', failed: false };
   }
@@ -557,21 +576,42 @@ async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal)
     if (l.value.truncated) gaps.push({ source: 'inventory', region: c.region, kind: 'limit', detail: `${c.kind}: more than ${settings.maxInventoryItems}, not all evaluated` });
     inventory.push(...l.value.items);
   });
-  const items: ReadableItem[] = [];
   let simulationFailures = 0;
   const byKind = (['secret', 'parameter', 'kms-key', 's3-bucket'] as const).map((kind) => ({ kind, list: inventory.filter((i) => i.kind === kind) }));
+  const simulated: { item: InventoryItem; allowed: string[]; denied: string[] }[] = [];
   for (const { kind, list } of byKind) {
     if (list.length === 0) continue;
     try {
-      const allowed = await deps.simulate(principal.roleArn, READ_ACTIONS[kind], list.map(simulationResourceArn));
+      const decisions = await deps.simulate(principal.roleArn, READ_ACTIONS[kind], list.map(simulationResourceArn));
       for (const item of list) {
-        const actions = allowed.get(simulationResourceArn(item));
-        if (actions?.length) items.push({ ...item, allowedActions: actions, basis: 'identity-policy' });
+        const arn = simulationResourceArn(item);
+        simulated.push({ item, allowed: decisions.allowed.get(arn) ?? [], denied: decisions.explicitlyDenied.get(arn) ?? [] });
       }
     } catch (err) {
       simulationFailures++;
       gaps.push({ source: 'simulation', kind: 'error', detail: `${kind}: ${errorSummary(err)}` });
     }
+  }
+  const policies = await readResourcePolicies(deps, simulated.map((s) => s.item), deadline, gaps);
+  const who = instanceRolePrincipal(principal.roleArn, principal.instanceId);
+  const items: ReadableItem[] = [];
+  for (const { item, allowed, denied } of simulated) {
+    const access = combineAccess({
+      kind: item.kind,
+      resourceArn: simulationResourceArn(item),
+      actions: READ_ACTIONS[item.kind],
+      identity: { allowed, explicitlyDenied: denied },
+      policy: policies.get(item.arn) ?? { status: 'none' },
+      principal: who,
+    });
+    if (!access.readable) continue;
+    items.push({
+      ...item,
+      allowedActions: access.allowedActions,
+      basis: access.basis,
+      ...(access.possibly ? { possibly: true } : {}),
+      ...(access.notes.length ? { notes: access.notes } : {}),
+    });
   }
   const attempted = byKind.filter((k) => k.list.length > 0).length;
   const failed = listed.every((l) => l.status === 'rejected') || (attempted > 0 && simulationFailures === attempted);
@@ -583,4 +623,53 @@ async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal)
     ...(failed ? { reason: 'the inventory or the policy simulation failed (see gaps)' } : {}),
     failed,
   };
+}
+
+/** Kinds whose resource policy is read, in reading order: a secret's value is a credential, a key unlocks data. */
+const POLICY_KINDS = ['secret', 'kms-key', 's3-bucket'] as const;
+/** ARNs named in a gap at most, per kind and error. */
+const GAP_EXAMPLES = 3;
+
+/**
+ * The resource policies of the items (secrets, keys, buckets; SSM parameters have none), bounded by
+ * `maxPolicyReads` and the time cap, `concurrency` reads in flight, each adapter retrying throttling with jitter.
+ * What was not read (an error such as AccessDenied, the bound, the time cap) is `unread` for the item, which keeps
+ * the identity policies' answer, and one gap per kind and cause names how many and which.
+ */
+async function readResourcePolicies(deps: ScopeIncidentDeps, inventory: readonly InventoryItem[], deadline: number, gaps: ScopeGap[]): Promise<Map<string, PolicyRead>> {
+  const { settings } = deps;
+  const reads = new Map<string, PolicyRead>();
+  const wanted = POLICY_KINDS.flatMap((kind) => inventory.filter((i) => i.kind === kind));
+  const selected = wanted.slice(0, settings.maxPolicyReads);
+  const unread = new Map<string, { kind: string; cause: string; arns: string[] }>();
+  const miss = (item: InventoryItem, cause: string) => {
+    reads.set(item.arn, { status: 'unread', reason: cause });
+    const key = `${item.kind}|${cause}`;
+    const entry = unread.get(key) ?? { kind: item.kind, cause, arns: [] };
+    entry.arns.push(item.arn);
+    unread.set(key, entry);
+  };
+  for (const item of wanted.slice(selected.length)) miss(item, `bound of ${settings.maxPolicyReads} policy reads reached`);
+  const outcomes = await mapSettledWithConcurrency(selected, settings.concurrency, async (item) => {
+    if (deps.clock().getTime() > deadline) throw Object.assign(new Error('time cap reached before this read'), { name: 'TimeCapReached' });
+    const policies = deps.resourcePoliciesIn(item.region);
+    if (item.kind === 'secret') return policies.secretPolicy(item.arn);
+    if (item.kind === 'kms-key') return policies.keyPolicy(item.arn);
+    return policies.bucketPolicy(item.name);
+  });
+  outcomes.forEach((o, i) => {
+    const item = selected[i] as InventoryItem;
+    if (o.status === 'fulfilled') reads.set(item.arn, o.value === null ? { status: 'none' } : { status: 'read', document: o.value });
+    else miss(item, errorName(o.reason));
+  });
+  for (const { kind, cause, arns } of unread.values()) {
+    const examples = arns.slice(0, GAP_EXAMPLES).join(', ') + (arns.length > GAP_EXAMPLES ? ', …' : '');
+    const isLimit = cause === 'TimeCapReached' || cause.startsWith('bound of');
+    gaps.push({
+      source: 'resource-policy',
+      kind: isLimit ? 'limit' : 'error',
+      detail: `${kind}: ${arns.length} resource polic${arns.length === 1 ? 'y' : 'ies'} not read (${cause}): ${examples}; their identity-policy answer is kept`,
+    });
+  }
+  return reads;
 }

@@ -139,13 +139,15 @@ describe('IamSimulationAdapter', () => {
       });
 
     // Act
-    const allowed = await new IamSimulationAdapter(new IAMClient({ region: 'eu-west-1' })).allowedActions(ROLE_ARN, ['secretsmanager:GetSecretValue'], arns);
+    const { allowed, explicitlyDenied } = await new IamSimulationAdapter(new IAMClient({ region: 'eu-west-1' })).decisions(ROLE_ARN, ['secretsmanager:GetSecretValue'], arns);
 
     // Assess
     expect([...allowed.entries()]).toEqual([
       [arns[0], ['secretsmanager:GetSecretValue']],
       [arns[24], ['secretsmanager:GetSecretValue']],
     ]);
+    // An explicit deny is kept apart: no resource policy can allow it.
+    expect([...explicitlyDenied.entries()]).toEqual([[arns[2], ['secretsmanager:GetSecretValue']]]);
     const inputs = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
     expect(inputs.map((i) => i.ResourceArns?.length)).toEqual([20, 5, 5]);
     expect(inputs[0]).toMatchObject({ PolicySourceArn: ROLE_ARN, ActionNames: ['secretsmanager:GetSecretValue'] });

@@ -17,6 +17,7 @@ const SETTINGS: ScopeSettings = {
   maxLogObjects: 100,
   maxFlowLogRecords: 1000,
   maxInventoryItems: 100,
+  maxPolicyReads: 100,
   concurrency: 4,
   timeCapSeconds: 600,
 };
@@ -72,7 +73,12 @@ describe('scopeIncident', () => {
         records: async () => ({ records: [{ timestamp: 1, message: '2 x eni-0aaa ACCEPT OK', logStreamName: 'eni-0aaa', eventId: 'e1' }], truncated: false }),
       }),
       // The role may read the secret and the bucket's objects, not the parameter.
-      simulate: async (_role, _actions, arns) => new Map(arns.filter((a) => a === SECRET_ARN || a === 'arn:aws:s3:::app-data/*').map((a) => [a, ['allowed:Read']])),
+      simulate: async (_role, actions, arns) => ({
+        allowed: new Map(arns.filter((a) => a === SECRET_ARN || a === 'arn:aws:s3:::app-data/*').map((a) => [a, [...actions]])),
+        explicitlyDenied: new Map(),
+      }),
+      // No resource policy anywhere: the identity policies decide (the resource-policy tests set their own).
+      resourcePoliciesIn: () => ({ secretPolicy: async () => null, keyPolicy: async () => null, bucketPolicy: async () => null }),
       roleOfProfile: async () => null,
       logs: {
         list: async (_b, prefix) => ({
