@@ -182,4 +182,68 @@ describe('scopeIncident', () => {
     expect(result.logs.cloudtrail).toMatchObject({ status: 'skipped', reason: expect.stringContaining('forensics:cloudTrailBucket') });
     expect(result.rotate).toMatchObject({ status: 'skipped', items: 0 });
   });
+
+  it('evaluates the items’ resource policies: a deny drops a secret, a key policy without the role drops a key, an unread policy is a gap', async () => {
+    // Prepare: the identity policies allow everything; each item's own policy decides.
+    const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const OPEN_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`;
+    const SHARED = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:shared-XyZ123`;
+    deps.inventoryIn = () => ({
+      secrets: async () => ({ items: [{ kind: 'secret', arn: SECRET_ARN, name: 'prod/db', region: 'eu-west-1' }, { kind: 'secret', arn: SHARED, name: 'shared', region: 'eu-west-1' }], truncated: false }),
+      secureStringParameters: async () => ({ items: [], truncated: false }),
+      customerKeys: async () => ({ items: [{ kind: 'kms-key', arn: KEY_ARN, name: 'alias/admins', region: 'eu-west-1' }, { kind: 'kms-key', arn: OPEN_KEY, name: 'alias/app', region: 'eu-west-1' }], truncated: false }),
+      buckets: async () => ({ items: [{ kind: 's3-bucket', arn: 'arn:aws:s3:::app-data', name: 'app-data', region: 'us-east-1' }], truncated: false }),
+    });
+    deps.simulate = async (_role, actions, arns) => ({ allowed: new Map(arns.filter((a) => a !== SHARED).map((a) => [a, [...actions]])), explicitlyDenied: new Map() });
+    const statement = (Effect: string, Principal: unknown, Action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect, Principal, Action, Resource: '*' }] });
+    const regions: string[] = [];
+    deps.resourcePoliciesIn = (region) => {
+      regions.push(region);
+      return {
+        secretPolicy: async (arn) =>
+          arn === SECRET_ARN ? statement('Deny', { AWS: ROLE_ARN }, 'secretsmanager:GetSecretValue') : statement('Allow', { AWS: ROLE_ARN }, 'secretsmanager:GetSecretValue'),
+        keyPolicy: async (arn) => (arn === KEY_ARN ? statement('Allow', { AWS: `arn:aws:iam::${ACCOUNT}:role/admin` }, 'kms:*') : statement('Allow', { AWS: `arn:aws:iam::${ACCOUNT}:root` }, 'kms:*')),
+        bucketPolicy: async () => {
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+        },
+      };
+    };
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess
+    const rotate = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/rotate.json`)?.body as string) as RotateDocument;
+    expect(rotate.items.map((i) => [i.name, i.basis])).toEqual([
+      ['app-data', 'identity-policy'],
+      ['shared', 'resource-policy'],
+      ['alias/app', 'identity-policy'],
+    ]);
+    expect(rotate.items.find((i) => i.name === 'app-data')?.notes).toEqual([expect.stringContaining('not read (AccessDenied)')]);
+    expect(rotate.gaps).toEqual([{ source: 'resource-policy', kind: 'error', detail: expect.stringMatching(/^s3-bucket: 1 resource policy not read \(AccessDenied\): arn:aws:s3:::app-data;/) }]);
+    expect(result.rotate.status).toBe('partial');
+    // The bucket's policy is read in the bucket's own region.
+    expect(regions).toContain('us-east-1');
+  });
+
+  it('bounds the policy reads: beyond maxPolicyReads an item keeps the identity answer, recorded as a limit', async () => {
+    // Prepare
+    deps.settings = { ...SETTINGS, maxPolicyReads: 1 };
+    let reads = 0;
+    deps.resourcePoliciesIn = () => ({
+      secretPolicy: async () => (reads++, null),
+      keyPolicy: async () => (reads++, null),
+      bucketPolicy: async () => (reads++, null),
+    });
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess: the secret's policy is read first; the bucket's is not, and the bucket stays on its identity answer.
+    const rotate = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/rotate.json`)?.body as string) as RotateDocument;
+    expect(reads).toBe(1);
+    expect(rotate.items.map((i) => i.name)).toEqual(['prod/db', 'app-data']);
+    expect(rotate.gaps).toEqual([{ source: 'resource-policy', kind: 'limit', detail: expect.stringContaining('s3-bucket: 1 resource policy not read (bound of 1 policy reads reached)') }]);
+    expect(result.rotate.status).toBe('partial');
+  });
 });
