@@ -35,6 +35,7 @@ export function scopeSettings(env: HandlerEnvironment, target: Target): ScopeSet
     ...(env.CLOUDTRAIL_BUCKET ? { cloudTrailBucket: env.CLOUDTRAIL_BUCKET } : {}),
     ...(env.CLOUDTRAIL_PREFIX ? { cloudTrailPrefix: env.CLOUDTRAIL_PREFIX } : {}),
     ...(env.ORGANIZATION_ID ? { organizationId: env.ORGANIZATION_ID } : {}),
+    ...(env.FLOW_LOG_BUCKETS ? { flowLogBuckets: env.FLOW_LOG_BUCKETS.split(',') } : {}),
     maxEvents: env.SCOPE_MAX_EVENTS ?? SCOPE_DEFAULTS.maxEvents,
     maxLogObjects: env.SCOPE_MAX_LOG_OBJECTS ?? SCOPE_DEFAULTS.maxLogObjects,
     maxFlowLogRecords: SCOPE_DEFAULTS.maxFlowLogRecords,

@@ -1,6 +1,7 @@
 import { STEP } from '../domain/case-evidence';
 import { type AssumedRole, type CloudTrailRecord, actorOf, assumedRoleOf, mergeTimeline, timelineEventOf } from '../domain/cloudtrail-record';
 import { type TrailLocation, trailDayPrefixes, trailFileInWindow } from '../domain/cloudtrail-layout';
+import { flowLogDestination, flowLogFileInWindow, flowLogFolders, flowLogSetting } from '../domain/flow-log-layout';
 import { mapSettledWithConcurrency } from '../domain/concurrency';
 import { drillObjectRetention } from '../domain/drill';
 import { errorName, errorSummary } from '../domain/errors';
@@ -49,6 +50,8 @@ export interface ScopeSettings {
   cloudTrailBucket?: string;
   cloudTrailPrefix?: string;
   organizationId?: string;
+  /** `forensics:flowLogBuckets`: the flow log destinations (`bucket` or `bucket/prefix`) the role may read. */
+  flowLogBuckets?: readonly string[];
   /** Timeline events kept per lookup, and in all. */
   maxEvents: number;
   /** Log objects preserved at most (trail files and flow log objects together). */
@@ -93,7 +96,15 @@ export interface LogCopyPort {
 
 export interface FlowLogsPort {
   flowLogsOf(resourceIds: readonly string[]): Promise<
-    { flowLogId: string; resourceId: string; destinationType: 's3' | 'cloud-watch-logs'; destination: string | null; logGroupName: string | null }[]
+    {
+      flowLogId: string;
+      resourceId: string;
+      destinationType: 's3' | 'cloud-watch-logs';
+      destination: string | null;
+      logGroupName: string | null;
+      hiveCompatible?: boolean;
+      perHour?: boolean;
+    }[]
   >;
   records(
     logGroupName: string,
@@ -398,7 +409,7 @@ async function preserveLogs(
             }
           }
         } catch (err) {
-          trailEventGaps.push({ source: 'trail-logs', kind: 'error', detail: `read ${o.key}: ${errorSummary(err)}` });
+          trailEventGaps.push({ source: 'trail-logs', kind: 'error', detail: `read ${o.key}: ${copyFailure(err)}` });
         }
       }
       return copied;
@@ -407,7 +418,7 @@ async function preserveLogs(
       const o = selected[i] as (typeof selected)[number];
       if (c.status === 'rejected') {
         copyFailures++;
-        gaps.push({ source: 'trail-logs', kind: (c.reason as Error)?.name === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${o.key}: ${errorSummary(c.reason)}` });
+        gaps.push({ source: 'trail-logs', kind: (c.reason as Error)?.name === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${o.key}: ${copyFailure(c.reason)}` });
         return;
       }
       objects.push({ key: c.value.key, sha256: c.value.sha256, ...(c.value.versionId ? { versionId: c.value.versionId } : {}) });
@@ -482,7 +493,15 @@ async function preserveFlowLogs(
         budget--;
         sources.push({ flowLogId: f.flowLogId, destinationType: 'cloud-watch-logs', objects: 1, records: read.records.length });
       } else if (f.destinationType === 's3' && f.destination) {
-        const copied = await copyFlowLogObjects(deps, f.destination, state, window, budget, retainUntil, gaps, objects);
+        const destination = flowLogDestination(f.destination);
+        if (!destination) throw new Error(`unreadable flow log destination ${f.destination}`);
+        if (!(deps.settings.flowLogBuckets ?? []).includes(flowLogSetting(destination))) {
+          // The role may read only the configured buckets: say which setting would let it.
+          failures++;
+          gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `${f.flowLogId}: s3://${flowLogSetting(destination)}/ is not in forensics:flowLogBuckets: its files were not copied` });
+          continue;
+        }
+        const copied = await copyFlowLogObjects(deps, { ...f, destination }, state, window, deadline, budget, retainUntil, gaps, objects);
         budget -= copied;
         sources.push({ flowLogId: f.flowLogId, destinationType: 's3', objects: copied, records: 0 });
       }
@@ -495,51 +514,56 @@ async function preserveFlowLogs(
   return { status, ...(status === 'failed' ? { reason: 'no flow log could be read (see gaps)' } : {}), sources };
 }
 
-/** A flow log's S3 objects of the window: `<bucket>[/prefix]/AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/`. */
+/**
+ * A flow log's S3 files of the window (flow-log-layout.ts: day or hour folders, plain or Hive-compatible), this flow
+ * log's only (its id is in each file's name), copied sealed like the trail's files, bounded by the object budget.
+ */
 async function copyFlowLogObjects(
   deps: ScopeIncidentDeps,
-  destination: string,
+  flowLog: { flowLogId: string; destination: { bucket: string; prefix: string }; hiveCompatible?: boolean; perHour?: boolean },
   state: AcquisitionState,
   window: ScopeWindow,
+  deadline: number,
   budget: number,
   retainUntil: Date | undefined,
   gaps: ScopeGap[],
   objects: SealedObject[],
 ): Promise<number> {
-  const m = /^arn:[^:]+:s3:::([^/]+)\/?(.*)$/.exec(destination);
-  if (!m) throw new Error(`unreadable flow log destination ${destination}`);
-  const [, bucket, prefix] = m as unknown as [string, string, string];
+  const { bucket } = flowLog.destination;
   const { accountId, region } = state.case.target;
-  const day = 24 * 3600 * 1000;
+  const folders = flowLogFolders(flowLog.destination, { accountId, region, hiveCompatible: flowLog.hiveCompatible === true, perHour: flowLog.perHour === true }, window);
   const keys: { key: string; size: number }[] = [];
-  // Flow log files are delivered every 10 minutes (or 1): a day's folder, like a trail's, with the delivery time in the name.
-  for (let t = Math.floor(Date.parse(window.from) / day) * day; t <= Date.parse(window.to) + 15 * 60 * 1000; t += day) {
-    const d = new Date(t);
-    const folder = `${prefix ? `${prefix.replace(/\/$/, '')}/` : ''}AWSLogs/${accountId}/vpcflowlogs/${region}/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/`;
-    const listed = await deps.logs.list(bucket, folder, budget);
-    keys.push(...listed.objects.filter((o) => flowLogFileInWindow(o.key, window)));
+  for (const folder of folders) {
+    const listed = await deps.logs.list(bucket, folder, deps.settings.maxLogObjects);
+    if (listed.truncated) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `s3://${bucket}/${folder}: more than ${deps.settings.maxLogObjects} objects, not all listed` });
+    keys.push(...listed.objects.filter((o) => flowLogFileInWindow(o.key, flowLog.flowLogId, window)));
   }
-  const selected = keys.slice(0, budget);
-  if (keys.length > selected.length) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `s3://${bucket}: log object bound reached, ${keys.length - selected.length} files not copied` });
-  const copies = await mapSettledWithConcurrency(selected, deps.settings.concurrency, (o) =>
-    deps.logs.copy({ bucket, key: o.key, size: o.size }, `${logsPrefix(state.case.caseId, 'flow-logs')}${o.key}`, retainUntil),
-  );
+  const selected = keys.slice(0, Math.max(0, budget));
+  if (keys.length > selected.length) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `${flowLog.flowLogId}: log object bound reached, ${keys.length - selected.length} files of s3://${bucket} not copied` });
+  const copies = await mapSettledWithConcurrency(selected, deps.settings.concurrency, (o) => {
+    if (deps.clock().getTime() > deadline) throw Object.assign(new Error('time cap reached before this copy'), { name: 'TimeCapReached' });
+    return deps.logs.copy({ bucket, key: o.key, size: o.size }, `${logsPrefix(state.case.caseId, 'flow-logs')}${o.key}`, retainUntil);
+  });
   let copied = 0;
   copies.forEach((c, i) => {
     if (c.status === 'fulfilled') {
       copied++;
       objects.push({ key: c.value.key, sha256: c.value.sha256, ...(c.value.versionId ? { versionId: c.value.versionId } : {}) });
-    } else gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `copy ${selected[i]?.key}: ${errorSummary(c.reason)}` });
+    } else {
+      gaps.push({ source: 'flow-logs', region, kind: errorName(c.reason) === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${selected[i]?.key}: ${copyFailure(c.reason)}` });
+    }
   });
   return copied;
 }
 
-/** `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`: delivered within the margin. */
-function flowLogFileInWindow(key: string, window: ScopeWindow): boolean {
-  const m = /_vpcflowlogs_.*?_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_/.exec(key);
-  if (!m) return false;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
-  return t >= Date.parse(window.from) && t <= Date.parse(window.to) + 15 * 60 * 1000;
+/**
+ * A failed log copy or read, for the gap: when KMS refused (the source object is SSE-KMS encrypted and this role
+ * may not decrypt with its key), the setting that grants it.
+ */
+function copyFailure(err: unknown): string {
+  const text = errorSummary(err);
+  const kms = /AccessDenied|KMS\./.test(errorName(err)) && /\bkms\b|KMS/i.test(text);
+  return kms ? `${text} (the object is encrypted with a KMS key this role may not use: add the key to forensics:logBucketKmsKeyArns, and allow this role in its key policy)` : text;
 }
 
 // ── Rotate: inventory in every region, then the role's access by simulation. ──
