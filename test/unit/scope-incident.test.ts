@@ -246,4 +246,66 @@ describe('scopeIncident', () => {
     expect(rotate.gaps).toEqual([{ source: 'resource-policy', kind: 'limit', detail: expect.stringContaining('s3-bucket: 1 resource policy not read (bound of 1 policy reads reached)') }]);
     expect(result.rotate.status).toBe('partial');
   });
+
+  describe('flow logs delivered to S3', () => {
+    const FL = 'fl-0123456789abcdef0';
+    const folder = `flows/AWSLogs/${ACCOUNT}/vpcflowlogs/eu-west-1/2025/03/17/`;
+    const flowFile = (stamp: string, id = FL) => `${folder}${ACCOUNT}_vpcflowlogs_eu-west-1_${id}_${stamp}_0a1b2c3d.log.gz`;
+    const IN = flowFile('20250317T2035Z');
+    const OTHER_FLOW_LOG = flowFile('20250317T2035Z', 'fl-0fffffffffffffff0');
+    const AFTER = flowFile('20250317T2130Z');
+
+    beforeEach(() => {
+      deps.settings = { ...SETTINGS, cloudTrailBucket: undefined, flowLogBuckets: ['central-flows/flows'] } as unknown as ScopeSettings;
+      deps.flowLogsIn = () => ({
+        flowLogsOf: async () => [{ flowLogId: FL, resourceId: 'vpc-1', destinationType: 's3', destination: 'arn:aws:s3:::central-flows/flows', logGroupName: null }],
+        records: async () => ({ records: [], truncated: false }),
+      });
+      const list = deps.logs.list;
+      deps.logs = {
+        ...deps.logs,
+        list: async (b, prefix, max) => (b === 'central-flows' ? { objects: prefix === folder ? [IN, OTHER_FLOW_LOG, AFTER].map((key) => ({ key, size: 7 })) : [], truncated: false } : list(b, prefix, max)),
+      };
+    });
+
+    it('copies this flow log’s files of the window from a configured bucket, sealed and indexed', async () => {
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(copies).toEqual([IN]);
+      expect(result.logs.flowLogs).toEqual({ status: 'complete', sources: [{ flowLogId: FL, destinationType: 's3', objects: 1, records: 0 }] });
+      expect((cases.cases.get(state().case.caseId)?.evidence ?? []).map((o) => o.key)).toContain(`cases/${state().case.caseId}/logs/flow-logs/${IN}`);
+    });
+
+    it('records a flow log into a bucket not configured as a gap naming forensics:flowLogBuckets, and copies nothing', async () => {
+      // Prepare
+      deps.settings = { ...deps.settings, flowLogBuckets: ['central-flows'] };
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(copies).toEqual([]);
+      expect(result.logs.flowLogs.status).toBe('failed');
+      expect(result.logs.gaps).toContainEqual({ source: 'flow-logs', region: 'eu-west-1', kind: 'error', detail: `${FL}: s3://central-flows/flows/ is not in forensics:flowLogBuckets: its files were not copied` });
+    });
+
+    it('names forensics:logBucketKmsKeyArns when KMS refuses the copy of an SSE-KMS object', async () => {
+      // Prepare: S3's answer when the caller may not decrypt the source object's key.
+      deps.logs = {
+        ...deps.logs,
+        copy: async () => {
+          throw Object.assign(new Error(`User: arn:aws:sts::${ACCOUNT}:assumed-role/scope/x is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:${ACCOUNT}:key/k because no identity-based policy allows the kms:Decrypt action`), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        },
+      };
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(result.logs.flowLogs.sources).toEqual([{ flowLogId: FL, destinationType: 's3', objects: 0, records: 0 }]);
+      expect(result.logs.gaps).toContainEqual(expect.objectContaining({ source: 'flow-logs', kind: 'error', detail: expect.stringContaining('add the key to forensics:logBucketKmsKeyArns') }));
+    });
+  });
 });
