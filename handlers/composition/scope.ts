@@ -14,6 +14,7 @@ import { IamSimulationAdapter } from '../adapters/iam-simulation-adapter';
 import { LogCopyAdapter } from '../adapters/log-copy-adapter';
 import { ReadInventoryAdapter } from '../adapters/read-inventory-adapter';
 import { ResourcePolicyAdapter } from '../adapters/resource-policy-adapter';
+import { SealedDocumentReader } from '../adapters/sealed-document-reader';
 import { type ClientSource, scopeFor } from '../adapters/workload-scope';
 import type { HandlerEnvironment } from '../config/env';
 import { arnParts } from '../domain/identifier-formats';
@@ -80,5 +81,6 @@ export function scopeDepsFor(target: Target, via: ClientSource, env: HandlerEnvi
       return (await new IamRoleAdapter(iam()).rolesOfInstanceProfile(name))?.[0]?.arn ?? null;
     },
     logs: new LogCopyAdapter(s3Client(ownClients()), evidence.bucket, { mode: env.OBJECT_LOCK_MODE, days: env.EVIDENCE_RETENTION_DAYS }, evidence.clock),
+    readSealed: (key) => new SealedDocumentReader(s3Client(ownClients()), evidence.bucket).read(key),
   };
 }

@@ -85,7 +85,8 @@ export interface TimelineEvent {
 
 /** A bound that was reached, or a source that failed: the document says where it is incomplete. */
 export interface ScopeGap {
-  /** What was cut short: `lookup-events`, `trail-logs`, `flow-logs`, `inventory`, `simulation`, `resource-policy`. */
+  /** What was cut short: `lookup-events`, `trail-logs`, `flow-logs`, `inventory`, `simulation`, `resource-policy`,
+   * `sealed-document` (a retry could not read back what an earlier attempt sealed). */
   source: string;
   region?: string;
   /** `limit`: a configured bound (events, objects, time) was reached; `error`: a call failed after its retries. */

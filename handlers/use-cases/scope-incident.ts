@@ -145,6 +145,8 @@ export interface ScopeIncidentDeps {
   roleOfProfile: (instanceProfileArn: string) => Promise<string | null>;
   /** IR side: the trail bucket (read) and the evidence bucket (sealed copies). */
   logs: LogCopyPort;
+  /** A sealed JSON document of the case read back (a retried step found `timeline.json` / `rotate.json` sealed). */
+  readSealed: (key: string) => Promise<unknown>;
   log?: Log;
 }
 
@@ -220,26 +222,42 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
     { key: rotateKey(caseId), value: rotateDoc },
   ]);
   const sha = (key: string) => written.written.find((o) => o.key === key)?.sha256 ?? (caseRecord.evidence ?? []).find((o) => o.key === key)?.sha256 ?? null;
+  // A retried step whose documents were sealed by an earlier attempt (written once, never replaced): the manifest
+  // summarises the sealed documents, read back, not this attempt's recount, so counts and hashes agree.
+  const sealedTimeline = await sealedBack(deps, written.skipped, timelineKey(caseId), timelineDoc, isTimelineDocument, timelineGaps);
+  const sealedRotate = await sealedBack(deps, written.skipped, rotateKey(caseId), rotateDoc, isRotateDocument, timelineGaps);
 
-  const timeline: ManifestTimeline = {
-    status: lookup.failed && logs.trailEvents.length === 0 ? 'failed' : timelineGaps.length > 0 ? 'partial' : 'complete',
-    ...(lookup.failed ? { reason: 'every CloudTrail lookup failed' } : {}),
-    key: timelineKey(caseId),
-    sha256: sha(timelineKey(caseId)),
-    events: events.length,
-    flagged: events.filter((e) => e.flags.length > 0).length,
-    window,
-    regions: deps.settings.regions,
-    gaps: timelineGaps,
-  };
+  const timeline: ManifestTimeline = sealedTimeline.sealed
+    ? {
+        status: sealedTimeline.doc.gaps.length > 0 ? 'partial' : 'complete',
+        key: timelineKey(caseId),
+        sha256: sha(timelineKey(caseId)),
+        events: sealedTimeline.doc.events.length,
+        flagged: sealedTimeline.doc.events.filter((e) => e.flags.length > 0).length,
+        window: sealedTimeline.doc.window,
+        regions: sealedTimeline.doc.regions,
+        gaps: sealedTimeline.doc.gaps,
+      }
+    : {
+        status: lookup.failed && logs.trailEvents.length === 0 ? 'failed' : timelineGaps.length > 0 ? 'partial' : 'complete',
+        ...(lookup.failed ? { reason: 'every CloudTrail lookup failed' } : {}),
+        key: timelineKey(caseId),
+        sha256: sha(timelineKey(caseId)),
+        events: events.length,
+        flagged: events.filter((e) => e.flags.length > 0).length,
+        window,
+        regions: deps.settings.regions,
+        gaps: timelineGaps,
+      };
+  const sealedItems = sealedRotate.doc.items;
   const rotate: ManifestRotate = {
-    status: readable.status,
-    ...(readable.reason ? { reason: readable.reason } : {}),
+    status: sealedRotate.sealed ? (sealedRotate.doc.gaps.length > 0 ? 'partial' : 'complete') : readable.status,
+    ...(!sealedRotate.sealed && readable.reason ? { reason: readable.reason } : {}),
     key: rotateKey(caseId),
     sha256: sha(rotateKey(caseId)),
-    items: rotateItems.length,
-    observed: rotateItems.filter((i) => i.observed).length,
-    top: topOfRotateList(rotateItems, TOP_ITEMS),
+    items: sealedItems.length,
+    observed: sealedItems.filter((i) => i.observed).length,
+    top: topOfRotateList(sealedItems, TOP_ITEMS),
   };
 
   const scopedAt = deps.clock().toISOString();
@@ -248,6 +266,41 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
   await deps.cases.updateCase(caseId, { details: { [SCOPE_DONE]: result } });
   deps.log?.({ level: 'info', message: 'incident scoped', events: events.length, logObjects: logs.objects.length, rotateItems: rotateItems.length });
   return result;
+}
+
+/**
+ * `fresh`, unless `key` was skipped because an earlier attempt sealed it: then that sealed document, read back. One
+ * that cannot be read back (or is not a document of this kind) leaves `fresh`, with a gap saying the counts are this
+ * attempt's.
+ */
+async function sealedBack<T>(
+  deps: ScopeIncidentDeps,
+  skipped: readonly string[],
+  key: string,
+  fresh: T,
+  isDocument: (value: unknown, caseId: string) => value is T,
+  gaps: ScopeGap[],
+): Promise<{ doc: T; sealed: boolean }> {
+  if (!skipped.includes(key)) return { doc: fresh, sealed: false };
+  const caseId = (fresh as { caseId: string }).caseId;
+  try {
+    const doc = await deps.readSealed(key);
+    if (isDocument(doc, caseId)) return { doc, sealed: true };
+    gaps.push({ source: 'sealed-document', kind: 'error', detail: `${key} was sealed earlier but is not this case's document: the counts are this attempt's` });
+  } catch (err) {
+    gaps.push({ source: 'sealed-document', kind: 'error', detail: `${key} was sealed earlier and could not be read back (${errorSummary(err)}): the counts are this attempt's` });
+  }
+  return { doc: fresh, sealed: false };
+}
+
+function isTimelineDocument(value: unknown, caseId: string): value is TimelineDocument {
+  const d = value as Partial<TimelineDocument> | null;
+  return Boolean(d) && d?.caseId === caseId && Array.isArray(d?.events) && Array.isArray(d?.gaps) && Array.isArray(d?.regions) && typeof d?.window === 'object';
+}
+
+function isRotateDocument(value: unknown, caseId: string): value is RotateDocument {
+  const d = value as Partial<RotateDocument> | null;
+  return Boolean(d) && d?.caseId === caseId && Array.isArray(d?.items) && Array.isArray(d?.gaps);
 }
 
 function custodyAction(timeline: ManifestTimeline, logs: ManifestLogs, rotate: ManifestRotate, logObjects: number, at: string): CustodyAction {

@@ -1,9 +1,10 @@
 import { GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetBucketPolicyCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ResourcePolicyAdapter } from '../../handlers/adapters/resource-policy-adapter';
+import { SealedDocumentReader } from '../../handlers/adapters/sealed-document-reader';
 
 const secrets = mockClient(SecretsManagerClient);
 const kms = mockClient(KMSClient);
@@ -57,5 +58,17 @@ describe('ResourcePolicyAdapter', () => {
     expect(await adapter().bucketPolicy('app-data')).toBe(POLICY);
     expect(await adapter().bucketPolicy('no-policy')).toBeNull();
     await expect(adapter().bucketPolicy('locked')).rejects.toMatchObject({ name: 'AccessDenied' });
+  });
+});
+
+describe('SealedDocumentReader', () => {
+  it('reads a sealed JSON document of the evidence bucket back', async () => {
+    // Prepare
+    s3.reset();
+    s3.on(GetObjectCommand, { Bucket: 'evidence', Key: 'cases/c1/timeline.json' }).resolves({ Body: { transformToString: async () => '{"caseId":"c1","events":[]}' } as never });
+    // Act
+    const doc = await new SealedDocumentReader(new S3Client({ region: 'eu-west-1' }), 'evidence').read('cases/c1/timeline.json');
+    // Assess
+    expect(doc).toEqual({ caseId: 'c1', events: [] });
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RotateDocument, TimelineDocument } from '../../handlers/domain/scope-documents';
 import type { AcquisitionState } from '../../handlers/domain/types';
@@ -79,6 +80,7 @@ describe('scopeIncident', () => {
       }),
       // No resource policy anywhere: the identity policies decide (the resource-policy tests set their own).
       resourcePoliciesIn: () => ({ secretPolicy: async () => null, keyPolicy: async () => null, bucketPolicy: async () => null }),
+      readSealed: async (key) => JSON.parse(bucket.objects.get(key)?.body as string) as unknown,
       roleOfProfile: async () => null,
       logs: {
         list: async (_b, prefix) => ({
@@ -307,5 +309,33 @@ describe('scopeIncident', () => {
       expect(result.logs.flowLogs.sources).toEqual([{ flowLogId: FL, destinationType: 's3', objects: 0, records: 0 }]);
       expect(result.logs.gaps).toContainEqual(expect.objectContaining({ source: 'flow-logs', kind: 'error', detail: expect.stringContaining('add the key to forensics:logBucketKmsKeyArns') }));
     });
+  });
+
+  it('a retry after the documents were sealed summarises the sealed documents, read back, not its own recount', async () => {
+    // Prepare: the first attempt seals timeline.json and rotate.json, then fails recording custody.
+    const custody = deps.custody;
+    deps.custody = { append: async () => { throw Object.assign(new Error('Lambda timed out'), { name: 'TimeoutError' }); } };
+    await expect(scopeIncident(deps, state())).rejects.toThrow('Lambda timed out');
+    const sealedBody = bucket.objects.get(`cases/${state().case.caseId}/timeline.json`)?.body as string;
+    const sealed = JSON.parse(sealedBody) as TimelineDocument;
+    // The retry sees one more event in CloudTrail, and no readable item any more.
+    deps.custody = custody;
+    const lookup = deps.lookupIn('eu-west-1').lookup;
+    deps.lookupIn = () => ({
+      lookup: async (attribute, window, bounds) => {
+        const out = await lookup(attribute, window, bounds);
+        return attribute.value === INSTANCE ? { ...out, events: [...out.events, lookupEvent(record({ eventID: 'late-1', eventTime: '2025-03-17T21:05:00Z' }))] } : out;
+      },
+    });
+    deps.simulate = async () => ({ allowed: new Map(), explicitlyDenied: new Map() });
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess: the sealed object is unchanged, and the summary counts what it holds, with its hash.
+    expect(bucket.objects.get(`cases/${state().case.caseId}/timeline.json`)?.body).toBe(sealedBody);
+    expect(result.timeline.events).toBe(sealed.events.length);
+    expect(result.timeline.sha256).toBe(createHash('sha256').update(sealedBody).digest('hex'));
+    expect(result.rotate).toMatchObject({ items: 2, observed: 2 });
   });
 });
