@@ -232,11 +232,11 @@ describe('scopeIncident', () => {
     // Prepare
     deps.settings = { ...SETTINGS, maxPolicyReads: 1 };
     let reads = 0;
-    deps.resourcePoliciesIn = () => ({
-      secretPolicy: async () => (reads++, null),
-      keyPolicy: async () => (reads++, null),
-      bucketPolicy: async () => (reads++, null),
-    });
+    const none = async () => {
+      reads++;
+      return null;
+    };
+    deps.resourcePoliciesIn = () => ({ secretPolicy: none, keyPolicy: none, bucketPolicy: none });
 
     // Act
     const result = await scopeIncident(deps, state());
