@@ -191,7 +191,7 @@ export const contextSchema = z
      * encrypted with SSE-KMS: the scope role may decrypt with exactly these, only through S3.
      */
     'forensics:flowLogBuckets': list(
-      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/](.{0,198}[^/])?)?$/, { error: 'expected "bucket" or "bucket/prefix" (no trailing slash)' }),
+      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?$/, { error: 'expected "bucket" or "bucket/prefix" (no trailing slash, no comma)' }),
     ).default([]),
     'forensics:logBucketKmsKeyArns': list(
       z.string().regex(/^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/, { error: 'expected KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)' }),
