@@ -6,10 +6,13 @@ import type { ForensicsConfig } from './config';
 /**
  * "Scope the incident" in the IR stack, kept out of ir-stack.ts: its environment and its role's
  * permissions. The role reads (never writes) in the workload account — CloudTrail LookupEvents, the policy
- * simulation of the instance's role, the inventory of secrets, SecureString parameters, keys and buckets, flow logs —
- * reads the configured trail bucket only, and writes sealed objects under `cases/` of the evidence bucket (the
+ * simulation of the instance's role, the inventory of secrets, SecureString parameters, keys and buckets and their
+ * resource policies, flow logs — reads the configured trail and flow log buckets only (and decrypts with the
+ * configured log bucket keys, through S3 only), and writes sealed objects under `cases/` of the evidence bucket (the
  * custody grant of its evidence kinds: custody, timeline, rotate list, logs). In multi-account mode the workload
- * reads go through the responder role (infra/responder-stack.ts, statement `ScopeReadOnly`).
+ * reads go through the responder role (infra/responder-stack.ts, statements `ScopeReadOnly`,
+ * `ScopeReadResourcePolicies`); the log buckets are read by this role itself (a bucket of another account grants it
+ * by its bucket policy).
  */
 
 /** The function's timeout: above the scope's own time cap (at most 720 s), with room to seal what it found. */

@@ -1,10 +1,10 @@
 import { STEP } from '../domain/case-evidence';
 import { type AssumedRole, type CloudTrailRecord, actorOf, assumedRoleOf, mergeTimeline, timelineEventOf } from '../domain/cloudtrail-record';
 import { type TrailLocation, trailDayPrefixes, trailFileInWindow } from '../domain/cloudtrail-layout';
-import { flowLogDestination, flowLogFileInWindow, flowLogFolders, flowLogSetting } from '../domain/flow-log-layout';
 import { mapSettledWithConcurrency } from '../domain/concurrency';
 import { drillObjectRetention } from '../domain/drill';
 import { errorName, errorSummary } from '../domain/errors';
+import { flowLogDestination, flowLogFileInWindow, flowLogFolders, flowLogSetting } from '../domain/flow-log-layout';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Log } from '../domain/ports';
 import { type PolicyRead, combineAccess } from '../domain/resource-access';
 import { instanceRolePrincipal } from '../domain/resource-policy';
