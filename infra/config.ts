@@ -185,6 +185,18 @@ export const contextSchema = z
     'forensics:scopeMaxLogObjects': number({ min: 0, max: 1000, int: true }).default(500),
     'forensics:scopeTimeCapSeconds': number({ min: 30, max: 720, int: true }).default(600),
     /**
+     * Incident scope: the S3 buckets VPC flow logs are delivered to, each `bucket` or `bucket/prefix` (the flow log's
+     * destination ARN without `arn:aws:s3:::`); the scope role may read `[prefix/]AWSLogs/*` of exactly these. A flow
+     * log into a bucket not listed is recorded as a gap. And the KMS keys (ARNs) of trail and flow log buckets
+     * encrypted with SSE-KMS: the scope role may decrypt with exactly these, only through S3.
+     */
+    'forensics:flowLogBuckets': list(
+      z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?$/, { error: 'expected "bucket" or "bucket/prefix" (no trailing slash, no comma)' }),
+    ).default([]),
+    'forensics:logBucketKmsKeyArns': list(
+      z.string().regex(/^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/, { error: 'expected KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)' }),
+    ).default([]),
+    /**
      * CloudFormation stack name; the CLI finds the deployment by it. At most 45 characters: the GuardDuty rule is
      * named `<stackName>-guardduty-findings` and EventBridge rule names stop at 64.
      */
@@ -256,6 +268,8 @@ export interface ForensicsConfig {
   readonly scopeMaxEvents?: number;
   readonly scopeMaxLogObjects?: number;
   readonly scopeTimeCapSeconds?: number;
+  readonly flowLogBuckets?: readonly string[];
+  readonly logBucketKmsKeyArns?: readonly string[];
 }
 
 /** Multi-account settings: responder roles, key sharing, forwarding, snapshot lock. */
@@ -363,6 +377,8 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     scopeMaxEvents: s['forensics:scopeMaxEvents'],
     scopeMaxLogObjects: s['forensics:scopeMaxLogObjects'],
     scopeTimeCapSeconds: s['forensics:scopeTimeCapSeconds'],
+    ...(s['forensics:flowLogBuckets'].length ? { flowLogBuckets: s['forensics:flowLogBuckets'] } : {}),
+    ...(s['forensics:logBucketKmsKeyArns'].length ? { logBucketKmsKeyArns: s['forensics:logBucketKmsKeyArns'] } : {}),
   };
 }
 

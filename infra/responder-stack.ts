@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { type ForensicsConfig, multiAccountOf } from './config';
 import { allowOn } from './constructs/step-permissions';
 import { RELEASE_RESPONDER_STEPS, RESPONDER_STEPS, workflowRoleNames } from './multi-account';
-import { SCOPE_READ_ACTIONS } from './scope-permissions';
+import { SCOPE_POLICY_READ_ACTIONS, SCOPE_READ_ACTIONS, scopePolicyReadResources } from './scope-permissions';
 import {
   containedTagKey,
   containedTagOnlyCondition,
@@ -344,6 +344,9 @@ export class ResponderStack extends Stack {
     allow('ScopeFlowLogRecords', 'Scope the incident: FilterLogEvents of a flow log\'s group (the ENI streams over the window), read-only.', ['logs:FilterLogEvents'], [
       this.formatArn({ service: 'logs', region: '*', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     ]);
+    allow('ScopeReadResourcePolicies', 'Scope the incident: GetResourcePolicy, GetKeyPolicy, GetBucketPolicy of the rotate list\'s items (read-only; the inventory names them at run time).', [
+      ...SCOPE_POLICY_READ_ACTIONS,
+    ], scopePolicyReadResources(this, '*'));
     allowGlobal('ScopeSimulateInstanceRole', 'Scope the incident: SimulatePrincipalPolicy of the instance\'s role (what it could read), read-only.', ['iam:SimulatePrincipalPolicy'], [roles]);
     const contained = containedTagKey(prefix);
     const allowAs = (sid: string, why: string, workflow: 'acquisition' | 'release', actions: string[], conditions: Record<string, Record<string, unknown>> = {}) =>

@@ -221,7 +221,7 @@ ${table(
     e(i.kind),
     `${e(i.name)}<br><span class="muted">${e(i.arn)}</span>`,
     e(i.region),
-    i.observed ? `<strong class="observed">observed</strong> <span class="muted">(${e(i.observedEventIds.length)} events)</span>` : 'readable',
+    `${i.observed ? `<strong class="observed">observed</strong> <span class="muted">(${e(i.observedEventIds.length)} events)</span>` : i.possibly ? 'possibly readable' : 'readable'}<br><span class="muted">by ${e(i.basis)}${(i.notes ?? []).map((n) => `; ${e(n)}`).join('')}</span>`,
     `<code class="command">${e(i.command)}</code>`,
   ]),
   'rotate',

@@ -9,6 +9,9 @@ export interface FlowLogSource {
   /** S3: the destination bucket ARN, with its optional prefix (`arn:aws:s3:::bucket/prefix`); CWL: the group ARN. */
   destination: string | null;
   logGroupName: string | null;
+  /** S3 destination options: Hive-compatible folder names, per-hour folders (DescribeFlowLogs `DestinationOptions`). */
+  hiveCompatible: boolean;
+  perHour: boolean;
 }
 
 export interface FlowLogRecord {
@@ -41,7 +44,15 @@ export class FlowLogsAdapter {
         if (!f.FlowLogId || !f.ResourceId) continue;
         const type = f.LogDestinationType ?? 'cloud-watch-logs';
         if (type !== 's3' && type !== 'cloud-watch-logs') continue;
-        out.push({ flowLogId: f.FlowLogId, resourceId: f.ResourceId, destinationType: type, destination: f.LogDestination ?? null, logGroupName: f.LogGroupName ?? null });
+        out.push({
+          flowLogId: f.FlowLogId,
+          resourceId: f.ResourceId,
+          destinationType: type,
+          destination: f.LogDestination ?? null,
+          logGroupName: f.LogGroupName ?? null,
+          hiveCompatible: f.DestinationOptions?.HiveCompatiblePartitions === true,
+          perHour: f.DestinationOptions?.PerHourPartition === true,
+        });
       }
       token = page.NextToken;
     } while (token);

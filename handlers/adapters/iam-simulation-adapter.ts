@@ -1,6 +1,12 @@
 import { type IAMClient, type SimulatePrincipalPolicyCommandOutput, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { type Sleep, retryWithBackoff } from '../domain/concurrency';
 
+/** The simulation's answer per resource ARN. */
+export interface SimulatedDecisions {
+  allowed: Map<string, string[]>;
+  explicitlyDenied: Map<string, string[]>;
+}
+
 /** Resource ARNs per SimulatePrincipalPolicy call: small batches keep each response (actions × resources) short. */
 export const SIMULATION_BATCH = 20;
 
@@ -19,13 +25,21 @@ export class IamSimulationAdapter {
     private readonly options: { sleep?: Sleep; random?: () => number } = {},
   ) {}
 
-  /** Resource ARN → the actions allowed on it (absent: none allowed). */
-  async allowedActions(roleArn: string, actions: readonly string[], resourceArns: readonly string[]): Promise<Map<string, string[]>> {
+  /**
+   * Resource ARN → the actions allowed on it (absent: none allowed), and → the actions an identity policy, the
+   * boundary or an SCP explicitly denies (`explicitDeny`: no resource policy can allow those).
+   */
+  async decisions(roleArn: string, actions: readonly string[], resourceArns: readonly string[]): Promise<SimulatedDecisions> {
     const allowed = new Map<string, string[]>();
-    const add = (resource: string, action: string) => {
-      const list = allowed.get(resource) ?? [];
+    const explicitlyDenied = new Map<string, string[]>();
+    const put = (into: Map<string, string[]>, resource: string, action: string) => {
+      const list = into.get(resource) ?? [];
       if (!list.includes(action)) list.push(action);
-      allowed.set(resource, list);
+      into.set(resource, list);
+    };
+    const add = (resource: string, action: string, decision: string | undefined) => {
+      if (decision === 'allowed') put(allowed, resource, action);
+      else if (decision === 'explicitDeny') put(explicitlyDenied, resource, action);
     };
     for (let i = 0; i < resourceArns.length; i += SIMULATION_BATCH) {
       const batch = resourceArns.slice(i, i + SIMULATION_BATCH);
@@ -48,16 +62,16 @@ export class IamSimulationAdapter {
           if (!action) continue;
           if (result.ResourceSpecificResults?.length) {
             for (const r of result.ResourceSpecificResults) {
-              if (r.EvalResourceName && r.EvalResourceDecision === 'allowed' && batch.includes(r.EvalResourceName)) add(r.EvalResourceName, action);
+              if (r.EvalResourceName && batch.includes(r.EvalResourceName)) add(r.EvalResourceName, action, r.EvalResourceDecision);
             }
-          } else if (result.EvalDecision === 'allowed') {
+          } else if (result.EvalResourceName && batch.includes(result.EvalResourceName)) {
             // Older form: one result per resource; `*` (no resource given) cannot be the case here.
-            if (result.EvalResourceName && batch.includes(result.EvalResourceName)) add(result.EvalResourceName, action);
+            add(result.EvalResourceName, action, result.EvalDecision);
           }
         }
         marker = page.IsTruncated ? page.Marker : undefined;
       } while (marker);
     }
-    return allowed;
+    return { allowed, explicitlyDenied };
   }
 }

@@ -3,7 +3,7 @@ import { cloudWatchLogsClient } from '../adapters/clients/cloudwatch-logs';
 import { ec2Client } from '../adapters/clients/ec2';
 import { iamClient } from '../adapters/clients/iam';
 import { kmsClient } from '../adapters/clients/kms';
-import { s3Client } from '../adapters/clients/s3';
+import { s3Client, s3ClientIn } from '../adapters/clients/s3';
 import { secretsManagerClient } from '../adapters/clients/secrets-manager';
 import { ssmClient } from '../adapters/clients/ssm';
 import { ownClients } from '../adapters/aws-clients';
@@ -13,6 +13,8 @@ import { IamRoleAdapter } from '../adapters/iam-role-adapter';
 import { IamSimulationAdapter } from '../adapters/iam-simulation-adapter';
 import { LogCopyAdapter } from '../adapters/log-copy-adapter';
 import { ReadInventoryAdapter } from '../adapters/read-inventory-adapter';
+import { ResourcePolicyAdapter } from '../adapters/resource-policy-adapter';
+import { SealedDocumentReader } from '../adapters/sealed-document-reader';
 import { type ClientSource, scopeFor } from '../adapters/workload-scope';
 import type { HandlerEnvironment } from '../config/env';
 import { arnParts } from '../domain/identifier-formats';
@@ -22,7 +24,7 @@ import type { ScopeIncidentDeps, ScopeSettings } from '../use-cases/scope-incide
 import type { EvidenceDeps } from './evidence';
 
 /** Defaults of the scope's bounds (docs/deployment.md): below the function's 15-minute timeout, with room to seal. */
-export const SCOPE_DEFAULTS = { maxEvents: 5000, maxLogObjects: 500, timeCapSeconds: 600, maxFlowLogRecords: 50000, maxInventoryItems: 500, concurrency: 8 } as const;
+export const SCOPE_DEFAULTS = { maxEvents: 5000, maxLogObjects: 500, timeCapSeconds: 600, maxFlowLogRecords: 50000, maxInventoryItems: 500, maxPolicyReads: 300, concurrency: 8 } as const;
 /** Regions searched at most: the target's first, then the workload regions. */
 const MAX_REGIONS = 8;
 
@@ -34,10 +36,12 @@ export function scopeSettings(env: HandlerEnvironment, target: Target): ScopeSet
     ...(env.CLOUDTRAIL_BUCKET ? { cloudTrailBucket: env.CLOUDTRAIL_BUCKET } : {}),
     ...(env.CLOUDTRAIL_PREFIX ? { cloudTrailPrefix: env.CLOUDTRAIL_PREFIX } : {}),
     ...(env.ORGANIZATION_ID ? { organizationId: env.ORGANIZATION_ID } : {}),
+    ...(env.FLOW_LOG_BUCKETS ? { flowLogBuckets: env.FLOW_LOG_BUCKETS.split(',') } : {}),
     maxEvents: env.SCOPE_MAX_EVENTS ?? SCOPE_DEFAULTS.maxEvents,
     maxLogObjects: env.SCOPE_MAX_LOG_OBJECTS ?? SCOPE_DEFAULTS.maxLogObjects,
     maxFlowLogRecords: SCOPE_DEFAULTS.maxFlowLogRecords,
     maxInventoryItems: SCOPE_DEFAULTS.maxInventoryItems,
+    maxPolicyReads: SCOPE_DEFAULTS.maxPolicyReads,
     concurrency: SCOPE_DEFAULTS.concurrency,
     timeCapSeconds: env.SCOPE_TIME_CAP_SECONDS ?? SCOPE_DEFAULTS.timeCapSeconds,
   };
@@ -69,11 +73,14 @@ export function scopeDepsFor(target: Target, via: ClientSource, env: HandlerEnvi
         partition,
       ),
     flowLogsIn: (region) => new FlowLogsAdapter(ec2Client(workload, region), cloudWatchLogsClient(workload, region)),
-    simulate: (roleArn, actions, arns) => new IamSimulationAdapter(iam()).allowedActions(roleArn, actions, arns),
+    simulate: (roleArn, actions, arns) => new IamSimulationAdapter(iam()).decisions(roleArn, actions, arns),
+    resourcePoliciesIn: (region) =>
+      new ResourcePolicyAdapter({ secrets: secretsManagerClient(workload, region), kms: kmsClient(workload, region), s3: s3ClientIn(workload, region) }),
     roleOfProfile: async (profileArn) => {
       const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
       return (await new IamRoleAdapter(iam()).rolesOfInstanceProfile(name))?.[0]?.arn ?? null;
     },
     logs: new LogCopyAdapter(s3Client(ownClients()), evidence.bucket, { mode: env.OBJECT_LOCK_MODE, days: env.EVIDENCE_RETENTION_DAYS }, evidence.clock),
+    readSealed: (key) => new SealedDocumentReader(s3Client(ownClients()), evidence.bucket).read(key),
   };
 }

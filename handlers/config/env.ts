@@ -88,6 +88,8 @@ export const handlerEnvironmentSchema = z.object({
   /** At most 1000: every preserved object is indexed in the case record (a DynamoDB item holds 400 KB). */
   SCOPE_MAX_LOG_OBJECTS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(0), z.maximum(1000)))),
   SCOPE_TIME_CAP_SECONDS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(30), z.maximum(720)))),
+  /** The flow log buckets the scope may read (`forensics:flowLogBuckets`): comma-separated `bucket` or `bucket/prefix`. */
+  FLOW_LOG_BUCKETS: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?(,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?)*$/, 'comma-separated "bucket" or "bucket/prefix"'))),
 });
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;

@@ -6,7 +6,7 @@ import type { RotateItem, RotateKind, TimelineEvent } from './scope-documents';
  */
 
 /** A readable item found by the inventory and the access evaluation, before ranking. */
-export type ReadableItem = Pick<RotateItem, 'kind' | 'arn' | 'name' | 'region' | 'allowedActions' | 'basis'>;
+export type ReadableItem = Pick<RotateItem, 'kind' | 'arn' | 'name' | 'region' | 'allowedActions' | 'basis' | 'possibly' | 'notes'>;
 
 /** An inventory item before evaluation. */
 export type InventoryItem = Pick<RotateItem, 'kind' | 'arn' | 'name' | 'region'>;
@@ -112,6 +112,8 @@ export function rankRotateList(items: readonly ReadableItem[], events: readonly 
     region: item.region,
     allowedActions: [...item.allowedActions],
     basis: item.basis,
+    ...(item.possibly ? { possibly: true } : {}),
+    ...(item.notes?.length ? { notes: [...item.notes] } : {}),
     observed: item.observed,
     observedEventIds: item.observedEventIds,
     command: item.command,

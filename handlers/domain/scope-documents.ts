@@ -85,7 +85,8 @@ export interface TimelineEvent {
 
 /** A bound that was reached, or a source that failed: the document says where it is incomplete. */
 export interface ScopeGap {
-  /** What was cut short: `lookup-events`, `trail-logs`, `flow-logs`, `inventory`, `simulation`. */
+  /** What was cut short: `lookup-events`, `trail-logs`, `flow-logs`, `inventory`, `simulation`, `resource-policy`,
+   * `sealed-document` (a retry could not read back what an earlier attempt sealed). */
   source: string;
   region?: string;
   /** `limit`: a configured bound (events, objects, time) was reached; `error`: a call failed after its retries. */
@@ -111,6 +112,9 @@ export interface TimelineDocument {
 
 export type RotateKind = 'secret' | 'parameter' | 'kms-key' | 's3-bucket';
 
+/** Which policies let the role read a rotate-list item. */
+export type RotateBasis = 'identity-policy' | 'resource-policy' | 'both';
+
 export interface RotateItem {
   /** 1 = rotate first. Observed reads rank before merely readable items. */
   rank: number;
@@ -120,8 +124,15 @@ export interface RotateItem {
   region: string;
   /** The read actions the role was allowed (by `iam:SimulatePrincipalPolicy`, and resource policies read). */
   allowedActions: string[];
-  /** `identity-policy`: the simulation allowed it; `resource-policy`: the item's own policy grants the role. */
-  basis: 'identity-policy' | 'resource-policy';
+  /**
+   * `identity-policy`: the role's own policies (the simulation) allow it — for a KMS key, with the key policy enabling
+   * IAM policies; `resource-policy`: the item's own policy grants the role; `both`: each does.
+   */
+  basis: RotateBasis;
+  /** True when the access rests only on an Allow with a Condition that was not evaluated (absent: false). */
+  possibly?: boolean;
+  /** What the evaluation did not apply or could not read (conditional denies, a policy not read). Absent: none. */
+  notes?: string[];
   /** True when the timeline shows the principal actually read it. */
   observed: boolean;
   observedEventIds: string[];

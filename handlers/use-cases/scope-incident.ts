@@ -3,8 +3,11 @@ import { type AssumedRole, type CloudTrailRecord, actorOf, assumedRoleOf, mergeT
 import { type TrailLocation, trailDayPrefixes, trailFileInWindow } from '../domain/cloudtrail-layout';
 import { mapSettledWithConcurrency } from '../domain/concurrency';
 import { drillObjectRetention } from '../domain/drill';
-import { errorSummary } from '../domain/errors';
+import { errorName, errorSummary } from '../domain/errors';
+import { flowLogDestination, flowLogFileInWindow, flowLogFolders, flowLogSetting } from '../domain/flow-log-layout';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, Log } from '../domain/ports';
+import { type PolicyRead, combineAccess } from '../domain/resource-access';
+import { instanceRolePrincipal } from '../domain/resource-policy';
 import { type InventoryItem, READ_ACTIONS, type ReadableItem, rankRotateList, simulationResourceArn, topOfRotateList } from '../domain/rotate-list';
 import {
   type ManifestLogs,
@@ -47,6 +50,8 @@ export interface ScopeSettings {
   cloudTrailBucket?: string;
   cloudTrailPrefix?: string;
   organizationId?: string;
+  /** `forensics:flowLogBuckets`: the flow log destinations (`bucket` or `bucket/prefix`) the role may read. */
+  flowLogBuckets?: readonly string[];
   /** Timeline events kept per lookup, and in all. */
   maxEvents: number;
   /** Log objects preserved at most (trail files and flow log objects together). */
@@ -55,6 +60,8 @@ export interface ScopeSettings {
   maxFlowLogRecords: number;
   /** Inventory items per kind and region at most. */
   maxInventoryItems: number;
+  /** Resource policies (secret, key, bucket) read at most in all; beyond, items keep the identity policies' answer. */
+  maxPolicyReads: number;
   /** Calls in flight at most (copies, lookups). */
   concurrency: number;
   /** The whole step's time cap in seconds (below the function's timeout). */
@@ -89,7 +96,15 @@ export interface LogCopyPort {
 
 export interface FlowLogsPort {
   flowLogsOf(resourceIds: readonly string[]): Promise<
-    { flowLogId: string; resourceId: string; destinationType: 's3' | 'cloud-watch-logs'; destination: string | null; logGroupName: string | null }[]
+    {
+      flowLogId: string;
+      resourceId: string;
+      destinationType: 's3' | 'cloud-watch-logs';
+      destination: string | null;
+      logGroupName: string | null;
+      hiveCompatible?: boolean;
+      perHour?: boolean;
+    }[]
   >;
   records(
     logGroupName: string,
@@ -98,6 +113,19 @@ export interface FlowLogsPort {
     to: Date,
     max: number,
   ): Promise<{ records: { timestamp: number; message: string; logStreamName: string | null; eventId: string | null }[]; truncated: boolean }>;
+}
+
+/** The resource policies of the rotate list's items (null: the resource has none). */
+export interface ResourcePolicyPort {
+  secretPolicy(secretArn: string): Promise<string | null>;
+  keyPolicy(keyArn: string): Promise<string | null>;
+  bucketPolicy(bucket: string): Promise<string | null>;
+}
+
+/** The simulation's answer: per resource ARN, the actions allowed and those explicitly denied. */
+export interface SimulationDecisions {
+  allowed: Map<string, string[]>;
+  explicitlyDenied: Map<string, string[]>;
 }
 
 export interface ScopeIncidentDeps {
@@ -110,11 +138,15 @@ export interface ScopeIncidentDeps {
   lookupIn: (region: string) => LookupPort;
   inventoryIn: (region: string) => InventoryPort;
   flowLogsIn: (region: string) => FlowLogsPort;
-  simulate: (roleArn: string, actions: readonly string[], resourceArns: readonly string[]) => Promise<Map<string, string[]>>;
+  simulate: (roleArn: string, actions: readonly string[], resourceArns: readonly string[]) => Promise<SimulationDecisions>;
+  /** Workload side: the items' resource policies, per region (a bucket's: its own region). */
+  resourcePoliciesIn: (region: string) => ResourcePolicyPort;
   /** The role of an instance profile (credential containment usually resolved it already). */
   roleOfProfile: (instanceProfileArn: string) => Promise<string | null>;
   /** IR side: the trail bucket (read) and the evidence bucket (sealed copies). */
   logs: LogCopyPort;
+  /** A sealed JSON document of the case read back (a retried step found `timeline.json` / `rotate.json` sealed). */
+  readSealed: (key: string) => Promise<unknown>;
   log?: Log;
 }
 
@@ -151,7 +183,7 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
   const [lookup, logs, readable] = await Promise.all([
     lookupTimeline(deps, principal, window, containedAt, deadline),
     preserveLogs(deps, state, principal, window, containedAt, deadline, retention),
-    readableItems(deps, principal),
+    readableItems(deps, principal, deadline),
   ]);
 
   const events = mergeTimeline([...lookup.events, ...logs.trailEvents]).slice(0, deps.settings.maxEvents);
@@ -190,26 +222,42 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
     { key: rotateKey(caseId), value: rotateDoc },
   ]);
   const sha = (key: string) => written.written.find((o) => o.key === key)?.sha256 ?? (caseRecord.evidence ?? []).find((o) => o.key === key)?.sha256 ?? null;
+  // A retried step whose documents were sealed by an earlier attempt (written once, never replaced): the manifest
+  // summarises the sealed documents, read back, not this attempt's recount, so counts and hashes agree.
+  const sealedTimeline = await sealedBack(deps, written.skipped, timelineKey(caseId), timelineDoc, isTimelineDocument, timelineGaps);
+  const sealedRotate = await sealedBack(deps, written.skipped, rotateKey(caseId), rotateDoc, isRotateDocument, timelineGaps);
 
-  const timeline: ManifestTimeline = {
-    status: lookup.failed && logs.trailEvents.length === 0 ? 'failed' : timelineGaps.length > 0 ? 'partial' : 'complete',
-    ...(lookup.failed ? { reason: 'every CloudTrail lookup failed' } : {}),
-    key: timelineKey(caseId),
-    sha256: sha(timelineKey(caseId)),
-    events: events.length,
-    flagged: events.filter((e) => e.flags.length > 0).length,
-    window,
-    regions: deps.settings.regions,
-    gaps: timelineGaps,
-  };
+  const timeline: ManifestTimeline = sealedTimeline.sealed
+    ? {
+        status: sealedTimeline.doc.gaps.length > 0 ? 'partial' : 'complete',
+        key: timelineKey(caseId),
+        sha256: sha(timelineKey(caseId)),
+        events: sealedTimeline.doc.events.length,
+        flagged: sealedTimeline.doc.events.filter((e) => e.flags.length > 0).length,
+        window: sealedTimeline.doc.window,
+        regions: sealedTimeline.doc.regions,
+        gaps: sealedTimeline.doc.gaps,
+      }
+    : {
+        status: lookup.failed && logs.trailEvents.length === 0 ? 'failed' : timelineGaps.length > 0 ? 'partial' : 'complete',
+        ...(lookup.failed ? { reason: 'every CloudTrail lookup failed' } : {}),
+        key: timelineKey(caseId),
+        sha256: sha(timelineKey(caseId)),
+        events: events.length,
+        flagged: events.filter((e) => e.flags.length > 0).length,
+        window,
+        regions: deps.settings.regions,
+        gaps: timelineGaps,
+      };
+  const sealedItems = sealedRotate.doc.items;
   const rotate: ManifestRotate = {
-    status: readable.status,
-    ...(readable.reason ? { reason: readable.reason } : {}),
+    status: sealedRotate.sealed ? (sealedRotate.doc.gaps.length > 0 ? 'partial' : 'complete') : readable.status,
+    ...(!sealedRotate.sealed && readable.reason ? { reason: readable.reason } : {}),
     key: rotateKey(caseId),
     sha256: sha(rotateKey(caseId)),
-    items: rotateItems.length,
-    observed: rotateItems.filter((i) => i.observed).length,
-    top: topOfRotateList(rotateItems, TOP_ITEMS),
+    items: sealedItems.length,
+    observed: sealedItems.filter((i) => i.observed).length,
+    top: topOfRotateList(sealedItems, TOP_ITEMS),
   };
 
   const scopedAt = deps.clock().toISOString();
@@ -218,6 +266,41 @@ export async function scopeIncident(deps: ScopeIncidentDeps, state: AcquisitionS
   await deps.cases.updateCase(caseId, { details: { [SCOPE_DONE]: result } });
   deps.log?.({ level: 'info', message: 'incident scoped', events: events.length, logObjects: logs.objects.length, rotateItems: rotateItems.length });
   return result;
+}
+
+/**
+ * `fresh`, unless `key` was skipped because an earlier attempt sealed it: then that sealed document, read back. One
+ * that cannot be read back (or is not a document of this kind) leaves `fresh`, with a gap saying the counts are this
+ * attempt's.
+ */
+async function sealedBack<T>(
+  deps: ScopeIncidentDeps,
+  skipped: readonly string[],
+  key: string,
+  fresh: T,
+  isDocument: (value: unknown, caseId: string) => value is T,
+  gaps: ScopeGap[],
+): Promise<{ doc: T; sealed: boolean }> {
+  if (!skipped.includes(key)) return { doc: fresh, sealed: false };
+  const caseId = (fresh as { caseId: string }).caseId;
+  try {
+    const doc = await deps.readSealed(key);
+    if (isDocument(doc, caseId)) return { doc, sealed: true };
+    gaps.push({ source: 'sealed-document', kind: 'error', detail: `${key} was sealed earlier but is not this case's document: the counts are this attempt's` });
+  } catch (err) {
+    gaps.push({ source: 'sealed-document', kind: 'error', detail: `${key} was sealed earlier and could not be read back (${errorSummary(err)}): the counts are this attempt's` });
+  }
+  return { doc: fresh, sealed: false };
+}
+
+function isTimelineDocument(value: unknown, caseId: string): value is TimelineDocument {
+  const d = value as Partial<TimelineDocument> | null;
+  return Boolean(d) && d?.caseId === caseId && Array.isArray(d?.events) && Array.isArray(d?.gaps) && Array.isArray(d?.regions) && typeof d?.window === 'object';
+}
+
+function isRotateDocument(value: unknown, caseId: string): value is RotateDocument {
+  const d = value as Partial<RotateDocument> | null;
+  return Boolean(d) && d?.caseId === caseId && Array.isArray(d?.items) && Array.isArray(d?.gaps);
 }
 
 function custodyAction(timeline: ManifestTimeline, logs: ManifestLogs, rotate: ManifestRotate, logObjects: number, at: string): CustodyAction {
@@ -379,7 +462,7 @@ async function preserveLogs(
             }
           }
         } catch (err) {
-          trailEventGaps.push({ source: 'trail-logs', kind: 'error', detail: `read ${o.key}: ${errorSummary(err)}` });
+          trailEventGaps.push({ source: 'trail-logs', kind: 'error', detail: `read ${o.key}: ${copyFailure(err)}` });
         }
       }
       return copied;
@@ -388,7 +471,7 @@ async function preserveLogs(
       const o = selected[i] as (typeof selected)[number];
       if (c.status === 'rejected') {
         copyFailures++;
-        gaps.push({ source: 'trail-logs', kind: (c.reason as Error)?.name === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${o.key}: ${errorSummary(c.reason)}` });
+        gaps.push({ source: 'trail-logs', kind: (c.reason as Error)?.name === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${o.key}: ${copyFailure(c.reason)}` });
         return;
       }
       objects.push({ key: c.value.key, sha256: c.value.sha256, ...(c.value.versionId ? { versionId: c.value.versionId } : {}) });
@@ -463,7 +546,15 @@ async function preserveFlowLogs(
         budget--;
         sources.push({ flowLogId: f.flowLogId, destinationType: 'cloud-watch-logs', objects: 1, records: read.records.length });
       } else if (f.destinationType === 's3' && f.destination) {
-        const copied = await copyFlowLogObjects(deps, f.destination, state, window, budget, retainUntil, gaps, objects);
+        const destination = flowLogDestination(f.destination);
+        if (!destination) throw new Error(`unreadable flow log destination ${f.destination}`);
+        if (!(deps.settings.flowLogBuckets ?? []).includes(flowLogSetting(destination))) {
+          // The role may read only the configured buckets: say which setting would let it.
+          failures++;
+          gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `${f.flowLogId}: s3://${flowLogSetting(destination)}/ is not in forensics:flowLogBuckets: its files were not copied` });
+          continue;
+        }
+        const copied = await copyFlowLogObjects(deps, { ...f, destination }, state, window, deadline, budget, retainUntil, gaps, objects);
         budget -= copied;
         sources.push({ flowLogId: f.flowLogId, destinationType: 's3', objects: copied, records: 0 });
       }
@@ -476,51 +567,56 @@ async function preserveFlowLogs(
   return { status, ...(status === 'failed' ? { reason: 'no flow log could be read (see gaps)' } : {}), sources };
 }
 
-/** A flow log's S3 objects of the window: `<bucket>[/prefix]/AWSLogs/<account>/vpcflowlogs/<region>/yyyy/mm/dd/`. */
+/**
+ * A flow log's S3 files of the window (flow-log-layout.ts: day or hour folders, plain or Hive-compatible), this flow
+ * log's only (its id is in each file's name), copied sealed like the trail's files, bounded by the object budget.
+ */
 async function copyFlowLogObjects(
   deps: ScopeIncidentDeps,
-  destination: string,
+  flowLog: { flowLogId: string; destination: { bucket: string; prefix: string }; hiveCompatible?: boolean; perHour?: boolean },
   state: AcquisitionState,
   window: ScopeWindow,
+  deadline: number,
   budget: number,
   retainUntil: Date | undefined,
   gaps: ScopeGap[],
   objects: SealedObject[],
 ): Promise<number> {
-  const m = /^arn:[^:]+:s3:::([^/]+)\/?(.*)$/.exec(destination);
-  if (!m) throw new Error(`unreadable flow log destination ${destination}`);
-  const [, bucket, prefix] = m as unknown as [string, string, string];
+  const { bucket } = flowLog.destination;
   const { accountId, region } = state.case.target;
-  const day = 24 * 3600 * 1000;
+  const folders = flowLogFolders(flowLog.destination, { accountId, region, hiveCompatible: flowLog.hiveCompatible === true, perHour: flowLog.perHour === true }, window);
   const keys: { key: string; size: number }[] = [];
-  // Flow log files are delivered every 10 minutes (or 1): a day's folder, like a trail's, with the delivery time in the name.
-  for (let t = Math.floor(Date.parse(window.from) / day) * day; t <= Date.parse(window.to) + 15 * 60 * 1000; t += day) {
-    const d = new Date(t);
-    const folder = `${prefix ? `${prefix.replace(/\/$/, '')}/` : ''}AWSLogs/${accountId}/vpcflowlogs/${region}/${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/`;
-    const listed = await deps.logs.list(bucket, folder, budget);
-    keys.push(...listed.objects.filter((o) => flowLogFileInWindow(o.key, window)));
+  for (const folder of folders) {
+    const listed = await deps.logs.list(bucket, folder, deps.settings.maxLogObjects);
+    if (listed.truncated) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `s3://${bucket}/${folder}: more than ${deps.settings.maxLogObjects} objects, not all listed` });
+    keys.push(...listed.objects.filter((o) => flowLogFileInWindow(o.key, flowLog.flowLogId, window)));
   }
-  const selected = keys.slice(0, budget);
-  if (keys.length > selected.length) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `s3://${bucket}: log object bound reached, ${keys.length - selected.length} files not copied` });
-  const copies = await mapSettledWithConcurrency(selected, deps.settings.concurrency, (o) =>
-    deps.logs.copy({ bucket, key: o.key, size: o.size }, `${logsPrefix(state.case.caseId, 'flow-logs')}${o.key}`, retainUntil),
-  );
+  const selected = keys.slice(0, Math.max(0, budget));
+  if (keys.length > selected.length) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `${flowLog.flowLogId}: log object bound reached, ${keys.length - selected.length} files of s3://${bucket} not copied` });
+  const copies = await mapSettledWithConcurrency(selected, deps.settings.concurrency, (o) => {
+    if (deps.clock().getTime() > deadline) throw Object.assign(new Error('time cap reached before this copy'), { name: 'TimeCapReached' });
+    return deps.logs.copy({ bucket, key: o.key, size: o.size }, `${logsPrefix(state.case.caseId, 'flow-logs')}${o.key}`, retainUntil);
+  });
   let copied = 0;
   copies.forEach((c, i) => {
     if (c.status === 'fulfilled') {
       copied++;
       objects.push({ key: c.value.key, sha256: c.value.sha256, ...(c.value.versionId ? { versionId: c.value.versionId } : {}) });
-    } else gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `copy ${selected[i]?.key}: ${errorSummary(c.reason)}` });
+    } else {
+      gaps.push({ source: 'flow-logs', region, kind: errorName(c.reason) === 'TimeCapReached' ? 'limit' : 'error', detail: `copy ${selected[i]?.key}: ${copyFailure(c.reason)}` });
+    }
   });
   return copied;
 }
 
-/** `<account>_vpcflowlogs_<region>_<flow log id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`: delivered within the margin. */
-function flowLogFileInWindow(key: string, window: ScopeWindow): boolean {
-  const m = /_vpcflowlogs_.*?_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_/.exec(key);
-  if (!m) return false;
-  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]));
-  return t >= Date.parse(window.from) && t <= Date.parse(window.to) + 15 * 60 * 1000;
+/**
+ * A failed log copy or read, for the gap: when KMS refused (the source object is SSE-KMS encrypted and this role
+ * may not decrypt with its key), the setting that grants it.
+ */
+function copyFailure(err: unknown): string {
+  const text = errorSummary(err);
+  const kms = /AccessDenied|KMS\./.test(errorName(err)) && /\bkms\b|KMS/i.test(text);
+  return kms ? `${text} (the object is encrypted with a KMS key this role may not use: add the key to forensics:logBucketKmsKeyArns, and allow this role in its key policy)` : text;
 }
 
 // ── Rotate: inventory in every region, then the role's access by simulation. ──
@@ -534,7 +630,7 @@ interface ReadableOutcome {
   failed: boolean;
 }
 
-async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal): Promise<ReadableOutcome> {
+async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal, deadline: number): Promise<ReadableOutcome> {
   if (!principal.roleArn) {
     return { items: [], evaluated: 0, gaps: [], status: 'skipped', reason: 'no instance role: nothing to evaluate', failed: false };
   }
@@ -557,21 +653,42 @@ async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal)
     if (l.value.truncated) gaps.push({ source: 'inventory', region: c.region, kind: 'limit', detail: `${c.kind}: more than ${settings.maxInventoryItems}, not all evaluated` });
     inventory.push(...l.value.items);
   });
-  const items: ReadableItem[] = [];
   let simulationFailures = 0;
   const byKind = (['secret', 'parameter', 'kms-key', 's3-bucket'] as const).map((kind) => ({ kind, list: inventory.filter((i) => i.kind === kind) }));
+  const simulated: { item: InventoryItem; allowed: string[]; denied: string[] }[] = [];
   for (const { kind, list } of byKind) {
     if (list.length === 0) continue;
     try {
-      const allowed = await deps.simulate(principal.roleArn, READ_ACTIONS[kind], list.map(simulationResourceArn));
+      const decisions = await deps.simulate(principal.roleArn, READ_ACTIONS[kind], list.map(simulationResourceArn));
       for (const item of list) {
-        const actions = allowed.get(simulationResourceArn(item));
-        if (actions?.length) items.push({ ...item, allowedActions: actions, basis: 'identity-policy' });
+        const arn = simulationResourceArn(item);
+        simulated.push({ item, allowed: decisions.allowed.get(arn) ?? [], denied: decisions.explicitlyDenied.get(arn) ?? [] });
       }
     } catch (err) {
       simulationFailures++;
       gaps.push({ source: 'simulation', kind: 'error', detail: `${kind}: ${errorSummary(err)}` });
     }
+  }
+  const policies = await readResourcePolicies(deps, simulated.map((s) => s.item), deadline, gaps);
+  const who = instanceRolePrincipal(principal.roleArn, principal.instanceId);
+  const items: ReadableItem[] = [];
+  for (const { item, allowed, denied } of simulated) {
+    const access = combineAccess({
+      kind: item.kind,
+      resourceArn: simulationResourceArn(item),
+      actions: READ_ACTIONS[item.kind],
+      identity: { allowed, explicitlyDenied: denied },
+      policy: policies.get(item.arn) ?? { status: 'none' },
+      principal: who,
+    });
+    if (!access.readable) continue;
+    items.push({
+      ...item,
+      allowedActions: access.allowedActions,
+      basis: access.basis,
+      ...(access.possibly ? { possibly: true } : {}),
+      ...(access.notes.length ? { notes: access.notes } : {}),
+    });
   }
   const attempted = byKind.filter((k) => k.list.length > 0).length;
   const failed = listed.every((l) => l.status === 'rejected') || (attempted > 0 && simulationFailures === attempted);
@@ -583,4 +700,53 @@ async function readableItems(deps: ScopeIncidentDeps, principal: ScopePrincipal)
     ...(failed ? { reason: 'the inventory or the policy simulation failed (see gaps)' } : {}),
     failed,
   };
+}
+
+/** Kinds whose resource policy is read, in reading order: a secret's value is a credential, a key unlocks data. */
+const POLICY_KINDS = ['secret', 'kms-key', 's3-bucket'] as const;
+/** ARNs named in a gap at most, per kind and error. */
+const GAP_EXAMPLES = 3;
+
+/**
+ * The resource policies of the items (secrets, keys, buckets; SSM parameters have none), bounded by
+ * `maxPolicyReads` and the time cap, `concurrency` reads in flight, each adapter retrying throttling with jitter.
+ * What was not read (an error such as AccessDenied, the bound, the time cap) is `unread` for the item, which keeps
+ * the identity policies' answer, and one gap per kind and cause names how many and which.
+ */
+async function readResourcePolicies(deps: ScopeIncidentDeps, inventory: readonly InventoryItem[], deadline: number, gaps: ScopeGap[]): Promise<Map<string, PolicyRead>> {
+  const { settings } = deps;
+  const reads = new Map<string, PolicyRead>();
+  const wanted = POLICY_KINDS.flatMap((kind) => inventory.filter((i) => i.kind === kind));
+  const selected = wanted.slice(0, settings.maxPolicyReads);
+  const unread = new Map<string, { kind: string; cause: string; arns: string[] }>();
+  const miss = (item: InventoryItem, cause: string) => {
+    reads.set(item.arn, { status: 'unread', reason: cause });
+    const key = `${item.kind}|${cause}`;
+    const entry = unread.get(key) ?? { kind: item.kind, cause, arns: [] };
+    entry.arns.push(item.arn);
+    unread.set(key, entry);
+  };
+  for (const item of wanted.slice(selected.length)) miss(item, `bound of ${settings.maxPolicyReads} policy reads reached`);
+  const outcomes = await mapSettledWithConcurrency(selected, settings.concurrency, async (item) => {
+    if (deps.clock().getTime() > deadline) throw Object.assign(new Error('time cap reached before this read'), { name: 'TimeCapReached' });
+    const policies = deps.resourcePoliciesIn(item.region);
+    if (item.kind === 'secret') return policies.secretPolicy(item.arn);
+    if (item.kind === 'kms-key') return policies.keyPolicy(item.arn);
+    return policies.bucketPolicy(item.name);
+  });
+  outcomes.forEach((o, i) => {
+    const item = selected[i] as InventoryItem;
+    if (o.status === 'fulfilled') reads.set(item.arn, o.value === null ? { status: 'none' } : { status: 'read', document: o.value });
+    else miss(item, errorName(o.reason));
+  });
+  for (const { kind, cause, arns } of unread.values()) {
+    const examples = arns.slice(0, GAP_EXAMPLES).join(', ') + (arns.length > GAP_EXAMPLES ? ', …' : '');
+    const isLimit = cause === 'TimeCapReached' || cause.startsWith('bound of');
+    gaps.push({
+      source: 'resource-policy',
+      kind: isLimit ? 'limit' : 'error',
+      detail: `${kind}: ${arns.length} resource polic${arns.length === 1 ? 'y' : 'ies'} not read (${cause}): ${examples}; their identity-policy answer is kept`,
+    });
+  }
+  return reads;
 }

@@ -9,7 +9,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateFlowLogsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSecretCommand, GetResourcePolicyCommand, PutResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
@@ -21,15 +22,22 @@ import { type AwsCallMiddleware, addClientMiddleware } from '../support/aws-call
  * organization layout, inside and outside the window; moto lacks CloudTrail LookupEvents and IAM
  * SimulatePrincipalPolicy, which are served from fixtures shaped like AWS's responses through the call middleware
  * (test/support/aws-call-hooks.ts); everything else (the copies into the evidence bucket, Secrets Manager, the
- * inventory) runs for real against moto. Every assertion reads the emulator's state back through the SDK.
+ * inventory, the secrets' resource policies, the VPC's flow log into S3) runs for real against moto. Every assertion
+ * reads the emulator's state back through the SDK.
  */
 const TRAIL_BUCKET = 'org-trail-e2e';
+/** The VPC flow log's S3 destination (moto accepts a destination without a key prefix only). */
+const FLOW_BUCKET = 'vpc-flow-e2e';
 const ORG = 'o-e2eorgtrail';
 let env: LocalEnvironment;
 let s3: S3Client;
 let victim: Victim;
 let result: RunLocalResult;
 let secretArn: string;
+/** A secret the identity policies allow but whose own resource policy denies the instance role. */
+let deniedSecretArn: string;
+let flowLogId: string;
+const flowSeeded: { inWindow: string[]; outside: string[] } = { inWindow: [], outside: [] };
 let removeMiddleware: () => void;
 const seeded: { inWindow: string[]; outside: string[] } = { inWindow: [], outside: [] };
 
@@ -98,8 +106,8 @@ const fixtures: AwsCallMiddleware = async (call, next) => {
       IsTruncated: false,
       EvaluationResults: (call.input.ActionNames as string[]).map((action) => ({
         EvalActionName: action,
-        EvalDecision: resources.includes(secretArn) ? 'allowed' : 'implicitDeny',
-        ResourceSpecificResults: resources.map((arn) => ({ EvalResourceName: arn, EvalResourceDecision: arn === secretArn ? 'allowed' : 'implicitDeny' })),
+        EvalDecision: 'implicitDeny',
+        ResourceSpecificResults: resources.map((arn) => ({ EvalResourceName: arn, EvalResourceDecision: arn === secretArn || arn === deniedSecretArn ? 'allowed' : 'implicitDeny' })),
       })),
     });
   }
@@ -126,19 +134,55 @@ async function seedTrailBucket(): Promise<void> {
   await put(trailKey('log', new Date(now - 72 * hour)), [], seeded.outside);
 }
 
+/** A flow log file name as VPC Flow Logs writes it (`<account>_vpcflowlogs_<region>_<id>_<YYYYMMDDTHHmmZ>_<hash>.log.gz`). */
+function flowKey(at: Date, id = flowLogId): string {
+  const { accountId, region } = env;
+  return `AWSLogs/${accountId}/vpcflowlogs/${region}/${day(at)}/${accountId}_vpcflowlogs_${region}_${id}_${stamp(at)}_${createHash('md5').update(id + at.toISOString()).digest('hex').slice(0, 8)}.log.gz`;
+}
+
+async function seedFlowLogBucket(): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: FLOW_BUCKET, ...(env.region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: env.region as never } }) }));
+  const created = await new EC2Client(emulatorClientConfig(env)).send(
+    new CreateFlowLogsCommand({ ResourceIds: [victim.vpcId], ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 's3', LogDestination: `arn:aws:s3:::${FLOW_BUCKET}` }),
+  );
+  flowLogId = created.FlowLogIds?.[0] as string;
+  const put = async (key: string, into: string[]) => {
+    await s3.send(new PutObjectCommand({ Bucket: FLOW_BUCKET, Key: key, Body: gzipSync(`version account-id interface-id srcaddr dstaddr\n2 ${env.accountId} eni-x 10.20.1.5 203.0.113.77\n`) }));
+    into.push(key);
+  };
+  const now = Date.now();
+  await put(flowKey(new Date(now - 50 * 60 * 1000)), flowSeeded.inWindow);
+  // Outside the window (30 h ago), and another flow log's file in the window.
+  await put(flowKey(new Date(now - 30 * 3600 * 1000)), flowSeeded.outside);
+  await put(flowKey(new Date(now - 50 * 60 * 1000), 'fl-0fffffffffffffff0'), flowSeeded.outside);
+}
+
 beforeAll(async () => {
   env = await prepareLocalEnvironment({
     handlerLogs: 'silent',
-    context: { 'forensics:cloudTrailBucket': TRAIL_BUCKET },
+    context: { 'forensics:cloudTrailBucket': TRAIL_BUCKET, 'forensics:flowLogBuckets': FLOW_BUCKET },
     // The organization trail's layout; set in the handlers only (organisation mode itself is not under test here).
     overrides: { ORGANIZATION_ID: ORG },
   });
   const config = emulatorClientConfig(env);
   s3 = new S3Client({ ...config, forcePathStyle: true });
   victim = await seedVictim(env);
-  const secret = await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: 'prod/db-password', SecretString: 'hunter2' }));
+  const secrets = new SecretsManagerClient(config);
+  const secret = await secrets.send(new CreateSecretCommand({ Name: 'prod/db-password', SecretString: 'hunter2' }));
   secretArn = secret.ARN as string;
+  const denied = await secrets.send(new CreateSecretCommand({ Name: 'prod/payments-token', SecretString: 'tok' }));
+  deniedSecretArn = denied.ARN as string;
+  await secrets.send(
+    new PutResourcePolicyCommand({
+      SecretId: deniedSecretArn,
+      ResourcePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${env.accountId}:role/${victim.roleName}` }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+      }),
+    }),
+  );
   await seedTrailBucket();
+  await seedFlowLogBucket();
   removeMiddleware = addClientMiddleware(fixtures);
   result = await executeLocal(env, findingEventFor(victim, env, { id: 'e2escope0001' }));
 }, 300_000);
@@ -177,6 +221,35 @@ describe('Scope the incident (emulator)', () => {
       expect(head.ObjectLockLegalHoldStatus, key).toBe('ON');
       expect(manifest.objects.find((o) => o.key === key)?.sha256, key).toBe(createHash('sha256').update(body).digest('hex'));
     }
+  });
+
+  it('copies the VPC flow log’s files of the window from the configured bucket, each held, retained and hashed', async () => {
+    // Act
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: evidenceBucket(), Prefix: `cases/${result.caseId}/logs/flow-logs/` }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key as string);
+    const manifest = await json<{ objects: { key: string; sha256: string }[]; logs: { flowLogs: { sources: { flowLogId: string; destinationType: string; objects: number }[] } } }>(`cases/${result.caseId}/manifest.json`);
+    // Assess
+    expect(keys).toEqual(flowSeeded.inWindow.map((k) => `cases/${result.caseId}/logs/flow-logs/${k}`));
+    expect(manifest.logs.flowLogs.sources).toEqual([{ flowLogId, destinationType: 's3', objects: 1, records: 0 }]);
+    for (const key of keys) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: evidenceBucket(), Key: key }));
+      const body = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: evidenceBucket(), Key: key }))).Body!.transformToByteArray());
+      const source = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: FLOW_BUCKET, Key: key.slice(`cases/${result.caseId}/logs/flow-logs/`.length) }))).Body!.transformToByteArray());
+      expect(head.ObjectLockMode, key).toBe('COMPLIANCE');
+      expect(head.ObjectLockLegalHoldStatus, key).toBe('ON');
+      expect(body.equals(source), key).toBe(true);
+      expect(manifest.objects.find((o) => o.key === key)?.sha256, key).toBe(createHash('sha256').update(body).digest('hex'));
+    }
+  });
+
+  it('drops from the rotate list the secret whose resource policy denies the role, though its identity policy allows it', async () => {
+    // Act
+    const policy = await new SecretsManagerClient(emulatorClientConfig(env)).send(new GetResourcePolicyCommand({ SecretId: deniedSecretArn }));
+    const rotate = await json<{ items: { arn: string; basis: string }[]; gaps: unknown[] }>(`cases/${result.caseId}/rotate.json`);
+    // Assess: the policy is in place (read back), and only the other secret remains, on its identity basis.
+    expect(JSON.parse(policy.ResourcePolicy as string).Statement[0].Effect).toBe('Deny');
+    expect(rotate.items.map((i) => i.arn)).not.toContain(deniedSecretArn);
+    expect(rotate.items.find((i) => i.arn === secretArn)?.basis).toBe('identity-policy');
   });
 
   it('seals timeline.json and rotate.json; the rotate list marks the secret the timeline shows read', async () => {

@@ -77,6 +77,15 @@ describe('infra config (cdk.json context)', () => {
     });
   });
 
+  it('reads the flow log buckets and the log bucket keys, in either spelling', () => {
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/mrk-0b1c2d3e4f5061728394a5b6c7d8e9f0';
+    expect(parseConfig({ 'forensics:flowLogBuckets': 'central-flows/vpc, other-flows', 'forensics:logBucketKmsKeyArns': [key] })).toEqual({
+      ...DEFAULTS,
+      flowLogBuckets: ['central-flows/vpc', 'other-flows'],
+      logBucketKmsKeyArns: [key],
+    });
+  });
+
   it.each([
     [{ 'forensics:minSeverity': 11 }, 'cdk.json context forensics:minSeverity: expected number ≤ 10'],
     [{ 'forensics:minSeverity': 0 }, 'cdk.json context forensics:minSeverity: expected number ≥ 1'],
@@ -96,6 +105,9 @@ describe('infra config (cdk.json context)', () => {
     [{ 'forensics:stackName': '1stack' }, 'cdk.json context forensics:stackName: expected a CloudFormation stack name'],
     [{ 'forensics:stackName': `S${'x'.repeat(45)}` }, 'cdk.json context forensics:stackName: expected a CloudFormation stack name'],
     [{ 'forensics:minSeverty': 7 }, 'cdk.json context forensics:minSeverty: unknown setting'],
+    [{ 'forensics:flowLogBuckets': ['flows/'] }, 'cdk.json context forensics:flowLogBuckets[0]: expected "bucket" or "bucket/prefix"'],
+    [{ 'forensics:flowLogBuckets': 's3://flows' }, 'cdk.json context forensics:flowLogBuckets[0]: expected "bucket" or "bucket/prefix"'],
+    [{ 'forensics:logBucketKmsKeyArns': ['alias/trail'] }, 'cdk.json context forensics:logBucketKmsKeyArns[0]: expected KMS key ARNs'],
   ])('rejects %j naming the setting', (context, message) => {
     expect(() => parseConfig(context)).toThrow(ConfigError);
     expect(() => parseConfig(context)).toThrow(message);

@@ -188,8 +188,8 @@ describe('per-step least privilege', () => {
   it('every KMS permission of a step goes through one named service; grants only for AWS resources', () => {
     for (const step of ACQUISITION_STEP_NAMES) {
       for (const [sid, st] of stepStatements(step)) {
-        // Listing keys and aliases (the scope's inventory) reads no key material and uses no key.
-        if (!list(st.Action).some((a) => a.startsWith('kms:') && !/^kms:List(Keys|Aliases)$/.test(a))) continue;
+        // Listing keys and aliases and reading a key policy (the scope's inventory and rotate list) use no key.
+        if (!list(st.Action).some((a) => a.startsWith('kms:') && !/^kms:(List(Keys|Aliases)|GetKeyPolicy)$/.test(a))) continue;
         expect(JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService']), `${step}/${sid}`).toMatch(
           /"(ec2|s3|dynamodb|sns)\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com"/,
         );

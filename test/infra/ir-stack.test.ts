@@ -230,8 +230,8 @@ describe('functions', () => {
     const multiAccountOnly = new Set([
       'RESPONDER_ROLE_NAME', 'RESPONDER_EXTERNAL_ID', 'QUARANTINE_PROFILE_ARN', 'DEFAULT_QUARANTINE_PROFILE',
       'ORGANIZATION_ID', 'EXCLUDED_ACCOUNTS', 'WORKLOAD_REGIONS',
-      // The trail's bucket and prefix only when configured.
-      'CLOUDTRAIL_BUCKET', 'CLOUDTRAIL_PREFIX',
+      // The trail's bucket and prefix, and the flow log buckets, only when configured.
+      'CLOUDTRAIL_BUCKET', 'CLOUDTRAIL_PREFIX', 'FLOW_LOG_BUCKETS',
     ]);
     const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {

@@ -31,7 +31,11 @@ const MULTI = {
   // Issue 15: the trail bucket the scope step reads (its statements exist only with it).
   'forensics:cloudTrailBucket': 'org-trail-logs',
   'forensics:cloudTrailPrefix': 'trails',
+  // The flow log buckets and the log buckets' SSE-KMS key the scope step reads (statements only with them).
+  'forensics:flowLogBuckets': ['vpc-flow-central/flows', 'vpc-flow-plain'],
+  'forensics:logBucketKmsKeyArns': [`arn:aws:kms:${REGION}:${IR}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`],
 };
+const LOG_KEY = `arn:aws:kms:${REGION}:${IR}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`;
 
 let single: Simulator;
 let multi: Simulator;
@@ -108,6 +112,48 @@ describe.each([
     } else {
       expect(decision(s, role, 's3:GetObject', 'arn:aws:s3:::org-trail-logs/trails/AWSLogs/x')).toBe('ImplicitDeny');
     }
+  });
+});
+
+describe.each([
+  ['single-account', () => single],
+  ['multi-account', () => multi],
+])('"Scope the incident": resource policies, flow log buckets, log bucket keys (%s)', (mode, sim) => {
+  it('may read the rotate list items\' own policies (secret, key, bucket), and nothing else of them', () => {
+    // Prepare: in multi-account mode the workload reads go through the responder role.
+    const s = sim();
+    const account = mode === 'multi-account' ? WORKLOAD : IR;
+    const role = mode === 'multi-account' ? s.role('ForensicsResponder') : s.acquisitionRole('scopeIncident');
+    const secret = `arn:aws:secretsmanager:${REGION}:${account}:secret:prod/db-AbCdEf`;
+    const key = `arn:aws:kms:${REGION}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    // Act / Assess
+    expect(decision(s, role, 'secretsmanager:GetResourcePolicy', secret)).toBe('Allow');
+    expect(decision(s, role, 'kms:GetKeyPolicy', key)).toBe('Allow');
+    expect(s.can(role, 's3:GetBucketPolicy', 'arn:aws:s3:::app-data', {}, account).decision).toBe('Allow');
+    expect(decision(s, role, 'secretsmanager:PutResourcePolicy', secret)).not.toBe('Allow');
+    expect(decision(s, role, 'kms:PutKeyPolicy', key)).not.toBe('Allow');
+    expect(s.can(role, 's3:PutBucketPolicy', 'arn:aws:s3:::app-data', {}, account).decision).not.toBe('Allow');
+  });
+
+  it('reads exactly the configured flow log buckets under AWSLogs/, and decrypts with exactly the configured key through S3', () => {
+    // Prepare
+    const s = sim();
+    const role = s.acquisitionRole('scopeIncident');
+    const can = (action: string, resource: string, context: Context = {}) => s.can(role, action, resource, context, IR).decision;
+    const flowFile = `AWSLogs/${WORKLOAD}/vpcflowlogs/${REGION}/2026/01/10/${WORKLOAD}_vpcflowlogs_${REGION}_fl-0123456789abcdef0_20260110T0955Z_abc.log.gz`;
+    const configured = mode === 'multi-account' ? 'Allow' : 'ImplicitDeny';
+    // Act / Assess: only with the settings (MULTI has them, the single-account template not).
+    expect(can('s3:GetObject', `arn:aws:s3:::vpc-flow-central/flows/${flowFile}`)).toBe(configured);
+    expect(can('s3:GetObject', `arn:aws:s3:::vpc-flow-plain/${flowFile}`)).toBe(configured);
+    expect(can('s3:ListBucket', 'arn:aws:s3:::vpc-flow-central', { 's3:prefix': `flows/AWSLogs/${WORKLOAD}/vpcflowlogs/` })).toBe(configured);
+    expect(can('s3:GetObject', 'arn:aws:s3:::vpc-flow-central/other/secret.txt')).toBe('ImplicitDeny');
+    expect(can('s3:GetObject', `arn:aws:s3:::another-bucket/${flowFile}`)).toBe('ImplicitDeny');
+    expect(can('s3:ListBucket', 'arn:aws:s3:::vpc-flow-central', { 's3:prefix': 'other/' })).toBe('ImplicitDeny');
+    expect(can('s3:PutObject', `arn:aws:s3:::vpc-flow-central/flows/${flowFile}`, WRITE_ONCE)).toBe('ImplicitDeny');
+    expect(can('kms:Decrypt', LOG_KEY, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` })).toBe(configured);
+    expect(can('kms:Decrypt', LOG_KEY, { 'kms:ViaService': `ec2.${REGION}.amazonaws.com` })).toBe('ImplicitDeny');
+    expect(can('kms:Decrypt', LOG_KEY)).toBe('ImplicitDeny');
+    expect(can('kms:Decrypt', `arn:aws:kms:${REGION}:${IR}:key/ffffffff-4f50-6172-8394-a5b6c7d8e9f0`, { 'kms:ViaService': `s3.${REGION}.amazonaws.com` })).toBe('ImplicitDeny');
   });
 });
 

@@ -19,6 +19,22 @@ const key = item('kms-key', 'alias/app', `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1
 const bucket = item('s3-bucket', 'app-data', 'arn:aws:s3:::app-data');
 
 describe('rankRotateList', () => {
+  it('carries each item’s basis, and its possibly and notes only when set', () => {
+    // Prepare
+    const possible: ReadableItem = { ...otherSecret, basis: 'resource-policy', possibly: true, notes: ['readable only through an Allow with a Condition'] };
+    const both: ReadableItem = { ...key, basis: 'both' };
+
+    // Act
+    const list = rankRotateList([possible, both], []);
+
+    // Assess
+    expect(list.map((i) => [i.name, i.basis, i.possibly, i.notes])).toEqual([
+      ['aaa', 'resource-policy', true, ['readable only through an Allow with a Condition']],
+      ['alias/app', 'both', undefined, undefined],
+    ]);
+    expect(Object.keys(list[1] ?? {})).not.toContain('possibly');
+  });
+
   it('ranks observed reads first, then secrets, parameters, keys, buckets', () => {
     // Prepare: the timeline shows the parameter read (by name, decrypted) and the key used.
     const events = [

@@ -139,13 +139,15 @@ describe('IamSimulationAdapter', () => {
       });
 
     // Act
-    const allowed = await new IamSimulationAdapter(new IAMClient({ region: 'eu-west-1' })).allowedActions(ROLE_ARN, ['secretsmanager:GetSecretValue'], arns);
+    const { allowed, explicitlyDenied } = await new IamSimulationAdapter(new IAMClient({ region: 'eu-west-1' })).decisions(ROLE_ARN, ['secretsmanager:GetSecretValue'], arns);
 
     // Assess
     expect([...allowed.entries()]).toEqual([
       [arns[0], ['secretsmanager:GetSecretValue']],
       [arns[24], ['secretsmanager:GetSecretValue']],
     ]);
+    // An explicit deny is kept apart: no resource policy can allow it.
+    expect([...explicitlyDenied.entries()]).toEqual([[arns[2], ['secretsmanager:GetSecretValue']]]);
     const inputs = iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
     expect(inputs.map((i) => i.ResourceArns?.length)).toEqual([20, 5, 5]);
     expect(inputs[0]).toMatchObject({ PolicySourceArn: ROLE_ARN, ActionNames: ['secretsmanager:GetSecretValue'] });
@@ -273,7 +275,13 @@ describe('FlowLogsAdapter', () => {
     ec2.on(DescribeFlowLogsCommand).resolves({
       FlowLogs: [
         { FlowLogId: 'fl-1', ResourceId: 'eni-1', LogDestinationType: 'cloud-watch-logs', LogGroupName: 'vpc-flow', LogDestination: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:vpc-flow` },
-        { FlowLogId: 'fl-2', ResourceId: 'eni-1', LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket/prefix' },
+        {
+          FlowLogId: 'fl-2',
+          ResourceId: 'eni-1',
+          LogDestinationType: 's3',
+          LogDestination: 'arn:aws:s3:::flow-bucket/prefix',
+          DestinationOptions: { FileFormat: 'plain-text', HiveCompatiblePartitions: true, PerHourPartition: true },
+        },
         { FlowLogId: 'fl-3', ResourceId: 'eni-1', LogDestinationType: 'kinesis-data-firehose', LogDestination: 'arn:aws:firehose:…' },
       ],
     });
@@ -288,7 +296,10 @@ describe('FlowLogsAdapter', () => {
     const read = await adapter.records('vpc-flow', ['eni-1'], new Date(WINDOW.from), new Date(WINDOW.to), 100);
 
     // Assess
-    expect(sources.map((s) => [s.flowLogId, s.destinationType])).toEqual([['fl-1', 'cloud-watch-logs'], ['fl-2', 's3']]);
+    expect(sources.map((s) => [s.flowLogId, s.destinationType, s.hiveCompatible, s.perHour])).toEqual([
+      ['fl-1', 'cloud-watch-logs', false, false],
+      ['fl-2', 's3', true, true],
+    ]);
     expect(ec2.commandCalls(DescribeFlowLogsCommand)[0]?.args[0].input.Filter).toEqual([{ Name: 'resource-id', Values: ['eni-1', 'subnet-1', 'vpc-1'] }]);
     expect(read.records.map((r) => r.eventId)).toEqual(['x', 'y']);
     expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input).toMatchObject({ logGroupName: 'vpc-flow', logStreamNames: ['eni-1'], startTime: Date.parse(WINDOW.from), endTime: Date.parse(WINDOW.to) });

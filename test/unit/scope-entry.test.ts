@@ -26,11 +26,11 @@ describe('"Scope the incident" entry and settings', () => {
   it('takes the trail bucket, prefix, organization and bounds from the environment', () => {
     // Act
     const settings = scopeSettings(
-      { ...env, CLOUDTRAIL_BUCKET: 'org-trail', CLOUDTRAIL_PREFIX: 'trails', ORGANIZATION_ID: 'o-abcdefghij', SCOPE_LOOK_BACK_HOURS: 48, SCOPE_MAX_LOG_OBJECTS: 10, SCOPE_TIME_CAP_SECONDS: 120 },
+      { ...env, CLOUDTRAIL_BUCKET: 'org-trail', CLOUDTRAIL_PREFIX: 'trails', ORGANIZATION_ID: 'o-abcdefghij', SCOPE_LOOK_BACK_HOURS: 48, SCOPE_MAX_LOG_OBJECTS: 10, SCOPE_TIME_CAP_SECONDS: 120, FLOW_LOG_BUCKETS: 'central-flows/vpc,other-flows' },
       { accountId: '111122223333', region: 'eu-west-1', instanceId: 'i-1' },
     );
 
     // Assess
-    expect(settings).toMatchObject({ cloudTrailBucket: 'org-trail', cloudTrailPrefix: 'trails', organizationId: 'o-abcdefghij', lookBackHours: 48, maxLogObjects: 10, timeCapSeconds: 120, regions: ['eu-west-1', 'us-east-1'] });
+    expect(settings).toMatchObject({ cloudTrailBucket: 'org-trail', cloudTrailPrefix: 'trails', organizationId: 'o-abcdefghij', lookBackHours: 48, maxLogObjects: 10, timeCapSeconds: 120, regions: ['eu-west-1', 'us-east-1'], flowLogBuckets: ['central-flows/vpc', 'other-flows'] });
   });
 });

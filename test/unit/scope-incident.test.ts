@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RotateDocument, TimelineDocument } from '../../handlers/domain/scope-documents';
 import type { AcquisitionState } from '../../handlers/domain/types';
@@ -17,6 +18,7 @@ const SETTINGS: ScopeSettings = {
   maxLogObjects: 100,
   maxFlowLogRecords: 1000,
   maxInventoryItems: 100,
+  maxPolicyReads: 100,
   concurrency: 4,
   timeCapSeconds: 600,
 };
@@ -72,7 +74,13 @@ describe('scopeIncident', () => {
         records: async () => ({ records: [{ timestamp: 1, message: '2 x eni-0aaa ACCEPT OK', logStreamName: 'eni-0aaa', eventId: 'e1' }], truncated: false }),
       }),
       // The role may read the secret and the bucket's objects, not the parameter.
-      simulate: async (_role, _actions, arns) => new Map(arns.filter((a) => a === SECRET_ARN || a === 'arn:aws:s3:::app-data/*').map((a) => [a, ['allowed:Read']])),
+      simulate: async (_role, actions, arns) => ({
+        allowed: new Map(arns.filter((a) => a === SECRET_ARN || a === 'arn:aws:s3:::app-data/*').map((a) => [a, [...actions]])),
+        explicitlyDenied: new Map(),
+      }),
+      // No resource policy anywhere: the identity policies decide (the resource-policy tests set their own).
+      resourcePoliciesIn: () => ({ secretPolicy: async () => null, keyPolicy: async () => null, bucketPolicy: async () => null }),
+      readSealed: async (key) => JSON.parse(bucket.objects.get(key)?.body as string) as unknown,
       roleOfProfile: async () => null,
       logs: {
         list: async (_b, prefix) => ({
@@ -175,5 +183,159 @@ describe('scopeIncident', () => {
     // Assess
     expect(result.logs.cloudtrail).toMatchObject({ status: 'skipped', reason: expect.stringContaining('forensics:cloudTrailBucket') });
     expect(result.rotate).toMatchObject({ status: 'skipped', items: 0 });
+  });
+
+  it('evaluates the items’ resource policies: a deny drops a secret, a key policy without the role drops a key, an unread policy is a gap', async () => {
+    // Prepare: the identity policies allow everything; each item's own policy decides.
+    const KEY_ARN = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const OPEN_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/99999999-12ab-34cd-56ef-1234567890ab`;
+    const SHARED = `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:shared-XyZ123`;
+    deps.inventoryIn = () => ({
+      secrets: async () => ({ items: [{ kind: 'secret', arn: SECRET_ARN, name: 'prod/db', region: 'eu-west-1' }, { kind: 'secret', arn: SHARED, name: 'shared', region: 'eu-west-1' }], truncated: false }),
+      secureStringParameters: async () => ({ items: [], truncated: false }),
+      customerKeys: async () => ({ items: [{ kind: 'kms-key', arn: KEY_ARN, name: 'alias/admins', region: 'eu-west-1' }, { kind: 'kms-key', arn: OPEN_KEY, name: 'alias/app', region: 'eu-west-1' }], truncated: false }),
+      buckets: async () => ({ items: [{ kind: 's3-bucket', arn: 'arn:aws:s3:::app-data', name: 'app-data', region: 'us-east-1' }], truncated: false }),
+    });
+    deps.simulate = async (_role, actions, arns) => ({ allowed: new Map(arns.filter((a) => a !== SHARED).map((a) => [a, [...actions]])), explicitlyDenied: new Map() });
+    const statement = (Effect: string, Principal: unknown, Action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect, Principal, Action, Resource: '*' }] });
+    const regions: string[] = [];
+    deps.resourcePoliciesIn = (region) => {
+      regions.push(region);
+      return {
+        secretPolicy: async (arn) =>
+          arn === SECRET_ARN ? statement('Deny', { AWS: ROLE_ARN }, 'secretsmanager:GetSecretValue') : statement('Allow', { AWS: ROLE_ARN }, 'secretsmanager:GetSecretValue'),
+        keyPolicy: async (arn) => (arn === KEY_ARN ? statement('Allow', { AWS: `arn:aws:iam::${ACCOUNT}:role/admin` }, 'kms:*') : statement('Allow', { AWS: `arn:aws:iam::${ACCOUNT}:root` }, 'kms:*')),
+        bucketPolicy: async () => {
+          throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+        },
+      };
+    };
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess
+    const rotate = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/rotate.json`)?.body as string) as RotateDocument;
+    expect(rotate.items.map((i) => [i.name, i.basis])).toEqual([
+      ['app-data', 'identity-policy'],
+      ['shared', 'resource-policy'],
+      ['alias/app', 'identity-policy'],
+    ]);
+    expect(rotate.items.find((i) => i.name === 'app-data')?.notes).toEqual([expect.stringContaining('not read (AccessDenied)')]);
+    expect(rotate.gaps).toEqual([{ source: 'resource-policy', kind: 'error', detail: expect.stringMatching(/^s3-bucket: 1 resource policy not read \(AccessDenied\): arn:aws:s3:::app-data;/) }]);
+    expect(result.rotate.status).toBe('partial');
+    // The bucket's policy is read in the bucket's own region.
+    expect(regions).toContain('us-east-1');
+  });
+
+  it('bounds the policy reads: beyond maxPolicyReads an item keeps the identity answer, recorded as a limit', async () => {
+    // Prepare
+    deps.settings = { ...SETTINGS, maxPolicyReads: 1 };
+    let reads = 0;
+    const none = async () => {
+      reads++;
+      return null;
+    };
+    deps.resourcePoliciesIn = () => ({ secretPolicy: none, keyPolicy: none, bucketPolicy: none });
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess: the secret's policy is read first; the bucket's is not, and the bucket stays on its identity answer.
+    const rotate = JSON.parse(bucket.objects.get(`cases/${state().case.caseId}/rotate.json`)?.body as string) as RotateDocument;
+    expect(reads).toBe(1);
+    expect(rotate.items.map((i) => i.name)).toEqual(['prod/db', 'app-data']);
+    expect(rotate.gaps).toEqual([{ source: 'resource-policy', kind: 'limit', detail: expect.stringContaining('s3-bucket: 1 resource policy not read (bound of 1 policy reads reached)') }]);
+    expect(result.rotate.status).toBe('partial');
+  });
+
+  describe('flow logs delivered to S3', () => {
+    const FL = 'fl-0123456789abcdef0';
+    const folder = `flows/AWSLogs/${ACCOUNT}/vpcflowlogs/eu-west-1/2025/03/17/`;
+    const flowFile = (stamp: string, id = FL) => `${folder}${ACCOUNT}_vpcflowlogs_eu-west-1_${id}_${stamp}_0a1b2c3d.log.gz`;
+    const IN = flowFile('20250317T2035Z');
+    const OTHER_FLOW_LOG = flowFile('20250317T2035Z', 'fl-0fffffffffffffff0');
+    const AFTER = flowFile('20250317T2130Z');
+
+    beforeEach(() => {
+      deps.settings = { ...SETTINGS, cloudTrailBucket: undefined, flowLogBuckets: ['central-flows/flows'] } as unknown as ScopeSettings;
+      deps.flowLogsIn = () => ({
+        flowLogsOf: async () => [{ flowLogId: FL, resourceId: 'vpc-1', destinationType: 's3', destination: 'arn:aws:s3:::central-flows/flows', logGroupName: null }],
+        records: async () => ({ records: [], truncated: false }),
+      });
+      const list = deps.logs.list;
+      deps.logs = {
+        ...deps.logs,
+        list: async (b, prefix, max) => (b === 'central-flows' ? { objects: prefix === folder ? [IN, OTHER_FLOW_LOG, AFTER].map((key) => ({ key, size: 7 })) : [], truncated: false } : list(b, prefix, max)),
+      };
+    });
+
+    it('copies this flow log’s files of the window from a configured bucket, sealed and indexed', async () => {
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(copies).toEqual([IN]);
+      expect(result.logs.flowLogs).toEqual({ status: 'complete', sources: [{ flowLogId: FL, destinationType: 's3', objects: 1, records: 0 }] });
+      expect((cases.cases.get(state().case.caseId)?.evidence ?? []).map((o) => o.key)).toContain(`cases/${state().case.caseId}/logs/flow-logs/${IN}`);
+    });
+
+    it('records a flow log into a bucket not configured as a gap naming forensics:flowLogBuckets, and copies nothing', async () => {
+      // Prepare
+      deps.settings = { ...deps.settings, flowLogBuckets: ['central-flows'] };
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(copies).toEqual([]);
+      expect(result.logs.flowLogs.status).toBe('failed');
+      expect(result.logs.gaps).toContainEqual({ source: 'flow-logs', region: 'eu-west-1', kind: 'error', detail: `${FL}: s3://central-flows/flows/ is not in forensics:flowLogBuckets: its files were not copied` });
+    });
+
+    it('names forensics:logBucketKmsKeyArns when KMS refuses the copy of an SSE-KMS object', async () => {
+      // Prepare: S3's answer when the caller may not decrypt the source object's key.
+      deps.logs = {
+        ...deps.logs,
+        copy: async () => {
+          throw Object.assign(new Error(`User: arn:aws:sts::${ACCOUNT}:assumed-role/scope/x is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:${ACCOUNT}:key/k because no identity-based policy allows the kms:Decrypt action`), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        },
+      };
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(result.logs.flowLogs.sources).toEqual([{ flowLogId: FL, destinationType: 's3', objects: 0, records: 0 }]);
+      expect(result.logs.gaps).toContainEqual(expect.objectContaining({ source: 'flow-logs', kind: 'error', detail: expect.stringContaining('add the key to forensics:logBucketKmsKeyArns') }));
+    });
+  });
+
+  it('a retry after the documents were sealed summarises the sealed documents, read back, not its own recount', async () => {
+    // Prepare: the first attempt seals timeline.json and rotate.json, then fails recording custody.
+    const custody = deps.custody;
+    deps.custody = { append: async () => { throw Object.assign(new Error('Lambda timed out'), { name: 'TimeoutError' }); } };
+    await expect(scopeIncident(deps, state())).rejects.toThrow('Lambda timed out');
+    const sealedBody = bucket.objects.get(`cases/${state().case.caseId}/timeline.json`)?.body as string;
+    const sealed = JSON.parse(sealedBody) as TimelineDocument;
+    // The retry sees one more event in CloudTrail, and no readable item any more.
+    deps.custody = custody;
+    const lookup = deps.lookupIn('eu-west-1').lookup;
+    deps.lookupIn = () => ({
+      lookup: async (attribute, window, bounds) => {
+        const out = await lookup(attribute, window, bounds);
+        return attribute.value === INSTANCE ? { ...out, events: [...out.events, lookupEvent(record({ eventID: 'late-1', eventTime: '2025-03-17T21:05:00Z' }))] } : out;
+      },
+    });
+    deps.simulate = async () => ({ allowed: new Map(), explicitlyDenied: new Map() });
+
+    // Act
+    const result = await scopeIncident(deps, state());
+
+    // Assess: the sealed object is unchanged, and the summary counts what it holds, with its hash.
+    expect(bucket.objects.get(`cases/${state().case.caseId}/timeline.json`)?.body).toBe(sealedBody);
+    expect(result.timeline.events).toBe(sealed.events.length);
+    expect(result.timeline.sha256).toBe(createHash('sha256').update(sealedBody).digest('hex'));
+    expect(result.rotate).toMatchObject({ items: 2, observed: 2 });
   });
 });

@@ -8,3 +8,8 @@ export function s3Client(scope: ClientScope): S3Client {
     new S3Client({ ...clientConfig(homeRegion(), scope.options), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }),
   );
 }
+
+/** The scope's S3 client for `region`: a bucket's own region (bucket-level calls such as GetBucketPolicy). */
+export function s3ClientIn(scope: ClientScope, region: string): S3Client {
+  return scope.client(`s3:${region}`, () => new S3Client({ ...clientConfig(region, scope.options), forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) }));
+}
