@@ -47,15 +47,15 @@ function custodyRecord(seq: number, result: Record<string, unknown>): CustodyRec
     caseId: 'c',
     seq,
     step: 'captureMemory',
-    action: 'read-capture-result',
-    status: 'SUCCEEDED',
+    action: 'memory-host-sha256',
+    status: 'succeeded',
     performedAt: '2026-11-28T09:49:30.000Z',
     recordedAt: '2026-11-28T09:49:31.000Z',
-    actor: { functionName: 'test' },
+    actor: { executionArn: 'arn:aws:states:eu-west-1:111122223333:execution:A:b' },
     request: {},
     result,
     prevSha256: '0'.repeat(64),
-  } as CustodyRecord;
+  };
 }
 
 function verify(m: WithMemory, custody: (CustodyRecord | undefined)[] = [custodyRecord(7, { memory: { hostSha256: HOST_SHA } })]): Record<string, CheckResult> {
