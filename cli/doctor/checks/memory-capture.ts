@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
 import { SSM_ENDPOINT_SERVICES, TOOLS_SNAPSHOT_TAGS } from '../../../handlers/domain/memory-capture';
+import { toolsSnapshotTagKeys } from '../../tools/tools-snapshot';
 import { attempt, cannotRun, type DoctorCheck, fail, type Outcome, pass, warn } from '../check';
 import type { Credentials, DoctorContext } from '../context';
 
@@ -195,14 +196,6 @@ export async function gatherToolsSnapshot(ctx: DoctorContext, region: string): P
   } finally {
     ec2.destroy();
   }
-}
-
-/**
- * The tag keys of a tools snapshot (`forensics tools build` writes them): `<prefix>:role` = `memory-tools` (as the
- * product's other resources carry `<prefix>:role`), `<prefix>:tool-version`, `<prefix>:tool-sha256`.
- */
-export function toolsSnapshotTagKeys(tagPrefix: string): { role: string; toolVersion: string; toolSha256: string } {
-  return { role: `${tagPrefix}:role`, toolVersion: `${tagPrefix}:${TOOLS_SNAPSHOT_TAGS.toolVersion}`, toolSha256: `${tagPrefix}:${TOOLS_SNAPSHOT_TAGS.toolSha256}` };
 }
 
 export function toolsSnapshotCheckName(region: string): string {
