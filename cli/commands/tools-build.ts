@@ -277,6 +277,7 @@ export async function buildToolsSnapshot(
           Key: `${prefix}${name}`,
           Body: body,
           ContentType: contentType,
+          ChecksumAlgorithm: 'SHA256',
           ChecksumSHA256: sha256Base64(body),
           IfNoneMatch: '*',
           ObjectLockMode: retention.mode as 'COMPLIANCE' | 'GOVERNANCE',

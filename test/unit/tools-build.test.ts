@@ -241,7 +241,7 @@ describe('tools build: the requests', () => {
     const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
     expect(puts.map((p) => p.Key)).toEqual([`${prefix}avml`, `${prefix}capture-memory.sh`, `${prefix}TOOLS.json`]);
     for (const p of puts) {
-      expect(p).toMatchObject({ Bucket: 'evidence-bucket', IfNoneMatch: '*', ObjectLockMode: 'COMPLIANCE', ObjectLockLegalHoldStatus: 'ON' });
+      expect(p).toMatchObject({ Bucket: 'evidence-bucket', IfNoneMatch: '*', ChecksumAlgorithm: 'SHA256', ObjectLockMode: 'COMPLIANCE', ObjectLockLegalHoldStatus: 'ON' });
       expect(p.ObjectLockRetainUntilDate).toEqual(new Date(NOW.getTime() + 365 * 86_400_000));
       expect(p.ChecksumSHA256).toBe(createHash('sha256').update(p.Body as Buffer | string).digest('base64'));
     }
