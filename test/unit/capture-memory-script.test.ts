@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseMemoryScriptResult, TOOLS_VOLUME } from '../../handlers/domain/memory-capture';
+import { CAPTURE_SCRIPT_ARGS, parseMemoryScriptResult, TOOLS_VOLUME } from '../../handlers/domain/memory-capture';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 
 /**
@@ -139,6 +139,18 @@ describe('capture-memory.sh', () => {
     expect(run.result?.reason).toMatch(/avml exited 1/);
     expect(run.result?.sha256).toBeUndefined();
     expect(fs.existsSync(path.join(root, TOOLS_VOLUME.imageSha256))).toBe(false);
+  });
+
+  it('takes the arguments of the contract, in its order (CAPTURE_SCRIPT_ARGS)', () => {
+    // Prepare
+    const root = volume();
+
+    // Act
+    const run = capture(root, root);
+
+    // Assess: the usage it refuses with names exactly the contract's arguments.
+    expect(CAPTURE_SCRIPT_ARGS).toEqual(['mountPoint', 'toolSha256']);
+    expect(run.result?.reason).toBe(`usage: capture-memory.sh ${CAPTURE_SCRIPT_ARGS.map((a) => `<${a}>`).join(' ')}`);
   });
 
   it('refuses bad arguments without running the tool: not 64 lowercase hex, missing mount point, wrong count', () => {

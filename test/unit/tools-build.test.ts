@@ -106,12 +106,16 @@ function world(builder: 'built' | 'failed' = 'built') {
   ec2.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: 'subnet-0aaa', AvailabilityZone: `${HOME}b` }] });
   ec2.on(CreateVolumeCommand).resolves({ VolumeId: 'vol-0tools' });
   ec2.on(DescribeVolumesCommand).callsFake(() => {
-    const state = volumeState === 'creating' ? ((volumeState = 'available'), 'creating') : attached ? 'in-use' : volumeState;
+    // The first read sees it creating, later reads available (or in use while attached).
+    const state = volumeState === 'creating' ? 'creating' : attached ? 'in-use' : volumeState;
+    volumeState = 'available';
     return { Volumes: [{ VolumeId: 'vol-0tools', State: state, Attachments: attached ? [{ State: 'attached', InstanceId: 'i-0builder' }] : [] }] };
   });
   ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0builder' }] });
   ec2.on(DescribeInstancesCommand).callsFake(() => {
-    const state = instanceState === 'pending' ? ((instanceState = 'running'), 'pending') : instanceState;
+    // The first read sees it pending, later reads running (until it is terminated).
+    const state = instanceState;
+    if (instanceState === 'pending') instanceState = 'running';
     return { Reservations: [{ Instances: [{ InstanceId: 'i-0builder', State: { Name: state } }] }] };
   });
   ec2.on(AttachVolumeCommand).callsFake(() => {

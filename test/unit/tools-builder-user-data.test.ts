@@ -75,7 +75,7 @@ describe('tools-builder-user-data.sh', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('#!/bin/bash');
     expect(lines).toContain("export FORENSICS_TOOLS_VOLUME_ID='vol-0abc'");
-    expect(lines.indexOf("export AVML_SHA256='" + 'a'.repeat(64) + "'")).toBeLessThan(lines.indexOf('set -u -o pipefail'));
+    expect(lines.indexOf(`export AVML_SHA256='${'a'.repeat(64)}'`)).toBeLessThan(lines.indexOf('set -u -o pipefail'));
     expect(text.match(/^#!/gm)).toHaveLength(1);
     expect(spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' }).status).toBe(0);
     expect(() => builderUserData(template, { ...values, prefix: "tools/'; reboot; '" })).toThrow(/FORENSICS_TOOLS_PREFIX/);
