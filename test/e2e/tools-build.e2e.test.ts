@@ -5,6 +5,9 @@ import { DescribeInstancesCommand, DescribeSnapshotAttributeCommand, DescribeSna
 import { GetObjectLegalHoldCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRuntime, runToolsBuild } from '../../cli/commands/tools-build';
+import { evaluateToolsShare, evaluateToolsSnapshot, gatherToolsSnapshot } from '../../cli/doctor/checks/memory-capture';
+import { parseConfig } from '../../infra/config';
+import { doctorContext } from '../unit/doctor-test-kit';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
 
@@ -99,5 +102,26 @@ describe('forensics tools build (emulator)', () => {
       const hold = await s3.send(new GetObjectLegalHoldCommand({ Bucket: env.handlerEnv.EVIDENCE_BUCKET, Key: o.Key }));
       expect(hold.LegalHold?.Status).toBe('ON');
     }
+  });
+
+  it('doctor finds it as configured: exists, completed, the tool tags, shared with the workload account', async () => {
+    // Prepare: the settings the command printed, as the deployment would carry them.
+    const built = JSON.parse(out[0] ?? '{}') as { snapshotId: string; tool: { version: string; sha256: string } };
+    const base = doctorContext({
+      homeRegion: env.region,
+      irAccountId: env.accountId,
+      workloadAccounts: [env.accountId, WORKLOAD],
+      workloadRegions: [env.region],
+      multiAccount: true,
+      client: (region?: string) => emulatorClientConfig({ endpoint: env.endpoint, region: region ?? env.region }),
+    });
+    const config = { ...parseConfig({}), memoryToolsSnapshots: { [env.region]: built.snapshotId }, memoryToolVersion: built.tool.version, memoryToolSha256: built.tool.sha256 };
+
+    // Act
+    const facts = await gatherToolsSnapshot({ ...base, config }, env.region);
+
+    // Assess
+    expect(evaluateToolsSnapshot(facts, true)).toMatchObject({ status: 'PASS' });
+    expect(evaluateToolsShare(facts, true)).toMatchObject({ status: 'PASS', detail: expect.stringContaining(WORKLOAD) });
   });
 });
