@@ -244,6 +244,9 @@ export async function buildToolsSnapshot(
     throw new UsageError(`--region: ${input.region} is not the deployment region ${homeRegion} and the evidence key is not multi-Region (forensics:evidenceKeyMultiRegion): build in ${homeRegion}, or enable it`);
   }
   const targetKeyArn = input.region === homeRegion ? keyArn : keyArn.replace(`:${homeRegion}:`, `:${input.region}:`);
+  // The owner needs no permission to its own snapshot (and EC2 refuses to add one for it).
+  const irAccount = keyArn.split(':')[4];
+  const shareWith = input.shareWith.filter((a) => a !== irAccount);
   const ids = await workstationIds(deployment, opts, ctx.env);
   const subnetId = ids.subnetIds[0];
   if (!subnetId) throw new UsageError('--subnets: the forensic workstation has no subnet');
@@ -383,9 +386,9 @@ export async function buildToolsSnapshot(
       intermediate = snap.SnapshotId;
       snapshotId = copy.SnapshotId;
     }
-    if (input.shareWith.length > 0) {
+    if (shareWith.length > 0) {
       await ec2Target.send(
-        new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: input.shareWith }),
+        new ModifySnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: shareWith }),
       );
     }
 
@@ -402,7 +405,7 @@ export async function buildToolsSnapshot(
     if (!stored) throw new OperationFailed(`snapshot ${snapshotId} not found in ${input.region} after the build`);
     const perms = (await ec2Target.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snapshotId, Attribute: 'createVolumePermission' }))).CreateVolumePermissions ?? [];
     const sharedWith = perms.map((p) => p.UserId).filter((u): u is string => Boolean(u));
-    const missing = input.shareWith.filter((a) => !sharedWith.includes(a));
+    const missing = shareWith.filter((a) => !sharedWith.includes(a));
     if (missing.length > 0) throw new OperationFailed(`snapshot ${snapshotId} is not shared with ${missing.join(', ')} after ModifySnapshotAttribute`);
     created.snapshots = [];
     return {

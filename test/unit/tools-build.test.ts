@@ -235,8 +235,8 @@ describe('tools build: the requests', () => {
     const scriptSha = createHash('sha256').update(script).digest('hex');
     const { io: out, out: lines } = io();
 
-    // Act
-    const code = await runToolsBuild(options, out, runtime(), {});
+    // Act: the IR account itself in --share-with needs no permission (it owns the snapshot).
+    const code = await runToolsBuild({ ...options, shareWith: `${IR},${WORKLOAD}` }, out, runtime(), {});
 
     // Assess: staged as evidence objects, under one prefix per build.
     expect(code).toBe(0);
