@@ -179,6 +179,25 @@ deploymentOptions(
 });
 
 // ── Preparation: prove the deployment before the incident ──
+const toolsCommand = program.command('tools').description('Capture tools prepared before any incident (memory capture).');
+deploymentOptions(
+  toolsCommand
+    .command('build')
+    .description('Build the memory tools snapshot of a region (pinned AVML + capture script) in the forensic workstation VPC; print the settings.')
+    .requiredOption('--avml <path>', 'the AVML binary to pin (static Linux build, x86_64 or arm64)')
+    .requiredOption('--region <region>', 'region the snapshot is for (where workload instances run)')
+    .option('--avml-version <version>', 'AVML version (required when the binary cannot run here to report it)')
+    .option('--share-with <accounts>', 'workload accounts allowed to create volumes from it, comma-separated')
+    .option('--timeout <minutes>', 'give up on each wait after this many minutes', '20')
+    .option('--launch-template <id>', 'workstation launch template (default: stack output WorkstationLaunchTemplateId)')
+    .option('--subnets <ids>', 'forensic VPC subnets, comma-separated (default: stack output WorkstationSubnetIds)')
+    .option('--security-group <id>', 'workstation group (default: stack output WorkstationSecurityGroupId)')
+    .option('--deployment-region <region>', DEPLOYMENT_REGION),
+).action(async (opts) => {
+  const { runToolsBuild } = await import('./commands/tools-build');
+  await exitWith(runToolsBuild(opts, processIoWithPrefix()));
+});
+
 deploymentOptions(
   program
     .command('doctor')

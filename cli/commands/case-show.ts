@@ -3,13 +3,15 @@ import type { ManifestV1 } from '../../handlers/domain/manifest';
 import type { CaseRecord } from '../../handlers/domain/ports';
 import { type DeploymentOptions, resolveDeployment, s3Config } from '../deployment/discover';
 import { renderTable, sanitize, seconds, shortHash } from '../output/format';
+import type { ManifestMemory } from '../../handlers/domain/memory-capture';
+import { renderMemorySummary } from '../output/memory-summary';
 import { renderScopeSummary } from '../output/scope-summary';
 import { EXIT_OK, type Io, OperationFailed, parseOutputFormat, runCommand } from './common';
 import { loadCustody, loadManifest, readCaseRecord, requireCaseId } from './evidence-reader';
 
 /**
  * `forensics case show <caseId>`: the sealed manifest in readable form (target, findings, snapshots with their
- * evidence copies and locks, containment, the incident scope when recorded, workstation) and the custody timeline read from the custody records
+ * evidence copies and locks, containment, the incident scope and memory capture when recorded, workstation) and the custody timeline read from the custody records
  * themselves. A case that was never sealed (failed, or still acquiring) shows what the case table holds.
  */
 
@@ -165,6 +167,7 @@ export function renderCaseView(view: CaseView): string[] {
     }
 
     lines.push(...renderScopeSummary(m));
+    lines.push(...renderMemorySummary(m as ManifestV1 & { memory?: ManifestMemory | null }));
 
     lines.push('', `Workstation   ${m.workstation ? (m.workstation as { instanceId: string }).instanceId : 'none'}`);
 

@@ -11,6 +11,8 @@ import { clientConfig, type Deployment, type DeploymentOptions, resolveDeploymen
 import { type CheckResult, type CheckStatus, renderChecks, shortHash, summarizeChecks } from '../output/format';
 import { EXIT_FAILED, EXIT_OK, type Io, parseOutputFormat, runCommand } from './common';
 import { logsPrefix, rotateKey, timelineKey } from '../../handlers/domain/scope-documents';
+import type { ManifestMemory } from '../../handlers/domain/memory-capture';
+import { checkMemory } from './memory-check';
 import { missingScopeReason, type ScopeDocumentKind, scopeDocumentVerdict } from './scope-reader';
 import {
   type CustodyEntry,
@@ -49,6 +51,8 @@ import {
  *   lists for its key, the stored bytes hash to it, the document parses with this case's id (WARN when it holds
  *   another number of events / items than the section counts; SKIP when the scope was skipped, WARN when it failed); `scope.logs`: the
  *   `logs/` objects listed agree with the logs section's counts (WARN otherwise: the objects are still verified).
+ * - the memory section, when the manifest has one (cli/commands/memory-check.ts): `memory.status`, and for a capture
+ *   `memory.host-sha256`, `memory.tool`, `memory.snapshot` (listed among the snapshots below), `memory.custody`.
  * - for each evidence snapshot the manifest names, looked up in its evidence region (checkSnapshots): `snapshot.exists`,
  *   `snapshot.state` (completed), `snapshot.owner` (the IR account: the account of the evidence key), `snapshot.region`
  *   (the home region), `snapshot.kms-key` (KmsKeyId = the evidence key ARN, and that key exists, enabled, in the
@@ -211,6 +215,9 @@ export async function verifyCase(deployment: Deployment, caseId: string, now: Da
 
     // ── Incident scope (its objects are in `objects`, so the per-object checks above covered them) ──
     if (manifest) await checkScope(s3, bucket, manifest, add);
+
+    // ── Memory (its evidence snapshot is one of `snapshots[]`, checked with the disks' below) ──
+    if (manifest) checkMemory(manifest as ManifestV1 & { memory?: ManifestMemory | null }, custody.map((e) => e.record), add);
 
     // ── Snapshots ──
     if (manifest?.snapshots) await checkSnapshots(deployment, manifest, keyArn, add);

@@ -59,7 +59,7 @@ const ID_SOURCES = {
   securityGroupId: { flag: 'securityGroup', env: ['FORENSICS_WORKSTATION_SECURITY_GROUP_ID', 'WORKSTATION_SECURITY_GROUP_ID'], output: WORKSTATION_OUTPUTS.workstationSecurityGroupId },
 } as const;
 
-async function workstationIds(deployment: Deployment, opts: WorkstationCommandOptions, env = process.env): Promise<WorkstationIds> {
+export async function workstationIds(deployment: Deployment, opts: Pick<WorkstationCommandOptions, 'launchTemplate' | 'subnets' | 'securityGroup'>, env = process.env): Promise<WorkstationIds> {
   const values: Partial<Record<keyof typeof ID_SOURCES, string>> = {};
   for (const [name, src] of Object.entries(ID_SOURCES) as [keyof typeof ID_SOURCES, (typeof ID_SOURCES)[keyof typeof ID_SOURCES]][]) {
     const value = opts[src.flag] ?? src.env.map((e) => env[e]).find(Boolean);

@@ -14,7 +14,7 @@ import { evaluateForwarding, gatherForwarding } from './checks/finding-forwardin
 import { evaluateRule, gatherRule } from './checks/finding-rule';
 import { evaluateDetector, gatherDetector, detectorCheckName } from './checks/guardduty';
 import { evaluateReplica, gatherReplica } from './checks/key-replica';
-import { endpointsCheckName, evaluateEndpoints, evaluateToolsSnapshot, gatherEndpoints, gatherToolsSnapshot } from './checks/memory-capture';
+import { endpointsCheckName, evaluateEndpoints, evaluateToolsShare, evaluateToolsSnapshot, gatherEndpoints, gatherToolsSnapshot } from './checks/memory-capture';
 import { evaluateQuota, gatherQuota } from './checks/quotas';
 import { evaluateRecovery, gatherRecovery } from './checks/recovery';
 import { accountCredentials, evaluateResponder, gatherResponder, responderCheckName } from './checks/responder';
@@ -161,6 +161,7 @@ export async function runDoctorChecks(options: DoctorRunOptions, config: Forensi
       evaluateQuota(quota, emulator),
       ...(replica ? [evaluateReplica(replica, emulator)] : []),
       evaluateToolsSnapshot(tools, emulator),
+      ...[evaluateToolsShare(tools, emulator)].filter((c): c is DoctorCheck => c !== undefined),
     ];
   });
   checks.push(...perRegion.flat());

@@ -74,6 +74,9 @@ export class ForensicWorkstation extends Construct {
     const bucket = props.evidenceBucket;
     const caseObjects = bucket.arnForObjects('cases/*');
     const analysisObjects = bucket.arnForObjects('cases/*/analysis/*');
+    // Memory tools staged by `forensics tools build` (AVML, the capture script, TOOLS.json), read by its builder, which
+    // runs from this launch template in this VPC: read-only, nothing else under tools/.
+    const toolsObjects = bucket.arnForObjects('tools/*');
     const thisAccountOnly = { StringEquals: { 'aws:PrincipalAccount': stack.account } };
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
@@ -122,6 +125,15 @@ export class ForensicWorkstation extends Construct {
         conditions: thisAccountOnly,
       }),
     );
+    s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'MemoryToolsReadOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: [toolsObjects],
+        conditions: thisAccountOnly,
+      }),
+    );
     const services: Record<(typeof WORKSTATION_INTERFACE_ENDPOINTS)[number], ec2.InterfaceVpcEndpointAwsService> = {
       ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
       ssmmessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
@@ -160,6 +172,13 @@ export class ForensicWorkstation extends Construct {
         sid: 'ReadCaseEvidence',
         actions: ['s3:GetObject'],
         resources: [caseObjects],
+      }),
+    );
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadMemoryTools',
+        actions: ['s3:GetObject'],
+        resources: [toolsObjects],
       }),
     );
     this.instanceRole.addToPrincipalPolicy(
@@ -204,6 +223,13 @@ export class ForensicWorkstation extends Construct {
         'ReadCaseEvidence: GetObject under cases/ of the evidence bucket only. Instance-role sessions carry no case ' +
         'tag a bucket policy could match, so the role reads every case: workstations are IR-team-only, per case, ' +
         'and terminated after the analysis.',
+    });
+    Validations.of(this.instanceRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flat(toolsObjects)}]`,
+      reason:
+        'ReadMemoryTools: GetObject under tools/ of the evidence bucket only: the memory tools (AVML, the capture ' +
+        'script, TOOLS.json) that forensics tools build stages, under a per-build prefix, for its builder launched ' +
+        'from this template. Public tools, no evidence; nothing under tools/ can be written by this role.',
     });
     Validations.of(this.instanceRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${flat(analysisObjects)}]`,

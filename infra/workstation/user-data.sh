@@ -12,6 +12,8 @@
 #   other fs   ro
 #   swap, LVM2_member, crypto_LUKS, linux_raid_member, no file system: not mounted (reported, for manual analysis)
 # The disk that holds the root file system (and any disk with a mounted partition) is never touched.
+# A memory capture volume among them (memory/memory.lime.snappy at its root) gets the image's SHA-256 recomputed and
+# compared with the hash the suspect host wrote next to it (memory_image_report), both in the report.
 #
 # Test and dry-run mode (no IMDS, no mount, no S3):
 #   user-data.sh --plan-from LSBLK_FILE [--root-disk NAME]
@@ -165,6 +167,27 @@ plan_to_commands() {
   done
 }
 
+# A memory capture volume (its root holds memory/memory.lime.snappy, written by the capture script on the suspect
+# host): recompute the image's SHA-256 here and compare it with the .sha256 file written next to it on the host.
+# Prints a JSON member for the mount report, or nothing when the file system holds no image. Reads only (the mount is
+# read-only); a multi-GiB image takes a while to hash, which delays the report, not the analysis.
+memory_image_report() {
+  local root="$1" image recorded computed match
+  image="$root/memory/memory.lime.snappy"
+  # Regular files only, never through a symlink: the evidence is attacker-shaped (a link to /proc/kcore would never end).
+  [[ -d $root/memory && ! -L $root/memory && -f $image && ! -L $image ]] || return 0
+  [[ -L $image.sha256 ]] && return 0
+  recorded=""
+  [[ -f $image.sha256 ]] && recorded=$(head -c 64 "$image.sha256")
+  [[ $recorded =~ ^[0-9a-f]{64}$ ]] || recorded=""
+  computed=$(sha256sum "$image" | cut -d' ' -f1)
+  if [[ -z $recorded ]]; then match=null; elif [[ $computed == "$recorded" ]]; then match=true; else match=false; fi
+  local recorded_json=null
+  [[ -n $recorded ]] && recorded_json="\"$recorded\""
+  printf ',"memoryImage":{"path":"memory/memory.lime.snappy","sizeBytes":%s,"sha256":"%s","recordedSha256":%s,"match":%s}' \
+    "$(stat -c %s "$image")" "$computed" "$recorded_json" "$match"
+}
+
 imds() {
   local token
   token=$(curl -sS -m 5 -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') || return 1
@@ -208,7 +231,7 @@ run() {
   root_disk=$(lsblk -no PKNAME "$root_src" 2>/dev/null | head -1)
   [[ -z $root_disk ]] && root_disk=$(basename "$root_src")
 
-  local plan entries="" verb dev fstype opts target serial status reason vol
+  local plan entries="" verb dev fstype opts target serial status reason vol memory
   plan=$(lsblk -P -o "$LSBLK_COLUMNS" | plan_mounts "$root_disk") || { echo "plan refused" >&2; exit 3; }
   while read -r verb dev fstype opts target serial; do
     case "$verb" in
@@ -217,7 +240,9 @@ run() {
         mkdir -p "$target"
         if mount -t "$fstype" -o "$opts" "$dev" "$target"; then status=mounted; reason=""; else status=failed; reason="mount failed"; fi
         vol="$serial"
-        entries+="{\"device\":\"$dev\",\"workstationVolumeId\":\"$vol\",\"sourceVolumeId\":\"${source_of[$vol]:-unknown}\",\"mountPoint\":\"$target\",\"filesystem\":\"$fstype\",\"options\":\"$opts\",\"status\":\"$status\",\"reason\":\"$reason\"},"
+        memory=""
+        [[ $status == mounted ]] && memory=$(memory_image_report "$target")
+        entries+="{\"device\":\"$dev\",\"workstationVolumeId\":\"$vol\",\"sourceVolumeId\":\"${source_of[$vol]:-unknown}\",\"mountPoint\":\"$target\",\"filesystem\":\"$fstype\",\"options\":\"$opts\",\"status\":\"$status\",\"reason\":\"$reason\"$memory},"
         ;;
       skip)
         reason="$opts${target:+ $target}${serial:+ $serial}"

@@ -129,6 +129,21 @@ describe('workstation launch template', () => {
     expect(allowed).toEqual(expect.arrayContaining(['s3:PutObjectRetention', 's3:PutObjectLegalHold']));
   });
 
+  it('the memory tools builder (this template) may read tools/ of the evidence bucket, and only read it', () => {
+    // Prepare
+    const statements = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const endpoint = resourcesOfType(s.json, 'AWS::EC2::VPCEndpoint').find(([, r]) => r.Properties?.VpcEndpointType === 'Gateway')!;
+    const endpointStatements = (endpoint[1].Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+
+    // Act
+    const role = statements.filter((st) => json(st.Resource).includes('/tools/*'));
+    const gateway = endpointStatements.filter((st) => json(st.Resource).includes('/tools/*'));
+
+    // Assess
+    expect(role.map((st) => [st.Sid, st.Action])).toEqual([['ReadMemoryTools', 's3:GetObject']]);
+    expect(gateway.map((st) => [st.Sid, st.Action])).toEqual([['MemoryToolsReadOnly', 's3:GetObject']]);
+  });
+
   it('the workstation step may launch only from this template, IMDSv2 only, in the forensic VPC', () => {
     const policies = resourcesOfType(s.json, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
     const run = policies.find((st) => st.Sid === 'WorkstationRunFromTemplate')!;

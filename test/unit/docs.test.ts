@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { contextSchema } from '../../infra/config';
 import { PROJECT_ROOT } from '../../infra/constructs/forensic-function';
 import { IR_STACK_OUTPUTS } from '../../infra/ir-stack';
+import { MEMORY_AGENT_ACTIONS } from '../../handlers/domain/memory-capture';
 
 /** The docs stay true to the code: every setting and output documented, and only the product spoken of. */
 const read = (relative: string) => readFileSync(path.join(PROJECT_ROOT, relative), 'utf8');
@@ -70,5 +71,19 @@ describe('README.md and docs/*.md', () => {
 
     // Assess
     expect(found).toEqual([]);
+  });
+});
+
+describe('docs/memory.md', () => {
+  it('explains every action the SSM agent keeps during a capture, and no other', () => {
+    // Prepare: the actions named in the table rows of the exemption section.
+    const text = read('docs/memory.md');
+    const section = text.slice(text.indexOf("## Credentials"), text.indexOf('## The tools snapshot'));
+
+    // Act
+    const documented = [...section.matchAll(/^\| (.+?) \|/gm)].flatMap((m) => [...(m[1] ?? '').matchAll(/`([a-z0-9]+:[A-Za-z]+)`/g)].map((a) => a[1]));
+
+    // Assess
+    expect([...documented].sort()).toEqual([...MEMORY_AGENT_ACTIONS].sort());
   });
 });

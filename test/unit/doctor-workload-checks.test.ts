@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeLockedSnapshotsCommand, DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeEventBusCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetDetectorCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -10,15 +10,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { evaluateForwarding, gatherForwarding } from '../../cli/doctor/checks/finding-forwarding';
 import { evaluateDetector, gatherDetector } from '../../cli/doctor/checks/guardduty';
 import { evaluateReplica, gatherReplica } from '../../cli/doctor/checks/key-replica';
-import { evaluateEndpoints, evaluateToolsSnapshot, gatherEndpoints, gatherToolsSnapshot } from '../../cli/doctor/checks/memory-capture';
+import { evaluateEndpoints, gatherEndpoints } from '../../cli/doctor/checks/memory-capture';
 import { evaluateQuota, gatherQuota } from '../../cli/doctor/checks/quotas';
 import { accountCredentials, evaluateResponder, gatherResponder } from '../../cli/doctor/checks/responder';
 import { evaluateLock, gatherLock } from '../../cli/doctor/checks/snapshot-lock';
 import { accessDenied, awsError, doctorContext, HOME, IR, WORKLOAD } from './doctor-test-kit';
 
 /**
- * The per-account and per-region checks of `forensics doctor` (responder role, GuardDuty, SSM endpoints, memory tools
- * snapshot, finding forwarding, snapshot lock, copy quota, key replica): pass, warn, fail, and a denied call.
+ * The per-account and per-region checks of `forensics doctor` (responder role, GuardDuty, SSM endpoints, finding
+ * forwarding, snapshot lock, copy quota, key replica): pass, warn, fail, and a denied call. The memory tools snapshot:
+ * doctor-memory-tools.test.ts.
  */
 
 const sts = mockClient(STSClient);
@@ -128,25 +129,6 @@ describe('doctor: SSM endpoints for memory capture', () => {
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-1', VpcId: 'vpc-a' }] }] });
     ec2.on(DescribeVpcEndpointsCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
     expect(await run()).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('grant ec2:DescribeVpcEndpoints') });
-  });
-});
-
-describe('doctor: memory tools snapshot', () => {
-  it('WARN "not configured" while the deployment has no tools snapshot setting', async () => {
-    const facts = await gatherToolsSnapshot(doctorContext(), HOME);
-    expect(evaluateToolsSnapshot(facts, false)).toMatchObject({ status: 'WARN', detail: expect.stringContaining('not configured') });
-    expect(ec2.calls()).toHaveLength(0);
-  });
-
-  it('with a setting: PASS when completed, FAIL when missing, FAIL naming the denied call', async () => {
-    const ctx = doctorContext();
-    const configured = { ...ctx, config: { ...ctx.config, memoryToolsSnapshotIds: { [HOME]: 'snap-0123456789abcdef0' } } };
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0123456789abcdef0', State: 'completed', VolumeSize: 2 }] });
-    expect(evaluateToolsSnapshot(await gatherToolsSnapshot(configured, HOME), false).status).toBe('PASS');
-    ec2.on(DescribeSnapshotsCommand).rejects(awsError('InvalidSnapshot.NotFound', "The snapshot 'snap-0123456789abcdef0' does not exist."));
-    expect(evaluateToolsSnapshot(await gatherToolsSnapshot(configured, HOME), false).status).toBe('FAIL');
-    ec2.on(DescribeSnapshotsCommand).rejects(awsError('UnauthorizedOperation', 'not authorized', 403));
-    expect(evaluateToolsSnapshot(await gatherToolsSnapshot(configured, HOME), false).detail).toContain('grant ec2:DescribeSnapshots');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -97,5 +98,51 @@ describe('user-data.sh', () => {
         expect(opts.split(','), line).not.toContain('rw');
       }
     }
+  });
+
+  describe('the memory image of a capture volume (memory_image_report)', () => {
+    /** Runs the script's function (without its `main` call) on a file-system root; the JSON member it prints, parsed. */
+    function report(root: string): Record<string, unknown> | null {
+      const functions = fs.readFileSync(USER_DATA_SCRIPT, 'utf8').replace(/^main "\$@"\s*$/m, '');
+      const out = execFileSync('bash', ['-c', `${functions}\nmemory_image_report "$1"`, 'report', root], { encoding: 'utf8' });
+      return out === '' ? null : (JSON.parse(`{${out.slice(1)}}`) as { memoryImage: Record<string, unknown> }).memoryImage;
+    }
+    function captureVolume(image: string | null, sha256File?: string): string {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'memory-volume-'));
+      fs.mkdirSync(path.join(root, 'memory'));
+      if (image !== null) fs.writeFileSync(path.join(root, 'memory', 'memory.lime.snappy'), image);
+      if (sha256File !== undefined) fs.writeFileSync(path.join(root, 'memory', 'memory.lime.snappy.sha256'), sha256File);
+      return root;
+    }
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    it('recomputes the SHA-256 and compares it with the hash written next to the image on the host', () => {
+      // Prepare
+      const root = captureVolume('LiME image bytes', `${sha('LiME image bytes')}  memory.lime.snappy\n`);
+
+      // Act
+      const r = report(root);
+
+      // Assess
+      expect(r).toEqual({ path: 'memory/memory.lime.snappy', sizeBytes: 16, sha256: sha('LiME image bytes'), recordedSha256: sha('LiME image bytes'), match: true });
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it('reports a mismatch, and a missing hash file as not comparable', () => {
+      const changed = captureVolume('LiME image bytez', `${sha('LiME image bytes')}  memory.lime.snappy\n`);
+      const unhashed = captureVolume('LiME image bytes');
+      expect(report(changed)).toMatchObject({ sha256: sha('LiME image bytez'), recordedSha256: sha('LiME image bytes'), match: false });
+      expect(report(unhashed)).toMatchObject({ recordedSha256: null, match: null });
+      for (const r of [changed, unhashed]) fs.rmSync(r, { recursive: true, force: true });
+    });
+
+    it('says nothing for a file system without an image, and never follows a symlink planted on the evidence', () => {
+      const none = captureVolume(null);
+      const linked = captureVolume(null);
+      fs.symlinkSync('/proc/self/status', path.join(linked, 'memory', 'memory.lime.snappy'));
+      expect(report(none)).toBeNull();
+      expect(report(linked)).toBeNull();
+      for (const r of [none, linked]) fs.rmSync(r, { recursive: true, force: true });
+    });
   });
 });
