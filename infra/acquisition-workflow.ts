@@ -170,6 +170,14 @@ export class AcquisitionWorkflow extends Construct {
       resources: ['*'],
     });
     allowOn(f.preserveAndSnapshot.role, {
+      sid: 'PreserveFlowLogLookup',
+      why: 'DescribeFlowLogs: the flow logs of the instance\'s ENIs, subnets and VPCs, asked beside CreateSnapshots ' +
+        'for Scope the incident (which copies their records, and so needs no EC2 client). Read-only, and this action ' +
+        'supports no resource-level permissions (Resource "*").',
+      actions: ['ec2:DescribeFlowLogs'],
+      resources: ['*'],
+    });
+    allowOn(f.preserveAndSnapshot.role, {
       sid: 'PreserveLeaveAutoScalingGroup',
       why: 'EnterStandby or DetachInstances: take the instance out of its Auto Scaling group before isolation, ' +
         'or failing health checks make the group terminate the evidence.',

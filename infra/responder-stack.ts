@@ -178,7 +178,7 @@ export class ResponderStack extends Stack {
 
     allow(
       'DescribeReadOnly',
-      'Describe the instance, its ENIs, volumes, groups, profile, ASG and target groups, and poll snapshots: ' +
+      'Describe the instance, its ENIs, volumes, groups, profile, ASG and target groups and the ENIs\' flow logs, and poll snapshots: ' +
         'read-only, and these actions support no resource-level permissions.',
       [
         'ec2:DescribeInstances',
@@ -188,6 +188,7 @@ export class ResponderStack extends Stack {
         'ec2:DescribeIamInstanceProfileAssociations',
         'ec2:DescribeInstanceTypes',
         'ec2:DescribeSnapshots',
+        'ec2:DescribeFlowLogs',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
         'elasticloadbalancing:DescribeTargetHealth',
@@ -340,7 +341,7 @@ export class ResponderStack extends Stack {
     const roles = iamArn('role');
     // Issue 15, "Scope the incident": read-only, nothing here can write or delete (infra/scope-permissions.ts).
     allow('ScopeReadOnly', 'Scope the incident: LookupEvents, ListSecrets, DescribeParameters, ListKeys/ListAliases, ' +
-      'ListAllMyBuckets (names and ARNs, never a value) and DescribeFlowLogs. Read-only; no resource-level permissions.', [...SCOPE_READ_ACTIONS], ['*']);
+      'ListAllMyBuckets (names and ARNs, never a value). Read-only; no resource-level permissions.', [...SCOPE_READ_ACTIONS], ['*']);
     allow('ScopeFlowLogRecords', 'Scope the incident: FilterLogEvents of a flow log\'s group (the ENI streams over the window), read-only.', ['logs:FilterLogEvents'], [
       this.formatArn({ service: 'logs', region: '*', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
     ]);

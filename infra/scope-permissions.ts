@@ -7,7 +7,8 @@ import type { ForensicsConfig } from './config';
  * "Scope the incident" in the IR stack, kept out of ir-stack.ts: its environment and its role's
  * permissions. The role reads (never writes) in the workload account — CloudTrail LookupEvents, the policy
  * simulation of the instance's role, the inventory of secrets, SecureString parameters, keys and buckets and their
- * resource policies, flow logs — reads the configured trail and flow log buckets only (and decrypts with the
+ * resource policies, the records of the flow logs "Preserve and snapshot" found (that step's role describes them) —
+ * reads the configured trail and flow log buckets only (and decrypts with the
  * configured log bucket keys, through S3 only), and writes sealed objects under `cases/` of the evidence bucket (the
  * custody grant of its evidence kinds: custody, timeline, rotate list, logs). In multi-account mode the workload
  * reads go through the responder role (infra/responder-stack.ts, statements `ScopeReadOnly`,
@@ -38,7 +39,6 @@ export const SCOPE_READ_ACTIONS = [
   'kms:ListKeys',
   'kms:ListAliases',
   's3:ListAllMyBuckets',
-  'ec2:DescribeFlowLogs',
 ] as const;
 
 /**
@@ -89,7 +89,7 @@ export function grantScopePermissions(
     sid: 'ScopeReadOnly',
     why:
       'LookupEvents (the principal\'s CloudTrail events), ListSecrets, DescribeParameters, ListKeys/ListAliases, ' +
-      'ListAllMyBuckets (what the role could read: names and ARNs, never a value), DescribeFlowLogs. Read-only, and ' +
+      'ListAllMyBuckets (what the role could read: names and ARNs, never a value). Read-only, and ' +
       'these actions support no resource-level permissions (Resource "*").',
     actions: [...SCOPE_READ_ACTIONS],
     resources: ['*'],

@@ -2,6 +2,7 @@ import type { Target } from '../domain/types';
 import { AutoScalingAdapter } from './auto-scaling-adapter';
 import { autoScalingClient } from './clients/auto-scaling';
 import { ec2Client } from './clients/ec2';
+import { Ec2FlowLogAdapter } from './ec2-flow-log-adapter';
 import { elbv2Client } from './clients/elbv2';
 import { Ec2InstanceAdapter } from './ec2-instance-adapter';
 import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
@@ -16,6 +17,7 @@ export interface Ec2SideAdapters {
   securityGroups: Ec2SecurityGroupAdapter;
   autoScaling: AutoScalingAdapter;
   targetGroups: TargetGroupAdapter;
+  flowLogs: Ec2FlowLogAdapter;
 }
 
 /**
@@ -32,5 +34,6 @@ export function ec2AdaptersFor(target: Target, via?: ClientSource): Ec2SideAdapt
     securityGroups: new Ec2SecurityGroupAdapter(ec2),
     autoScaling: new AutoScalingAdapter(autoScalingClient(scope, target.region)),
     targetGroups: new TargetGroupAdapter(elbv2Client(scope, target.region)),
+    flowLogs: new Ec2FlowLogAdapter(ec2),
   };
 }

@@ -1,6 +1,5 @@
 import { cloudTrailClient } from '../adapters/clients/cloudtrail';
 import { cloudWatchLogsClient } from '../adapters/clients/cloudwatch-logs';
-import { ec2Client } from '../adapters/clients/ec2';
 import { iamClient } from '../adapters/clients/iam';
 import { kmsClient } from '../adapters/clients/kms';
 import { s3Client, s3ClientIn } from '../adapters/clients/s3';
@@ -8,7 +7,7 @@ import { secretsManagerClient } from '../adapters/clients/secrets-manager';
 import { ssmClient } from '../adapters/clients/ssm';
 import { ownClients } from '../adapters/aws-clients';
 import { CloudTrailLookupAdapter } from '../adapters/cloudtrail-lookup-adapter';
-import { FlowLogsAdapter } from '../adapters/flow-logs-adapter';
+import { FlowLogRecordsAdapter } from '../adapters/flow-log-records-adapter';
 import { IamRoleAdapter } from '../adapters/iam-role-adapter';
 import { IamSimulationAdapter } from '../adapters/iam-simulation-adapter';
 import { LogCopyAdapter } from '../adapters/log-copy-adapter';
@@ -72,7 +71,7 @@ export function scopeDepsFor(target: Target, via: ClientSource, env: HandlerEnvi
         region,
         partition,
       ),
-    flowLogsIn: (region) => new FlowLogsAdapter(ec2Client(workload, region), cloudWatchLogsClient(workload, region)),
+    flowLogRecordsIn: (region) => new FlowLogRecordsAdapter(cloudWatchLogsClient(workload, region)),
     simulate: (roleArn, actions, arns) => new IamSimulationAdapter(iam()).decisions(roleArn, actions, arns),
     resourcePoliciesIn: (region) =>
       new ResourcePolicyAdapter({ secrets: secretsManagerClient(workload, region), kms: kmsClient(workload, region), s3: s3ClientIn(workload, region) }),

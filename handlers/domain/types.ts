@@ -216,7 +216,31 @@ export interface AcquisitionResult {
    * case in a VPC); "Isolate network" uses them and records their creation. Absent when none was needed.
    */
   isolationGroups?: PreparedGroups[];
+  /**
+   * The VPC flow logs covering the instance's ENIs, their subnets and VPCs (DescribeFlowLogs), looked up beside
+   * CreateSnapshots so that "Scope the incident" needs no EC2 client: it copies or reads their records. `failed`
+   * carries the error, recorded there as a gap. Absent when the instance had no network interface recorded.
+   */
+  flowLogSources?: FlowLogSources;
 }
+
+/** A VPC flow log that covers one of the instance's ENIs (or their subnet or VPC), with a destination the scope reads. */
+export interface FlowLogSource {
+  flowLogId: string;
+  resourceId: string;
+  destinationType: 's3' | 'cloud-watch-logs';
+  /** S3: the destination bucket ARN, with its optional prefix (`arn:aws:s3:::bucket/prefix`); CWL: the group ARN. */
+  destination: string | null;
+  logGroupName: string | null;
+  /** S3 destination options: Hive-compatible folder names, per-hour folders (DescribeFlowLogs `DestinationOptions`). */
+  hiveCompatible: boolean;
+  perHour: boolean;
+}
+
+/** The flow log lookup of "Preserve and snapshot": what it found (`truncated`: more than it keeps), or its error. */
+export type FlowLogSources =
+  | { status: 'read'; sources: FlowLogSource[]; truncated?: boolean }
+  | { status: 'failed'; error: string };
 
 /** A transition or isolation group made ready, with the custody record of its creation or reuse. */
 export interface EnsuredGroup {

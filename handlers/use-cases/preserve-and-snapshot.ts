@@ -1,4 +1,5 @@
 import type { AutoScalingAdapter } from '../adapters/auto-scaling-adapter';
+import type { Ec2FlowLogAdapter } from '../adapters/ec2-flow-log-adapter';
 import type { Ec2InstanceAdapter } from '../adapters/ec2-instance-adapter';
 import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
@@ -14,6 +15,7 @@ import type {
   CaseRef,
   CustodyAction,
   DescribeResult,
+  FlowLogSources,
   PreservationOutcome,
   SnapshotRef,
 } from '../domain/types';
@@ -24,6 +26,7 @@ export interface PreserveAndSnapshotDeps {
   snapshots: Ec2SnapshotAdapter;
   autoScaling: AutoScalingAdapter;
   targetGroups: TargetGroupAdapter;
+  flowLogs: Ec2FlowLogAdapter;
   clock: Clock;
   tagPrefix: string;
 }
@@ -45,7 +48,8 @@ interface Outcome {
  * Fixes the evidence's point in time and keeps the instance and its volumes from disappearing, all at once:
  * ONE CreateSnapshots call (crash-consistent across volumes) runs in parallel with the preservation calls (case
  * tag, termination protection, shutdown = stop, volumes kept on termination, ASG standby or detach, target group
- * deregistration) and with the instance type's instance-store lookup (a record of what cannot be acquired).
+ * deregistration), with the instance type's instance-store lookup (a record of what cannot be acquired) and with the
+ * lookup of the flow logs covering the ENIs (which "Scope the incident" reads from `$.acquisition.flowLogSources`).
  *
  * Each instance attribute changed (termination protection, shutdown behaviour, DeleteOnTermination) is returned
  * `applied, verified: false`: a call AWS accepted is not proof that the attribute holds, so "Isolate network" reads
@@ -177,11 +181,16 @@ export async function preserveAndSnapshot(
     describe,
   );
 
-  const [storage, prepared, registrations, deregistered, [snapshotR, ...preserved]] = await Promise.all([
+  // The flow logs of the ENIs, read here beside CreateSnapshots for "Scope the incident" (which then needs no EC2
+  // client in its bundle): never one more round trip before containment, and a failure is recorded, not thrown.
+  const flowLogsCall = lookUpFlowLogs(deps, instanceId, pre.networkInterfaces);
+
+  const [storage, prepared, registrations, deregistered, flowLogs, [snapshotR, ...preserved]] = await Promise.all([
     storageCall,
     groupsCall,
     registrationsCall,
     deregistrations,
+    flowLogsCall,
     Promise.allSettled([snapshotCall, ...preservationCalls]),
   ]);
   // Preservation calls never reject (failures are outcomes), but stay defensive: a bug must not hide the snapshot.
@@ -229,10 +238,12 @@ export async function preserveAndSnapshot(
       ...outcomes.map((o) => o.action),
       ...(storage ? [storage.action] : []),
       ...(registrations.action ? [registrations.action] : []),
+      ...(flowLogs ? [flowLogs.action] : []),
     ],
     ...(storage ? { instanceStoreDevices: storage.devices } : {}),
     ...(registrations.found.length > 0 ? { targetGroups: registrations.found } : {}),
     ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
+    ...(flowLogs ? { flowLogSources: flowLogs.found } : {}),
   };
 }
 
@@ -252,6 +263,35 @@ async function lookUpInstanceStore(deps: PreserveAndSnapshotDeps, instanceId: st
     return {
       devices: [],
       action: { step: STEP, action: 'describe-instance-store', status: 'failed', performedAt, request, result: { error: errorName(err), message: errorMessage(err) } },
+    };
+  }
+}
+
+/** Flow logs kept at most (each is a few hundred bytes of the execution state, which Step Functions caps at 256 KB). */
+const MAX_FLOW_LOG_SOURCES = 50;
+
+/**
+ * DescribeFlowLogs on the ENIs, their subnets and VPCs (a flow log of any of them records the ENIs' traffic); never
+ * throws: a failure is kept as `failed` with its error (the scope records the gap) and a failed custody action.
+ * Undefined when the instance had no network interface recorded.
+ */
+async function lookUpFlowLogs(
+  deps: PreserveAndSnapshotDeps,
+  instanceId: string,
+  interfaces: DescribeResult['preIncident']['networkInterfaces'],
+): Promise<{ found: FlowLogSources; action: CustodyAction } | undefined> {
+  if (interfaces.length === 0) return undefined;
+  const resourceIds = [...new Set(interfaces.flatMap((n) => [n.networkInterfaceId, n.subnetId, n.vpcId].filter((v): v is string => Boolean(v))))];
+  const performedAt = deps.clock().toISOString();
+  const request = { instanceId, resourceIds };
+  try {
+    const { sources, truncated } = await deps.flowLogs.flowLogsOf(resourceIds, MAX_FLOW_LOG_SOURCES);
+    const found: FlowLogSources = { status: 'read', sources, ...(truncated ? { truncated } : {}) };
+    return { found, action: { step: STEP, action: 'describe-flow-logs', status: 'succeeded', performedAt, request, result: { flowLogIds: sources.map((s) => s.flowLogId), truncated } } };
+  } catch (err) {
+    return {
+      found: { status: 'failed', error: errorSummary(err) },
+      action: { step: STEP, action: 'describe-flow-logs', status: 'failed', performedAt, request, result: { error: errorName(err), message: errorMessage(err) } },
     };
   }
 }

@@ -26,7 +26,7 @@ import {
   timelineKey,
 } from '../domain/scope-documents';
 import { instanceProfileArnOf, instanceRoleArnOf, scopePrincipal, scopeWindow } from '../domain/scope-principal';
-import type { AcquisitionState, CustodyAction, ScopeResult, SealedObject } from '../domain/types';
+import type { AcquisitionState, CustodyAction, FlowLogSources, ScopeResult, SealedObject } from '../domain/types';
 import { requireCase, writeEvidenceOnce } from './case-evidence-objects';
 
 /**
@@ -94,18 +94,11 @@ export interface LogCopyPort {
   records(bucket: string, key: string): Promise<unknown[]>;
 }
 
-export interface FlowLogsPort {
-  flowLogsOf(resourceIds: readonly string[]): Promise<
-    {
-      flowLogId: string;
-      resourceId: string;
-      destinationType: 's3' | 'cloud-watch-logs';
-      destination: string | null;
-      logGroupName: string | null;
-      hiveCompatible?: boolean;
-      perHour?: boolean;
-    }[]
-  >;
+/**
+ * The records of a flow log delivered to CloudWatch Logs. Which flow logs cover the instance is not asked here:
+ * "Preserve and snapshot" looked them up (`$.acquisition.flowLogSources`), so this step needs no EC2 client.
+ */
+export interface FlowLogRecordsPort {
   records(
     logGroupName: string,
     streams: readonly string[],
@@ -134,10 +127,10 @@ export interface ScopeIncidentDeps {
   custody: CustodyLog;
   clock: Clock;
   settings: ScopeSettings;
-  /** Workload side (the target's account): LookupEvents, inventory, flow logs per region; the policy simulation. */
+  /** Workload side (the target's account): LookupEvents, inventory, flow log records per region; the policy simulation. */
   lookupIn: (region: string) => LookupPort;
   inventoryIn: (region: string) => InventoryPort;
-  flowLogsIn: (region: string) => FlowLogsPort;
+  flowLogRecordsIn: (region: string) => FlowLogRecordsPort;
   simulate: (roleArn: string, actions: readonly string[], resourceArns: readonly string[]) => Promise<SimulationDecisions>;
   /** Workload side: the items' resource policies, per region (a bucket's: its own region). */
   resourcePoliciesIn: (region: string) => ResourcePolicyPort;
@@ -514,16 +507,16 @@ async function preserveFlowLogs(
   const enis = pre?.networkInterfaces.map((n) => n.networkInterfaceId) ?? [];
   if (enis.length === 0) return { status: 'skipped', reason: 'the instance had no network interface recorded', sources: [] };
   const region = state.case.target.region;
-  const resources = [...enis, ...new Set(pre?.networkInterfaces.flatMap((n) => [n.subnetId, n.vpcId].filter((v): v is string => Boolean(v))) ?? [])];
-  const flow = deps.flowLogsIn(region);
-  let found: Awaited<ReturnType<FlowLogsPort['flowLogsOf']>>;
-  try {
-    found = await flow.flowLogsOf(resources);
-  } catch (err) {
-    gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `DescribeFlowLogs: ${errorSummary(err)}` });
-    return { status: 'failed', reason: errorSummary(err), sources: [] };
+  // Looked up by "Preserve and snapshot" beside CreateSnapshots; absent only in a state that step wrote before it did.
+  const lookup: FlowLogSources = state.acquisition?.flowLogSources ?? { status: 'failed', error: 'not looked up (the acquisition state has no flowLogSources)' };
+  if (lookup.status === 'failed') {
+    gaps.push({ source: 'flow-logs', region, kind: 'error', detail: `DescribeFlowLogs: ${lookup.error}` });
+    return { status: 'failed', reason: lookup.error, sources: [] };
   }
+  if (lookup.truncated) gaps.push({ source: 'flow-logs', region, kind: 'limit', detail: `DescribeFlowLogs: more flow logs than the ${lookup.sources.length} recorded` });
+  const found = lookup.sources;
   if (found.length === 0) return { status: 'skipped', reason: 'no flow log covers the instance’s network interfaces', sources: [] };
+  const flow = deps.flowLogRecordsIn(region);
   const sources: ManifestLogs['flowLogs']['sources'] = [];
   let failures = 0;
   const caseId = state.case.caseId;

@@ -242,6 +242,18 @@ describe('Scope the incident (emulator)', () => {
     }
   });
 
+  it('found the VPC’s flow log in "Preserve and snapshot", before containment (its custody record)', async () => {
+    // Act: every custody record of the case, as written to the evidence bucket.
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: evidenceBucket(), Prefix: `cases/${result.caseId}/custody/` }));
+    const records = await Promise.all((listed.Contents ?? []).map((o) => json<{ step: string; action: string; status: string; performedAt: string; result: Record<string, unknown> }>(o.Key as string)));
+    const lookup = records.find((r) => r.action === 'describe-flow-logs');
+    const isolated = records.filter((r) => r.action === 'isolate-network-interface').map((r) => r.performedAt).sort();
+    // Assess: the scope read no EC2 (its function has no EC2 client); the preserve step's lookup named the flow log.
+    expect(lookup).toMatchObject({ step: 'preserveAndSnapshot', status: 'succeeded', result: { flowLogIds: [flowLogId], truncated: false } });
+    expect(isolated.length).toBeGreaterThan(0);
+    expect(Date.parse(lookup?.performedAt ?? '')).toBeLessThanOrEqual(Date.parse(isolated[0] as string));
+  });
+
   it('drops from the rotate list the secret whose resource policy denies the role, though its identity policy allows it', async () => {
     // Act
     const policy = await new SecretsManagerClient(emulatorClientConfig(env)).send(new GetResourcePolicyCommand({ SecretId: deniedSecretArn }));

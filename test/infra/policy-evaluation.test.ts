@@ -157,6 +157,27 @@ describe.each([
   });
 });
 
+describe.each([
+  ['single-account', () => single],
+  ['multi-account', () => multi],
+])('the flow log lookup is "Preserve and snapshot"\'s (%s)', (mode, sim) => {
+  it('the preserve role may DescribeFlowLogs and the scope role may not; the scope still reads CloudWatch Logs records', () => {
+    // Prepare
+    const s = sim();
+    const preserve = s.acquisitionRole('preserveAndSnapshot');
+    const scope = s.acquisitionRole('scopeIncident');
+    const group = `arn:aws:logs:${REGION}:${IR}:log-group:vpc-flow`;
+    // Act / Assess: DescribeFlowLogs has no resource-level permissions (Resource "*").
+    expect(decision(s, preserve, 'ec2:DescribeFlowLogs', '*')).toBe('Allow');
+    expect(decision(s, scope, 'ec2:DescribeFlowLogs', '*')).toBe('ImplicitDeny');
+    expect(decision(s, scope, 'logs:FilterLogEvents', group)).toBe('Allow');
+    if (mode === 'multi-account') {
+      // The workload side: the responder role, shared by the steps, keeps it (for the preserve step's session).
+      expect(s.can(s.role('ForensicsResponder'), 'ec2:DescribeFlowLogs', '*', { 'aws:RequestedRegion': REGION }, WORKLOAD).decision).toBe('Allow');
+    }
+  });
+});
+
 // ── Evidence bucket ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 const objectArn = (sim: Simulator, key: string) => `${sim.bucketArn('EvidenceBucket')}/${key}`;

@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingAdapter } from '../../handlers/adapters/auto-scaling-adapter';
+import { Ec2FlowLogAdapter } from '../../handlers/adapters/ec2-flow-log-adapter';
 import { Ec2InstanceAdapter } from '../../handlers/adapters/ec2-instance-adapter';
 import { Ec2SecurityGroupAdapter } from '../../handlers/adapters/ec2-security-group-adapter';
 import { Ec2SnapshotAdapter } from '../../handlers/adapters/ec2-snapshot-adapter';
@@ -24,6 +25,7 @@ export function adapters() {
     securityGroups: new Ec2SecurityGroupAdapter(ec2),
     autoScaling: new AutoScalingAdapter(new AutoScalingClient({ region: REGION })),
     targetGroups: new TargetGroupAdapter(new ElasticLoadBalancingV2Client({ region: REGION })),
+    flowLogs: new Ec2FlowLogAdapter(ec2),
   };
 }
 

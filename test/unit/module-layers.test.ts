@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -10,7 +11,9 @@ import { describe, expect, it } from 'vitest';
  *    Node's built-ins (hashing) and the validation library;
  *  - workflows/ may import handlers/domain, never the reverse;
  *  - no Lambda entry's import graph reaches the all-clients set (handlers/adapters/aws-client-set.ts), so each bundles
- *    only the SDK clients it uses;
+ *    only the SDK clients it uses; and the scope's bundle holds no EC2 client (its flow logs were looked up by
+ *    "Preserve and snapshot"; the EC2 client's schema alone is about 560 KB, which esbuild does not tree-shake),
+ *    checked on esbuild's metafile since type-only imports of EC2 adapter types cost nothing in a bundle;
  *  - no import cycle anywhere under handlers/ or workflows/.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -87,6 +90,36 @@ describe('module layers', () => {
     const entries = files.filter((f) => /^handlers\/[^/]+\.ts$/.test(f));
     expect(entries.length).toBeGreaterThan(10);
     expect(entries.filter((e) => reachable(e).has('handlers/adapters/aws-client-set.ts'))).toEqual([]);
+  });
+
+  it('the scope entry\'s bundle holds no byte of @aws-sdk/client-ec2, the preserve entry\'s does (esbuild metafile)', async () => {
+    // Prepare: bundled as the functions are (infra/constructs/forensic-function.ts, bench/bundles.ts), not written.
+    const ec2Bytes = async (entry: string) => {
+      const outfile = join(ROOT, 'cdk.out', 'module-layers', `${entry}.mjs`);
+      const { metafile } = await build({
+        entryPoints: [join(ROOT, entry)],
+        outfile,
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        tsconfig: join(ROOT, 'tsconfig.json'),
+        logLevel: 'silent',
+      });
+      const [output] = Object.values(metafile.outputs).filter((o) => o.entryPoint);
+      return Object.entries(output?.inputs ?? {})
+        .filter(([path]) => path.includes('node_modules/@aws-sdk/client-ec2/'))
+        .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
+    };
+    // Act
+    const [scope, preserve] = await Promise.all([ec2Bytes('handlers/scope-incident.ts'), ec2Bytes('handlers/preserve-and-snapshot.ts')]);
+    // Assess: the preserve entry shows the check sees the client where it is.
+    expect(scope).toBe(0);
+    expect(preserve).toBeGreaterThan(100_000);
   });
 
   it('has no import cycle (type-only imports included)', () => {

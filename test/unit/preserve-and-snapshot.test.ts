@@ -11,6 +11,7 @@ import {
   CreateSnapshotsCommand,
   CreateTagsCommand,
   DeleteSnapshotCommand,
+  DescribeFlowLogsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
@@ -24,7 +25,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { preIncidentOf } from '../../handlers/domain/instance-store';
 import { READ_BACK_PENDING } from '../../handlers/domain/preservation';
 import { preserveAndSnapshot } from '../../handlers/use-cases/preserve-and-snapshot';
-import { CASE, INSTANCE_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
+import { CASE, INSTANCE_ID, VPC_ID, adapters, awsError, describeResult, tickingClock } from '../support/ec2-test-fixtures';
 
 const ec2 = mockClient(EC2Client);
 const asg = mockClient(AutoScalingClient);
@@ -58,7 +59,26 @@ function mockAllSucceed() {
   ec2.on(DescribeInstancesCommand).resolves(instanceWithDeleteOnTermination(false));
   asg.on(EnterStandbyCommand).resolves({});
   elb.on(DeregisterTargetsCommand).resolves({});
+  ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [VPC_FLOW_LOG] });
 }
+
+/** A flow log of the instance's VPC into S3, as DescribeFlowLogs describes it. */
+const VPC_FLOW_LOG = {
+  FlowLogId: 'fl-0123456789abcdef0',
+  ResourceId: VPC_ID,
+  LogDestinationType: 's3' as const,
+  LogDestination: 'arn:aws:s3:::central-flows/flows',
+  DestinationOptions: { FileFormat: 'plain-text' as const, HiveCompatiblePartitions: false, PerHourPartition: false },
+};
+const VPC_FLOW_LOG_SOURCE = {
+  flowLogId: 'fl-0123456789abcdef0',
+  resourceId: VPC_ID,
+  destinationType: 's3',
+  destination: 'arn:aws:s3:::central-flows/flows',
+  logGroupName: null,
+  hiveCompatible: false,
+  perHour: false,
+};
 
 function instanceWithDeleteOnTermination(root: boolean) {
   return {
@@ -164,7 +184,11 @@ describe('preserveAndSnapshot', () => {
       ['keep-volumes-on-termination', 'succeeded'],
       ['leave-auto-scaling-group', 'succeeded'],
       ['deregister-targets', 'succeeded'],
+      ['describe-flow-logs', 'succeeded'],
     ]);
+    // The flow logs of the ENI, its subnet and VPC, for "Scope the incident" (which has no EC2 client).
+    expect(ec2.commandCalls(DescribeFlowLogsCommand).map((c) => c.args[0].input.Filter)).toEqual([[{ Name: 'resource-id', Values: ['eni-0000000000000000a', VPC_ID] }]]);
+    expect(result.flowLogSources).toEqual({ status: 'read', sources: [VPC_FLOW_LOG_SOURCE] });
     for (const a of result.actions) expect(a.performedAt).toMatch(/^2026-01-10T10:00:\d\d\.000Z$/);
   });
 
@@ -375,6 +399,75 @@ describe('preserveAndSnapshot', () => {
       status: 'failed',
       result: { error: 'UnauthorizedOperation', message: 'no ec2:DescribeInstanceTypes' },
     });
+  });
+
+  it('looks up the flow logs of the ENIs, subnets and VPCs while CreateSnapshots is in flight (no round trip of its own)', async () => {
+    // Prepare: two ENIs in one subnet of the VPC; CreateSnapshots answers only when released.
+    mockAllSucceed();
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    ec2.on(CreateSnapshotsCommand).callsFake(async () => {
+      order.push('CreateSnapshots:sent');
+      await gate;
+      order.push('CreateSnapshots:answered');
+      return { Snapshots: [{ SnapshotId: 'snap-root', VolumeId: 'vol-root' }] };
+    });
+    ec2.on(DescribeFlowLogsCommand).callsFake(async () => {
+      order.push('DescribeFlowLogs');
+      return { FlowLogs: [VPC_FLOW_LOG] };
+    });
+    const eni = (id: string, deviceIndex: number) => ({ networkInterfaceId: id, deviceIndex, subnetId: 'subnet-0aaa', vpcId: VPC_ID, groups: [{ groupId: 'sg-0web' }] });
+    const described = describeResult({ networkInterfaces: [eni('eni-0000000000000000a', 0), eni('eni-0000000000000000b', 1)] });
+
+    // Act
+    const running = preserveAndSnapshot(deps(), { caseRef: CASE, describe: described });
+    await new Promise((r) => setTimeout(r, 10));
+    const beforeSnapshotReturned = [...order];
+    release();
+    const result = await running;
+
+    // Assess: one call, sent and answered before CreateSnapshots returned; each subnet and VPC named once.
+    expect(beforeSnapshotReturned).toEqual(['CreateSnapshots:sent', 'DescribeFlowLogs']);
+    expect(ec2.commandCalls(DescribeFlowLogsCommand).map((c) => c.args[0].input)).toEqual([
+      { Filter: [{ Name: 'resource-id', Values: ['eni-0000000000000000a', 'subnet-0aaa', VPC_ID, 'eni-0000000000000000b'] }], MaxResults: 100 },
+    ]);
+    expect(result.flowLogSources).toEqual({ status: 'read', sources: [VPC_FLOW_LOG_SOURCE] });
+    expect(result.actions.find((a) => a.action === 'describe-flow-logs')).toMatchObject({
+      status: 'succeeded',
+      request: { instanceId: INSTANCE_ID, resourceIds: ['eni-0000000000000000a', 'subnet-0aaa', VPC_ID, 'eni-0000000000000000b'] },
+      result: { flowLogIds: ['fl-0123456789abcdef0'], truncated: false },
+    });
+  });
+
+  it('records a refused DescribeFlowLogs with its error and still takes the snapshot', async () => {
+    // Prepare
+    mockAllSucceed();
+    ec2.on(DescribeFlowLogsCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: victim() });
+
+    // Assess: the step succeeds; the scope finds the error in the state, the custody record has the failure.
+    expect(result.snapshots.map((s) => s.snapshotId)).toEqual(['snap-root', 'snap-data']);
+    expect(result.flowLogSources).toEqual({ status: 'failed', error: 'UnauthorizedOperation: You are not authorized to perform this operation.' });
+    expect(result.actions.find((a) => a.action === 'describe-flow-logs')).toMatchObject({
+      status: 'failed',
+      result: { error: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' },
+    });
+  });
+
+  it('makes no flow log lookup for an instance without a recorded network interface', async () => {
+    // Prepare
+    mockAllSucceed();
+
+    // Act
+    const result = await preserveAndSnapshot(deps(), { caseRef: CASE, describe: describeResult({ networkInterfaces: [] }) });
+
+    // Assess
+    expect(ec2.commandCalls(DescribeFlowLogsCommand)).toHaveLength(0);
+    expect(result.flowLogSources).toBeUndefined();
+    expect(result.actions.some((a) => a.action === 'describe-flow-logs')).toBe(false);
   });
 
   it('makes the isolation groups of a VPC without them ready while CreateSnapshots is in flight (first case in a VPC)', async () => {

@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeFlowLogsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { KMSClient, ListAliasesCommand, ListKeysCommand } from '@aws-sdk/client-kms';
 import { CopyObjectCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -11,7 +10,7 @@ import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CloudTrailLookupAdapter } from '../../handlers/adapters/cloudtrail-lookup-adapter';
-import { FlowLogsAdapter } from '../../handlers/adapters/flow-logs-adapter';
+import { FlowLogRecordsAdapter } from '../../handlers/adapters/flow-log-records-adapter';
 import { IamSimulationAdapter } from '../../handlers/adapters/iam-simulation-adapter';
 import { LogCopyAdapter } from '../../handlers/adapters/log-copy-adapter';
 import { ReadInventoryAdapter } from '../../handlers/adapters/read-inventory-adapter';
@@ -23,7 +22,6 @@ const s3 = mockClient(S3Client);
 const secrets = mockClient(SecretsManagerClient);
 const ssm = mockClient(SSMClient);
 const kms = mockClient(KMSClient);
-const ec2 = mockClient(EC2Client);
 const logs = mockClient(CloudWatchLogsClient);
 
 const WINDOW = { from: '2025-03-16T20:00:00.000Z', to: '2025-03-17T21:00:00.000Z', lookBackHours: 24 };
@@ -43,7 +41,7 @@ const lookupEvent = (id: string) => ({
 });
 
 beforeEach(() => {
-  for (const m of [cloudtrail, iam, s3, secrets, ssm, kms, ec2, logs]) m.reset();
+  for (const m of [cloudtrail, iam, s3, secrets, ssm, kms, logs]) m.reset();
 });
 
 describe('CloudTrailLookupAdapter', () => {
@@ -269,38 +267,19 @@ describe('LogCopyAdapter', () => {
   });
 });
 
-describe('FlowLogsAdapter', () => {
-  it('finds the flow logs of the ENIs and reads a CloudWatch Logs stream over the window, paged and bounded', async () => {
+describe('FlowLogRecordsAdapter', () => {
+  it('reads a CloudWatch Logs flow log’s ENI streams over the window, paged and bounded', async () => {
     // Prepare
-    ec2.on(DescribeFlowLogsCommand).resolves({
-      FlowLogs: [
-        { FlowLogId: 'fl-1', ResourceId: 'eni-1', LogDestinationType: 'cloud-watch-logs', LogGroupName: 'vpc-flow', LogDestination: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:vpc-flow` },
-        {
-          FlowLogId: 'fl-2',
-          ResourceId: 'eni-1',
-          LogDestinationType: 's3',
-          LogDestination: 'arn:aws:s3:::flow-bucket/prefix',
-          DestinationOptions: { FileFormat: 'plain-text', HiveCompatiblePartitions: true, PerHourPartition: true },
-        },
-        { FlowLogId: 'fl-3', ResourceId: 'eni-1', LogDestinationType: 'kinesis-data-firehose', LogDestination: 'arn:aws:firehose:…' },
-      ],
-    });
     logs
       .on(FilterLogEventsCommand)
       .resolvesOnce({ events: [{ timestamp: 1, message: '2 111122223333 eni-1 10.0.0.1 203.0.113.5 443 50000 6 10 840 1 2 ACCEPT OK', logStreamName: 'eni-1', eventId: 'x' }], nextToken: 'n' })
       .resolvesOnce({ events: [{ timestamp: 2, message: 'm2', logStreamName: 'eni-1', eventId: 'y' }] });
-    const adapter = new FlowLogsAdapter(new EC2Client({ region: 'eu-west-1' }), new CloudWatchLogsClient({ region: 'eu-west-1' }));
+    const adapter = new FlowLogRecordsAdapter(new CloudWatchLogsClient({ region: 'eu-west-1' }));
 
     // Act
-    const sources = await adapter.flowLogsOf(['eni-1', 'subnet-1', 'vpc-1']);
     const read = await adapter.records('vpc-flow', ['eni-1'], new Date(WINDOW.from), new Date(WINDOW.to), 100);
 
     // Assess
-    expect(sources.map((s) => [s.flowLogId, s.destinationType, s.hiveCompatible, s.perHour])).toEqual([
-      ['fl-1', 'cloud-watch-logs', false, false],
-      ['fl-2', 's3', true, true],
-    ]);
-    expect(ec2.commandCalls(DescribeFlowLogsCommand)[0]?.args[0].input.Filter).toEqual([{ Name: 'resource-id', Values: ['eni-1', 'subnet-1', 'vpc-1'] }]);
     expect(read.records.map((r) => r.eventId)).toEqual(['x', 'y']);
     expect(logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input).toMatchObject({ logGroupName: 'vpc-flow', logStreamNames: ['eni-1'], startTime: Date.parse(WINDOW.from), endTime: Date.parse(WINDOW.to) });
     expect(logs.commandCalls(FilterLogEventsCommand)[1]?.args[0].input.nextToken).toBe('n');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RotateDocument, TimelineDocument } from '../../handlers/domain/scope-documents';
-import type { AcquisitionState } from '../../handlers/domain/types';
+import type { AcquisitionState, FlowLogSources } from '../../handlers/domain/types';
 import { ChainedCustodyLog } from '../../handlers/use-cases/custody-log';
 import { type ScopeIncidentDeps, type ScopeSettings, scopeIncident } from '../../handlers/use-cases/scope-incident';
 import { ACCOUNT, ROLE_ARN, SECRET_ARN, assumeRoleRecord, pivotRecord, record } from '../support/cloudtrail-records';
@@ -28,9 +28,17 @@ const IN_WINDOW = `${DAY}${ACCOUNT}_CloudTrail_eu-west-1_20250317T2030Z_abc.json
 const DIGEST = `${DIGEST_DAY}${ACCOUNT}_CloudTrail-Digest_eu-west-1_org_eu-west-1_20250317T210000Z.json.gz`;
 const STALE = `AWSLogs/o-abcdefghij/${ACCOUNT}/CloudTrail/eu-west-1/2025/03/15/${ACCOUNT}_CloudTrail_eu-west-1_20250315T0100Z_old.json.gz`;
 
+/** The flow logs "Preserve and snapshot" found (`$.acquisition.flowLogSources`); each test may change them. */
+let flowLogSources: FlowLogSources | undefined;
+const CWL_FLOW_LOG: FlowLogSources = {
+  status: 'read',
+  sources: [{ flowLogId: 'fl-1', resourceId: 'eni-0aaa', destinationType: 'cloud-watch-logs', destination: null, logGroupName: 'vpc-flow', hiveCompatible: false, perHour: false }],
+};
+
 /** The contained state of the kit, for instance i-0abc, first seen 20:00 with the instance role resolved. */
 function state(): AcquisitionState {
   const s = containedState();
+  s.acquisition = { ...(s.acquisition as NonNullable<AcquisitionState['acquisition']>), ...(flowLogSources ? { flowLogSources } : {}) };
   s.case = caseRef({ target: { ...s.case.target, accountId: ACCOUNT, instanceId: INSTANCE }, finding: { ...s.case.finding, firstSeenAt: '2025-03-17T20:00:00.000Z' } });
   s.containment = { ...(s.containment as NonNullable<AcquisitionState['containment']>), containedAt: '2025-03-17T21:00:00.000Z', credentials: { mode: 'instance', status: 'applied', roleArn: ROLE_ARN, policies: [] } };
   return s;
@@ -48,6 +56,7 @@ describe('scopeIncident', () => {
     cases = new FakeCaseTable(() => NOW);
     bucket = mockEvidenceBucket(() => NOW);
     copies = [];
+    flowLogSources = CWL_FLOW_LOG;
     const st = state();
     cases.seed(st.case);
     deps = {
@@ -69,8 +78,7 @@ describe('scopeIncident', () => {
         customerKeys: async () => ({ items: [], truncated: false }),
         buckets: async () => ({ items: [{ kind: 's3-bucket', arn: 'arn:aws:s3:::app-data', name: 'app-data', region: 'eu-west-1' }], truncated: false }),
       }),
-      flowLogsIn: () => ({
-        flowLogsOf: async () => [{ flowLogId: 'fl-1', resourceId: 'eni-0aaa', destinationType: 'cloud-watch-logs', destination: null, logGroupName: 'vpc-flow' }],
+      flowLogRecordsIn: () => ({
         records: async () => ({ records: [{ timestamp: 1, message: '2 x eni-0aaa ACCEPT OK', logStreamName: 'eni-0aaa', eventId: 'e1' }], truncated: false }),
       }),
       // The role may read the secret and the bucket's objects, not the parameter.
@@ -155,7 +163,7 @@ describe('scopeIncident', () => {
     };
     deps.lookupIn = () => ({ lookup: denied });
     deps.inventoryIn = () => ({ secrets: denied, secureStringParameters: denied, customerKeys: denied, buckets: denied });
-    deps.flowLogsIn = () => ({ flowLogsOf: denied, records: denied });
+    deps.flowLogRecordsIn = () => ({ records: denied });
     deps.logs = { ...deps.logs, list: denied };
 
     // Act
@@ -168,6 +176,81 @@ describe('scopeIncident', () => {
     expect(result.logs.flowLogs.status).toBe('failed');
     expect(result.rotate.status).toBe('failed');
     expect(bucket.objects.has(`cases/${state().case.caseId}/timeline.json`)).toBe(true);
+  });
+
+  describe('flow logs found by "Preserve and snapshot" (read from the state, never looked up here)', () => {
+    it('reads the records of the flow logs the state names, in their group and the ENIs’ streams', async () => {
+      // Prepare
+      const asked: { group: string; streams: readonly string[] }[] = [];
+      deps.flowLogRecordsIn = () => ({
+        records: async (group, streams) => {
+          asked.push({ group, streams });
+          return { records: [], truncated: false };
+        },
+      });
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(asked).toEqual([{ group: 'vpc-flow', streams: ['eni-0aaa'] }]);
+      expect(result.logs.flowLogs).toEqual({ status: 'complete', sources: [{ flowLogId: 'fl-1', destinationType: 'cloud-watch-logs', objects: 1, records: 0 }] });
+    });
+
+    it('records a failed DescribeFlowLogs of the state as a gap with its error, and reads nothing', async () => {
+      // Prepare
+      flowLogSources = { status: 'failed', error: 'UnauthorizedOperation: You are not authorized to perform this operation.' };
+      let reads = 0;
+      deps.flowLogRecordsIn = () => ({
+        records: async () => {
+          reads++;
+          return { records: [], truncated: false };
+        },
+      });
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(reads).toBe(0);
+      expect(result.logs.flowLogs).toEqual({ status: 'failed', reason: 'UnauthorizedOperation: You are not authorized to perform this operation.', sources: [] });
+      expect(result.logs.gaps).toContainEqual({ source: 'flow-logs', region: 'eu-west-1', kind: 'error', detail: 'DescribeFlowLogs: UnauthorizedOperation: You are not authorized to perform this operation.' });
+    });
+
+    it('records a state without the lookup (written before the step made it) as a gap, not as "no flow log"', async () => {
+      // Prepare
+      flowLogSources = undefined;
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(result.logs.flowLogs.status).toBe('failed');
+      expect(result.logs.gaps).toContainEqual({ source: 'flow-logs', region: 'eu-west-1', kind: 'error', detail: expect.stringContaining('DescribeFlowLogs: not looked up') });
+    });
+
+    it('records a truncated lookup as a limit gap, and reads what it has', async () => {
+      // Prepare
+      flowLogSources = { ...CWL_FLOW_LOG, truncated: true } as FlowLogSources;
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(result.logs.flowLogs).toEqual({ status: 'partial', sources: [{ flowLogId: 'fl-1', destinationType: 'cloud-watch-logs', objects: 1, records: 1 }] });
+      expect(result.logs.gaps).toContainEqual({ source: 'flow-logs', region: 'eu-west-1', kind: 'limit', detail: 'DescribeFlowLogs: more flow logs than the 1 recorded' });
+    });
+
+    it('skips, saying why, when no flow log covers the ENIs', async () => {
+      // Prepare
+      flowLogSources = { status: 'read', sources: [] };
+
+      // Act
+      const result = await scopeIncident(deps, state());
+
+      // Assess
+      expect(result.logs.flowLogs).toEqual({ status: 'skipped', reason: 'no flow log covers the instance’s network interfaces', sources: [] });
+    });
   });
 
   it('skips what is not configured or not applicable, saying why', async () => {
@@ -259,10 +342,10 @@ describe('scopeIncident', () => {
 
     beforeEach(() => {
       deps.settings = { ...SETTINGS, cloudTrailBucket: undefined, flowLogBuckets: ['central-flows/flows'] } as unknown as ScopeSettings;
-      deps.flowLogsIn = () => ({
-        flowLogsOf: async () => [{ flowLogId: FL, resourceId: 'vpc-1', destinationType: 's3', destination: 'arn:aws:s3:::central-flows/flows', logGroupName: null }],
-        records: async () => ({ records: [], truncated: false }),
-      });
+      flowLogSources = {
+        status: 'read',
+        sources: [{ flowLogId: FL, resourceId: 'vpc-1', destinationType: 's3', destination: 'arn:aws:s3:::central-flows/flows', logGroupName: null, hiveCompatible: false, perHour: false }],
+      };
       const list = deps.logs.list;
       deps.logs = {
         ...deps.logs,
