@@ -4,6 +4,7 @@ import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-ada
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { prepareIsolationGroups } from './isolate-network';
+import { type PlanMemoryDeps, planMemory } from './plan-memory-capture';
 import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
 import { errorMessage, errorName, errorSummary, SnapshotFailed } from '../domain/errors';
 import type { Clock } from '../domain/ports';
@@ -26,6 +27,8 @@ export interface PreserveAndSnapshotDeps {
   targetGroups: TargetGroupAdapter;
   clock: Clock;
   tagPrefix: string;
+  /** The memory plan's reads and settings; absent: no plan is made (the case records no memory section). */
+  memory?: Omit<PlanMemoryDeps, 'clock'>;
 }
 
 const STEP = 'preserveAndSnapshot';
@@ -177,7 +180,13 @@ export async function preserveAndSnapshot(
     describe,
   );
 
-  const [storage, prepared, registrations, deregistered, [snapshotR, ...preserved]] = await Promise.all([
+  // The memory plan's facts, read beside CreateSnapshots too (never fails the step: a failed read is a skip).
+  const memoryCall = deps.memory
+    ? planMemory({ ...deps.memory, clock: deps.clock }, { caseRef, describe }).catch(() => undefined)
+    : Promise.resolve(undefined);
+
+  const [memory, storage, prepared, registrations, deregistered, [snapshotR, ...preserved]] = await Promise.all([
+    memoryCall,
     storageCall,
     groupsCall,
     registrationsCall,
@@ -229,10 +238,12 @@ export async function preserveAndSnapshot(
       ...outcomes.map((o) => o.action),
       ...(storage ? [storage.action] : []),
       ...(registrations.action ? [registrations.action] : []),
+      ...(memory ? [memory.action] : []),
     ],
     ...(storage ? { instanceStoreDevices: storage.devices } : {}),
     ...(registrations.found.length > 0 ? { targetGroups: registrations.found } : {}),
     ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
+    ...(memory ? { memoryPlan: memory.plan } : {}),
   };
 }
 
