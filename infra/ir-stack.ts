@@ -91,6 +91,8 @@ const STEP_TIMEOUTS: Record<AcquisitionStep, Duration> = {
   triage: Duration.seconds(90),
   preserveAndSnapshot: Duration.minutes(3),
   isolateNetwork: Duration.minutes(3),
+  // Channel groups and the capture volume at once, then the interfaces moved: a few calls with retries.
+  startMemoryCapture: Duration.minutes(2),
   scopeIncident: Duration.seconds(SCOPE_FUNCTION_TIMEOUT_SECONDS),
   checkSnapshots: Duration.seconds(60),
   copyEvidence: Duration.minutes(5),

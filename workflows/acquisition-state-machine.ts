@@ -190,6 +190,13 @@ export class AcquisitionStateMachine extends Construct {
     scopeIncident.addCatch(checkSnapshots, { errors: ['States.ALL'], resultPath: '$.scopeFailure' });
     scopeIncident.next(checkSnapshots);
 
+    // ── 5. Start memory capture: right after containment, off its path. Opens the acquisition channel and creates
+    // the capture volume when the plan (made in "Preserve and snapshot") says capture; the rest is advanced by
+    // "Check snapshot progress". A failure is recorded at `$.memoryFailure` and never fails the acquisition.
+    const startMemory = step('startMemoryCapture', '$.memory');
+    startMemory.addCatch(scopeIncident, { errors: ['States.ALL'], resultPath: '$.memoryFailure' });
+    startMemory.next(scopeIncident);
+
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
@@ -240,7 +247,7 @@ export class AcquisitionStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
       // The case is open but its instance could not be described for good: record it (and release the lock).
       .when(sfn.Condition.isPresent('$.failure'), recordFailure)
-      .otherwise(preserve.next(isolate).next(scopeIncident));
+      .otherwise(preserve.next(isolate).next(startMemory));
 
     const start = triage.next(outcome);
 

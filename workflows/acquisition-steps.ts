@@ -8,6 +8,8 @@ export const ACQUISITION_STEPS = {
   triage: { entry: 'handlers/triage.ts', state: 'Triage, open case and describe instance' },
   preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot' },
   isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network' },
+  // After containment, off its path: opens the acquisition channel and creates the capture volume (when planned).
+  startMemoryCapture: { entry: 'handlers/start-memory-capture.ts', state: 'Start memory capture' },
   scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident' },
   checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress' },
   copyEvidence: { entry: 'handlers/copy-evidence.ts', state: 'Copy snapshots with evidence key' },

@@ -8,6 +8,7 @@ import {
   parseMemoryScriptResult,
   TOOLS_VOLUME,
 } from './memory-capture';
+import type { CustodyAction } from './types';
 
 /**
  * Where a case's memory capture stands after containment, and what the next poll of "Check snapshot progress" does
@@ -59,8 +60,8 @@ export interface MemoryState {
   fullDeny?: { status: 'applied' | 'failed' | 'not-needed'; at: string; detail?: string };
   detach?: { attempts: number; requestedAt?: string; detachedAt?: string; lastError?: string; gaveUp?: boolean };
   snapshot?: { snapshotId: string; requestedAt: string; volumeAttached: boolean };
-  /** Custody actions a poll could not append yet (appended again at the next poll, and by the seal). */
-  pendingActions?: number;
+  /** Custody actions a step could not append yet: the next poll appends them first. */
+  unrecorded?: CustodyAction[];
 }
 
 /** What a poll observed before deciding. */
