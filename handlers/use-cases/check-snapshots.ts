@@ -3,7 +3,7 @@ import { errorMessage, errorName } from '../domain/errors';
 import { isPollBudgetSpent, isTimedOut, nextCheckSeconds, slowestProgress, stalledChecks, untilCap, withinPollBudget } from '../domain/poll-schedule';
 import type { Clock, Log } from '../domain/ports';
 import { type MemoryState, memoryInFlight } from '../domain/memory-state';
-import type { AcquisitionResult, AcquisitionState, ProgressState, SnapshotProgress, VolumeProgress } from '../domain/types';
+import type { AcquisitionResult, AcquisitionState, ProgressState, SnapshotProgress, SnapshotRef, VolumeProgress } from '../domain/types';
 import { type AdvanceMemoryDeps, advanceMemoryCapture } from './advance-memory-capture';
 import { memoryAfterStepFailure } from './start-memory-capture';
 
@@ -73,9 +73,9 @@ export async function checkSnapshots(
   if (memory && input.state && deps.memory && (memoryInFlight(memory) || memory.unrecorded || (memory.endedAt && !memory.channel?.closedAt && memory.channel?.openedAt) || memory.fullDeny?.status === 'failed')) {
     memory = await advanceMemoryCapture(deps.memory(), { state: input.state, memory, lastPoll });
   }
-  const memoryRef =
+  const memoryRef: SnapshotRef[] =
     memory?.snapshot && memory.volume
-      ? [{ volumeId: memory.volume.volumeId, snapshotId: memory.snapshot.snapshotId, sizeGiB: memory.volume.sizeGiB, deviceName: 'memory' }]
+      ? [{ volumeId: memory.volume.volumeId, snapshotId: memory.snapshot.snapshotId, sizeGiB: memory.volume.sizeGiB }]
       : [];
   const refs = [...input.acquisition.snapshots, ...memoryRef];
   const previous = new Map(input.previous?.volumes.map((v) => [v.snapshotId, v]));
