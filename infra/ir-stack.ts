@@ -31,6 +31,7 @@ import {
 import { configureHomeRegion, homeRegionEnvironment } from './home-region';
 import { regionalAllowOn } from './regional-permissions';
 import { SCOPE_FUNCTION_TIMEOUT_SECONDS, grantScopePermissions, scopeEnvironment } from './scope-permissions';
+import { grantMemoryPermissions, memoryEnvironment } from './memory-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 import { AcquisitionRecovery } from './acquisition-recovery';
@@ -301,6 +302,7 @@ export class IrStack extends Stack {
       // Organisation mode, exclusions and workload regions: infra/home-region.ts.
       ...homeRegionEnvironment(config),
       ...scopeEnvironment(config),
+      ...memoryEnvironment(config),
     };
     checkEnvironment(this, environment);
     if (config.workloadAccounts.length > 0 || config.organizationId) {
@@ -806,8 +808,18 @@ export class IrStack extends Stack {
       custody: (why) => custody('scopeIncident', why),
     });
 
+    // ── memory capture: infra/memory-permissions.ts ──
+    grantMemoryPermissions(this, { plan: f.preserveAndSnapshot, start: f.startMemoryCapture, advance: f.checkSnapshots }, {
+      tagPrefix,
+      allowOn,
+      evidenceKeyArn: this.evidenceKey.keyArn,
+      custody: (step, why) => custody(step, why),
+    });
+    caseTable('startMemoryCapture', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
+    caseTable('checkSnapshots', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
+
     // Every role that can tag EC2 resources: no authorizing key outside the call that creates the resource.
-    for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {
+    for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'startMemoryCapture', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {
       f[step].addToRolePolicy(denyAuthorizingTagsAfterCreation(tagPrefix));
     }
   }

@@ -28,6 +28,7 @@ export const RESPONDER_STEPS = {
   triage: 'triage',
   preserveAndSnapshot: 'preserve',
   isolateNetwork: 'isolate',
+  startMemoryCapture: 'memory',
   scopeIncident: 'scope',
   checkSnapshots: 'check-snapshots',
   copyEvidence: 'copy-evidence',

@@ -8,7 +8,16 @@ import {
   parseMemoryScriptResult,
   TOOLS_VOLUME,
 } from './memory-capture';
-import type { CustodyAction } from './types';
+
+/** A custody action (types.ts's CustodyAction, same shape: types.ts imports this file, not the other way round). */
+interface PendingCustodyAction {
+  step: string;
+  action: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  performedAt: string;
+  request: Record<string, unknown>;
+  result: Record<string, unknown>;
+}
 
 /**
  * Where a case's memory capture stands after containment, and what the next poll of "Check snapshot progress" does
@@ -61,7 +70,7 @@ export interface MemoryState {
   detach?: { attempts: number; requestedAt?: string; detachedAt?: string; lastError?: string; gaveUp?: boolean };
   snapshot?: { snapshotId: string; requestedAt: string; volumeAttached: boolean };
   /** Custody actions a step could not append yet: the next poll appends them first. */
-  unrecorded?: CustodyAction[];
+  unrecorded?: PendingCustodyAction[];
 }
 
 /** What a poll observed before deciding. */
