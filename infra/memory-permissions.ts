@@ -72,11 +72,19 @@ export function memoryStatements(input: {
     },
     {
       to: ['start'],
-      sid: 'MemoryTagAtCreation',
-      why: 'Tags on the channel group and the capture volume, only as part of the call that creates them.',
+      sid: 'MemoryTagChannelGroupAtCreation',
+      why: 'Tags on the channel group, only as part of CreateSecurityGroup.',
       actions: ['ec2:CreateTags'],
-      resources: [ec2('security-group'), ec2('volume')],
-      conditions: { StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateVolume'] } },
+      resources: [ec2('security-group')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+    },
+    {
+      to: ['start'],
+      sid: 'MemoryTagVolumeAtCreation',
+      why: 'Tags on the capture volume (case id, role memory), only as part of CreateVolume.',
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('volume')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'CreateVolume' } },
     },
     {
       to: ['start'],
