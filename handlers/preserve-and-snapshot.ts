@@ -22,6 +22,7 @@ export function createPreserveAndSnapshotHandler(deps: Ec2EntryDeps = {}) {
             instanceTypes: adapters.instances,
             settings: {
               enabled: env.MEMORY_CAPTURE !== 'false',
+              tagPrefix: env.TAG_PREFIX,
               toolsSnapshots: toolsSnapshotsOf(env),
               ...(env.MEMORY_TOOL_VERSION ? { toolVersion: env.MEMORY_TOOL_VERSION } : {}),
               ...(env.MEMORY_TOOL_SHA256 ? { toolSha256: env.MEMORY_TOOL_SHA256 } : {}),

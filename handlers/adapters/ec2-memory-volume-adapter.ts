@@ -17,11 +17,13 @@ export class Ec2MemoryVolumeAdapter {
   constructor(private readonly ec2: EC2Client) {}
 
   /** The tools snapshot (any owner: it may be shared with this account); null when EC2 does not list it. */
-  async describeToolsSnapshot(snapshotId: string): Promise<{ sizeGiB: number; state: string } | null> {
+  async describeToolsSnapshot(snapshotId: string): Promise<{ sizeGiB: number; state: string; tags: Record<string, string> } | null> {
     try {
       const out = await this.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
       const s = out.Snapshots?.[0];
-      return s ? { sizeGiB: s.VolumeSize ?? 0, state: s.State ?? 'unknown' } : null;
+      const tags: Record<string, string> = {};
+      for (const t of s?.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+      return s ? { sizeGiB: s.VolumeSize ?? 0, state: s.State ?? 'unknown', tags } : null;
     } catch (err) {
       if (errorName(err) === 'InvalidSnapshot.NotFound') return null;
       throw err;

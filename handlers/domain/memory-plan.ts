@@ -1,4 +1,4 @@
-import { type MemoryPlan, type MemorySkipReason, type MemoryTool, SSM_ENDPOINT_SERVICES } from './memory-capture';
+import { type MemoryPlan, type MemorySkipReason, type MemoryTool, SSM_ENDPOINT_SERVICES, TOOLS_SNAPSHOT_TAGS } from './memory-capture';
 import type { RevokeMode } from './types';
 
 /**
@@ -12,6 +12,8 @@ export interface MemorySettings {
   region: string;
   /** `forensics:memoryCapture`. */
   enabled: boolean;
+  /** The product's tag prefix (the tools snapshot's tags are under it). */
+  tagPrefix?: string;
   /** The case's `options.memory` (a manual request may set false); absent: the deployment setting. */
   caseOption?: boolean;
   /** `forensics:memoryToolsSnapshots`: region → tools snapshot id. */
@@ -37,8 +39,11 @@ export interface MemoryFacts {
   /** DescribeInstanceTypes of the instance's type. */
   memoryMiB?: number;
   architectures: string[];
-  /** The tools snapshot as DescribeSnapshots sees it; null when not found. */
-  toolsSnapshot?: { sizeGiB: number; state: string } | null;
+  /**
+   * The tools snapshot as DescribeSnapshots sees it; null when not found. Its tags are visible to its owner only (a
+   * snapshot shared from the IR account shows none).
+   */
+  toolsSnapshot?: { sizeGiB: number; state: string; tags?: Record<string, string> } | null;
   /** The first error of the facts calls. */
   error?: string;
 }
@@ -83,6 +88,11 @@ export function planMemoryCapture(facts: MemoryFacts | undefined, settings: Memo
   if (facts.toolsSnapshot === null) return skip('not-configured-for-region', `tools snapshot ${toolsSnapshotId} not found in ${region}`);
   if (facts.toolsSnapshot && facts.toolsSnapshot.state !== 'completed') {
     return skip('not-configured-for-region', `tools snapshot ${toolsSnapshotId} is ${facts.toolsSnapshot.state}`);
+  }
+  // A tools snapshot tagged with another tool than the configured one is not used (shared ones carry no tags here).
+  const taggedSha = facts.toolsSnapshot?.tags?.[`${settings.tagPrefix ?? 'forensics'}:${TOOLS_SNAPSHOT_TAGS.toolSha256}`];
+  if (taggedSha !== undefined && taggedSha !== settings.toolSha256) {
+    return skip('not-configured-for-region', `tools snapshot ${toolsSnapshotId} holds a tool with SHA-256 ${taggedSha}, not the configured forensics:memoryToolSha256`);
   }
   if (!facts.ssm) return skip('not-ssm-managed', 'Systems Manager does not know the instance (DescribeInstanceInformation)');
   if (facts.ssm.platformType === 'Windows') return skip('windows', 'the instance runs Windows: AVML captures Linux only');

@@ -218,6 +218,7 @@ export function captureCommands(input: { volumeId: string; device: string; toolS
     'done',
     `if [ -z "$DEV" ]; then ${fail('capture volume device not found')}; exit 1; fi`,
     // The tools file system is on the device itself, or on its first partition.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     'for p in "${DEV}p1" "${DEV}1"; do if [ -b "$p" ]; then DEV="$p"; break; fi; done',
     `mkdir -p ${mount}`,
     `if ! mount -o rw,nosuid,nodev "$DEV" ${mount}; then ${fail('mount failed')}; exit 1; fi`,

@@ -100,7 +100,7 @@ export async function closeChannelAndDeny(
   const actions: CustodyAction[] = [];
   let next = state;
   const channel = state.channel;
-  if (channel && channel.openedAt && !channel.closedAt) {
+  if (channel?.openedAt && !channel.closedAt) {
     const isolationOf = new Map(channel.groups.map((g: ChannelGroup) => [g.vpcId, g.isolationGroupId]));
     const failed = await moveInterfaces(deps, channel.interfaces, (vpcId) => isolationOf.get(vpcId));
     const at = deps.clock().toISOString();

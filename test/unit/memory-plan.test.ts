@@ -78,6 +78,7 @@ describe('planMemoryCapture', () => {
     ['an endpoint not available', settings(), facts({ endpoints: [endpoint('ssm'), endpoint('ssmmessages'), { ...endpoint('ec2messages'), state: 'pending' }] }), 'no-ssm-endpoints'],
     ['endpoints in another VPC only', settings(), facts({ endpoints: ['ssm', 'ssmmessages', 'ec2messages'].map((s) => endpoint(s, 'vpc-2')) }), 'no-ssm-endpoints'],
     ['no memory size', settings(), facts({ memoryMiB: undefined }), 'facts-unavailable'],
+    ['tools snapshot tagged with another tool', settings(), facts({ toolsSnapshot: { sizeGiB: 1, state: 'completed', tags: { 'forensics:tool-sha256': 'f'.repeat(64) } } }), 'not-configured-for-region'],
   ] as const)('skips: %s', (_name, s, f, reason) => {
     // Act
     const plan = planMemoryCapture(f, s, NOW);
@@ -90,6 +91,11 @@ describe('planMemoryCapture', () => {
     expect(skipReason(planMemoryCapture(undefined, settings(), NOW))).toBe('facts-unavailable');
     expect(skipBySettings(settings({ enabled: false }), NOW)).toMatchObject({ decision: 'skip', reason: 'disabled' });
     expect(skipBySettings(settings(), NOW)).toBeUndefined();
+  });
+
+  it('a tools snapshot tagged with the configured tool, or shared (no tags visible), is used', () => {
+    expect(planMemoryCapture(facts({ toolsSnapshot: { sizeGiB: 1, state: 'completed', tags: { 'forensics:tool-sha256': SHA } } }), settings(), NOW).decision).toBe('capture');
+    expect(planMemoryCapture(facts({ toolsSnapshot: { sizeGiB: 1, state: 'completed', tags: {} } }), settings(), NOW).decision).toBe('capture');
   });
 
   it('revoke mode none is no reason to skip; arm64 is supported', () => {
