@@ -28,7 +28,7 @@ const acquisition: AcquisitionResult = {
   actions: [],
 };
 
-function simulate(withMemory: boolean): { polls: number; memory?: MemoryState } {
+async function simulate(withMemory: boolean): Promise<{ polls: number; memory?: MemoryState }> {
   let now = START + 5_000;
   let commandSentAt: number | undefined;
   const memorySnapshotAt: { at?: number } = {};
@@ -81,8 +81,7 @@ function simulate(withMemory: boolean): { polls: number; memory?: MemoryState } 
     : undefined;
   let previous: SnapshotProgress | undefined;
   let polls = 0;
-  return (async () => {
-    for (;;) {
+  for (;;) {
       polls++;
       previous = await checkSnapshots(
         {
@@ -97,8 +96,7 @@ function simulate(withMemory: boolean): { polls: number; memory?: MemoryState } 
       );
       if (previous.allSettled || polls > 100) return { polls, ...(previous.memory ? { memory: previous.memory } : {}) };
       now += previous.nextCheckSeconds * 1000;
-    }
-  })() as never;
+  }
 }
 
 /** Measured here: 23 without memory (4 polls), 51 with it (13 polls). */
@@ -107,8 +105,8 @@ const transitions = (polls: number, withMemory: boolean) => 12 + (withMemory ? 1
 describe('transitions per case with a memory capture in the snapshot loop', () => {
   it('a 4-volume case, 15-minute snapshots and a 10-minute capture stays within 60 transitions', async () => {
     // Act
-    const base = await (simulate(false) as unknown as Promise<{ polls: number }>);
-    const withMemory = await (simulate(true) as unknown as Promise<{ polls: number; memory?: MemoryState }>);
+    const base = await simulate(false);
+    const withMemory = await simulate(true);
     // Assess
     expect(withMemory.memory).toMatchObject({ status: 'captured', stage: 'done', snapshot: { snapshotId: 'snap-memory' } });
     const measured = { base: transitions(base.polls, false), withMemory: transitions(withMemory.polls, true) };
