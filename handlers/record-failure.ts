@@ -2,6 +2,7 @@ import type { CaseSummary } from './domain/case-summary';
 import { caseLog } from './adapters/logger';
 import type { AcquisitionState } from './domain/types';
 import { evidenceDeps } from './composition/evidence';
+import { memoryAdaptersFor } from './composition/memory';
 import { notifier } from './composition/notifier';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
 
@@ -15,4 +16,13 @@ export function createRecordFailureHandler(deps: RecordFailureDeps) {
 }
 
 export const handler = (event: AcquisitionState): Promise<CaseSummary> =>
-  createRecordFailureHandler({ ...evidenceDeps(), notifier: notifier(), log: caseLog(event?.case?.caseId, 'recordFailure') })(event);
+  createRecordFailureHandler({
+    ...evidenceDeps(),
+    notifier: notifier(),
+    log: caseLog(event?.case?.caseId, 'recordFailure'),
+    // Only a case whose memory capture may still hold the channel open builds the instance-side clients.
+    memory: () => {
+      const adapters = memoryAdaptersFor(event.case.target, { caseId: event.case.caseId });
+      return { securityGroups: adapters.securityGroups, iam: () => adapters.iam, clock: () => new Date() };
+    },
+  })(event);

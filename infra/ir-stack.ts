@@ -809,7 +809,7 @@ export class IrStack extends Stack {
     });
 
     // ── memory capture: infra/memory-permissions.ts ──
-    grantMemoryPermissions(this, { plan: f.preserveAndSnapshot, start: f.startMemoryCapture, advance: f.checkSnapshots }, {
+    grantMemoryPermissions(this, { plan: f.preserveAndSnapshot, start: f.startMemoryCapture, advance: f.checkSnapshots, failure: f.recordFailure }, {
       tagPrefix,
       allowOn,
       evidenceKeyArn: this.evidenceKey.keyArn,

@@ -27,7 +27,7 @@ export function memoryEnvironment(config: ForensicsConfig): Pick<
 }
 
 /** Which function a statement goes to. */
-export type MemoryFunction = 'plan' | 'start' | 'advance';
+export type MemoryFunction = 'plan' | 'start' | 'advance' | 'failure';
 
 /**
  * The memory capture's statements, as the IR step roles (single account: `account` = this account) and the
@@ -103,7 +103,7 @@ export function memoryStatements(input: {
       resources: ['*'],
     },
     {
-      to: ['start', 'advance'],
+      to: ['start', 'advance', 'failure'],
       sid: 'MemoryMoveInterfaces',
       why: 'ModifyNetworkInterfaceAttribute: every ENI of the instance from the isolation group into the channel group, ' +
         'and back into the isolation group when the capture ends (authorised on the ENI, instance, VPC and groups).',
@@ -220,7 +220,7 @@ export const MEMORY_FULL_DENY_ACTIONS = ['iam:PutRolePolicy'] as const;
 /** Grants of the IR stack (single-account calls; cross-account ones go through the responder role). */
 export function grantMemoryPermissions(
   stack: Stack,
-  fns: { plan: ForensicFunction; start: ForensicFunction; advance: ForensicFunction },
+  fns: { plan: ForensicFunction; start: ForensicFunction; advance: ForensicFunction; failure: ForensicFunction },
   deps: {
     tagPrefix: string;
     allowOn: (role: ForensicFunction['role'], statement: StepPermission) => void;
@@ -237,10 +237,11 @@ export function grantMemoryPermissions(
     ec2Services: ec2Service,
   })) {
     const { to, ...permission } = statement;
-    for (const target of to) deps.allowOn(fns[target].role, { ...permission, sid: `${permission.sid}${target === 'advance' ? 'Poll' : ''}` });
+    const suffix: Record<MemoryFunction, string> = { plan: '', start: '', advance: 'Poll', failure: 'OnFailure' };
+    for (const target of to) deps.allowOn(fns[target].role, { ...permission, sid: `${permission.sid}${suffix[target]}` });
   }
   const roles = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' });
-  for (const [fn, sid] of [[fns.start, 'MemoryFullDeny'], [fns.advance, 'MemoryFullDenyPoll']] as const) {
+  for (const [fn, sid] of [[fns.start, 'MemoryFullDeny'], [fns.advance, 'MemoryFullDenyPoll'], [fns.failure, 'MemoryFullDenyOnFailure']] as const) {
     deps.allowOn(fn.role, {
       sid,
       why: 'PutRolePolicy: when the capture ends, the case\'s deny policy "forensics-deny-<caseId>" on the instance\'s role is ' +

@@ -33,6 +33,8 @@ export const RESPONDER_STEPS = {
   checkSnapshots: 'check-snapshots',
   copyEvidence: 'copy-evidence',
   checkEvidenceCopies: 'check-copies',
+  // Ends a memory capture a failure interrupted (ENIs back to isolation, full deny).
+  recordFailure: 'record-failure',
 } as const satisfies Partial<Record<AcquisitionStep, string>>;
 
 export type ResponderStep = keyof typeof RESPONDER_STEPS;
