@@ -9,7 +9,10 @@ import { type AwsCallMiddleware, addClientMiddleware, awsError } from '../test/s
  *     then the state machine's retries must absorb it),
  *  3. records the attempt (service, command, start, end, error) under the case it belongs to — attribution uses
  *     AsyncLocalStorage: every execution is started inside `runAs(caseKey, …)`, and its handlers inherit it,
- *  4. optionally rewrites DescribeSnapshots answers so that snapshots stay `pending` for a simulated duration.
+ *  4. optionally rewrites DescribeSnapshots answers so that snapshots stay `pending` for a simulated duration,
+ *  5. in the memory scenarios, answers the two Systems Manager calls moto lacks or answers emptily, as AWS would:
+ *     DescribeInstanceInformation (the victims' agents Online, Linux) and GetCommandInvocation (InProgress until the
+ *     simulated capture time has passed since SendCommand, then Success with the capture script's result line).
  */
 export interface CallRecord {
   caseKey: string;
@@ -61,12 +64,25 @@ export interface SnapshotSimulation {
   durationMs: number;
 }
 
+/** What the memory scenarios serve for the SSM agent of their victims (moto runs no agent). */
+export interface MemorySimulation {
+  /** Instances whose agent is Online (Linux). */
+  instanceIds: ReadonlySet<string>;
+  /** How long the capture runs, from SendCommand (simulated when the clock is). */
+  captureMs: number;
+  /** The capture script's stdout once it has finished. */
+  resultStdout: string;
+}
+
 export class CallInstrument {
   readonly calls: CallRecord[] = [];
   private readonly context = new AsyncLocalStorage<string>();
   private readonly random: () => number;
   private readonly remove: () => void;
   private simulation: SnapshotSimulation | undefined;
+  private memory: MemorySimulation | undefined;
+  /** Command id → SendCommand time, while a memory simulation is on. */
+  private readonly commands = new Map<string, number>();
   /** Snapshot id → creation time (Date.now(), simulated when the clock is) while a simulation is on. */
   private readonly created = new Map<string, number>();
   throttled = 0;
@@ -83,6 +99,11 @@ export class CallInstrument {
   simulateSlowSnapshots(simulation: SnapshotSimulation | undefined): void {
     this.simulation = simulation;
     this.created.clear();
+  }
+
+  simulateMemoryCapture(simulation: MemorySimulation | undefined): void {
+    this.memory = simulation;
+    this.commands.clear();
   }
 
   /** Runs `fn` with every AWS call it causes attributed to `caseKey`. */
@@ -111,8 +132,13 @@ export class CallInstrument {
         const name = THROTTLE_NAME[call.service] ?? 'ThrottlingException';
         throw awsError(name, `Rate exceeded (injected by the benchmark)`, name === 'SlowDown' ? 503 : 400);
       }
-      const result = await next();
+      const served = this.serveMemory(call.service, call.command, call.input);
+      const result = served ?? (await next());
       if (this.simulation) this.simulate(call.command, result.output);
+      if (this.memory && call.service === 'SSM' && call.command === 'SendCommand') {
+        const id = (result.output.Command as { CommandId?: string } | undefined)?.CommandId;
+        if (id) this.commands.set(id, Date.now());
+      }
       return result;
     } catch (err) {
       record.error = err instanceof Error ? err.name : 'UnknownError';
@@ -121,6 +147,31 @@ export class CallInstrument {
       record.end = Date.now();
     }
   };
+
+  private serveMemory(service: string, command: string, input: Record<string, unknown>): { output: Record<string, unknown>; response: unknown } | undefined {
+    const memory = this.memory;
+    if (!memory || service !== 'SSM') return undefined;
+    const ok = (output: Record<string, unknown>) => ({ output: { $metadata: { httpStatusCode: 200 }, ...output }, response: { statusCode: 200, headers: {} } });
+    if (command === 'DescribeInstanceInformation') {
+      const filters = (input.Filters ?? input.InstanceInformationFilterList ?? []) as { Key?: string; key?: string; Values?: string[]; valueSet?: string[] }[];
+      const ids = filters.flatMap((f) => f.Values ?? f.valueSet ?? []);
+      return ok({
+        InstanceInformationList: ids.filter((id) => memory.instanceIds.has(id)).map((id) => ({ InstanceId: id, PingStatus: 'Online', PlatformType: 'Linux', PlatformName: 'Amazon Linux' })),
+      });
+    }
+    if (command === 'GetCommandInvocation') {
+      const sentAt = this.commands.get(String(input.CommandId));
+      const done = sentAt !== undefined && Date.now() - sentAt >= memory.captureMs;
+      return ok({
+        CommandId: input.CommandId,
+        InstanceId: input.InstanceId,
+        Status: done ? 'Success' : 'InProgress',
+        StandardOutputContent: done ? memory.resultStdout : '',
+        StandardErrorContent: '',
+      });
+    }
+    return undefined;
+  }
 
   private simulate(command: string, output: Record<string, unknown>): void {
     const simulation = this.simulation;

@@ -1,4 +1,6 @@
 import { findingEventFor } from '../cli/local/seed-victim';
+import { resetEnvironment } from '../handlers/config/env';
+import { MEMORY_RESULT_PREFIX } from '../handlers/domain/memory-capture';
 import { byCommand, median, percentile } from './metrics';
 import { type CaseContext, type CaseMeasurement, type FailureDetail, runCase } from './cases';
 import { SimulatedTime } from './simulated-time';
@@ -23,6 +25,11 @@ export interface Scenario {
   throttleRate?: number;
   /** Snapshots stay pending this many simulated minutes (simulated time; Wait states take 0 ms). */
   snapshotMinutes?: number;
+  /**
+   * Memory capture configured and possible for every victim (SSM endpoints in its VPC, its agent Online): the capture
+   * (SendCommand → result) takes this many minutes, simulated when `snapshotMinutes` is set, else real time.
+   */
+  memoryCaptureMinutes?: number;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -48,6 +55,17 @@ export const SCENARIOS: Scenario[] = [
     findingsPerInstance: 1,
     repetitions: 1,
     throttleRate: 0.1,
+  },
+  { id: 'single-4vol-memory', title: '1 instance, 4 volumes, memory captured', volumes: 4, instances: 1, findingsPerInstance: 1, repetitions: 3, memoryCaptureMinutes: 0 },
+  {
+    id: 'slow-4vol-15min-memory',
+    title: '1 instance, 4 volumes, snapshots take 15 and the memory capture 10 simulated minutes',
+    volumes: 4,
+    instances: 1,
+    findingsPerInstance: 1,
+    repetitions: 1,
+    snapshotMinutes: 15,
+    memoryCaptureMinutes: 10,
   },
   {
     id: 'same-instance-10',
@@ -105,9 +123,35 @@ export interface ScenarioResult {
   };
   duplicates: { count: number; awsCallsPerExecution: Stats; transitionsPerExecution: Stats; endToEndMs: Stats };
   throttledAttempts: number;
+  /** Memory scenarios: acquired cases whose calls show the capture run, its volume detached and snapshotted. */
+  memory?: { captured: number; cases: number };
   /** AWS calls of the first acquired case, by service and command. */
   callsByCommand: Record<string, number>;
   cases: CaseMeasurement[];
+}
+
+/** The deployment's memory settings as a configured one has them (a tools snapshot for the region), until restored. */
+const BENCH_TOOL_SHA256 = 'b3'.repeat(32);
+const BENCH_IMAGE_SHA256 = 'c4'.repeat(32);
+
+async function configureMemory(ctx: CaseContext & { victims: VictimFactory }, victims: { instanceId: string }[], captureMs: number): Promise<() => void> {
+  const toolsSnapshotId = await ctx.victims.toolsSnapshotId();
+  const names = ['MEMORY_TOOLS_SNAPSHOTS', 'MEMORY_TOOL_VERSION', 'MEMORY_TOOL_SHA256'] as const;
+  const before = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  process.env.MEMORY_TOOLS_SNAPSHOTS = JSON.stringify({ [ctx.env.region]: toolsSnapshotId });
+  process.env.MEMORY_TOOL_VERSION = '0.14.0';
+  process.env.MEMORY_TOOL_SHA256 = BENCH_TOOL_SHA256;
+  resetEnvironment();
+  const result = { status: 'captured', sha256: BENCH_IMAGE_SHA256, sizeBytes: 1_073_741_824, image: 'memory/memory.lime.snappy', toolSha256: BENCH_TOOL_SHA256 };
+  ctx.instrument.simulateMemoryCapture({ instanceIds: new Set(victims.map((v) => v.instanceId)), captureMs, resultStdout: `${MEMORY_RESULT_PREFIX}${JSON.stringify(result)}\n` });
+  return () => {
+    ctx.instrument.simulateMemoryCapture(undefined);
+    for (const n of names) {
+      if (before[n] === undefined) delete process.env[n];
+      else process.env[n] = before[n];
+    }
+    resetEnvironment();
+  };
 }
 
 export async function runScenario(
@@ -118,7 +162,9 @@ export async function runScenario(
   const cases: CaseMeasurement[] = [];
   let wallMs = 0;
   for (let rep = 0; rep < scenario.repetitions; rep++) {
-    const victims = await ctx.victims.createMany(scenario.instances, scenario.volumes);
+    const memory = scenario.memoryCaptureMinutes !== undefined;
+    const victims = await ctx.victims.createMany(scenario.instances, scenario.volumes, { memory });
+    const restoreMemory = memory ? await configureMemory(ctx, victims, (scenario.memoryCaptureMinutes ?? 0) * 60_000) : undefined;
     const runs: { key: string; victim: (typeof victims)[number]; event: unknown }[] = [];
     for (const [i, victim] of victims.entries()) {
       for (let f = 0; f < scenario.findingsPerInstance; f++) {
@@ -147,6 +193,7 @@ export async function runScenario(
       wallMs += performance.now() - t0;
       ctx.instrument.configure({ throttleRate: ctx.defaultThrottleRate });
       ctx.instrument.simulateSlowSnapshots(undefined);
+      restoreMemory?.();
       clock?.uninstall();
     }
     ctx.log(`  ${scenario.id} #${rep + 1}: ${runs.length} execution(s) in ${Math.round(performance.now() - t0)} ms`);
@@ -210,6 +257,19 @@ export async function runScenario(
     },
     throttledAttempts: cases.reduce((s, c) => s + c.throttledAttempts, 0),
     callsByCommand: first ? byCommand(ctx.instrument.callsOf(first.caseKey)) : {},
+    ...(scenario.memoryCaptureMinutes !== undefined ? { memory: memoryOutcome(ctx, acquired) } : {}),
     cases,
   };
+}
+
+/**
+ * Whether the memory was really captured in each acquired case of a memory scenario: its calls include the Run
+ * Command, the capture volume's detach and the snapshot of that volume (the workflow's own output is not trusted).
+ */
+function memoryOutcome(ctx: CaseContext, acquired: CaseMeasurement[]): { captured: number; cases: number } {
+  const captured = acquired.filter((c) => {
+    const commands = new Set(ctx.instrument.callsOf(c.caseKey).filter((call) => !call.error).map((call) => `${call.service}:${call.command}`));
+    return commands.has('SSM:SendCommand') && commands.has('EC2:DetachVolume') && commands.has('EC2:CreateSnapshot');
+  }).length;
+  return { captured, cases: acquired.length };
 }

@@ -1,11 +1,15 @@
 import {
   CreateSecurityGroupCommand,
+  CreateSnapshotCommand,
   CreateSubnetCommand,
+  CreateVolumeCommand,
   CreateVpcCommand,
+  CreateVpcEndpointCommand,
   DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { SSM_ENDPOINT_SERVICES } from '../handlers/domain/memory-capture';
 import { emulatorClientConfig, type EmulatorContext } from '../cli/local/emulator-resources';
 
 /**
@@ -19,16 +23,69 @@ export interface BenchVictim {
   volumes: number;
 }
 
+type Network = { subnetId: string; groupId: string; imageId: string };
+
 export class VictimFactory {
   private readonly ec2: EC2Client;
-  private network: Promise<{ subnetId: string; groupId: string; imageId: string }> | undefined;
+  private readonly region: string;
+  private network: Promise<Network> | undefined;
+  private memoryNetwork: Promise<Network> | undefined;
+  private toolsSnapshot: Promise<string> | undefined;
   private count = 0;
 
   constructor(ctx: EmulatorContext) {
     this.ec2 = new EC2Client({ ...emulatorClientConfig(ctx), maxAttempts: 10 });
+    this.region = ctx.region;
   }
 
-  private prepare(): Promise<{ subnetId: string; groupId: string; imageId: string }> {
+  /**
+   * The memory scenarios' network: a VPC of its own with the three SSM interface endpoints (ssm, ssmmessages,
+   * ec2messages) behind one security group, so that the plan made in "Preserve and snapshot" decides to capture.
+   */
+  private prepareMemory(): Promise<Network> {
+    this.memoryNetwork ??= (async () => {
+      const base = await this.createNetwork('10.41.0.0/16', '10.41.0.0/18', 'bench-memory-web');
+      const vpcId = base.vpcId;
+      const endpointGroup = await this.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'bench-ssm-endpoints', Description: 'SSM endpoints', VpcId: vpcId }));
+      for (const service of SSM_ENDPOINT_SERVICES) {
+        await this.ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcId: vpcId,
+            ServiceName: `com.amazonaws.${this.region}.${service}`,
+            VpcEndpointType: 'Interface',
+            SubnetIds: [base.subnetId],
+            SecurityGroupIds: [endpointGroup.GroupId ?? ''],
+          }),
+        );
+      }
+      return base;
+    })();
+    return this.memoryNetwork;
+  }
+
+  /** The region's tools snapshot, as `forensics tools build` leaves it (content is not read on the emulator). */
+  toolsSnapshotId(): Promise<string> {
+    this.toolsSnapshot ??= (async () => {
+      const volume = await this.ec2.send(new CreateVolumeCommand({ AvailabilityZone: `${this.region}a`, Size: 1 }));
+      const snapshot = await this.ec2.send(new CreateSnapshotCommand({ VolumeId: volume.VolumeId, Description: 'bench memory tools' }));
+      if (!snapshot.SnapshotId) throw new Error('CreateSnapshot returned no id');
+      return snapshot.SnapshotId;
+    })();
+    return this.toolsSnapshot;
+  }
+
+  private async createNetwork(vpcCidr: string, subnetCidr: string, groupName: string): Promise<Network & { vpcId: string }> {
+    const vpc = await this.ec2.send(new CreateVpcCommand({ CidrBlock: vpcCidr }));
+    const vpcId = vpc.Vpc?.VpcId ?? '';
+    const subnet = await this.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: subnetCidr, AvailabilityZone: `${this.region}a` }));
+    const group = await this.ec2.send(new CreateSecurityGroupCommand({ GroupName: groupName, Description: 'web tier', VpcId: vpcId }));
+    const images = await this.ec2.send(new DescribeImagesCommand({}));
+    const imageId = images.Images?.[0]?.ImageId;
+    if (!imageId) throw new Error('the emulator has no AMI to launch victims from');
+    return { vpcId, subnetId: subnet.Subnet?.SubnetId ?? '', groupId: group.GroupId ?? '', imageId };
+  }
+
+  private prepare(): Promise<Network> {
     this.network ??= (async () => {
       const vpc = await this.ec2.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }));
       const vpcId = vpc.Vpc?.VpcId ?? '';
@@ -46,9 +103,9 @@ export class VictimFactory {
     return this.network;
   }
 
-  async create(volumes: number): Promise<BenchVictim> {
+  async create(volumes: number, options: { memory?: boolean } = {}): Promise<BenchVictim> {
     if (volumes < 1 || volumes > 24) throw new Error(`volumes: 1–24 supported, got ${volumes}`);
-    const { subnetId, groupId, imageId } = await this.prepare();
+    const { subnetId, groupId, imageId } = await (options.memory ? this.prepareMemory() : this.prepare());
     const letters = 'fghijklmnopqrstuvwxyz';
     const mappings = [
       { DeviceName: '/dev/xvda', Ebs: { VolumeSize: 8, DeleteOnTermination: true } },
@@ -74,10 +131,10 @@ export class VictimFactory {
   }
 
   /** Many victims, a few launches at a time (the emulator is single-process). */
-  async createMany(n: number, volumes: number): Promise<BenchVictim[]> {
+  async createMany(n: number, volumes: number, options: { memory?: boolean } = {}): Promise<BenchVictim[]> {
     const out: BenchVictim[] = [];
     for (let i = 0; i < n; i += 8) {
-      out.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, () => this.create(volumes)))));
+      out.push(...(await Promise.all(Array.from({ length: Math.min(8, n - i) }, () => this.create(volumes, options)))));
     }
     return out;
   }

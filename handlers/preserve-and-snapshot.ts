@@ -1,5 +1,5 @@
 import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
-import { environment } from './config/env';
+import { environment, toolsSnapshotsOf } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionResult, AcquisitionState } from './domain/types';
 import type { Ec2EntryDeps } from './composition/entry-deps';
@@ -12,8 +12,27 @@ export function createPreserveAndSnapshotHandler(deps: Ec2EntryDeps = {}) {
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
     const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
+    const { vpcEndpoints, ssm, memoryVolumes } = adapters;
+    const memory =
+      vpcEndpoints && ssm && memoryVolumes
+        ? {
+            endpoints: vpcEndpoints,
+            ssm,
+            volumes: memoryVolumes,
+            instanceTypes: adapters.instances,
+            settings: {
+              enabled: env.MEMORY_CAPTURE !== 'false',
+              tagPrefix: env.TAG_PREFIX,
+              toolsSnapshots: toolsSnapshotsOf(env),
+              ...(env.MEMORY_TOOL_VERSION ? { toolVersion: env.MEMORY_TOOL_VERSION } : {}),
+              ...(env.MEMORY_TOOL_SHA256 ? { toolSha256: env.MEMORY_TOOL_SHA256 } : {}),
+              timeoutMinutes: env.MEMORY_CAPTURE_TIMEOUT_MINUTES ?? 30,
+              defaultQuarantineProfile: env.DEFAULT_QUARANTINE_PROFILE === 'true',
+            },
+          }
+        : undefined;
     return preserveAndSnapshot(
-      { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX },
+      { ...adapters, clock: deps.clock ?? (() => new Date()), tagPrefix: env.TAG_PREFIX, ...(memory ? { memory } : {}) },
       { caseRef: state.case, describe: state.describe },
     );
   };

@@ -2,12 +2,22 @@ import type { CaseSummary } from './domain/case-summary';
 import { caseLog } from './adapters/logger';
 import type { AcquisitionState } from './domain/types';
 import { evidenceDeps } from './composition/evidence';
+import { memoryAdaptersFor } from './composition/memory';
 import { notifier } from './composition/notifier';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
 
 /** The step's dependencies from its composition roots; the logger carries the case id of the failed execution. */
 function recordFailureDeps(state: AcquisitionState): RecordFailureDeps {
-  return { ...evidenceDeps(), notifier: notifier(), log: caseLog(state?.case?.caseId, 'recordFailure') };
+  return {
+    ...evidenceDeps(),
+    notifier: notifier(),
+    log: caseLog(state?.case?.caseId, 'recordFailure'),
+    // Only a case whose memory capture may still hold the channel open builds the instance-side clients.
+    memory: () => {
+      const adapters = memoryAdaptersFor(state.case.target, { caseId: state.case.caseId });
+      return { securityGroups: adapters.securityGroups, iam: () => adapters.iam, clock: () => new Date() };
+    },
+  };
 }
 
 /**

@@ -24,6 +24,7 @@ import {
 import { stepRoleName } from './multi-account';
 import { regionalAllowOn } from './regional-permissions';
 import { grantScopePermissions } from './scope-permissions';
+import { grantMemoryPermissions } from './memory-permissions';
 
 /**
  * The acquisition workflow of the IR stack, beside the release one (infra/release-workflow.ts): one function and one
@@ -436,8 +437,18 @@ export class AcquisitionWorkflow extends Construct {
       custody: (why) => custody('scopeIncident', why),
     });
 
+    // ── memory capture: infra/memory-permissions.ts ──
+    grantMemoryPermissions(stack, { plan: f.preserveAndSnapshot, start: f.startMemoryCapture, advance: f.checkSnapshots, failure: f.recordFailure }, {
+      tagPrefix,
+      allowOn,
+      evidenceKeyArn: props.evidenceKey.keyArn,
+      custody: (step, why) => custody(step, why),
+    });
+    caseTable('startMemoryCapture', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
+    caseTable('checkSnapshots', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
+
     // Every role that can tag EC2 resources: no authorizing key outside the call that creates the resource.
-    for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {
+    for (const step of ['preserveAndSnapshot', 'isolateNetwork', 'startMemoryCapture', 'checkSnapshots', 'copyEvidence', 'checkEvidenceCopies', 'launchWorkstation'] as const) {
       f[step].addToRolePolicy(denyAuthorizingTagsAfterCreation(tagPrefix));
     }
   }

@@ -39,6 +39,15 @@ const fromListString = (value: unknown): unknown => {
   return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim());
 };
 
+const fromObjectString = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+};
+
 const number = (opts: { min: number; max: number; int?: boolean }) => {
   const base = z.number({ error: 'expected a number' });
   const shaped = (opts.int ? base.int({ error: 'expected a whole number' }) : base)
@@ -197,6 +206,34 @@ export const contextSchema = z
       z.string().regex(/^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/, { error: 'expected KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)' }),
     ).default([]),
     /**
+     * Memory capture after containment (docs/memory.md): on by default; a case in a region without a tools
+     * snapshot records `skipped: not-configured-for-region`.
+     */
+    'forensics:memoryCapture': boolean().default(true),
+    /** Tools snapshot per workload region (`forensics tools build`): `{ "eu-west-1": "snap-…" }`. */
+    'forensics:memoryToolsSnapshots': z
+      .preprocess(
+        fromObjectString,
+        z.record(
+          z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected region names as keys' }),
+          z.string().regex(/^snap-[0-9a-f]{8,17}$/, { error: 'expected snapshot ids (snap-…) as values' }),
+          { error: 'expected an object of region → snapshot id (JSON)' },
+        ),
+      )
+      .default({}),
+    /** AVML version on the tools snapshots (recorded in the manifest). */
+    'forensics:memoryToolVersion': z
+      .string({ error: 'expected a string' })
+      .regex(/^[A-Za-z0-9._+-]{1,40}$/, { error: 'expected a version such as 0.14.0' })
+      .optional(),
+    /** SHA-256 of the AVML binary on the tools snapshots: the capture script runs no other binary. */
+    'forensics:memoryToolSha256': z
+      .string({ error: 'expected a string' })
+      .regex(/^[0-9a-f]{64}$/, { error: 'expected 64 lowercase hex characters (a SHA-256)' })
+      .optional(),
+    /** Run Command executionTimeout of the capture, and (plus a margin) its hard cap, in minutes. */
+    'forensics:memoryCaptureTimeoutMinutes': number({ min: 5, max: 180, int: true }).default(30),
+    /**
      * CloudFormation stack name; the CLI finds the deployment by it. At most 45 characters: the GuardDuty rule is
      * named `<stackName>-guardduty-findings` and EventBridge rule names stop at 64.
      */
@@ -216,6 +253,17 @@ export const contextSchema = z
         path: ['forensics:excludedAccounts'],
         message: `account ${excluded.join(', ')} is also in forensics:workloadAccounts: list it in one of them`,
       });
+    }
+    if (Object.keys(s['forensics:memoryToolsSnapshots']).length > 0) {
+      for (const key of ['forensics:memoryToolSha256', 'forensics:memoryToolVersion'] as const) {
+        if (!s[key]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'required when forensics:memoryToolsSnapshots names a tools snapshot (the pinned AVML it holds)',
+          });
+        }
+      }
     }
     if (s['forensics:responderExternalId'] === '' && !s['forensics:organizationId']) {
       ctx.addIssue({
@@ -270,6 +318,12 @@ export interface ForensicsConfig {
   readonly scopeTimeCapSeconds?: number;
   readonly flowLogBuckets?: readonly string[];
   readonly logBucketKmsKeyArns?: readonly string[];
+  /** Memory capture (infra/memory-permissions.ts). Optional in hand-built configs: the defaults apply. */
+  readonly memoryCapture?: boolean;
+  readonly memoryToolsSnapshots?: Readonly<Record<string, string>>;
+  readonly memoryToolVersion?: string;
+  readonly memoryToolSha256?: string;
+  readonly memoryCaptureTimeoutMinutes?: number;
 }
 
 /** Multi-account settings: responder roles, key sharing, forwarding, snapshot lock. */
@@ -379,6 +433,11 @@ export function parseConfig(context: Record<string, unknown>): ForensicsConfig {
     scopeTimeCapSeconds: s['forensics:scopeTimeCapSeconds'],
     ...(s['forensics:flowLogBuckets'].length ? { flowLogBuckets: s['forensics:flowLogBuckets'] } : {}),
     ...(s['forensics:logBucketKmsKeyArns'].length ? { logBucketKmsKeyArns: s['forensics:logBucketKmsKeyArns'] } : {}),
+    memoryCapture: s['forensics:memoryCapture'],
+    memoryToolsSnapshots: s['forensics:memoryToolsSnapshots'],
+    ...(s['forensics:memoryToolVersion'] ? { memoryToolVersion: s['forensics:memoryToolVersion'] } : {}),
+    ...(s['forensics:memoryToolSha256'] ? { memoryToolSha256: s['forensics:memoryToolSha256'] } : {}),
+    memoryCaptureTimeoutMinutes: s['forensics:memoryCaptureTimeoutMinutes'],
   };
 }
 

@@ -20,6 +20,7 @@ import { configureIrMultiAccount, configureReleaseMultiAccount, multiAccountEnvi
 import { ForensicWorkstation } from './constructs/forensic-workstation';
 import { configureHomeRegion, homeRegionEnvironment } from './home-region';
 import { scopeEnvironment } from './scope-permissions';
+import { memoryEnvironment } from './memory-permissions';
 import { configureQuarantineProfile } from './quarantine-profile';
 import { ReleaseWorkflow } from './release-workflow';
 import { AcquisitionWorkflow } from './acquisition-workflow';
@@ -269,6 +270,7 @@ export class IrStack extends Stack {
       // Organisation mode, exclusions and workload regions: infra/home-region.ts.
       ...homeRegionEnvironment(config),
       ...scopeEnvironment(config),
+      ...memoryEnvironment(config),
     };
     checkEnvironment(this, environment);
     if (config.workloadAccounts.length > 0 || config.organizationId) {

@@ -28,10 +28,13 @@ export const RESPONDER_STEPS = {
   triage: 'triage',
   preserveAndSnapshot: 'preserve',
   isolateNetwork: 'isolate',
+  startMemoryCapture: 'memory',
   scopeIncident: 'scope',
   checkSnapshots: 'check-snapshots',
   copyEvidence: 'copy-evidence',
   checkEvidenceCopies: 'check-copies',
+  // Ends a memory capture a failure interrupted (ENIs back to isolation, full deny).
+  recordFailure: 'record-failure',
 } as const satisfies Partial<Record<AcquisitionStep, string>>;
 
 export type ResponderStep = keyof typeof RESPONDER_STEPS;

@@ -5,6 +5,7 @@ import { type ForensicsConfig, multiAccountOf } from './config';
 import { allowOn } from './constructs/step-permissions';
 import { RELEASE_RESPONDER_STEPS, RESPONDER_STEPS, workflowRoleNames } from './multi-account';
 import { SCOPE_POLICY_READ_ACTIONS, SCOPE_READ_ACTIONS, scopePolicyReadResources } from './scope-permissions';
+import { memoryStatements } from './memory-permissions';
 import {
   containedTagKey,
   containedTagOnlyCondition,
@@ -329,6 +330,17 @@ export class ResponderStack extends Stack {
       [this.formatArn({ service: 'kms', region: '*', resource: 'key', resourceName: '*' })],
       { StringEquals: { 'kms:ViaService': ec2Services }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     );
+    // Memory capture (infra/memory-permissions.ts): the same statements as the IR roles, in every workload region.
+    for (const { to: _to, sid, why, actions, resources, conditions } of memoryStatements({
+      tagPrefix: prefix,
+      arn: (service, resource, resourceName, account) =>
+        this.formatArn({ service, region: '*', resource, resourceName, ...(account !== undefined ? { account } : {}) }),
+      evidenceKeys,
+      ec2Services,
+    })) {
+      // The responder role already holds some of these under its own statements; the memory ones are kept apart.
+      allow(sid, why, actions, resources, conditions ?? {});
+    }
     // IAM is global: its calls are made through us-east-1 (or the partition's home region), so no region condition.
     const allowGlobal = (sid: string, why: string, actions: string[], resources: string[]) =>
       allowOn(this.role, { sid, why, actions, resources });

@@ -28,13 +28,25 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, la
  *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
  *  4. Isolate network — on every ENI, the all-traffic transition group then the rule-less isolation group, which
  *     also cuts established connections. Containment is done; the custody log is written from here on.
+ *     When "Preserve and snapshot" planned a memory capture (its facts read beside CreateSnapshots: the VPC's SSM
+ *     endpoints, the instance's SSM registration and platform, its memory), the deny policy exempts exactly the SSM
+ *     agent's own actions (MEMORY_AGENT_ACTIONS); nothing else on this path changes.
+ *  5. Start memory capture — off the containment path: the VPC's acquisition-channel group (no inbound, egress only
+ *     TCP 443 to the SSM endpoints' groups) and the capture volume from the region's tools snapshot, at once; then
+ *     every ENI moves from the isolation group into the channel. A skip plan returns at once. Any failure is caught
+ *     into `$.memoryFailure` (the first poll then puts the ENIs back and the deny is made total) and the acquisition
+ *     goes on. The rest of the capture is advanced by "Check snapshot progress" (below).
  *  5. Scope the incident — off the containment path, while EC2 completes the snapshots: the principal's CloudTrail
  *     timeline, the incident window's logs copied under legal hold, the list of what the role could read (to
  *     rotate), each sealed (handlers/use-cases/scope-incident.ts). Bounded by its own time cap; any failure is
  *     caught into `$.scopeFailure` and the acquisition goes on (the seal records the scope as failed).
  *  6. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
  *     while progress stands still; a time cap in the handler; and a hard count in the Choice rule, derived from the
- *     execution's history budget, see below); a snapshot in `error` does not stop the others.
+ *     execution's history budget, see below); a snapshot in `error` does not stop the others. Each poll also moves the
+ *     memory capture one stage (attach the capture volume → Run Command with a hard executionTimeout → the result
+ *     line and the host SHA-256 into the custody log at once → ENIs back to the isolation group and the full deny →
+ *     detach → snapshot, which joins the disks' and follows them into the evidence chain); the loop does not settle
+ *     before the memory is done, and its last allowed poll ends a capture still running (no new loop, no new state).
  *  7. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
  *     evidence CMK, bounded in the same way. Multi-account, per volume: copy in the workload account
  *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
@@ -179,6 +191,13 @@ export class AcquisitionStateMachine extends Construct {
     scopeIncident.addCatch(checkSnapshots, { errors: ['States.ALL'], resultPath: '$.scopeFailure' });
     scopeIncident.next(checkSnapshots);
 
+    // ── 5. Start memory capture: right after containment, off its path. Opens the acquisition channel and creates
+    // the capture volume when the plan (made in "Preserve and snapshot") says capture; the rest is advanced by
+    // "Check snapshot progress". A failure is recorded at `$.memoryFailure` and never fails the acquisition.
+    const startMemory = step('startMemoryCapture', '$.memory');
+    startMemory.addCatch(scopeIncident, { errors: ['States.ALL'], resultPath: '$.memoryFailure' });
+    startMemory.next(scopeIncident);
+
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
@@ -229,7 +248,7 @@ export class AcquisitionStateMachine extends Construct {
       .when(sfn.Condition.stringEquals('$.outcome', 'DUPLICATE'), new sfn.Succeed(this, CONTROL_STATES.duplicate))
       // The case is open but its instance could not be described for good: record it (and release the lock).
       .when(sfn.Condition.isPresent('$.failure'), recordFailure)
-      .otherwise(preserve.next(isolate).next(scopeIncident));
+      .otherwise(preserve.next(isolate).next(startMemory));
 
     const start = triage.next(outcome);
 

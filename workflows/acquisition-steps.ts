@@ -21,6 +21,9 @@ export const ACQUISITION_STEPS = {
   triage: { entry: 'handlers/triage.ts', state: 'Triage, open case and describe instance', timeoutSeconds: 90 },
   preserveAndSnapshot: { entry: 'handlers/preserve-and-snapshot.ts', state: 'Preserve and snapshot', timeoutSeconds: 180 },
   isolateNetwork: { entry: 'handlers/isolate-network.ts', state: 'Isolate network', timeoutSeconds: 180 },
+  // After containment, off its path: opens the acquisition channel and creates the capture volume (when planned);
+  // channel groups and the capture volume at once, then the interfaces moved: a few calls with retries.
+  startMemoryCapture: { entry: 'handlers/start-memory-capture.ts', state: 'Start memory capture', timeoutSeconds: 120 },
   // Above the scope's own time cap (forensics:scopeTimeCapSeconds, at most 720 s), with room to seal what it found.
   scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident', timeoutSeconds: 14 * 60 },
   checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress', timeoutSeconds: 60 },

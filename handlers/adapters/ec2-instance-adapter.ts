@@ -185,6 +185,16 @@ export class Ec2InstanceAdapter {
     };
   }
 
+  /** Memory size and architectures of an instance type (what the memory capture is planned from). */
+  async describeInstanceTypeMemory(instanceType: string): Promise<{ memoryMiB?: number; architectures: string[] }> {
+    const out = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }));
+    const type = out.InstanceTypes?.[0];
+    return {
+      ...(type?.MemoryInfo?.SizeInMiB !== undefined ? { memoryMiB: type.MemoryInfo.SizeInMiB } : {}),
+      architectures: (type?.ProcessorInfo?.SupportedArchitectures ?? []).map(String),
+    };
+  }
+
   async tag(resourceIds: string[], tags: Record<string, string>): Promise<void> {
     await this.ec2.send(
       new CreateTagsCommand({

@@ -193,6 +193,64 @@ export class Ec2SecurityGroupAdapter {
     ]);
   }
 
+  /**
+   * Makes a group's rules EXACTLY: no inbound, egress only TCP `port` to each of `targetGroupIds` (the acquisition
+   * channel: the VPC's SSM endpoint groups). Every other rule is revoked, the default all-traffic egress rule of a
+   * new group included (`existing` undefined = a new group). Returns what was revoked and authorised.
+   */
+  async setEgressOnlyToGroups(
+    groupId: string,
+    port: number,
+    targetGroupIds: string[],
+    existing?: { rawIngress: IpPermission[]; rawEgress: IpPermission[] },
+  ): Promise<{ revokedIngress: number; revokedEgress: number; authorized: string[] }> {
+    const wanted = new Set(targetGroupIds);
+    const rawEgress = existing ? existing.rawEgress : [ALL_TRAFFIC_V4];
+    const keep = new Set<string>();
+    const revokeEgress: IpPermission[] = [];
+    for (const p of rawEgress) {
+      const exactPort = p.IpProtocol === 'tcp' && p.FromPort === port && p.ToPort === port;
+      const onlyGroups = !p.IpRanges?.length && !p.Ipv6Ranges?.length && !p.PrefixListIds?.length;
+      const pairs = p.UserIdGroupPairs ?? [];
+      if (exactPort && onlyGroups) {
+        const stray = pairs.filter((g) => !g.GroupId || !wanted.has(g.GroupId));
+        for (const g of pairs) if (g.GroupId && wanted.has(g.GroupId)) keep.add(g.GroupId);
+        if (stray.length > 0) {
+          revokeEgress.push({ IpProtocol: 'tcp', FromPort: port, ToPort: port, UserIdGroupPairs: stray.map((g) => ({ GroupId: g.GroupId })) });
+        }
+      } else {
+        revokeEgress.push(p);
+      }
+    }
+    const authorize = targetGroupIds.filter((g) => !keep.has(g));
+    const ignoreAbsent = (err: unknown) => {
+      if (errorName(err) !== RULE_ALREADY_ABSENT) throw err;
+    };
+    const ignoreDuplicate = (err: unknown) => {
+      if (errorName(err) !== RULE_ALREADY_PRESENT) throw err;
+    };
+    const ingress = existing?.rawIngress ?? [];
+    await Promise.all([
+      ingress.length
+        ? this.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: ingress })).then(() => undefined, ignoreAbsent)
+        : undefined,
+      revokeEgress.length
+        ? this.ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: revokeEgress })).then(() => undefined, ignoreAbsent)
+        : undefined,
+      authorize.length
+        ? this.ec2
+            .send(
+              new AuthorizeSecurityGroupEgressCommand({
+                GroupId: groupId,
+                IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, UserIdGroupPairs: authorize.map((g) => ({ GroupId: g })) }],
+              }),
+            )
+            .then(() => undefined, ignoreDuplicate)
+        : undefined,
+    ]);
+    return { revokedIngress: ingress.length, revokedEgress: revokeEgress.length, authorized: authorize };
+  }
+
   /** Replaces every security group of a network interface with `groupIds`. */
   async setInterfaceGroups(networkInterfaceId: string, groupIds: string[]): Promise<void> {
     await this.ec2.send(

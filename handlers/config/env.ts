@@ -90,7 +90,33 @@ export const handlerEnvironmentSchema = z.object({
   SCOPE_TIME_CAP_SECONDS: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(30), z.maximum(720)))),
   /** The flow log buckets the scope may read (`forensics:flowLogBuckets`): comma-separated `bucket` or `bucket/prefix`. */
   FLOW_LOG_BUCKETS: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?(,[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^/,]([^,]{0,198}[^/,])?)?)*$/, 'comma-separated "bucket" or "bucket/prefix"'))),
+  /** Memory capture (`forensics:memoryCapture`, default on); "false" skips every case with reason `disabled`. */
+  MEMORY_CAPTURE: z.optional(z.enum(['true', 'false'])),
+  /** `forensics:memoryToolsSnapshots` as JSON: `{ "<region>": "snap-…" }`. */
+  MEMORY_TOOLS_SNAPSHOTS: z.optional(z.string().check(z.refine(isToolsSnapshotMap, 'a JSON object of region → snapshot id (snap-…)'))),
+  /** AVML version and SHA-256 on the tools snapshots (`forensics:memoryToolVersion`, `forensics:memoryToolSha256`). */
+  MEMORY_TOOL_VERSION: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._+-]{1,40}$/, 'a version such as 0.14.0'))),
+  MEMORY_TOOL_SHA256: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/, '64 lowercase hex characters'))),
+  /** Run Command executionTimeout of the capture, in minutes (`forensics:memoryCaptureTimeoutMinutes`, 5–180). */
+  MEMORY_CAPTURE_TIMEOUT_MINUTES: z.optional(z.pipe(z.coerce.number(), z.int().check(z.minimum(5), z.maximum(180)))),
 });
+
+/** `{ "<region>": "snap-…" }` as JSON. */
+function isToolsSnapshotMap(value: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return false;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return false;
+  return Object.entries(parsed).every(([k, v]) => /^[a-z]{2}(-[a-z]+)+-\d$/.test(k) && typeof v === 'string' && /^snap-[0-9a-f]{8,17}$/.test(v));
+}
+
+/** The tools snapshots of MEMORY_TOOLS_SNAPSHOTS (validated by the schema), by region. */
+export function toolsSnapshotsOf(env: Pick<HandlerEnvironment, 'MEMORY_TOOLS_SNAPSHOTS'>): Record<string, string> {
+  return env.MEMORY_TOOLS_SNAPSHOTS ? (JSON.parse(env.MEMORY_TOOLS_SNAPSHOTS) as Record<string, string>) : {};
+}
 
 export type HandlerEnvironment = z.infer<typeof handlerEnvironmentSchema>;
 

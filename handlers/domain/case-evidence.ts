@@ -1,4 +1,5 @@
-import { snapshotLineage } from './manifest';
+import { memorySection, snapshotLineage } from './manifest';
+import type { ManifestMemory } from './memory-capture';
 import { preservationOf } from './preservation';
 import type { AcquisitionState, CustodyAction, StepFailure } from './types';
 
@@ -247,6 +248,8 @@ export interface SecuredSummary {
   isolationGroupIds: string[];
   preservationApplied: string[];
   manifest: { bucket: string; key: string; sha256: string } | null;
+  /** The memory capture as far as it went (absent when none was planned). */
+  memory?: ManifestMemory;
 }
 
 /** What was already secured when a step failed: what the failure record and notification tell responders. */
@@ -265,5 +268,6 @@ export function securedSummary(state: AcquisitionState): SecuredSummary {
     manifest: state.seal
       ? { bucket: state.seal.manifest.bucket, key: state.seal.manifest.key, sha256: state.seal.manifest.sha256 }
       : null,
+    ...memorySection(state),
   };
 }

@@ -5,6 +5,14 @@
 
 export type IsolationRole = 'isolation' | 'transition';
 
+/**
+ * The role tag of the acquisition-channel group (memory capture): no inbound, egress only TCP 443 to the security
+ * groups of the VPC's SSM interface endpoints. Named per VPC like the isolation groups.
+ */
+export const CHANNEL_ROLE = 'acquisition-channel';
+/** The only port the acquisition channel opens (HTTPS to the SSM endpoints). */
+export const CHANNEL_PORT = 443;
+
 export interface RuleView {
   protocol: string;
   ipv4: string[];
@@ -21,7 +29,7 @@ export interface GroupRulesView {
  * Names are fixed per VPC so that two cases creating the group at once collide on `InvalidGroup.Duplicate`
  * instead of creating two groups; the loser reuses the winner's group.
  */
-export function isolationGroupName(tagPrefix: string, role: IsolationRole): string {
+export function isolationGroupName(tagPrefix: string, role: IsolationRole | typeof CHANNEL_ROLE): string {
   return `${tagPrefix.replace(/[^A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]/g, '-')}-${role}`;
 }
 

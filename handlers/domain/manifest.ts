@@ -3,10 +3,13 @@ import { type DrillOptions, drillOf } from './drill';
 import { preIncidentOf } from './instance-store';
 import { preservationOf } from './preservation';
 import { scopeSections } from './scope-manifest';
+import type { ManifestMemory } from './memory-capture';
+import { type MemoryState, manifestMemoryOf, skippedManifestMemory } from './memory-state';
 import type { CaseRecord } from './ports';
 import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-documents';
 import type {
   AcquisitionState,
+  SnapshotRef,
   CaseOptions,
   EvidenceCopy,
   FindingSummary,
@@ -37,6 +40,8 @@ export function manifestKey(caseId: string): string {
 }
 
 export interface ManifestSnapshot {
+  /** `memory`: the memory capture volume's snapshot (the `memory` section names it); absent for the instance's disks. */
+  kind?: 'memory';
   volumeId: string;
   deviceName: string | null;
   sizeGiB: number | null;
@@ -184,6 +189,36 @@ export interface ManifestV1 {
   logs?: ManifestLogs;
   /** Optional (1.x minor): what the compromised role could read, ranked, to rotate. */
   rotate?: ManifestRotate;
+  /** Optional (1.x minor): the memory capture (handlers/domain/memory-capture.ts); absent when none was planned. */
+  memory?: ManifestMemory;
+}
+
+/** The memory capture's latest state: advanced by the snapshot loop, else as "Start memory capture" left it. */
+export function memoryOfState(state: AcquisitionState): MemoryState | undefined {
+  return state.snapshotProgress?.memory ?? state.memory;
+}
+
+/**
+ * The manifest's `memory` section: from the capture's state, with the evidence copy of its snapshot; a skipped plan
+ * with its reason; a capture whose start step failed as failed. Absent for a case that planned nothing.
+ */
+export function memorySection(state: AcquisitionState): { memory?: ManifestMemory } {
+  const plan = state.acquisition?.memoryPlan;
+  const memory = memoryOfState(state);
+  if (memory) {
+    const copy = memory.snapshot ? state.evidence?.copies.find((c) => c.sourceSnapshotId === memory.snapshot?.snapshotId) : undefined;
+    return { memory: manifestMemoryOf(memory, { evidenceSnapshotId: copy?.evidenceSnapshotId ?? null }) };
+  }
+  if (plan?.decision === 'skip') return { memory: skippedManifestMemory(plan.reason, plan.detail) };
+  if (plan?.decision === 'capture') {
+    const reason = state.memoryFailure
+      ? `Start memory capture failed: ${state.memoryFailure.Error}`
+      : 'planned, not started (the acquisition ended before the memory step)';
+    return {
+      memory: { ...skippedManifestMemory('failed', reason), status: 'failed', reason, tool: plan.tool },
+    };
+  }
+  return {};
 }
 
 /** Summary of the pre-incident state for the manifest and the case record (instance.json holds it all). */
@@ -227,10 +262,17 @@ export function snapshotLineage(state: AcquisitionState): ManifestSnapshot[] {
   const progress = new Map((state.snapshotProgress?.volumes ?? []).map((v) => [v.snapshotId, v]));
   const copies = new Map((state.evidence?.copies ?? []).map((c) => [c.sourceSnapshotId, c]));
   const volumeSize = new Map((state.describe?.preIncident.volumes ?? []).map((v) => [v.volumeId, v.sizeGiB]));
-  return (state.acquisition?.snapshots ?? []).map((snap) => {
+  const memory = memoryOfState(state);
+  const memorySnapshot: (SnapshotRef & { kind?: 'memory' })[] =
+    memory?.snapshot && memory.volume
+      ? [{ volumeId: memory.volume.volumeId, snapshotId: memory.snapshot.snapshotId, sizeGiB: memory.volume.sizeGiB, ...(memory.attachment ? { deviceName: memory.attachment.device } : {}), startTime: memory.snapshot.requestedAt, kind: 'memory' }]
+      : [];
+  const disks: (SnapshotRef & { kind?: 'memory' })[] = state.acquisition?.snapshots ?? [];
+  return [...disks, ...memorySnapshot].map((snap) => {
     const p = progress.get(snap.snapshotId);
     const c = copies.get(snap.snapshotId);
     return {
+      ...(snap.kind ? { kind: snap.kind } : {}),
       volumeId: snap.volumeId,
       deviceName: snap.deviceName ?? null,
       sizeGiB: snap.sizeGiB ?? volumeSize.get(snap.volumeId) ?? null,
@@ -398,5 +440,6 @@ export function buildManifest(input: {
     ...(drillOf(c.options) ? { drill: drillOf(c.options) as DrillOptions } : {}),
     // Issue 15: the scope's sections (its objects are in the case's evidence index, listed in `objects`).
     ...scopeSections(state),
+    ...memorySection(state),
   };
 }

@@ -41,6 +41,8 @@ export const manualOptionsSchema = z.strictObject({
   workstation: z.optional(z.boolean()),
   revoke: z.optional(z.enum(['instance', 'role', 'none'])),
   quarantineProfile: z.optional(z.boolean()),
+  /** false: no memory capture for this case (handlers/domain/memory-plan.ts); absent: the deployment setting. */
+  memory: z.optional(z.boolean()),
   /** A drill case (handlers/domain/drill.ts): its objects and snapshots are kept `retentionDays`, not the evidence default. */
   drill: z.optional(z.strictObject({ retentionDays: z.int().check(z.minimum(1), z.maximum(MAX_DRILL_RETENTION_DAYS)) })),
 });
@@ -77,7 +79,7 @@ export function parseManualRequest(input: unknown, at = ''): ManualRequest {
     const key = issue.keys[0];
     if (key !== undefined) path.push(key);
     problem = 'unknown field (a manual request takes instanceId, accountId, region, reason, requestedBy, options)';
-    if (issue.path.length > 0) problem = 'unknown option (options take workstation, revoke, quarantineProfile and drill)';
+    if (issue.path.length > 0) problem = 'unknown option (options take workstation, revoke, quarantineProfile, memory and drill)';
   }
   throw new InvalidInput(joinPath(at, path) || 'input', problem);
 }
@@ -137,6 +139,7 @@ export function mergeOptions(defaults: CaseOptions, requested?: ManualOptions): 
     revoke: requested?.revoke ?? defaults.revoke,
     // Absent unless set: an unset option means the deployment default, resolved by the containment step.
     ...optionalFlag('quarantineProfile', requested?.quarantineProfile ?? defaults.quarantineProfile),
+    ...optionalFlag('memory', requested?.memory ?? defaults.memory),
     // Only a manual request can make a drill case; a finding never does.
     ...(requested?.drill ? { drill: { retentionDays: requested.drill.retentionDays } } : {}),
   };

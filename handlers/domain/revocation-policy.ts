@@ -45,13 +45,12 @@ export function isServiceLinkedRole(role: { path?: string; arn?: string }): bool
   return (role.path ?? '').startsWith('/aws-service-role/') || (role.arn ?? '').includes(':role/aws-service-role/');
 }
 
-export interface PolicyStatement {
+export type PolicyStatement = {
   Sid: string;
   Effect: 'Deny';
-  Action: '*';
   Resource: '*';
   Condition: Record<string, Record<string, string>>;
-}
+} & ({ Action: '*' } | { NotAction: string[] });
 
 export interface PolicyDocument {
   Version: '2012-10-17';
@@ -66,12 +65,19 @@ export function revocationPolicyDocument(input: {
   mode: Exclude<RevokeMode, 'none'>;
   instanceArn: string;
   issuedBefore?: string;
+  /**
+   * While memory is captured: the SSM agent's own actions (MEMORY_AGENT_ACTIONS), left out of both statements
+   * (`NotAction`) so that Run Command still reaches the agent. Absent or empty: deny everything (`Action: "*"`).
+   */
+  exempt?: readonly string[];
 }): PolicyDocument {
+  const denied: { Action: '*' } | { NotAction: string[] } =
+    input.exempt && input.exempt.length > 0 ? { NotAction: [...input.exempt] } : { Action: '*' };
   const statements: PolicyStatement[] = [
     {
       Sid: INSTANCE_STATEMENT_SID,
       Effect: 'Deny',
-      Action: '*',
+      ...denied,
       Resource: '*',
       Condition: { StringEquals: { 'ec2:SourceInstanceARN': input.instanceArn } },
     },
@@ -81,7 +87,7 @@ export function revocationPolicyDocument(input: {
     statements.push({
       Sid: ROLE_STATEMENT_SID,
       Effect: 'Deny',
-      Action: '*',
+      ...denied,
       Resource: '*',
       Condition: { DateLessThan: { 'aws:TokenIssueTime': input.issuedBefore } },
     });

@@ -1,3 +1,5 @@
+import type { MemoryPlan } from './memory-capture';
+import type { MemoryState } from './memory-state';
 import type { ManifestLogs, ManifestRotate, ManifestTimeline } from './scope-documents';
 import type { SealedObject } from './sealed-object';
 import type { WorkstationResult } from './workstation-result';
@@ -44,6 +46,11 @@ export interface CaseOptions {
    * default (`DEFAULT_QUARANTINE_PROFILE`, i.e. `forensics:quarantineProfile`).
    */
   quarantineProfile?: boolean;
+  /**
+   * Capture the instance's memory after containment (handlers/domain/memory-plan.ts). Absent: the deployment setting
+   * (`forensics:memoryCapture`); a manual request may set false.
+   */
+  memory?: boolean;
   /**
    * A drill case (`forensics drill`, manual requests only): short explicit retention and a governance lock instead of
    * the evidence defaults, `[DRILL]` in notifications (handlers/domain/drill.ts). Absent for every real case.
@@ -222,6 +229,8 @@ export interface AcquisitionResult {
    * carries the error, recorded there as a gap. Absent when the instance had no network interface recorded.
    */
   flowLogSources?: FlowLogSources;
+  /** The memory capture's plan, made beside CreateSnapshots (handlers/domain/memory-plan.ts). */
+  memoryPlan?: MemoryPlan;
 }
 
 /** A VPC flow log that covers one of the instance's ENIs (or their subnet or VPC), with a destination the scope reads. */
@@ -283,6 +292,11 @@ export interface AppliedDenyPolicy {
    * Absent in cases contained before the tag existed (their release cannot delete the policy: done by hand).
    */
   containmentTag?: ContainmentTag;
+  /**
+   * The actions left out of the deny while memory is captured (the SSM agent's, MEMORY_AGENT_ACTIONS); the memory
+   * capture replaces the document with the full deny when it ends. Absent: the full deny from the start.
+   */
+  exempt?: string[];
 }
 
 export interface ContainmentTag {
@@ -367,6 +381,8 @@ export interface SnapshotProgress {
   slowestProgress?: number;
   /** Checks in a row at which that progress stood still (handlers/domain/poll-schedule.ts backs off on it). */
   stalledChecks?: number;
+  /** The memory capture as advanced by this poll (starts from `$.memory`); the loop waits until it is done. */
+  memory?: MemoryState;
 }
 
 export interface EvidenceCopy {
@@ -480,6 +496,9 @@ export interface AcquisitionState {
   /** "Scope the incident"; its failure lands at `scopeFailure` and never fails the acquisition. */
   scope?: ScopeResult;
   scopeFailure?: StepFailure;
+  /** "Start memory capture" (only when the plan is `capture`); its failure lands at `memoryFailure`, never fatal. */
+  memory?: MemoryState;
+  memoryFailure?: StepFailure;
   evidence?: EvidenceProgress;
   seal?: SealResult;
   /** "Launch forensic workstation" (only when `case.options.workstation`); its failure lands at `workstationFailure`. */

@@ -2,7 +2,10 @@ import type { Ec2SnapshotAdapter, SnapshotStatus } from '../adapters/ec2-snapsho
 import { errorMessage, errorName } from '../domain/errors';
 import { isPollBudgetSpent, isTimedOut, nextCheckSeconds, slowestProgress, stalledChecks, untilCap, withinPollBudget } from '../domain/poll-schedule';
 import type { Clock, Log } from '../domain/ports';
-import type { AcquisitionResult, ProgressState, SnapshotProgress, VolumeProgress } from '../domain/types';
+import { type MemoryState, memoryInFlight } from '../domain/memory-state';
+import type { AcquisitionResult, AcquisitionState, ProgressState, SnapshotProgress, SnapshotRef, VolumeProgress } from '../domain/types';
+import { type AdvanceMemoryDeps, advanceMemoryCapture } from './advance-memory-capture';
+import { memoryAfterStepFailure } from './start-memory-capture';
 
 export interface CheckSnapshotsDeps {
   snapshots: Ec2SnapshotAdapter;
@@ -16,7 +19,13 @@ export interface CheckSnapshotsDeps {
   maxPolls?: number;
   /** Structured log line for what is worth knowing but not worth failing for. */
   log?: Log;
+  /** The memory capture's calls (built on first use: only a case with a capture in flight needs them). */
+  memory?: () => AdvanceMemoryDeps;
 }
+
+/** Poll intervals while memory is in flight: short around the volume, longer while the command runs. */
+const MEMORY_VOLUME_POLL_SECONDS = 20;
+const MEMORY_CAPTURE_POLL_SECONDS = 120;
 
 /**
  * EC2 is eventually consistent: a snapshot created a moment ago may not be listed yet. Only after this long is a
@@ -50,13 +59,25 @@ export function progressStateOf(state: string): ProgressState {
  */
 export async function checkSnapshots(
   deps: CheckSnapshotsDeps,
-  input: { acquisition: AcquisitionResult; previous?: SnapshotProgress },
+  input: { acquisition: AcquisitionResult; previous?: SnapshotProgress; state?: AcquisitionState; memory?: MemoryState },
 ): Promise<SnapshotProgress> {
   const now = deps.clock();
   const checkedAt = now.toISOString();
   const attempt = (input.previous?.attempt ?? 0) + 1;
   const firstCheckAt = input.previous?.firstCheckAt ?? checkedAt;
-  const refs = input.acquisition.snapshots;
+  const lastPoll = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes) || isPollBudgetSpent(attempt, deps.maxPolls);
+
+  // The memory capture moves one stage per poll (handlers/domain/memory-state.ts); its snapshot, once requested,
+  // is polled with the disks' and carried through the same evidence chain.
+  let memory = input.previous?.memory ?? input.memory ?? (input.state ? memoryAfterStepFailure(input.state, checkedAt) : undefined);
+  if (memory && input.state && deps.memory && (memoryInFlight(memory) || memory.unrecorded || (memory.endedAt && !memory.channel?.closedAt && memory.channel?.openedAt) || memory.fullDeny?.status === 'failed')) {
+    memory = await advanceMemoryCapture(deps.memory(), { state: input.state, memory, lastPoll });
+  }
+  const memoryRef: SnapshotRef[] =
+    memory?.snapshot && memory.volume
+      ? [{ volumeId: memory.volume.volumeId, snapshotId: memory.snapshot.snapshotId, sizeGiB: memory.volume.sizeGiB }]
+      : [];
+  const refs = [...input.acquisition.snapshots, ...memoryRef];
   const previous = new Map(input.previous?.volumes.map((v) => [v.snapshotId, v]));
   const sourceVolumeKey = `${deps.tagPrefix}:source-volume`;
   const tagsOf = (ref: (typeof refs)[number]) => ({
@@ -106,8 +127,10 @@ export async function checkSnapshots(
     const s = byId.get(ref.snapshotId);
     let v: VolumeProgress;
     if (!s) {
+      // The memory snapshot is requested long after the disks': its grace runs from its own request.
+      const requested = memory?.snapshot?.snapshotId === ref.snapshotId ? seconds(memory.snapshot.requestedAt, now) : sinceRequested;
       v =
-        sinceRequested < NOT_FOUND_GRACE_SECONDS
+        requested < NOT_FOUND_GRACE_SECONDS
           ? { volumeId: ref.volumeId, snapshotId: ref.snapshotId, state: 'pending', stateMessage: 'not listed yet' }
           : {
               volumeId: ref.volumeId,
@@ -135,7 +158,8 @@ export async function checkSnapshots(
   });
 
   const pending = volumes.filter((v) => v.state === 'pending');
-  const allSettled = pending.length === 0;
+  const memoryBusy = memoryInFlight(memory);
+  const allSettled = pending.length === 0 && !memoryBusy;
   const sizeOf = new Map(refs.map((r) => [r.snapshotId, r.sizeGiB ?? byId.get(r.snapshotId)?.sizeGiB ?? 0]));
   const slowest = slowestProgress(pending.map((v) => v.progress));
   const stalled = stalledChecks(input.previous, slowest);
@@ -149,13 +173,20 @@ export async function checkSnapshots(
   });
   const budgeted =
     deps.maxPolls === undefined ? scheduled : withinPollBudget(scheduled, attempt, elapsed, { maxPolls: deps.maxPolls, maxWaitMinutes: deps.maxWaitMinutes });
+  const memoryInterval = !memoryBusy
+    ? undefined
+    : memory?.stage === 'capturing'
+      ? MEMORY_CAPTURE_POLL_SECONDS
+      : MEMORY_VOLUME_POLL_SECONDS;
+  const interval = memoryInterval === undefined ? budgeted : pending.length === 0 ? memoryInterval : Math.min(budgeted, memoryInterval);
   return {
     attempt,
     firstCheckAt,
     checkedAt,
     allSettled,
-    nextCheckSeconds: allSettled ? 0 : untilCap(budgeted, elapsed, deps.maxWaitMinutes),
+    nextCheckSeconds: allSettled ? 0 : untilCap(interval, elapsed, deps.maxWaitMinutes),
     volumes,
+    ...(memory ? { memory } : {}),
     ...(slowest !== undefined && !allSettled ? { slowestProgress: slowest, stalledChecks: stalled } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
 import { errorMessage, errorName } from '../domain/errors';
+import { MEMORY_AGENT_ACTIONS } from '../domain/memory-capture';
 import type { Clock, Log } from '../domain/ports';
 import type { AcquisitionState, CaseRef, ContainmentResult, CustodyAction, DescribeResult, RevokeMode } from '../domain/types';
 import { isolateNetwork } from './isolate-network';
@@ -61,12 +62,14 @@ export async function containInstance(
   );
 
   const mode = caseRef.options?.revoke ?? deps.defaultRevokeMode;
+  // A planned memory capture keeps the SSM agent's own actions out of the deny until the capture ends.
+  const exempt = state.acquisition?.memoryPlan?.decision === 'capture' ? MEMORY_AGENT_ACTIONS : undefined;
   const verifying = readBack(deps, state);
   const revoking = (async () =>
     revokeCredentials(
       // No IAM client at all when the case asks for no credential containment.
       { iam: mode === 'none' ? NO_IAM : deps.iam(), clock: deps.clock, containedTagKey: deps.containedTagKey },
-      { caseRef, preIncident: state.describe.preIncident, mode },
+      { caseRef, preIncident: state.describe.preIncident, mode, ...(exempt ? { exempt } : {}) },
     ))().catch((err: unknown) => {
     // revokeCredentials reports its own failures; this only catches a bug or a client that could not be built.
     const reason = describeError(err);

@@ -5,6 +5,7 @@ import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-ada
 import type { Ec2SnapshotAdapter, TakenSnapshot } from '../adapters/ec2-snapshot-adapter';
 import type { TargetGroupAdapter } from '../adapters/target-group-adapter';
 import { prepareIsolationGroups } from './isolate-network';
+import { type PlanMemoryDeps, planMemory } from './plan-memory-capture';
 import { isThrottlingError, mapSettledWithConcurrency } from '../domain/concurrency';
 import { errorMessage, errorName, errorSummary, SnapshotFailed } from '../domain/errors';
 import type { Clock } from '../domain/ports';
@@ -29,6 +30,8 @@ export interface PreserveAndSnapshotDeps {
   flowLogs: Ec2FlowLogAdapter;
   clock: Clock;
   tagPrefix: string;
+  /** The memory plan's reads and settings; absent: no plan is made (the case records no memory section). */
+  memory?: Omit<PlanMemoryDeps, 'clock'>;
 }
 
 const STEP = 'preserveAndSnapshot';
@@ -184,8 +187,13 @@ export async function preserveAndSnapshot(
   // The flow logs of the ENIs, read here beside CreateSnapshots for "Scope the incident" (which then needs no EC2
   // client in its bundle): never one more round trip before containment, and a failure is recorded, not thrown.
   const flowLogsCall = lookUpFlowLogs(deps, instanceId, pre.networkInterfaces);
+  // The memory plan's facts, read beside CreateSnapshots too (never fails the step: a failed read is a skip).
+  const memoryCall = deps.memory
+    ? planMemory({ ...deps.memory, clock: deps.clock }, { caseRef, describe }).catch(() => undefined)
+    : Promise.resolve(undefined);
 
-  const [storage, prepared, registrations, deregistered, flowLogs, [snapshotR, ...preserved]] = await Promise.all([
+  const [memory, storage, prepared, registrations, deregistered, flowLogs, [snapshotR, ...preserved]] = await Promise.all([
+    memoryCall,
     storageCall,
     groupsCall,
     registrationsCall,
@@ -239,11 +247,13 @@ export async function preserveAndSnapshot(
       ...(storage ? [storage.action] : []),
       ...(registrations.action ? [registrations.action] : []),
       ...(flowLogs ? [flowLogs.action] : []),
+      ...(memory ? [memory.action] : []),
     ],
     ...(storage ? { instanceStoreDevices: storage.devices } : {}),
     ...(registrations.found.length > 0 ? { targetGroups: registrations.found } : {}),
     ...(prepared.length > 0 ? { isolationGroups: prepared } : {}),
     ...(flowLogs ? { flowLogSources: flowLogs.found } : {}),
+    ...(memory ? { memoryPlan: memory.plan } : {}),
   };
 }
 

@@ -13,6 +13,9 @@ import type { CaseRecord, Clock, CustodyLog, EvidenceCaseTable, EvidenceStore, L
 import type { AcquisitionState, CustodyAction } from '../domain/types';
 import { caseEvidenceObjects, writeEvidenceOnce } from './case-evidence-objects';
 import { DEFERRED_CUSTODY_MARK } from './record-containment';
+import { memoryOfState } from '../domain/manifest';
+import { type CloseDeps, closeChannelAndDeny } from './memory-channel';
+import { memoryAfterStepFailure } from './start-memory-capture';
 
 export interface RecordFailureDeps {
   cases: EvidenceCaseTable;
@@ -22,6 +25,11 @@ export interface RecordFailureDeps {
   clock: Clock;
   /** Problems of the recording itself, logged at ERROR (the entry's logger adds the case id). */
   log: Log;
+  /**
+   * The instance-side calls that end a memory capture the failure interrupted (ENIs back to the isolation group,
+   * the full deny); built on first use. Absent: nothing is closed here (recorded as still open).
+   */
+  memory?: () => CloseDeps;
 }
 
 /**
@@ -35,20 +43,28 @@ export interface RecordFailureDeps {
  * 3. case status FAILED with the failure;
  * 4. the target lock released when nothing was changed on the instance (so a later finding can retry);
  * 5. the failure notification — best effort: a publish error is recorded in the case and the custody log.
+ * Before all that, a memory capture the failure interrupted is ended: ENIs back to the isolation group, full deny.
  * If any of 1–4 failed, the first such error is thrown after the notification, so the state machine's retry or
  * "Failure not recorded" state shows it.
  */
 export async function recordFailure(
   deps: RecordFailureDeps,
-  state: AcquisitionState,
-  rawEvent: unknown = state.rawEvent,
+  input: AcquisitionState,
+  rawEvent: unknown = input.rawEvent,
 ): Promise<CaseSummary> {
+  let state = input;
   const caseId = state.case.caseId;
   const failure = parseFailureCause(state.failure);
   const failedStep = inferFailedStep(state);
   const untouched = instanceUntouched(state, failure);
-  const secured = securedSummary(state);
   const problems: { part: string; error: unknown }[] = [];
+  // A memory capture the failure interrupted: its channel closed and its deny made total before anything is recorded.
+  const closing = await closeInterruptedCapture(deps, state).catch((error: unknown) => {
+    problems.push({ part: 'memory capture closing', error });
+    return { state, actions: [] as CustodyAction[] };
+  });
+  state = closing.state;
+  const secured = securedSummary(state);
   const attempt = async <T>(part: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
@@ -91,7 +107,7 @@ export async function recordFailure(
     },
     result: { caseStatus: 'FAILED', secured, instanceChanged: !untouched, lockReleased },
   };
-  await attempt('failure custody record', () => deps.custody.append(state.case, [failureAction]));
+  await attempt('failure custody record', () => deps.custody.append(state.case, [...closing.actions, failureAction]));
   await attempt('case status', () =>
     deps.cases.updateCase(caseId, {
       status: 'FAILED',
@@ -144,4 +160,28 @@ export async function recordFailure(
   const first = problems[0];
   if (first) throw first.error;
   return caseSummary(state, 'FAILED');
+}
+
+/** Closes the acquisition channel and restores the full deny of a capture still open when the workflow failed. */
+async function closeInterruptedCapture(
+  deps: RecordFailureDeps,
+  state: AcquisitionState,
+): Promise<{ state: AcquisitionState; actions: CustodyAction[] }> {
+  const memory = memoryOfState(state) ?? memoryAfterStepFailure(state, deps.clock().toISOString());
+  if (!memory || !deps.memory) return { state, actions: [] };
+  const channelOpen = Boolean(memory.channel?.openedAt && !memory.channel.closedAt);
+  const denyOpen = !memory.fullDeny || memory.fullDeny.status === 'failed';
+  if (!channelOpen && !denyOpen) return { state, actions: [] };
+  const closed = await closeChannelAndDeny(deps.memory(), memory, state.containment?.credentials);
+  const ended = {
+    ...closed.state,
+    ...(closed.state.status === 'capturing' || closed.state.status === 'planned'
+      ? { status: 'failed' as const, reason: 'the acquisition failed during the capture' }
+      : {}),
+    endedAt: closed.state.endedAt ?? deps.clock().toISOString(),
+  };
+  const next: AcquisitionState = state.snapshotProgress?.memory
+    ? { ...state, snapshotProgress: { ...state.snapshotProgress, memory: ended } }
+    : { ...state, memory: ended };
+  return { state: next, actions: closed.actions };
 }

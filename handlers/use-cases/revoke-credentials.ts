@@ -47,9 +47,16 @@ const STEP = 'isolateNetwork';
  */
 export async function revokeCredentials(
   deps: RevokeCredentialsDeps,
-  input: { caseRef: CaseRef; preIncident: PreIncidentState; mode: RevokeMode },
+  input: {
+    caseRef: CaseRef;
+    preIncident: PreIncidentState;
+    mode: RevokeMode;
+    /** While memory is captured: the SSM agent's own actions, left out of the deny (MEMORY_AGENT_ACTIONS). */
+    exempt?: readonly string[];
+  },
 ): Promise<{ credentials: CredentialContainment; actions: CustodyAction[] }> {
   const { caseRef, preIncident, mode } = input;
+  const exempt = input.exempt && input.exempt.length > 0 ? [...input.exempt] : undefined;
   const target = caseRef.target;
   const profileArn = preIncident.iamInstanceProfile?.arn;
   const now = () => deps.clock().toISOString();
@@ -97,8 +104,10 @@ export async function revokeCredentials(
   const policyName = denyPolicyName(caseRef.caseId);
   const arn = instanceArn(partitionOf(role.arn), target);
   const issuedBefore = mode === 'role' ? now() : undefined;
-  const document = JSON.stringify(revocationPolicyDocument({ mode, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}) }));
-  const request = { ...roleRef, policyName, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}), document };
+  const document = JSON.stringify(
+    revocationPolicyDocument({ mode, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}), ...(exempt ? { exempt } : {}) }),
+  );
+  const request = { ...roleRef, policyName, instanceArn: arn, ...(issuedBefore ? { issuedBefore } : {}), ...(exempt ? { exempt } : {}), document };
 
   let previousDocument: string | undefined;
   try {
@@ -121,6 +130,7 @@ export async function revokeCredentials(
     previousDocument: previousDocument ?? null,
     appliedAt,
     containmentTag,
+    ...(exempt ? { exempt } : {}),
   };
   return {
     credentials: { mode, status: 'applied', ...roleRef, policies: [policy] },
@@ -161,5 +171,40 @@ async function tagContainedRole(deps: RevokeCredentialsDeps, roleName: string, c
     return { ...base, previousValue, status: 'applied' };
   } catch (err) {
     return { ...base, previousValue, status: 'failed', error: errorSummary(err) };
+  }
+}
+
+/**
+ * When the memory capture ends (captured, failed or timed out): the case's deny policy, same name, overwritten with
+ * the full deny (`Action: "*"`, the same conditions as when it was applied). Never throws: the outcome is returned
+ * and recorded by the caller.
+ */
+export async function restoreFullDeny(
+  deps: { iam: Pick<RevokeIamPort, 'putRolePolicy'>; clock: Clock },
+  input: { mode: RevokeMode; policy: AppliedDenyPolicy },
+): Promise<{ status: 'applied' | 'failed'; at: string; detail?: string; action: CustodyAction }> {
+  const { policy } = input;
+  const mode = input.mode === 'none' ? 'instance' : input.mode;
+  const document = JSON.stringify(
+    revocationPolicyDocument({ mode, instanceArn: policy.instanceArn, ...(policy.issuedBefore ? { issuedBefore: policy.issuedBefore } : {}) }),
+  );
+  const request = { roleName: policy.roleName, roleArn: policy.roleArn, policyName: policy.policyName, instanceArn: policy.instanceArn, document };
+  try {
+    await deps.iam.putRolePolicy(policy.roleName, policy.policyName, document);
+    const at = deps.clock().toISOString();
+    return {
+      status: 'applied',
+      at,
+      action: { step: 'memoryCapture', action: 'put-full-deny-role-policy', status: 'succeeded', performedAt: at, request, result: { replaced: 'agent exemption' } },
+    };
+  } catch (err) {
+    const at = deps.clock().toISOString();
+    const detail = errorSummary(err);
+    return {
+      status: 'failed',
+      at,
+      detail,
+      action: { step: 'memoryCapture', action: 'put-full-deny-role-policy', status: 'failed', performedAt: at, request, result: { error: detail } },
+    };
   }
 }

@@ -14,6 +14,9 @@ import { EVIDENCE_OBJECT_PATTERNS, type EvidenceObjectKind } from '../../handler
  */
 export const EVIDENCE_WRITES: Partial<Record<AcquisitionStep | ReleaseStep, readonly EvidenceObjectKind[]>> = {
   isolateNetwork: ['custody', 'rawFinding', 'instance'],
+  // Memory capture: its custody records (the host SHA-256 is written by the poll that reads it).
+  startMemoryCapture: ['custody'],
+  checkSnapshots: ['custody'],
   scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],
   launchWorkstation: ['custody', 'workstationRecord'],

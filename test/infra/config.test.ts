@@ -36,6 +36,10 @@ const DEFAULTS: ForensicsConfig = {
   scopeMaxEvents: 5000,
   scopeMaxLogObjects: 500,
   scopeTimeCapSeconds: 600,
+  // Memory capture.
+  memoryCapture: true,
+  memoryToolsSnapshots: {},
+  memoryCaptureTimeoutMinutes: 30,
 };
 
 describe('infra config (cdk.json context)', () => {
@@ -84,6 +88,33 @@ describe('infra config (cdk.json context)', () => {
       flowLogBuckets: ['central-flows/vpc', 'other-flows'],
       logBucketKmsKeyArns: [key],
     });
+  });
+
+  it('memory capture: the tools snapshots as JSON from the command line, the tool pinned', () => {
+    // Prepare / Act
+    const config = parseConfig({
+      'forensics:memoryToolsSnapshots': '{"eu-west-1":"snap-0123456789abcdef0"}',
+      'forensics:memoryToolVersion': '0.14.0',
+      'forensics:memoryToolSha256': 'a'.repeat(64),
+      'forensics:memoryCaptureTimeoutMinutes': '45',
+    });
+    // Assess
+    expect(config).toMatchObject({
+      memoryToolsSnapshots: { 'eu-west-1': 'snap-0123456789abcdef0' },
+      memoryToolVersion: '0.14.0',
+      memoryToolSha256: 'a'.repeat(64),
+      memoryCaptureTimeoutMinutes: 45,
+    });
+  });
+
+  it.each([
+    [{ 'forensics:memoryToolsSnapshots': { 'eu-west-1': 'snap-0123456789abcdef0' }, 'forensics:memoryToolVersion': '0.14.0' }, 'cdk.json context forensics:memoryToolSha256: required when forensics:memoryToolsSnapshots names a tools snapshot'],
+    [{ 'forensics:memoryToolsSnapshots': { 'eu-west-1': 'ami-1' } }, 'cdk.json context forensics:memoryToolsSnapshots[eu-west-1]: expected snapshot ids'],
+    [{ 'forensics:memoryToolSha256': 'ABC' }, 'cdk.json context forensics:memoryToolSha256: expected 64 lowercase hex characters'],
+    [{ 'forensics:memoryCaptureTimeoutMinutes': 4 }, 'cdk.json context forensics:memoryCaptureTimeoutMinutes: expected number ≥ 5'],
+    [{ 'forensics:memoryCaptureTimeoutMinutes': 181 }, 'cdk.json context forensics:memoryCaptureTimeoutMinutes: expected number ≤ 180'],
+  ])('memory settings: %j is refused naming the setting', (context, message) => {
+    expect(() => parseConfig(context)).toThrow(message);
   });
 
   it.each([

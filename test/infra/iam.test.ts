@@ -47,6 +47,8 @@ function allStatements(json: CfnTemplate): FoundStatement[] {
  * granted on "*": X-Ray trace upload, and the CloudWatch Logs delivery APIs Step Functions logging requires.
  */
 const RESOURCELESS_ACTIONS = new Set([
+  // Run Command: CancelCommand names a command id, which is no IAM resource (Service Authorization Reference).
+  'ssm:CancelCommand',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
   'xray:GetSamplingRules',
@@ -145,8 +147,10 @@ describe('per-step least privilege', () => {
     expect(mutating('sealEvidence')).toEqual([]);
     expect(mutating('notify')).toEqual([]);
     expect(mutating('closeCase')).toEqual([]);
-    expect(mutating('recordFailure')).toEqual([]);
-    expect(mutating('checkSnapshots')).toEqual(['ec2:CreateTags']);
+    // A memory capture the failure interrupted: the ENIs back to the isolation group.
+    expect(mutating('recordFailure')).toEqual(['ec2:ModifyNetworkInterfaceAttribute']);
+    // The memory capture's stages (attach, detach, snapshot of the capture volume, ENIs back to isolation).
+    expect(mutating('checkSnapshots')).toEqual(['ec2:AttachVolume', 'ec2:CreateSnapshot', 'ec2:CreateTags', 'ec2:DetachVolume', 'ec2:ModifyNetworkInterfaceAttribute']);
     expect(mutating('copyEvidence')).toEqual(['ec2:CopySnapshot', 'ec2:CreateTags', 'ec2:LockSnapshot']);
     // Multi-account: the IR-owned copy of the shared snapshot and its lock (single-account: deferred copies).
     expect(mutating('checkEvidenceCopies')).toEqual(['ec2:CopySnapshot', 'ec2:CreateTags', 'ec2:LockSnapshot']);

@@ -232,6 +232,8 @@ describe('functions', () => {
       'ORGANIZATION_ID', 'EXCLUDED_ACCOUNTS', 'WORKLOAD_REGIONS',
       // The trail's bucket and prefix, and the flow log buckets, only when configured.
       'CLOUDTRAIL_BUCKET', 'CLOUDTRAIL_PREFIX', 'FLOW_LOG_BUCKETS',
+      // The memory capture's tools snapshots and pinned tool only when configured (test/infra/memory-capture.test.ts).
+      'MEMORY_TOOLS_SNAPSHOTS', 'MEMORY_TOOL_VERSION', 'MEMORY_TOOL_SHA256',
     ]);
     const expected = [...Object.keys(handlerEnvironmentSchema.shape).filter((k) => !multiAccountOnly.has(k)), 'NODE_OPTIONS'].sort();
     for (const [id, fn] of resourcesOfType(s.json, 'AWS::Lambda::Function')) {

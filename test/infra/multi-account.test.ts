@@ -54,7 +54,7 @@ describe('responder stack (workload accounts)', () => {
     expect(artifact.assets).toEqual([]);
   });
 
-  it('trusts only the exact IR workflow role ARNs (seven acquisition steps and release), with the external id', () => {
+  it('trusts only the exact IR workflow role ARNs (nine acquisition steps and release), with the external id', () => {
     const roles = responder.findResources('AWS::IAM::Role');
     expect(Object.keys(roles)).toHaveLength(1);
     const role = Object.values(roles)[0]?.Properties as { RoleName: string; AssumeRolePolicyDocument: { Statement: Statement[] } };
@@ -76,7 +76,7 @@ describe('responder stack (workload accounts)', () => {
         'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'IrAccountId' }, ':role/', { Ref: 'IrStackName' }, suffix]],
       })),
     );
-    expect(arns).toHaveLength(8);
+    expect(arns).toHaveLength(10);
     expect(JSON.stringify(arns)).toContain('"-release"');
     expect(JSON.stringify(arns)).not.toContain('*');
     expect(JSON.stringify(st.Condition)).not.toContain('aws:PrincipalOrgID');
@@ -131,9 +131,9 @@ describe('IR side in multi-account mode', () => {
     }
   });
 
-  it('lets those roles (the seven acquisition steps and release) assume only the responder role in the listed accounts', () => {
+  it('lets those roles (the nine acquisition steps and release) assume only the responder role in the listed accounts', () => {
     const assume = statementsOf(s.template).filter((st) => actions(st).includes('sts:AssumeRole'));
-    expect(assume.map((st) => st.Sid).sort()).toEqual([...Array(7).fill('AssumeResponderRole'), 'ReleaseAssumeResponderRole']);
+    expect(assume.map((st) => st.Sid).sort()).toEqual([...Array(9).fill('AssumeResponderRole'), 'ReleaseAssumeResponderRole']);
     for (const st of assume) {
       expect(st.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${WORKLOAD}:role/ForensicsResponder`]] });
     }
@@ -240,7 +240,7 @@ describe('organisation mode (forensics:organizationId)', () => {
     expect(st.Action).toBe('sts:AssumeRole');
     expect(st.Principal).toEqual({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'IrAccountId' }, ':root']] } });
     expect(st.Condition?.StringEquals).toEqual({ 'aws:PrincipalOrgID': { Ref: 'OrganizationId' } });
-    expect(st.Condition?.ArnEquals?.['aws:PrincipalArn']).toHaveLength(8);
+    expect(st.Condition?.ArnEquals?.['aws:PrincipalArn']).toHaveLength(10);
     expect(JSON.stringify(st.Condition?.ArnEquals)).not.toContain('*');
     const params = orgResponder.toJSON().Parameters as Record<string, { Default?: string; AllowedPattern?: string }>;
     expect(Object.keys(params).sort()).toEqual(['EvidenceKeyArn', 'IrAccountId', 'IrStackName', 'OrganizationId', 'WorkloadRegions']);
@@ -262,9 +262,9 @@ describe('organisation mode (forensics:organizationId)', () => {
     expect(Object.keys(orgWithExternalId.toJSON().Parameters as object)).toContain('ExternalId');
   });
 
-  it('IR side: the eight roles assume the responder role in any account of the organisation only, and present no external id', () => {
+  it('IR side: the ten roles assume the responder role in any account of the organisation only, and present no external id', () => {
     const assume = statementsOf(org.template).filter((st) => actions(st).includes('sts:AssumeRole'));
-    expect(assume).toHaveLength(8);
+    expect(assume).toHaveLength(10);
     for (const st of assume) {
       expect(st.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/ForensicsResponder']] });
       expect(st.Condition?.StringEquals).toEqual({ 'aws:ResourceOrgID': ORG });

@@ -199,6 +199,8 @@ type Kind = keyof typeof KEYS;
 /** The keys each step writes (handlers: custody log, writeEvidenceOnce, manifest, workstation record). */
 const WRITES: Partial<Record<AcquisitionStep | ReleaseStep, Kind[]>> = {
   isolateNetwork: ['custody', 'rawFinding', 'instance'],
+  startMemoryCapture: ['custody'],
+  checkSnapshots: ['custody'],
   scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],
   launchWorkstation: ['custody', 'workstationRecord'],
@@ -657,5 +659,65 @@ describe('responder role (multi-account)', () => {
     expect(decision(multi, r, 'kms:Decrypt', key, { 'kms:CallerAccount': WORKLOAD })).toBe('ImplicitDeny');
     expect(decision(multi, r, 'kms:Decrypt', key, { ...ec2, 'aws:RequestedRegion': 'ap-south-1' })).toBe('ImplicitDeny');
     expect(decision(multi, other, 'kms:Decrypt', key, ec2)).toBe('ImplicitDeny');
+  });
+});
+
+// ── Memory capture ──────────────────────────────────────────────────────────────────────────────────────
+describe.each([
+  ['single-account (step roles)', () => single, (sim: Simulator) => ({ start: sim.acquisitionRole('startMemoryCapture'), poll: sim.acquisitionRole('checkSnapshots') }), IR],
+  ['multi-account (responder role)', () => multi, (sim: Simulator) => ({ start: sim.role('ForensicsResponder'), poll: sim.role('ForensicsResponder') }), WORKLOAD],
+])('memory capture (%s)', (_mode, sim, roles, account) => {
+  const arn = (resource: string) => `arn:aws:ec2:${REGION}:${account}:${resource}`;
+  const inRegion = { 'aws:RequestedRegion': REGION };
+  const session = _mode.startsWith('multi') ? { 'aws:PrincipalTag/forensics:workflow': 'acquisition' } : {};
+
+  it('the channel group: rules only on a group tagged acquisition-channel; never an inbound rule added', () => {
+    // Prepare
+    const s = sim();
+    const { start } = roles(s);
+    const group = arn('security-group/sg-0123456789abcdef0');
+    const tagged = (role: string) => ({ ...inRegion, 'aws:ResourceTag/forensics:role': role });
+    // Act / Assess
+    expect(decision(s, start, 'ec2:RevokeSecurityGroupEgress', group, tagged('acquisition-channel'))).toBe('Allow');
+    expect(decision(s, start, 'ec2:AuthorizeSecurityGroupEgress', group, tagged('acquisition-channel'))).toBe('Allow');
+    expect(decision(s, start, 'ec2:AuthorizeSecurityGroupEgress', group, { ...inRegion })).toBe('ImplicitDeny');
+    if (_mode.startsWith('single')) {
+      // The start step is not the isolation step: no ingress at all, no rules on the workload's own groups.
+      expect(decision(s, start, 'ec2:AuthorizeSecurityGroupIngress', group, tagged('acquisition-channel'))).toBe('ImplicitDeny');
+      expect(decision(s, start, 'ec2:AuthorizeSecurityGroupEgress', group, tagged('isolation'))).toBe('ImplicitDeny');
+    }
+  });
+
+  it('the capture volume: created only with the case and memory tags; attached, detached, snapshotted only when tagged memory', () => {
+    // Prepare
+    const s = sim();
+    const { start, poll } = roles(s);
+    const volume = arn('volume/vol-0123456789abcdef0');
+    const instance = arn('instance/i-0123456789abcdef0');
+    const memory = { ...inRegion, ...session, 'aws:ResourceTag/forensics:role': 'memory' };
+    // Act / Assess
+    expect(decision(s, start, 'ec2:CreateVolume', volume, { ...inRegion, ...session, 'aws:RequestTag/forensics:role': 'memory', 'aws:RequestTag/forensics:case-id': CASE })).toBe('Allow');
+    expect(decision(s, start, 'ec2:CreateVolume', volume, { ...inRegion, ...session, 'aws:RequestTag/forensics:role': 'memory' })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ec2:AttachVolume', volume, memory)).toBe('Allow');
+    expect(decision(s, poll, 'ec2:AttachVolume', volume, { ...inRegion, ...session })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ec2:DetachVolume', volume, { ...inRegion, ...session, 'aws:ResourceTag/forensics:role': 'isolation' })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ec2:AttachVolume', instance, { ...inRegion, ...session, 'aws:ResourceTag/forensics:case-id': CASE })).toBe('Allow');
+    expect(decision(s, poll, 'ec2:AttachVolume', instance, { ...inRegion, ...session })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ec2:CreateSnapshot', volume, memory)).toBe('Allow');
+    expect(decision(s, poll, 'ec2:CreateSnapshot', volume, { ...inRegion, ...session })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ec2:DeleteVolume', volume, memory)).not.toBe('Allow');
+  });
+
+  it('Run Command: only the AWS-RunShellScript document, only on an instance under a case', () => {
+    // Prepare
+    const s = sim();
+    const { poll } = roles(s);
+    const doc = (name: string) => `arn:aws:ssm:${REGION}::document/${name}`;
+    const instance = arn('instance/i-0123456789abcdef0');
+    // Act / Assess
+    expect(decision(s, poll, 'ssm:SendCommand', doc('AWS-RunShellScript'), { ...inRegion, ...session })).toBe('Allow');
+    expect(decision(s, poll, 'ssm:SendCommand', doc('AWS-RunPowerShellScript'), { ...inRegion, ...session })).toBe('ImplicitDeny');
+    expect(decision(s, poll, 'ssm:SendCommand', instance, { ...inRegion, ...session, 'ssm:resourceTag/forensics:case-id': CASE })).toBe('Allow');
+    expect(decision(s, poll, 'ssm:SendCommand', instance, { ...inRegion, ...session })).toBe('ImplicitDeny');
   });
 });

@@ -205,4 +205,49 @@ describe('recordFailure', () => {
     expect(cases.cases.get(CASE)!.status).toBe('FAILED');
     expect(message().Message).toContain('Recording this failure was incomplete');
   });
+
+  it('a failure during a memory capture: the ENIs go back to the isolation group and the deny is made total, both recorded', async () => {
+    // Prepare: "Check snapshot progress" failed for good while the command ran (channel open, agent exempted).
+    const base = containedState();
+    const moves: string[] = [];
+    const policies: string[] = [];
+    const state: AcquisitionState = {
+      ...base,
+      containment: {
+        ...base.containment!,
+        credentials: {
+          mode: 'instance',
+          status: 'applied',
+          policies: [{ roleName: 'app', roleArn: 'arn:aws:iam::111122223333:role/app', policyName: `forensics-deny-${CASE}`, instanceArn: 'arn:aws:ec2:eu-west-1:111122223333:instance/i-0123456789abcdef0', previouslyExisted: false, previousDocument: null, appliedAt: 'x', exempt: ['ssm:UpdateInstanceInformation'] }],
+        },
+      },
+      memory: {
+        status: 'capturing',
+        stage: 'capturing',
+        startedAt: '2025-03-01T10:00:00.000Z',
+        channel: { groups: [{ vpcId: 'vpc-0aaa', groupId: 'sg-0chan', isolationGroupId: 'sg-0iso' }], interfaces: [{ networkInterfaceId: 'eni-0aaa', vpcId: 'vpc-0aaa' }], openedAt: '2025-03-01T10:00:30.000Z' },
+      },
+      failure: { Error: 'States.Timeout', Cause: 'Check snapshot progress timed out' },
+    };
+    cases.seed(state.case);
+    const withMemory = {
+      ...deps,
+      memory: () => ({
+        securityGroups: { setInterfaceGroups: async (eni: string, groups: string[]) => void moves.push(`${eni} ${groups.join(',')}`) } as never,
+        iam: () => ({ putRolePolicy: async (_r: string, _n: string, doc: string) => void policies.push(doc) }),
+        clock: steppingClock(),
+      }),
+    };
+
+    // Act
+    await recordFailure(withMemory, state, RAW_EVENT);
+
+    // Assess
+    expect(moves).toEqual(['eni-0aaa sg-0iso']);
+    expect(JSON.parse(policies[0] ?? '{}').Statement[0].Action).toBe('*');
+    const actions = chain().map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['close-acquisition-channel', 'put-full-deny-role-policy', 'failure']));
+    const failure = chain().find((r) => r.action === 'failure');
+    expect(failure?.result.secured).toMatchObject({ memory: { status: 'failed', channel: { closedAt: expect.any(String) } } });
+  });
 });
