@@ -1,4 +1,4 @@
-import { ec2AdaptersFor } from './adapters/ec2-side-adapters';
+import { preserveAdaptersFor } from './adapters/preserve-side-adapters';
 import { environment, toolsSnapshotsOf } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { AcquisitionResult, AcquisitionState } from './domain/types';
@@ -11,7 +11,7 @@ export function createPreserveAndSnapshotHandler(deps: Ec2EntryDeps = {}) {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
-    const adapters = (deps.adaptersFor ?? ec2AdaptersFor)(state.case.target, { caseId: state.case.caseId });
+    const adapters = (deps.adaptersFor ?? preserveAdaptersFor)(state.case.target, { caseId: state.case.caseId });
     const { vpcEndpoints, ssm, memoryVolumes } = adapters;
     const memory =
       vpcEndpoints && ssm && memoryVolumes

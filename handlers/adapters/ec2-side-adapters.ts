@@ -4,11 +4,10 @@ import { autoScalingClient } from './clients/auto-scaling';
 import { ec2Client } from './clients/ec2';
 import { Ec2FlowLogAdapter } from './ec2-flow-log-adapter';
 import { elbv2Client } from './clients/elbv2';
-import { ssmClient } from './clients/ssm';
 import { Ec2InstanceAdapter } from './ec2-instance-adapter';
 import { Ec2MemoryVolumeAdapter } from './ec2-memory-volume-adapter';
 import { Ec2VpcEndpointAdapter } from './ec2-vpc-endpoint-adapter';
-import { SsmCommandAdapter } from './ssm-command-adapter';
+import type { SsmCommandAdapter } from './ssm-command-adapter';
 import { Ec2SecurityGroupAdapter } from './ec2-security-group-adapter';
 import { Ec2SnapshotAdapter } from './ec2-snapshot-adapter';
 import { TargetGroupAdapter } from './target-group-adapter';
@@ -22,7 +21,10 @@ export interface Ec2SideAdapters {
   autoScaling: AutoScalingAdapter;
   targetGroups: TargetGroupAdapter;
   flowLogs: Ec2FlowLogAdapter;
-  /** The memory plan's reads (absent in tests that plan no memory capture). */
+  /**
+   * The memory plan's reads (absent in tests that plan no memory capture). The SSM one is built only for "Preserve
+   * and snapshot" (./preserve-side-adapters.ts): triage shares these adapters and must not bundle the SSM client.
+   */
   vpcEndpoints?: Ec2VpcEndpointAdapter;
   memoryVolumes?: Ec2MemoryVolumeAdapter;
   ssm?: SsmCommandAdapter;
@@ -45,6 +47,5 @@ export function ec2AdaptersFor(target: Target, via?: ClientSource): Ec2SideAdapt
     flowLogs: new Ec2FlowLogAdapter(ec2),
     vpcEndpoints: new Ec2VpcEndpointAdapter(ec2),
     memoryVolumes: new Ec2MemoryVolumeAdapter(ec2),
-    ssm: new SsmCommandAdapter(ssmClient(scope, target.region)),
   };
 }

@@ -92,9 +92,9 @@ describe('module layers', () => {
     expect(entries.filter((e) => reachable(e).has('handlers/adapters/aws-client-set.ts'))).toEqual([]);
   });
 
-  it('the scope entry\'s bundle holds no byte of @aws-sdk/client-ec2, the preserve entry\'s does (esbuild metafile)', async () => {
+  it('the scope entry\'s bundle holds no byte of @aws-sdk/client-ec2 and triage\'s none of client-ssm; the preserve entry\'s holds both (esbuild metafile)', async () => {
     // Prepare: bundled as the functions are (infra/constructs/forensic-function.ts, bench/bundles.ts), not written.
-    const ec2Bytes = async (entry: string) => {
+    const clientBytes = async (entry: string, client = 'client-ec2') => {
       const outfile = join(ROOT, 'cdk.out', 'module-layers', `${entry}.mjs`);
       const { metafile } = await build({
         entryPoints: [join(ROOT, entry)],
@@ -112,14 +112,18 @@ describe('module layers', () => {
       });
       const [output] = Object.values(metafile.outputs).filter((o) => o.entryPoint);
       return Object.entries(output?.inputs ?? {})
-        .filter(([path]) => path.includes('node_modules/@aws-sdk/client-ec2/'))
+        .filter(([path]) => path.includes(`node_modules/@aws-sdk/${client}/`))
         .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
     };
     // Act
-    const [scope, preserve] = await Promise.all([ec2Bytes('handlers/scope-incident.ts'), ec2Bytes('handlers/preserve-and-snapshot.ts')]);
+    const [scope, preserve] = await Promise.all([clientBytes('handlers/scope-incident.ts'), clientBytes('handlers/preserve-and-snapshot.ts')]);
     // Assess: the preserve entry shows the check sees the client where it is.
     expect(scope).toBe(0);
     expect(preserve).toBeGreaterThan(100_000);
+    // Triage is on the path to containment: the memory plan's SSM client is the preserve step's alone.
+    const [triageSsm, preserveSsm] = await Promise.all([clientBytes('handlers/triage.ts', 'client-ssm'), clientBytes('handlers/preserve-and-snapshot.ts', 'client-ssm')]);
+    expect(triageSsm).toBe(0);
+    expect(preserveSsm).toBeGreaterThan(10_000);
   });
 
   it('has no import cycle (type-only imports included)', () => {
