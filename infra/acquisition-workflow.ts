@@ -83,7 +83,7 @@ export class AcquisitionWorkflow extends Construct {
     const f = this.functions;
     const stack = Stack.of(this);
     const tagPrefix = props.config.tagPrefix;
-    // Issue 12: what a step does on the instance, it may do in every workload region (infra/regional-permissions.ts);
+    // What a step does on the instance, it may do in every workload region (infra/regional-permissions.ts);
     // the workstation's permissions stay in the home region (allowOnHome), where the forensic VPC is.
     const allowOn = regionalAllowOn(this, props.config.workloadRegions ?? []);
     const ec2Service = `ec2.${stack.region}.amazonaws.com`;

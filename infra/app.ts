@@ -83,7 +83,7 @@ export function buildApp(context: Record<string, unknown> = {}, options: BuildAp
           config,
         })
       : undefined;
-  // Issue 12: the IR account's stack in every other workload region (evidence key replica, finding forwarding).
+  // The IR account's stack in every other workload region (evidence key replica, finding forwarding).
   const regional =
     (config.workloadRegions?.length ?? 0) > 0
       ? new RegionalStack(app, 'RegionalStack', {

@@ -33,7 +33,7 @@ export class ForwarderStack extends Stack {
       description: 'The incident-response account whose default event bus receives the findings',
       ...(m.irAccountId ? { default: m.irAccountId } : {}),
     });
-    // Issue 12: the IR stack runs in one home region. EventBridge delivers an event across accounts OR regions to a bus
+    // The IR stack runs in one home region. EventBridge delivers an event across accounts OR regions to a bus
     // once, but does not forward an event it received from another account on again, so every region's forwarder
     // targets the IR account's bus in the home region directly (cross-account and cross-region in one hop; the target
     // role CDK creates for an event bus target is what such a rule needs).

@@ -121,7 +121,7 @@ export class IrStack extends Stack {
     const ruleName = `${this.stackName}-guardduty-findings`;
 
     // ── Evidence key ──────────────────────────────────────────────────────────────────────────────────────
-    // Issue 12: with forensics:evidenceKeyMultiRegion the key is a multi-Region primary key, replicable into the
+    // With forensics:evidenceKeyMultiRegion the key is a multi-Region primary key, replicable into the
     // workload regions (infra/regional-stack.ts). That property is immutable and CloudFormation refuses to change it
     // on an existing key, so the multi-Region key is ANOTHER resource (another construct id): turning the setting on
     // in an existing deployment creates a new key and re-points the alias and every store at it, while the old key
@@ -316,7 +316,7 @@ export class IrStack extends Stack {
       topic: this.topic,
       // Multi-account: release acts through the responder role, under a role name its trust policy names.
       throughResponderRole: isMultiAccount(config),
-      // Issue 12: release acts in the target's region, any workload region.
+      // Release acts in the target's region, any workload region.
       workloadRegions: config.workloadRegions ?? [],
       roleNames: Object.fromEntries(
         RELEASE_STEP_NAMES.flatMap((step) => {

@@ -116,7 +116,7 @@ export function configureIrMultiAccount(stack: Stack, props: IrMultiAccountProps
   const ec2Service = `ec2.${stack.region}.amazonaws.com`;
   const snapshots = stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' });
   const anyKeyInAccount = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
-  // Issue 12: the IR copy reads snapshots of every workload region (infra/regional-permissions.ts).
+  // The IR copy reads snapshots of every workload region (infra/regional-permissions.ts).
   const inRegions = inWorkloadRegions(stack, config.workloadRegions ?? []);
   const allow = (step: AcquisitionStep, s: StepPermission) => allowOn(f[step].role, inRegions(s), flatten);
 

@@ -73,7 +73,7 @@ export function configureQuarantineProfile(
     description: 'Quarantine instance profile (no permissions) that containment puts on a compromised instance',
   });
 
-  // Issue 12: the instance may be in any workload region (infra/regional-permissions.ts).
+  // The instance may be in any workload region (infra/regional-permissions.ts).
   const allowOn = regionalAllowOn(stack, config.workloadRegions ?? []);
   const instances = stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' });
   // ec2.amazonaws.com (ec2.amazonaws.com.cn in China): the service the role is passed to.

@@ -42,7 +42,7 @@ export interface ReleaseWorkflowProps {
   /** Fixed role names (multi-account: the responder roles' trust names them). @default generated names */
   readonly roleNames?: Partial<Record<ReleaseStep, string>>;
   /**
-   * Issue 12: the regions instances are acquired in (forensics:workloadRegions). Single-account: "Release containment"
+   * The regions instances are acquired in (forensics:workloadRegions). Single-account: "Release containment"
    * acts in the case's region, so its EC2/ASG/ELB permissions are repeated there. @default [] (the stack's region)
    */
   readonly workloadRegions?: readonly string[];

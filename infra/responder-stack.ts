@@ -155,7 +155,7 @@ export class ResponderStack extends Stack {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub placeholder
     const ec2Services = Fn.split(',', Fn.sub('ec2.${Regions}.amazonaws.com', { Regions: Fn.join('.amazonaws.com,ec2.', regions.valueAsList) }));
     const iamArn = (resource: string) => this.formatArn({ service: 'iam', region: '', resource, resourceName: '*' });
-    // Issue 12: outside the home region the copy is re-encrypted with the evidence key's multi-Region replica there:
+    // Outside the home region the copy is re-encrypted with the evidence key's multi-Region replica there:
     // same IR account and key id, that region (infra/regional-stack.ts). Only with a multi-Region evidence key.
     const evidenceKeys = config.evidenceKeyMultiRegion
       ? [
@@ -351,7 +351,7 @@ export class ResponderStack extends Stack {
       [iamArn('instance-profile')],
     );
     const roles = iamArn('role');
-    // Issue 15, "Scope the incident": read-only, nothing here can write or delete (infra/scope-permissions.ts).
+    // "Scope the incident": read-only, nothing here can write or delete (infra/scope-permissions.ts).
     allow('ScopeReadOnly', 'Scope the incident: LookupEvents, ListSecrets, DescribeParameters, ListKeys/ListAliases, ' +
       'ListAllMyBuckets (names and ARNs, never a value). Read-only; no resource-level permissions.', [...SCOPE_READ_ACTIONS], ['*']);
     allow('ScopeFlowLogRecords', 'Scope the incident: FilterLogEvents of a flow log\'s group (the ENI streams over the window), read-only.', ['logs:FilterLogEvents'], [

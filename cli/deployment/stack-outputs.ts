@@ -1,6 +1,6 @@
 /**
  * The IR stack's CloudFormation output keys, as `infra/ir-stack.ts` exports them in `IR_STACK_OUTPUTS`. Repeated
- * here so that the CLI does not load aws-cdk-lib at start-up; `test/unit/cli-deployment.test.ts` asserts the two
+ * here so that the CLI does not load aws-cdk-lib at start-up; `test/unit/cli/commands/cli-arguments.test.ts` asserts the two
  * stay equal.
  */
 export const IR_STACK_OUTPUTS = {

@@ -67,7 +67,7 @@ export function findingRuleName(stackName: string): string {
 
 /**
  * Names of the redrive rule and the alarms (infra/acquisition-recovery.ts `recoveryNames`, fixed from the stack name).
- * Restated so that doctor does not load aws-cdk-lib; test/unit/doctor-recovery.test.ts asserts the two agree.
+ * Restated so that doctor does not load aws-cdk-lib; test/unit/cli/doctor/checks/doctor-recovery.test.ts asserts the two agree.
  */
 export function recoveryResourceNames(stackName: string): { rule: string; failedAlarm: string; redriveErrorsAlarm: string } {
   return {

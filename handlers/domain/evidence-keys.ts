@@ -1,7 +1,7 @@
 /**
  * The kinds of object under `cases/<caseId>/` in the evidence bucket, each with the IAM resource pattern (relative to
  * the bucket) that covers exactly its keys. The IR stack scopes every role's `s3:PutObject` to the kinds its step
- * writes (infra/constructs/evidence-writes.ts); test/unit/evidence-keys.test.ts checks that each key function of the
+ * writes (infra/constructs/evidence-writes.ts); test/unit/handlers/domain/evidence-keys.test.ts checks that each key function of the
  * domain produces keys its own pattern covers and no other pattern does, so the two cannot drift apart.
  *
  * IAM's `*` also matches `/`; what keeps the kinds apart is the fixed part of each pattern (`/custody/`,

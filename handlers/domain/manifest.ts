@@ -438,7 +438,7 @@ export function buildManifest(input: {
     },
     objects: input.objects.map((o) => ({ key: o.key, sha256: o.sha256, ...(o.versionId ? { versionId: o.versionId } : {}) })),
     ...(drillOf(c.options) ? { drill: drillOf(c.options) as DrillOptions } : {}),
-    // Issue 15: the scope's sections (its objects are in the case's evidence index, listed in `objects`).
+    // The scope's sections (its objects are in the case's evidence index, listed in `objects`).
     ...scopeSections(state),
     ...memorySection(state),
   };

@@ -23,7 +23,7 @@ import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-v
  * account (createVolumePermission). NOT coverable on moto: the IR-side copy of the shared snapshot (moto does not
  * make a shared snapshot visible to the other account, so the IR CopySnapshot fails with InvalidSnapshot.NotFound,
  * which the workflow records as that volume's evidence error) and the lock of the IR copy. Those links are covered
- * by the unit tests (test/unit/evidence-chain.test.ts).
+ * by the unit tests (test/unit/handlers/use-cases/evidence-chain.test.ts).
  */
 const WORKLOAD = '111111111111';
 const ROLE = 'ForensicsResponder';

@@ -25,7 +25,7 @@ import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-v
  *    there (DescribeKey in the source region: a replica of the home key) and shared with the IR account; nothing was
  *    created in the home region. moto does not make a shared snapshot visible to the other account, so the IR copy
  *    into the home region cannot be made here (recorded as that volume's evidence error, as in
- *    cross-account.e2e.test.ts); that link is covered by test/unit/home-region-chain.test.ts;
+ *    cross-account.e2e.test.ts); that link is covered by test/unit/handlers/adapters/home-region-chain.test.ts;
  * 3. organisation mode: a member account that no list names is acquired in its own account and region.
  *
  * One moto server for the three; each scenario re-points the handler environment at it (as run-local does).

@@ -35,7 +35,7 @@ import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-v
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 
 /**
- * Issue 10, items 3 and 4, end to end on a moto this test starts, as a responder would use the CLI:
+ * End to end on a moto this test starts, as a responder would use the CLI:
  * - `forensics run-local --endpoint URL --event FILE` runs what the configuration deploys: with cdk.json as it is, the
  *   workstation (cdk.json forensics:workstation = true) is launched; `-c forensics:workstation=false` turns it off,
  *   as `cdk synth -c` would. The handlers' environment is the synthesized functions' environment, key for key.

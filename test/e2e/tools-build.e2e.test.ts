@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRuntime, runToolsBuild } from '../../cli/commands/tools-build';
 import { evaluateToolsShare, evaluateToolsSnapshot, gatherToolsSnapshot } from '../../cli/doctor/checks/memory-capture';
 import { parseConfig } from '../../infra/config';
-import { doctorContext } from '../unit/doctor-test-kit';
+import { doctorContext } from '../support/doctor-test-kit';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
 

@@ -9,7 +9,7 @@ import { createTriageHandler } from '../../handlers/triage';
 import { type CfnTemplate, PLACEHOLDER, type Synthesized, synth } from '../support/synthesis';
 
 /**
- * Issue 12, "one IR home region for the whole organisation", from the synthesized templates:
+ * "one IR home region for the whole organisation", from the synthesized templates:
  * - organisation mode through the SYNTHESIZED Lambda environment: the triage handler, given the environment the template
  *   gives the function, acquires a member account's finding (and ignores an excluded account's);
  * - the step permissions, EVALUATED for calls in a workload region other than the home region;

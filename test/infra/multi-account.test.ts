@@ -306,7 +306,7 @@ describe('forwarder stack (GuardDuty administrator)', () => {
       EventPattern: irRule.EventPattern,
       Targets: [
         Match.objectLike({
-          // The IR account's bus in its home region (parameter HomeRegion; empty: this region). Issue 12.
+          // The IR account's bus in its home region (parameter HomeRegion; empty: this region).
           Arn: {
             'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { 'Fn::If': ['ForwardInThisRegion', { Ref: 'AWS::Region' }, { Ref: 'HomeRegion' }] }, ':', { Ref: 'IrAccountId' }, ':event-bus/default']],
           },

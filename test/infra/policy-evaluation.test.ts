@@ -28,7 +28,7 @@ const MULTI = {
   'forensics:irAccountId': IR,
   'forensics:workloadRegions': [REGION, 'us-east-1'],
   'forensics:responderExternalId': 'ext-test-1',
-  // Issue 15: the trail bucket the scope step reads (its statements exist only with it).
+  // The trail bucket the scope step reads (its statements exist only with it).
   'forensics:cloudTrailBucket': 'org-trail-logs',
   'forensics:cloudTrailPrefix': 'trails',
   // The flow log buckets and the log buckets' SSE-KMS key the scope step reads (statements only with them).

@@ -9,7 +9,7 @@ import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
 import { type CfnResource, type CfnTemplate, PLACEHOLDER, renderAsl, resourcesOfType, synth } from '../support/synthesis';
 
 /**
- * Issue 10, item 7, in the synthesized template: the retry windows of the steps before any change, the rule and the
+ * In the synthesized template: the retry windows of the steps before any change, the rule and the
  * redrive function with its least-privilege role (evaluated on concrete ARNs), and the alarms to the case topic.
  */
 interface Statement {

@@ -4,7 +4,7 @@ import type { DoctorContext } from '../context';
 
 /**
  * `snapshot-lock[<region>]`: EBS Snapshot Lock is available where the IR account locks the evidence snapshots (the
- * target's region, IR credentials: handlers/evidence-chain-deps.ts). DescribeLockedSnapshots is the read-only call of
+ * target's region, IR credentials: handlers/composition/evidence-chain.ts). DescribeLockedSnapshots is the read-only call of
  * the same API family; where it does not exist, LockSnapshot does not either and evidence snapshots stay deletable.
  */
 
