@@ -126,20 +126,26 @@ export function targetsOf(scenarios: ScenarioResult[], fit: BenchReport['callsVs
   const withMemory = byId.get('single-4vol-memory');
   const without = byId.get('single-4vol');
   if (withMemory?.memory) {
-    const rt = withMemory.acquired.roundTripsToContainment.max;
-    const tr = withMemory.acquired.transitionsToContainment.max;
+    // The memory victims sit in a VPC of their own, so their first case also creates its isolation groups (the
+    // "first case in a VPC", as single-1vol's first): the maximum is held to the target, the median to the median
+    // without memory (later cases in a VPC).
+    const a = withMemory.acquired;
+    const b = without?.acquired;
+    const rt = a.roundTripsToContainment;
+    const tr = a.transitionsToContainment;
     targets.push({
       target: 'memory capture on: containment in as many round trips and transitions as without it (4 volumes), memory captured in every case',
       measured:
-        `round trips max ${fmt(rt)} (without: ${fmt(without?.acquired.roundTripsToContainment.max)}), transitions max ${fmt(tr)} (without: ${fmt(without?.acquired.transitionsToContainment.max)}); ` +
-        `captured in ${withMemory.memory.captured}/${withMemory.memory.cases} cases; ${fmt(withMemory.acquired.transitionsPerCase.max)} transitions and ${fmt(withMemory.acquired.awsCallsPerCase.p50)} AWS calls per case (without: ${fmt(without?.acquired.transitionsPerCase.max)}, ${fmt(without?.acquired.awsCallsPerCase.p50)})`,
+        `round trips p50 ${fmt(rt.p50)}, max ${fmt(rt.max)} (without: p50 ${fmt(b?.roundTripsToContainment.p50)}, max ${fmt(b?.roundTripsToContainment.max)}; the max is the first case in its VPC), ` +
+        `transitions max ${fmt(tr.max)} (without: ${fmt(b?.transitionsToContainment.max)}); captured in ${withMemory.memory.captured}/${withMemory.memory.cases} cases; ` +
+        `${fmt(a.transitionsPerCase.max)} transitions and ${fmt(a.awsCallsPerCase.p50)} AWS calls per case (without: ${fmt(b?.transitionsPerCase.max)}, ${fmt(b?.awsCallsPerCase.p50)})`,
       met:
-        rt === null || tr === null
+        rt.max === null || rt.p50 === null || tr.max === null
           ? null
-          : rt <= TARGETS.roundTrips &&
-            tr <= TARGETS.transitions &&
-            rt <= (without?.acquired.roundTripsToContainment.max ?? rt) &&
-            tr <= (without?.acquired.transitionsToContainment.max ?? tr) &&
+          : rt.max <= TARGETS.roundTrips &&
+            tr.max <= TARGETS.transitions &&
+            rt.p50 <= (b?.roundTripsToContainment.p50 ?? rt.p50) &&
+            tr.max <= (b?.transitionsToContainment.max ?? tr.max) &&
             withMemory.memory.captured === withMemory.memory.cases,
     });
   }

@@ -2,7 +2,7 @@ import type { CaseSummary } from './domain/case-summary';
 import { caseLog } from './adapters/logger';
 import type { AcquisitionState } from './domain/types';
 import { evidenceDeps } from './composition/evidence';
-import { memoryAdaptersFor } from './composition/memory';
+import { memoryChannelAdaptersFor } from './composition/memory-channel';
 import { notifier } from './composition/notifier';
 import { type RecordFailureDeps, recordFailure } from './use-cases/record-failure';
 
@@ -14,7 +14,7 @@ function recordFailureDeps(state: AcquisitionState): RecordFailureDeps {
     log: caseLog(state?.case?.caseId, 'recordFailure'),
     // Only a case whose memory capture may still hold the channel open builds the instance-side clients.
     memory: () => {
-      const adapters = memoryAdaptersFor(state.case.target, { caseId: state.case.caseId });
+      const adapters = memoryChannelAdaptersFor(state.case.target, { caseId: state.case.caseId });
       return { securityGroups: adapters.securityGroups, iam: () => adapters.iam, clock: () => new Date() };
     },
   };

@@ -1,7 +1,7 @@
 import { caseLog } from './adapters/logger';
 import type { EntryDeps } from './composition/entry-deps';
 import { type EvidenceDeps, evidenceDeps } from './composition/evidence';
-import { type MemoryAdapters, memoryAdaptersFor, memoryVolumeKey } from './composition/memory';
+import { type MemoryChannelAdapters, memoryChannelAdaptersFor, memoryVolumeKey } from './composition/memory-channel';
 import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
 import type { MemoryState } from './domain/memory-state';
@@ -10,7 +10,7 @@ import { notCaptured, startMemoryCapture } from './use-cases/start-memory-captur
 
 /** "Start memory capture": receives the whole execution state, returns `$.memory`. */
 export function createStartMemoryCaptureHandler(
-  deps: EntryDeps & { adaptersFor?: (target: Target, via: { caseId: string }) => MemoryAdapters; evidence?: () => Pick<EvidenceDeps, 'custody'> } = {},
+  deps: EntryDeps & { adaptersFor?: (target: Target, via: { caseId: string }) => MemoryChannelAdapters; evidence?: () => Pick<EvidenceDeps, 'custody'> } = {},
 ) {
   return async (state: AcquisitionState): Promise<MemoryState> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
@@ -19,7 +19,7 @@ export function createStartMemoryCaptureHandler(
     const clock = deps.clock ?? (() => new Date());
     // Nothing to build for a case that captures nothing.
     if (state.acquisition?.memoryPlan?.decision !== 'capture') return notCaptured(state.acquisition?.memoryPlan, clock().toISOString());
-    const adapters = (deps.adaptersFor ?? memoryAdaptersFor)(target, { caseId });
+    const adapters = (deps.adaptersFor ?? memoryChannelAdaptersFor)(target, { caseId });
     const key = memoryVolumeKey(env, target.region);
     return startMemoryCapture(
       {

@@ -1,43 +1,14 @@
-import { ec2Client } from '../adapters/clients/ec2';
-import { iamClient } from '../adapters/clients/iam';
 import { ssmClient } from '../adapters/clients/ssm';
-import { Ec2MemoryVolumeAdapter } from '../adapters/ec2-memory-volume-adapter';
-import { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-adapter';
-import { IamRoleAdapter } from '../adapters/iam-role-adapter';
 import { SsmCommandAdapter } from '../adapters/ssm-command-adapter';
 import { scopeFor } from '../adapters/workload-scope';
-import type { HandlerEnvironment } from '../config/env';
-import { evidenceKeyInRegion } from '../domain/evidence-regions';
 import type { Target } from '../domain/types';
+import { type MemoryChannelAdapters, memoryChannelAdaptersFor } from './memory-channel';
 
-/** The memory capture's adapters on the instance's side (its account and region: the responder session, or own). */
-export interface MemoryAdapters {
-  securityGroups: Ec2SecurityGroupAdapter;
-  volumes: Ec2MemoryVolumeAdapter;
+/** Every adapter of the memory capture on the instance's side, Run Command included ("Check snapshot progress"). */
+export interface MemoryAdapters extends MemoryChannelAdapters {
   ssm: SsmCommandAdapter;
-  iam: IamRoleAdapter;
 }
 
 export function memoryAdaptersFor(target: Target, via: { caseId: string }): MemoryAdapters {
-  const scope = scopeFor(target, via);
-  const ec2 = ec2Client(scope, target.region);
-  return {
-    securityGroups: new Ec2SecurityGroupAdapter(ec2),
-    volumes: new Ec2MemoryVolumeAdapter(ec2),
-    ssm: new SsmCommandAdapter(ssmClient(scope, target.region)),
-    iam: new IamRoleAdapter(iamClient(scope)),
-  };
-}
-
-/**
- * The key the capture volume is encrypted with: the evidence key of the instance's region (the one the workload
- * copies use, handlers/domain/evidence-regions.ts). Undefined when no evidence key exists there (a single-Region key
- * elsewhere): the volume is then encrypted with the account's EBS default key, and its evidence copy re-encrypts it.
- */
-export function memoryVolumeKey(env: Pick<HandlerEnvironment, 'EVIDENCE_KEY_ARN'>, region: string): string | undefined {
-  try {
-    return evidenceKeyInRegion(env.EVIDENCE_KEY_ARN, region);
-  } catch {
-    return undefined;
-  }
+  return { ...memoryChannelAdaptersFor(target, via), ssm: new SsmCommandAdapter(ssmClient(scopeFor(target, via), target.region)) };
 }
