@@ -68,16 +68,13 @@ export async function checkSnapshots(
   const lastPoll = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes) || isPollBudgetSpent(attempt, deps.maxPolls);
 
   // The memory capture moves one stage per poll (handlers/domain/memory-state.ts); its snapshot, once requested,
-  // is polled with the disks' and carried through the same evidence chain.
+  // is polled with the disks' and carried through the same evidence chain. It moves AFTER the disks' calls below,
+  // which may throw: a retry of this step then starts from the same memory stage without having acted on it, so no
+  // stage (attach, Run Command, snapshot) is ever done twice. The advance itself never throws.
   let memory = input.previous?.memory ?? input.memory ?? (input.state ? memoryAfterStepFailure(input.state, checkedAt) : undefined);
-  if (memory && input.state && deps.memory && (memoryInFlight(memory) || memory.unrecorded || (memory.endedAt && !memory.channel?.closedAt && memory.channel?.openedAt) || memory.fullDeny?.status === 'failed')) {
-    memory = await advanceMemoryCapture(deps.memory(), { state: input.state, memory, lastPoll });
-  }
-  const memoryRef: SnapshotRef[] =
-    memory?.snapshot && memory.volume
-      ? [{ volumeId: memory.volume.volumeId, snapshotId: memory.snapshot.snapshotId, sizeGiB: memory.volume.sizeGiB }]
-      : [];
-  const refs = [...input.acquisition.snapshots, ...memoryRef];
+  const memoryRefOf = (m: MemoryState | undefined): SnapshotRef[] =>
+    m?.snapshot && m.volume ? [{ volumeId: m.volume.volumeId, snapshotId: m.snapshot.snapshotId, sizeGiB: m.volume.sizeGiB }] : [];
+  let refs = [...input.acquisition.snapshots, ...memoryRefOf(memory)];
   const previous = new Map(input.previous?.volumes.map((v) => [v.snapshotId, v]));
   const sourceVolumeKey = `${deps.tagPrefix}:source-volume`;
   const tagsOf = (ref: (typeof refs)[number]) => ({
@@ -112,6 +109,14 @@ export async function checkSnapshots(
       return s !== undefined && s.tags[sourceVolumeKey] === undefined;
     });
     if (untagged.length) await tagAll(untagged);
+  }
+
+  if (memory && input.state && deps.memory && (memoryInFlight(memory) || memory.unrecorded || (memory.endedAt && !memory.channel?.closedAt && memory.channel?.openedAt) || memory.fullDeny?.status === 'failed')) {
+    memory = await advanceMemoryCapture(deps.memory(), { state: input.state, memory, lastPoll });
+    // A memory snapshot requested by this very advance is listed now (pending, "not listed yet") and described from
+    // the next check on.
+    const requested = memoryRefOf(memory).filter((r) => !refs.some((known) => known.snapshotId === r.snapshotId));
+    refs = [...refs, ...requested];
   }
 
   const timeCapReached = isTimedOut(seconds(firstCheckAt, now), deps.maxWaitMinutes);
