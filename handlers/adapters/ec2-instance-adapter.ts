@@ -6,6 +6,7 @@ import {
   DescribeVolumesCommand,
   type EC2Client,
   type Instance,
+  type InstanceTypeInfo,
   ModifyInstanceAttributeCommand,
   CreateTagsCommand,
 } from '@aws-sdk/client-ec2';
@@ -99,7 +100,24 @@ function toDescription(instance: Instance): InstanceDescription {
 }
 
 export class Ec2InstanceAdapter {
+  /**
+   * DescribeInstanceTypes answers by type, once per adapter (one invocation): "Preserve and snapshot" asks for the
+   * instance store and for the memory plan's size and architecture in the same round trip, and they share one call.
+   */
+  private readonly instanceTypes = new Map<string, Promise<InstanceTypeInfo | undefined>>();
+
   constructor(private readonly ec2: EC2Client) {}
+
+  private instanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+    let found = this.instanceTypes.get(instanceType);
+    if (!found) {
+      found = this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] })).then((out) => out.InstanceTypes?.[0]);
+      // A failed answer is not kept: a later ask (a retry) calls again.
+      found.catch(() => this.instanceTypes.delete(instanceType));
+      this.instanceTypes.set(instanceType, found);
+    }
+    return found;
+  }
 
   /** The instance, or undefined when EC2 does not know it (deleted, wrong account or region). */
   async describeInstance(instanceId: string): Promise<InstanceDescription | undefined> {
@@ -170,8 +188,7 @@ export class Ec2InstanceAdapter {
    * device mappings, so the type is the only reliable place that says they exist.
    */
   async describeInstanceStorage(instanceType: string): Promise<InstanceStorage> {
-    const out = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }));
-    const type = out.InstanceTypes?.[0];
+    const type = await this.instanceType(instanceType);
     return {
       supported: type?.InstanceStorageSupported ?? false,
       ...(type?.InstanceStorageInfo?.TotalSizeInGB !== undefined
@@ -187,8 +204,7 @@ export class Ec2InstanceAdapter {
 
   /** Memory size and architectures of an instance type (what the memory capture is planned from). */
   async describeInstanceTypeMemory(instanceType: string): Promise<{ memoryMiB?: number; architectures: string[] }> {
-    const out = await this.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }));
-    const type = out.InstanceTypes?.[0];
+    const type = await this.instanceType(instanceType);
     return {
       ...(type?.MemoryInfo?.SizeInMiB !== undefined ? { memoryMiB: type.MemoryInfo.SizeInMiB } : {}),
       architectures: (type?.ProcessorInfo?.SupportedArchitectures ?? []).map(String),
