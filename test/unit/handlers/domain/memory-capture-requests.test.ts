@@ -8,7 +8,7 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
-import { SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { GetCommandInvocationCommand, SSMClient, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Ec2MemoryVolumeAdapter } from '../../../../handlers/adapters/ec2-memory-volume-adapter';
@@ -233,5 +233,20 @@ describe('Run Command request', () => {
       TimeoutSeconds: 600,
       Comment: 'x',
     });
+  });
+
+  it('GetCommandInvocation right after SendCommand may answer InvocationDoesNotExist (AWS lists the invocation a moment later): "not yet", never a failure', async () => {
+    // Prepare
+    ssm.on(GetCommandInvocationCommand).rejectsOnce(Object.assign(new Error('not yet'), { name: 'InvocationDoesNotExist' })).resolves({ Status: 'InProgress' });
+    const adapter = new SsmCommandAdapter(new SSMClient({ region: REGION, maxAttempts: 1 }));
+
+    // Act
+    const first = await adapter.invocation('cmd-1', CASE.target.instanceId);
+    const second = await adapter.invocation('cmd-1', CASE.target.instanceId);
+
+    // Assess
+    expect(first).toBeUndefined();
+    expect(second).toEqual({ status: 'InProgress', stdout: '', stderr: '' });
+    expect(ssm.commandCalls(GetCommandInvocationCommand)[0]?.args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: CASE.target.instanceId });
   });
 });
