@@ -8,25 +8,26 @@ import { Ec2InstanceProfileAdapter } from './adapters/instance-profile-adapter';
 import { caseLog } from './adapters/logger';
 import { scopeFor } from './adapters/workload-scope';
 import type { EntryDeps } from './composition/entry-deps';
-import { type EvidenceDeps, evidenceDeps } from './composition/evidence';
 import { environment } from './config/env';
 import { containedTagKey } from './domain/authorizing-tags';
 import { InvalidInput } from './domain/errors';
-import type { AcquisitionState, Target } from './domain/types';
-import { type ContainInstanceResult, containInstance } from './use-cases/contain-instance';
+import type { AcquisitionState, ContainmentResult, Target } from './domain/types';
+import { containInstance } from './use-cases/contain-instance';
 import type { QuarantineProfileDeps } from './use-cases/quarantine-profile';
 import type { RevokeIamPort } from './use-cases/revoke-credentials';
 
-/** "Isolate network": receives the whole execution state, returns `$.containment` (see `containInstance`). */
+/**
+ * "Isolate network": receives the whole execution state, returns `$.containment` (see `containInstance`). Writes no
+ * evidence: "Record containment" does, next (handlers/record-containment.ts).
+ */
 export function createIsolateNetworkHandler(
   deps: EntryDeps & {
     adaptersFor?: (target: Target, via?: { caseId: string }) => Pick<Ec2SideAdapters, 'securityGroups' | 'instances'>;
-    evidence?: () => EvidenceDeps;
     iam?: () => RevokeIamPort;
     profiles?: () => QuarantineProfileDeps['profiles'];
   } = {},
 ) {
-  return async (state: AcquisitionState): Promise<ContainInstanceResult> => {
+  return async (state: AcquisitionState): Promise<ContainmentResult> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
     if (!state.describe) throw new InvalidInput('describe', 'missing: the describe step has not run');
     const env = (deps.env ?? environment)();
@@ -41,7 +42,6 @@ export function createIsolateNetworkHandler(
         instances: () => (ec2 ? ec2.instances : new Ec2InstanceAdapter(client())),
         iam: deps.iam ?? (() => new IamRoleAdapter(iamClient(scope()))),
         profiles: deps.profiles ?? (() => new Ec2InstanceProfileAdapter(ec2Client(scope(), target.region))),
-        evidence: deps.evidence ?? evidenceDeps,
         clock: deps.clock ?? (() => new Date()),
         log: caseLog(caseId, 'isolateNetwork'),
         tagPrefix: env.TAG_PREFIX,

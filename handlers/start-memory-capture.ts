@@ -1,6 +1,5 @@
 import { caseLog } from './adapters/logger';
 import type { EntryDeps } from './composition/entry-deps';
-import { type EvidenceDeps, evidenceDeps } from './composition/evidence';
 import { type MemoryChannelAdapters, memoryChannelAdaptersFor, memoryVolumeKey } from './composition/memory-channel';
 import { environment } from './config/env';
 import { InvalidInput } from './domain/errors';
@@ -8,9 +7,9 @@ import type { MemoryState } from './domain/memory-state';
 import type { AcquisitionState, Target } from './domain/types';
 import { notCaptured, startMemoryCapture } from './use-cases/start-memory-capture';
 
-/** "Start memory capture": receives the whole execution state, returns `$.memory`. */
+/** "Start memory capture": receives the whole execution state, returns `$.memory` (its custody actions in `unrecorded`). */
 export function createStartMemoryCaptureHandler(
-  deps: EntryDeps & { adaptersFor?: (target: Target, via: { caseId: string }) => MemoryChannelAdapters; evidence?: () => Pick<EvidenceDeps, 'custody'> } = {},
+  deps: EntryDeps & { adaptersFor?: (target: Target, via: { caseId: string }) => MemoryChannelAdapters } = {},
 ) {
   return async (state: AcquisitionState): Promise<MemoryState> => {
     if (!state?.case?.target) throw new InvalidInput('case.target', 'missing from the execution state');
@@ -26,7 +25,6 @@ export function createStartMemoryCaptureHandler(
         securityGroups: adapters.securityGroups,
         volumes: adapters.volumes,
         iam: () => adapters.iam,
-        custody: () => (deps.evidence ?? evidenceDeps)().custody,
         clock,
         tagPrefix: env.TAG_PREFIX,
         ...(key ? { volumeKmsKeyId: key } : {}),

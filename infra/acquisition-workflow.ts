@@ -311,8 +311,11 @@ export class AcquisitionWorkflow extends Construct {
         resources: [f.isolateNetwork.role.roleArn],
       }),
     );
-    caseTable('isolateNetwork', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the containment applied.');
-    custody('isolateNetwork', 'Custody records of the containment, then the raw finding and the pre-incident state.');
+    // "Isolate network" writes nothing to the case or the evidence bucket: "Record containment" does.
+
+    // ── recordContainment ──
+    caseTable('recordContainment', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem record the containment applied and move the custody chain head.');
+    custody('recordContainment', 'Custody records of the path to containment, then the raw finding and the pre-incident state.');
 
     // ── checkSnapshots ──
     allowOn(f.checkSnapshots.role, {
@@ -444,7 +447,6 @@ export class AcquisitionWorkflow extends Construct {
       evidenceKeyArn: props.evidenceKey.keyArn,
       custody: (step, why) => custody(step, why),
     });
-    caseTable('startMemoryCapture', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
     caseTable('checkSnapshots', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], 'GetItem/UpdateItem move the custody chain head for the memory capture\'s records.');
 
     // Every role that can tag EC2 resources: no authorizing key outside the call that creates the resource.

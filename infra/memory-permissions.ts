@@ -225,7 +225,7 @@ export function grantMemoryPermissions(
     tagPrefix: string;
     allowOn: (role: ForensicFunction['role'], statement: StepPermission) => void;
     evidenceKeyArn: string;
-    custody: (step: 'startMemoryCapture' | 'checkSnapshots', why: string) => void;
+    custody: (step: 'checkSnapshots', why: string) => void;
   },
 ): void {
   const ec2Service = `ec2.${stack.region}.amazonaws.com`;
@@ -259,6 +259,6 @@ export function grantMemoryPermissions(
       }),
     );
   }
-  deps.custody('startMemoryCapture', 'Custody records of the acquisition channel and the capture volume.');
-  deps.custody('checkSnapshots', 'Custody records of the memory capture\'s stages, the host SHA-256 the moment it is read.');
+  // "Start memory capture" writes no evidence: its records are appended by the first poll, after the containment's.
+  deps.custody('checkSnapshots', 'Custody records of the memory capture (its start included), the host SHA-256 the moment it is read.');
 }

@@ -27,7 +27,9 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, la
  *     preservation calls (case tag, termination protection, shutdown = stop, volumes kept, ASG standby, target
  *     group deregistration). The snapshots' point in time is fixed here, so nothing waits for them to complete.
  *  4. Isolate network — on every ENI, the all-traffic transition group then the rule-less isolation group, which
- *     also cuts established connections. Containment is done; the custody log is written from here on.
+ *     also cuts established connections. Containment is done. Nothing on the path to containment writes evidence:
+ *     its actions travel in the execution state to "Record containment" (below), so these functions bundle no
+ *     evidence-store client and their roles cannot write evidence.
  *     When "Preserve and snapshot" planned a memory capture (its facts read beside CreateSnapshots: the VPC's SSM
  *     endpoints, the instance's SSM registration and platform, its memory), the deny policy exempts exactly the SSM
  *     agent's own actions (MEMORY_AGENT_ACTIONS); nothing else on this path changes.
@@ -36,6 +38,10 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, la
  *     every ENI moves from the isolation group into the channel. A skip plan returns at once. Any failure is caught
  *     into `$.memoryFailure` (the first poll then puts the ENIs back and the deny is made total) and the acquisition
  *     goes on. The rest of the capture is advanced by "Check snapshot progress" (below).
+ *  5. Record containment — the custody records the path to containment left in the state (case opened, finding,
+ *     describe, preservation and snapshot, containment, in that order), the raw finding and the pre-incident state,
+ *     each written once; the case details release reads. A failure goes to "Record failure", which writes the same.
+ *     The memory capture's own records follow them, appended by the first "Check snapshot progress".
  *  5. Scope the incident — off the containment path, while EC2 completes the snapshots: the principal's CloudTrail
  *     timeline, the incident window's logs copied under legal hold, the list of what the role could read (to
  *     rotate), each sealed (handlers/use-cases/scope-incident.ts). Bounded by its own time cap; any failure is
@@ -195,8 +201,11 @@ export class AcquisitionStateMachine extends Construct {
     // the capture volume when the plan (made in "Preserve and snapshot") says capture; the rest is advanced by
     // "Check snapshot progress". A failure is recorded at `$.memoryFailure` and never fails the acquisition.
     const startMemory = step('startMemoryCapture', '$.memory');
-    startMemory.addCatch(scopeIncident, { errors: ['States.ALL'], resultPath: '$.memoryFailure' });
-    startMemory.next(scopeIncident);
+    // ── 5. Record containment: what the path to containment left in the state, written to the evidence store. ──
+    const recordContainment = catchInto(step('recordContainment', '$.containmentRecord'));
+    startMemory.addCatch(recordContainment, { errors: ['States.ALL'], resultPath: '$.memoryFailure' });
+    startMemory.next(recordContainment);
+    recordContainment.next(scopeIncident);
 
     // ── 6. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));

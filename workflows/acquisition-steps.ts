@@ -24,6 +24,8 @@ export const ACQUISITION_STEPS = {
   // After containment, off its path: opens the acquisition channel and creates the capture volume (when planned);
   // channel groups and the capture volume at once, then the interfaces moved: a few calls with retries.
   startMemoryCapture: { entry: 'handlers/start-memory-capture.ts', state: 'Start memory capture', timeoutSeconds: 120 },
+  // Writes what the path to containment left in the state: custody records, raw finding, pre-incident state.
+  recordContainment: { entry: 'handlers/record-containment.ts', state: 'Record containment', timeoutSeconds: 120 },
   // Above the scope's own time cap (forensics:scopeTimeCapSeconds, at most 720 s), with room to seal what it found.
   scopeIncident: { entry: 'handlers/scope-incident.ts', state: 'Scope the incident', timeoutSeconds: 14 * 60 },
   checkSnapshots: { entry: 'handlers/check-snapshots.ts', state: 'Check snapshot progress', timeoutSeconds: 60 },

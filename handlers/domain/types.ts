@@ -483,6 +483,15 @@ export interface StepFailure {
   Cause?: string;
 }
 
+/** What "Record containment" returns (`$.containmentRecord`). */
+export interface ContainmentRecord {
+  recordedAt: string;
+  /** `written` by this invocation, or `already-written` by an earlier attempt of it (the mark in the case). */
+  custody: 'written' | 'already-written';
+  /** Custody records this invocation appended. */
+  custodyRecords: number;
+}
+
 /** The execution state as it grows. Every field after the triage is optional: a failure can come anywhere. */
 export interface AcquisitionState {
   outcome: 'ACQUIRE';
@@ -492,6 +501,8 @@ export interface AcquisitionState {
   describe?: DescribeResult;
   acquisition?: AcquisitionResult;
   containment?: ContainmentResult;
+  /** "Record containment": the path to containment's records written (`$.containmentRecord`). */
+  containmentRecord?: ContainmentRecord;
   snapshotProgress?: SnapshotProgress;
   /** "Scope the incident"; its failure lands at `scopeFailure` and never fails the acquisition. */
   scope?: ScopeResult;

@@ -5,7 +5,6 @@ import { type MemoryState, captureCommands, freeDeviceName, nextMemoryAction } f
 import type { CustodyLog, Log } from '../domain/ports';
 import type { AcquisitionState, CustodyAction } from '../domain/types';
 import { type CloseDeps, MEMORY_STEP, closeChannelAndDeny } from './memory-channel';
-import { recordMemoryActions } from './start-memory-capture';
 
 export interface AdvanceMemoryDeps extends CloseDeps {
   volumes: Pick<Ec2MemoryVolumeAdapter, 'describeVolume' | 'attachVolume' | 'detachVolume' | 'createSnapshot'>;
@@ -199,5 +198,24 @@ async function detach(deps: AdvanceMemoryDeps, state: AcquisitionState, memory: 
     const error = errorSummary(err);
     actions.push({ step: MEMORY_STEP, action: 'detach-memory-volume', status: 'failed', performedAt: requestedAt, request: { volumeId, instanceId, attempt: attempts }, result: { error } });
     return { ...memory, detach: { attempts, requestedAt, lastError: error } };
+  }
+}
+
+/** Appends the custody records (those left over first); when that fails, they are kept for the next poll. */
+async function recordMemoryActions(
+  deps: { custody: () => Pick<CustodyLog, 'append'>; log?: Log },
+  state: Pick<AcquisitionState, 'case'>,
+  memory: MemoryState,
+  actions: CustodyAction[],
+): Promise<MemoryState> {
+  const all = [...(memory.unrecorded ?? []), ...actions];
+  const { unrecorded: _previous, ...rest } = memory;
+  if (all.length === 0) return rest;
+  try {
+    await deps.custody().append(state.case, all);
+    return rest;
+  } catch (err) {
+    deps.log?.({ level: 'error', message: 'memory capture custody records not written yet', detail: errorSummary(err) });
+    return { ...rest, unrecorded: all };
   }
 }

@@ -5,7 +5,6 @@ import type { Clock, Log } from '../domain/ports';
 import type { AcquisitionState, CaseRef, ContainmentResult, CustodyAction, DescribeResult, RevokeMode } from '../domain/types';
 import { isolateNetwork } from './isolate-network';
 import { type QuarantineProfileDeps, quarantineInstanceProfile } from './quarantine-profile';
-import { type RecordContainmentDeps, recordContainment } from './record-containment';
 import { type RevokeIamPort, revokeCredentials } from './revoke-credentials';
 import { type PreservationReadPort, verifyPreservation } from './verify-preservation';
 
@@ -18,8 +17,6 @@ export interface ContainInstanceDeps {
   instances: () => PreservationReadPort;
   /** Waits between read-backs (tests pass a fake). */
   sleep?: (ms: number) => Promise<void>;
-  /** Where the deferred custody records go (case table, evidence bucket, custody log). */
-  evidence: () => RecordContainmentDeps;
   clock: Clock;
   log: Log;
   tagPrefix: string;
@@ -30,9 +27,6 @@ export interface ContainInstanceDeps {
   quarantineProfileArn?: string;
 }
 
-/** The containment as the step returns it; `recording` says the custody records were left for the seal step. */
-export type ContainInstanceResult = ContainmentResult & { recording?: { error: string } };
-
 const STEP = 'isolateNetwork';
 
 const unused = (): Promise<never> => Promise.reject(new Error('IAM is not used when the revoke mode is none'));
@@ -42,19 +36,18 @@ const NO_IAM: RevokeIamPort = { rolesOfInstanceProfile: unused, getRolePolicy: u
  * "Isolate network": contain the network (`isolateNetwork`), then the credentials (deny policy on the instance's
  * role, `revokeCredentials`; then, when the case asks for it, the no-permission quarantine instance profile,
  * `quarantineInstanceProfile`) and, beside the credentials, the read-back of the preservation the previous step
- * changed (`verifyPreservation`: independent of IAM, and off the path to containment), then write the custody
- * records the path to containment deferred.
+ * changed (`verifyPreservation`: independent of IAM, and off the path to containment).
  *
  * Only the network containment can fail the step. A credential or quarantine failure is recorded in the result and
- * never undoes the isolation. If writing the records fails, the containment result is still returned (and so kept
- * in the execution state): losing the record of an isolation that did happen would be worse than a late record.
- * The failure is reported in `recording`, and the seal step writes the deferred records again (they are written
- * once, marked in the case).
+ * never undoes the isolation. Nothing is written to the evidence store here: the result (every action, succeeded or
+ * failed) goes into the execution state, and "Record containment" writes it to the custody log
+ * (./record-containment.ts). So this step's function carries no evidence-store client and its role cannot write
+ * evidence: the cold start on the path to containment pays only for EC2 and IAM.
  */
 export async function containInstance(
   deps: ContainInstanceDeps,
   state: AcquisitionState & { describe: DescribeResult },
-): Promise<ContainInstanceResult> {
+): Promise<ContainmentResult> {
   const caseRef = state.case;
   const network = await isolateNetwork(
     { securityGroups: deps.securityGroups, clock: deps.clock, tagPrefix: deps.tagPrefix },
@@ -89,19 +82,12 @@ export async function containInstance(
     deps.log({ level: 'error', message: 'quarantine instance profile failed', detail: quarantined.quarantine.reason });
   }
 
-  const containment: ContainmentResult = {
+  return {
     ...network,
     actions: [...network.actions, ...verified.actions, ...revoked.actions, ...quarantined.actions],
     credentials: { ...revoked.credentials, ...(quarantined.quarantine ? { quarantine: quarantined.quarantine } : {}) },
     ...(verified.preservation.length > 0 ? { preservation: verified.preservation } : {}),
   };
-  try {
-    await recordContainment(deps.evidence(), state, containment);
-    return containment;
-  } catch (err) {
-    deps.log({ level: 'error', message: 'containment recorded late', error: errorName(err), detail: errorMessage(err) });
-    return { ...containment, recording: { error: describeError(err) } };
-  }
 }
 
 /** The read-back of the preservation; a client that cannot be built leaves the changes unverified, recorded. */

@@ -3,7 +3,7 @@ import { preIncidentOf } from '../domain/instance-store';
 import { preservationOf } from '../domain/preservation';
 import { summarizePreIncident } from '../domain/manifest';
 import type { Clock, CustodyLog, EvidenceCaseTable, EvidenceStore } from '../domain/ports';
-import type { AcquisitionState, ContainmentResult } from '../domain/types';
+import type { AcquisitionState, ContainmentRecord, ContainmentResult } from '../domain/types';
 import { caseEvidenceObjects, requireCase, writeEvidenceOnce } from './case-evidence-objects';
 
 export { pendingCustodyActions };
@@ -19,8 +19,8 @@ export interface RecordContainmentDeps {
 export const DEFERRED_CUSTODY_MARK = 'deferredCustodyRecordedAt';
 
 /**
- * Called by "Isolate network" right after containment: writes what the path to containment deferred so that
- * nothing slowed it down.
+ * "Record containment", the state after containment: writes what the path to containment deferred so that nothing
+ * slowed it down (and so that no function on that path carries an evidence-store client).
  *
  * 1. The deferred custody records (case opened, finding received, describe, preservation and snapshot, containment),
  *    once: a mark in the case's details keeps a retried step from writing them twice.
@@ -32,14 +32,17 @@ export async function recordContainment(
   state: AcquisitionState,
   containment: ContainmentResult,
   rawEvent: unknown = state.rawEvent,
-): Promise<void> {
+): Promise<ContainmentRecord> {
   const caseId = state.case.caseId;
   const full: AcquisitionState = { ...state, containment };
   const current = await requireCase(deps.cases, caseId);
 
+  let custodyRecords = 0;
   if (!current.details[DEFERRED_CUSTODY_MARK]) {
-    await deps.custody.append(state.case, pendingCustodyActions(full));
+    const actions = pendingCustodyActions(full);
+    await deps.custody.append(state.case, actions);
     await deps.cases.updateCase(caseId, { details: { [DEFERRED_CUSTODY_MARK]: deps.clock().toISOString() } });
+    custodyRecords = actions.length;
   }
 
   await writeEvidenceOnce(deps, current, caseEvidenceObjects(full, rawEvent));
@@ -69,4 +72,5 @@ export async function recordContainment(
       },
     },
   });
+  return { recordedAt: deps.clock().toISOString(), custody: custodyRecords > 0 ? 'written' : 'already-written', custodyRecords };
 }

@@ -38,7 +38,7 @@ export interface RecordFailureDeps {
  *
  * Every part is attempted even if an earlier one fails (a broken custody write must not keep the case from being
  * marked FAILED, nor the responders from being told):
- * 1. the deferred custody records, when "Isolate network" had not written them, and instance.json / the raw finding;
+ * 1. the deferred custody records, when "Record containment" had not written them, and instance.json / the raw finding;
  * 2. a `failure` custody record listing what was already secured;
  * 3. case status FAILED with the failure;
  * 4. the target lock released when nothing was changed on the instance (so a later finding can retry);
@@ -77,8 +77,9 @@ export async function recordFailure(
 
   const current: CaseRecord | undefined = await attempt('read case', () => deps.cases.getCase(caseId));
 
-  // 1. What "Isolate network" would have written had it returned (it did not, or `containment` would be set).
-  if (!state.containment && current && !current.details[DEFERRED_CUSTODY_MARK]) {
+  // 1. What "Record containment" would have written had it run (whatever part of the path to containment happened,
+  // the containment included when "Isolate network" returned but the recording did not finish).
+  if (current && !current.details[DEFERRED_CUSTODY_MARK]) {
     await attempt('deferred custody records', async () => {
       await deps.custody.append(state.case, pendingCustodyActions(state));
       await deps.cases.updateCase(caseId, { details: { [DEFERRED_CUSTODY_MARK]: deps.clock().toISOString() } });
@@ -107,7 +108,9 @@ export async function recordFailure(
     },
     result: { caseStatus: 'FAILED', secured, instanceChanged: !untouched, lockReleased },
   };
-  await attempt('failure custody record', () => deps.custody.append(state.case, [...closing.actions, failureAction]));
+  // The memory capture's records not appended yet (its start's, left for the first poll) come before the closing.
+  const unrecordedMemory = memoryOfState(state)?.unrecorded ?? [];
+  await attempt('failure custody record', () => deps.custody.append(state.case, [...unrecordedMemory, ...closing.actions, failureAction]));
   await attempt('case status', () =>
     deps.cases.updateCase(caseId, {
       status: 'FAILED',

@@ -3,14 +3,13 @@ import type { Ec2SecurityGroupAdapter } from '../adapters/ec2-security-group-ada
 import { errorSummary } from '../domain/errors';
 import type { MemoryPlan } from '../domain/memory-capture';
 import type { MemoryState } from '../domain/memory-state';
-import type { Clock, CustodyLog, Log } from '../domain/ports';
+import type { Clock, Log } from '../domain/ports';
 import type { AcquisitionState, CustodyAction } from '../domain/types';
 import { MEMORY_STEP, closeChannelAndDeny, ensureChannelGroup, moveInterfaces, type CloseDeps } from './memory-channel';
 
 export interface StartMemoryCaptureDeps extends CloseDeps {
   securityGroups: Ec2SecurityGroupAdapter;
   volumes: Pick<Ec2MemoryVolumeAdapter, 'createVolume'>;
-  custody: () => Pick<CustodyLog, 'append'>;
   clock: Clock;
   tagPrefix: string;
   /** The evidence key of the instance's region (what the workload copies use); undefined: the account's EBS default. */
@@ -27,6 +26,10 @@ export interface StartMemoryCaptureDeps extends CloseDeps {
  * Any plan other than `capture` returns a settled state (`skipped`). A failure after the channel opened closes it
  * and restores the full deny before it is returned as `failed`: the step itself never fails the acquisition (the
  * state machine also catches into `$.memoryFailure`).
+ *
+ * Its custody actions are returned in `unrecorded`, not written: "Record containment" runs next and writes the
+ * containment's records, and the first "Check snapshot progress" appends these after them, so the chain keeps the
+ * order in which things happened and this function carries no evidence-store client.
  */
 export async function startMemoryCapture(deps: StartMemoryCaptureDeps, state: AcquisitionState): Promise<MemoryState> {
   const startedAt = deps.clock().toISOString();
@@ -123,7 +126,7 @@ export async function startMemoryCapture(deps: StartMemoryCaptureDeps, state: Ac
     );
   }
   const opened: MemoryState = { ...withVolume, channel: { ...channel, openedAt } };
-  return record(deps, state, opened, actions);
+  return deferred(opened, actions);
 }
 
 /** The settled state of a case whose plan is not `capture` (no plan at all: a case planned before memory existed). */
@@ -137,29 +140,16 @@ export function notCaptured(plan: MemoryPlan | undefined, startedAt: string): Me
 async function finish(deps: StartMemoryCaptureDeps, state: AcquisitionState, memory: MemoryState, actions: CustodyAction[]): Promise<MemoryState> {
   const closed = await closeChannelAndDeny(deps, memory, state.containment?.credentials);
   const ended = { ...closed.state, endedAt: deps.clock().toISOString() };
-  return record(deps, state, ended, [...actions, ...closed.actions]);
+  return deferred(ended, [...actions, ...closed.actions]);
 }
 
-/** Appends the custody records (those left over first); when that fails, they are kept for the next poll. */
-export async function recordMemoryActions(
-  deps: { custody: () => Pick<CustodyLog, 'append'>; log?: Log },
-  state: Pick<AcquisitionState, 'case'>,
-  memory: MemoryState,
-  actions: CustodyAction[],
-): Promise<MemoryState> {
+/** The state with its custody actions left for the next poll to append (after the containment's records). */
+function deferred(memory: MemoryState, actions: CustodyAction[]): MemoryState {
   const all = [...(memory.unrecorded ?? []), ...actions];
-  const { unrecorded: _previous, ...rest } = memory;
-  if (all.length === 0) return rest;
-  try {
-    await deps.custody().append(state.case, all);
-    return rest;
-  } catch (err) {
-    deps.log?.({ level: 'error', message: 'memory capture custody records not written yet', detail: errorSummary(err) });
-    return { ...rest, unrecorded: all };
-  }
+  return all.length > 0 ? { ...memory, unrecorded: all } : memory;
 }
 
-const record = recordMemoryActions;
+
 
 /**
  * When "Start memory capture" itself failed (caught into `$.memoryFailure`) for a case that planned a capture, the

@@ -5,17 +5,17 @@ import { EVIDENCE_OBJECT_PATTERNS, type EvidenceObjectKind } from '../../handler
 /**
  * Which evidence objects each step writes: the one table every role's `s3:PutObject` (and `s3:PutObjectLegalHold`)
  * is scoped from (step-permissions.ts `caseStoreGrants`). Found by following every `EvidenceStore.put` of the
- * handlers: the custody log (every writer), `writeEvidenceOnce` (raw finding and pre-incident state: isolation
- * records them right after containment, sealing and the failure recorder write whatever is still missing), the
+ * handlers: the custody log (every writer), `writeEvidenceOnce` (raw finding and pre-incident state: "Record
+ * containment" writes them right after containment, sealing and the failure recorder write whatever is still missing), the
  * manifest (sealing only) and the workstation record (the workstation step only).
  *
  * A step absent here writes no evidence object at all. The workstation instance role writes `analysis` (its
  * construct, forensic-workstation.ts).
  */
 export const EVIDENCE_WRITES: Partial<Record<AcquisitionStep | ReleaseStep, readonly EvidenceObjectKind[]>> = {
-  isolateNetwork: ['custody', 'rawFinding', 'instance'],
-  // Memory capture: its custody records (the host SHA-256 is written by the poll that reads it).
-  startMemoryCapture: ['custody'],
+  // What the path to containment left in the state (that path itself writes no evidence).
+  recordContainment: ['custody', 'rawFinding', 'instance'],
+  // Memory capture: its custody records, the start's included (the host SHA-256 the moment the poll reads it).
   checkSnapshots: ['custody'],
   scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],

@@ -42,14 +42,18 @@ describe('memory capture in the synthesized stack', () => {
     expect(new AwsSolutionsChecks().validateScope(s.app).violations.map((v) => v.ruleName)).toEqual([]);
   });
 
-  it('"Start memory capture" follows "Isolate network", goes on to the scope, and catches everything into $.memoryFailure', () => {
+  it('"Start memory capture" follows "Isolate network", goes on to "Record containment" (also on any failure, at $.memoryFailure), then the scope', () => {
     // Prepare
     const asl = renderAsl(s.json) as unknown as { States: Record<string, State> };
     const isolate = asl.States[ACQUISITION_STEPS.isolateNetwork.state] as State;
     const memory = asl.States[ACQUISITION_STEPS.startMemoryCapture.state] as State;
+    const record = asl.States[ACQUISITION_STEPS.recordContainment.state] as State;
     // Assess
     expect(isolate.Next).toBe(ACQUISITION_STEPS.startMemoryCapture.state);
-    expect(memory.Next).toBe(ACQUISITION_STEPS.scopeIncident.state);
-    expect(memory.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: ACQUISITION_STEPS.scopeIncident.state, ResultPath: '$.memoryFailure' }]);
+    expect(memory.Next).toBe(ACQUISITION_STEPS.recordContainment.state);
+    expect(memory.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: ACQUISITION_STEPS.recordContainment.state, ResultPath: '$.memoryFailure' }]);
+    expect(record.Next).toBe(ACQUISITION_STEPS.scopeIncident.state);
+    // The containment's records are never skipped silently: a failure to write them is recorded by "Record failure".
+    expect(record.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: ACQUISITION_STEPS.recordFailure.state, ResultPath: '$.failure' }]);
   });
 });

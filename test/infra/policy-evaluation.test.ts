@@ -198,8 +198,8 @@ const KEYS = {
 type Kind = keyof typeof KEYS;
 /** The keys each step writes (handlers: custody log, writeEvidenceOnce, manifest, workstation record). */
 const WRITES: Partial<Record<AcquisitionStep | ReleaseStep, Kind[]>> = {
-  isolateNetwork: ['custody', 'rawFinding', 'instance'],
-  startMemoryCapture: ['custody'],
+  // Nothing on the path to containment writes evidence ("Isolate network", "Start memory capture" included).
+  recordContainment: ['custody', 'rawFinding', 'instance'],
   checkSnapshots: ['custody'],
   scopeIncident: ['custody', 'timeline', 'rotate', 'logs'],
   sealEvidence: ['custody', 'rawFinding', 'instance', 'manifest'],

@@ -124,6 +124,15 @@ describe('module layers', () => {
     const [triageSsm, preserveSsm] = await Promise.all([clientBytes('handlers/triage.ts', 'client-ssm'), clientBytes('handlers/preserve-and-snapshot.ts', 'client-ssm')]);
     expect(triageSsm).toBe(0);
     expect(preserveSsm).toBeGreaterThan(10_000);
+    // Nothing on the path to containment (nor the memory channel's start) writes evidence, so none of those bundles
+    // holds the S3 or DynamoDB client; "Record containment" holds both and no EC2.
+    const writers = ['handlers/isolate-network.ts', 'handlers/start-memory-capture.ts', 'handlers/record-containment.ts'];
+    const [isolateS3, memoryS3, recordS3] = await Promise.all(writers.map((e) => clientBytes(e, 'client-s3')));
+    const [isolateDb, memoryDb, recordDb] = await Promise.all(writers.map((e) => clientBytes(e, 'client-dynamodb')));
+    expect([isolateS3, memoryS3, isolateDb, memoryDb]).toEqual([0, 0, 0, 0]);
+    expect(recordS3).toBeGreaterThan(10_000);
+    expect(recordDb).toBeGreaterThan(10_000);
+    expect(await clientBytes('handlers/record-containment.ts')).toBe(0);
   });
 
   it('has no import cycle (type-only imports included)', () => {

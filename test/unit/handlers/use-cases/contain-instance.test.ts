@@ -5,6 +5,7 @@ import type { LogEntry } from '../../../../handlers/domain/ports';
 import type { AcquisitionState, DescribeResult } from '../../../../handlers/domain/types';
 import { type ContainInstanceDeps, containInstance } from '../../../../handlers/use-cases/contain-instance';
 import { ChainedCustodyLog } from '../../../../handlers/use-cases/custody-log';
+import { recordContainment } from '../../../../handlers/use-cases/record-containment';
 import type { RevokeIamPort } from '../../../../handlers/use-cases/revoke-credentials';
 import type { PreservationReadPort } from '../../../../handlers/use-cases/verify-preservation';
 import { READ_BACK_PENDING } from '../../../../handlers/domain/preservation';
@@ -33,6 +34,14 @@ describe('containInstance (the "Isolate network" use case)', () => {
     calls = [];
   });
   afterEach(() => bucket.s3.restore());
+
+  /** What "Record containment" (the next state) does with the result: the custody log and the case as it writes them. */
+  async function recordNext(s: AcquisitionState, out: Awaited<ReturnType<typeof containInstance>>) {
+    const clock = steppingClock();
+    const custody = new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: { functionName: 'record' }, sleep: async () => {} });
+    await recordContainment({ cases, store: bucket.store, clock, custody }, s, out);
+    return (cases.cases.get(s.case.caseId)?.custody ?? []).map((o) => JSON.parse(bucket.objects.get(o.key)?.body ?? '{}'));
+  }
 
   function deps(overrides: Partial<ContainInstanceDeps> = {}): ContainInstanceDeps {
     const clock = steppingClock();
@@ -64,12 +73,6 @@ describe('containInstance (the "Isolate network" use case)', () => {
       profiles: () => {
         throw new Error('not expected');
       },
-      evidence: () => ({
-        cases,
-        store: bucket.store,
-        clock,
-        custody: new ChainedCustodyLog({ cases, store: bucket.store, clock, actor: { functionName: 'isolate' }, sleep: async () => {} }),
-      }),
       clock,
       log: (entry) => logged.push(entry),
       tagPrefix: 'forensics',
@@ -80,7 +83,7 @@ describe('containInstance (the "Isolate network" use case)', () => {
     };
   }
 
-  it('isolates the network, then records a credential client that cannot be built as a failed action, in the custody log too', async () => {
+  it('isolates the network, then returns a credential client that cannot be built as a failed action, which reaches the custody log', async () => {
     // Prepare
     const s = state();
     cases.seed(s.case);
@@ -105,8 +108,7 @@ describe('containInstance (the "Isolate network" use case)', () => {
       request: { instanceId: s.case.target.instanceId, mode: 'instance' },
       result: { error: 'ConfigurationError: RESPONDER_ROLE_NAME is not set' },
     });
-    expect(out.recording).toBeUndefined();
-    const recorded = (cases.cases.get(s.case.caseId)?.custody ?? []).map((o) => JSON.parse(bucket.objects.get(o.key)?.body ?? '{}'));
+    const recorded = await recordNext(s, out);
     expect(recorded.some((r) => r.action === 'revoke-credentials' && r.status === 'failed')).toBe(true);
     expect(logged.some((l) => l.message === 'credential containment failed')).toBe(true);
   });
@@ -127,17 +129,20 @@ describe('containInstance (the "Isolate network" use case)', () => {
     expect(out.actions.at(-1)).toMatchObject({ action: 'quarantine-instance-profile', status: 'failed', request: { instanceId: s.case.target.instanceId } });
   });
 
-  it('returns the containment with `recording` when the custody records cannot be written (the seal step writes them later)', async () => {
-    // Prepare: the case is not in the table, so recording fails.
+  it('writes nothing to the evidence store or the case: the containment travels in the state to "Record containment"', async () => {
+    // Prepare
     const s = state({ workstation: false, revoke: 'none' });
+    cases.seed(s.case);
+    const before = structuredClone(cases.cases.get(s.case.caseId));
 
     // Act
     const out = await containInstance(deps(), s);
 
-    // Assess
+    // Assess: isolated, every action in the result, and no object nor case change made by this step.
     expect(out.networkInterfaces).toHaveLength(1);
-    expect(out.recording?.error).toMatch(/^CaseNotFound: /);
-    expect(logged.some((l) => l.message === 'containment recorded late')).toBe(true);
+    expect(out.actions.map((a) => a.action)).toContain('isolate-network-interface');
+    expect(bucket.objects.size).toBe(0);
+    expect(cases.cases.get(s.case.caseId)).toEqual(before);
   });
 
   it('reads the preservation back only after the last interface is isolated, and records a mismatch as a failed preservation', async () => {
@@ -189,8 +194,9 @@ describe('containInstance (the "Isolate network" use case)', () => {
         readBack: [{ deviceName: '/dev/xvda', volumeId: 'vol-0aaa', deleteOnTermination: false }],
       },
     ]);
-    // In the custody log (a failed action of this step) and in the case's preservation as release reads it.
-    const recorded = (cases.cases.get(s.case.caseId)?.custody ?? []).map((o) => JSON.parse(bucket.objects.get(o.key)?.body ?? '{}'));
+    // In the custody log (a failed action of this step) and in the case's preservation as release reads it, once
+    // "Record containment" wrote them.
+    const recorded = await recordNext(s, out);
     expect(recorded.some((r) => r.step === 'isolateNetwork' && r.action === 'shutdown-behavior-stop' && r.status === 'failed')).toBe(true);
     const details = cases.cases.get(s.case.caseId)?.details as { preservation: { action: string; status: string }[] };
     expect(details.preservation.map((p) => [p.action, p.status])).toEqual([

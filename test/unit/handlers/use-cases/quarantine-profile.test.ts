@@ -19,7 +19,6 @@ import type { HandlerEnvironment } from '../../../../handlers/config/env';
 import { mergeOptions, parseManualRequest } from '../../../../handlers/domain/manual-request';
 import type { CaseRecord } from '../../../../handlers/domain/ports';
 import type { AcquisitionState, CaseRef, CustodyAction, ProfileQuarantine } from '../../../../handlers/domain/types';
-import type { EvidenceDeps } from '../../../../handlers/composition/evidence';
 import { createIsolateNetworkHandler } from '../../../../handlers/isolate-network';
 import { quarantineInstanceProfile } from '../../../../handlers/use-cases/quarantine-profile';
 import { releaseContainment, type ReleasePorts } from '../../../../handlers/use-cases/release-containment';
@@ -166,7 +165,6 @@ describe('isolate-network entry: quarantine after the deny policy', () => {
 
   const env = (extra: Partial<HandlerEnvironment> = {}) => () =>
     ({ TAG_PREFIX: 'forensics', DEFAULT_REVOKE_MODE: 'instance', QUARANTINE_PROFILE_ARN: QUARANTINE, ...extra }) as HandlerEnvironment;
-  const evidence = () => ({ cases: {}, store: {}, custody: {}, clock: fixedClock(NOW) }) as unknown as EvidenceDeps;
   const handler = (e: () => HandlerEnvironment) =>
     createIsolateNetworkHandler({
       env: e,
@@ -174,7 +172,6 @@ describe('isolate-network entry: quarantine after the deny policy', () => {
       adaptersFor: () => adapters() as never,
       iam: () => new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })),
       profiles,
-      evidence,
     });
   function state(options: Partial<CaseRef['options']> = {}): AcquisitionState {
     const d = describeResult({ iamInstanceProfile: { arn: ORIGINAL, associationId: 'iip-assoc-1' } });

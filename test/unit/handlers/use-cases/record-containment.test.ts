@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../../../handlers/domain/custody-record';
 import { canonicalBody } from '../../../../handlers/domain/hashing';
 import { ChainedCustodyLog } from '../../../../handlers/use-cases/custody-log';
+import { InvalidInput } from '../../../../handlers/domain/errors';
+import { createRecordContainmentHandler } from '../../../../handlers/record-containment';
 import { recordContainment } from '../../../../handlers/use-cases/record-containment';
 import { FakeCaseTable, RAW_EVENT, containedState, mockEvidenceBucket, steppingClock } from '../../../support/evidence-test-kit';
 
@@ -89,9 +91,10 @@ describe('recordContainment', () => {
     const putsBefore = bucket.s3.commandCalls(PutObjectCommand).length;
 
     // Act
-    await recordContainment(deps, state, state.containment!, RAW_EVENT);
+    const again = await recordContainment(deps, state, state.containment!, RAW_EVENT);
 
     // Assess
+    expect(again).toMatchObject({ custody: 'already-written', custodyRecords: 0 });
     expect(cases.cases.get(CASE)!.custodySeq).toBe(5);
     expect(bucket.s3.commandCalls(PutObjectCommand)).toHaveLength(putsBefore);
   });
@@ -111,5 +114,35 @@ describe('recordContainment', () => {
     expect(bucket.objects.has(INSTANCE_KEY)).toBe(true);
     expect(cases.cases.get(CASE)!.evidence!.filter((o) => o.key === INSTANCE_KEY)).toHaveLength(1);
     expect(cases.cases.get(CASE)!.custodySeq).toBe(0);
+  });
+
+  it('the "Record containment" entry refuses a state without the containment, naming the field, and writes nothing', async () => {
+    // Prepare
+    const { containment: _none, ...state } = containedState();
+    cases.seed(state.case);
+    const handler = createRecordContainmentHandler({ evidence: () => deps });
+
+    // Act
+    const refused = handler(state);
+
+    // Assess
+    await expect(refused).rejects.toBeInstanceOf(InvalidInput);
+    await expect(refused).rejects.toThrow(/containment/);
+    expect(bucket.objects.size).toBe(0);
+    expect(cases.cases.get(CASE)!.custodySeq).toBe(0);
+  });
+
+  it('the "Record containment" entry writes the containment from the execution state and says what it wrote', async () => {
+    // Prepare
+    const state = containedState();
+    cases.seed(state.case);
+    const handler = createRecordContainmentHandler({ evidence: () => deps });
+
+    // Act
+    const out = await handler(state);
+
+    // Assess
+    expect(out).toEqual({ recordedAt: expect.any(String), custody: 'written', custodyRecords: 5 });
+    expect(cases.cases.get(CASE)!.custodySeq).toBe(5);
   });
 });

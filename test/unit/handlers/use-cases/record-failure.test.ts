@@ -141,7 +141,7 @@ describe('recordFailure', () => {
     expect(message().Message).toContain('eni-0aaa isolated');
   });
 
-  it('when "Isolate network" recorded but did not return (retried crash): relies on the case mark, no duplicates', async () => {
+  it('when "Record containment" recorded but did not return (retried crash): relies on the case mark, no duplicates', async () => {
     // Prepare
     const contained = containedState();
     cases.seed(contained.case);
@@ -153,6 +153,31 @@ describe('recordFailure', () => {
 
     // Assess
     expect(chain().map((r) => r.action)).toEqual(['open-case', 'receive-finding', 'describe', 'create-snapshots', 'isolate-eni', 'failure']);
+  });
+
+  it('when "Record containment" failed: writes the containment\'s records from the state, then the memory start\'s, then the failure', async () => {
+    // Prepare: "Isolate network" and "Start memory capture" returned (their actions only in the state), then
+    // "Record containment" failed before writing anything.
+    const contained = containedState();
+    cases.seed(contained.case);
+    const state: AcquisitionState = {
+      ...contained,
+      memory: {
+        status: 'skipped',
+        stage: 'done',
+        startedAt: '2025-03-01T10:00:00.000Z',
+        unrecorded: [{ step: 'startMemoryCapture', action: 'create-memory-volume', status: 'failed', performedAt: '2025-03-01T10:00:01.000Z', request: {}, result: { error: 'x' } }],
+      },
+      failure: { Error: 'EvidenceWriteFailed', Cause: 'bucket unavailable' },
+    };
+
+    // Act
+    await recordFailure(deps, state, RAW_EVENT);
+
+    // Assess: nothing the state held is lost, in the order it happened, on one valid chain.
+    expect(chain().map((r) => r.action)).toEqual(['open-case', 'receive-finding', 'describe', 'create-snapshots', 'isolate-eni', 'create-memory-volume', 'failure']);
+    expect(verifyChain(cases.cases.get(CASE)!.custody.map((o) => bucket.objects.get(o.key)!.body)).valid).toBe(true);
+    expect(bucket.objects.has(`cases/${CASE}/instance.json`)).toBe(true);
   });
 
   it('at seal: lists snapshots, evidence copies and isolation as secured', async () => {

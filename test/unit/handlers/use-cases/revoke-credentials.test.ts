@@ -20,6 +20,7 @@ import {
 } from '../../../../handlers/domain/revocation-policy';
 import type { AcquisitionState, RevokeMode } from '../../../../handlers/domain/types';
 import type { EvidenceDeps } from '../../../../handlers/composition/evidence';
+import { createRecordContainmentHandler } from '../../../../handlers/record-containment';
 import { createIsolateNetworkHandler } from '../../../../handlers/isolate-network';
 import { revokeCredentials } from '../../../../handlers/use-cases/revoke-credentials';
 import { adapters, awsError, CASE, describeResult, fixedClock, INSTANCE_ID, preIncident, REGION } from '../../../support/ec2-test-fixtures';
@@ -252,8 +253,6 @@ describe('isolate-network entry: credentials after the network, failures do not 
     vi.restoreAllMocks();
   });
   const env = () => ({ TAG_PREFIX: 'forensics', DEFAULT_REVOKE_MODE: 'instance' }) as HandlerEnvironment;
-  const evidence = () =>
-    ({ cases: {}, store: {}, custody: {}, clock: fixedClock(NOW) }) as unknown as EvidenceDeps;
 
   function state(): AcquisitionState {
     const d = describeResult({ iamInstanceProfile: { arn: PROFILE_ARN } });
@@ -261,7 +260,7 @@ describe('isolate-network entry: credentials after the network, failures do not 
     return { outcome: 'ACQUIRE', case: CASE, describe: d };
   }
 
-  it('returns the network containment with credentials failed when IAM fails; custody includes the failure', async () => {
+  it('returns the network containment with credentials failed when IAM fails; "Record containment" puts the failure in custody', async () => {
     // Prepare: working evidence deps (in-memory case table, mocked Object Lock bucket), IAM refusing the deny policy.
     ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
     profileWith(ROLE);
@@ -276,17 +275,18 @@ describe('isolate-network entry: credentials after the network, failures do not 
       clock: fixedClock(NOW),
       adaptersFor: () => adapters() as never,
       iam: () => new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })),
-      evidence: () => ({ cases, store: bucket.store, custody, clock }) as unknown as EvidenceDeps,
     });
+    const record = createRecordContainmentHandler({ evidence: () => ({ cases, store: bucket.store, custody, clock }) as unknown as EvidenceDeps });
 
-    // Act
+    // Act: the containment, then the next state with the containment in the execution state.
     const out = await handler(state());
+    const recording = await record({ ...state(), containment: out });
     bucket.s3.restore();
 
     // Assess: the network is contained, the credentials failure is in the result and in the written custody log.
     expect(out.networkInterfaces.length).toBeGreaterThan(0);
     expect(out.credentials?.status).toBe('failed');
-    expect(out.recording).toBeUndefined();
+    expect(recording).toMatchObject({ custody: 'written' });
     const records = cases.cases.get(CASE.caseId)!.custody.map((o) => JSON.parse(bucket.objects.get(o.key)!.body));
     expect(records.some((r) => r.action === 'isolate-network-interface' && r.status === 'succeeded')).toBe(true);
     const failed = records.filter((r) => r.status === 'failed');
@@ -303,7 +303,6 @@ describe('isolate-network entry: credentials after the network, failures do not 
       clock: fixedClock(NOW),
       adaptersFor: () => adapters() as never,
       iam: () => new IamRoleAdapter(new IAMClient({ region: 'us-east-1' })),
-      evidence,
     });
     const s = state();
     s.case = { ...CASE, options: { workstation: false, revoke: 'none' } };
