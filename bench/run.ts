@@ -59,6 +59,20 @@ async function main(): Promise<void> {
   if (scenarios.length === 0) throw new Error(`--only: no such scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')})`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
+  // A partial full-mode run merges into the last full report (bench/report.ts mergeScenarios), so the generated
+  // docs keep one table, each row dated; a smoke run never touches them. Checked before anything runs: a long run
+  // that could not be merged would be lost.
+  const settings: BenchReport['settings'] = {
+    latencyMs,
+    throttleRate,
+    seed,
+    retryIntervals: retryIntervalMs === 'as-defined' ? 'as defined (backoff, full jitter, real time)' : `${retryIntervalMs} ms`,
+    ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
+  };
+  const latestPath = join(ROOT, 'bench', 'results', 'latest.json');
+  const previous = mode === 'full' && only ? (JSON.parse(await readFile(latestPath, 'utf8')) as BenchReport) : undefined;
+  if (previous) mergeScenarios(previous, { settings }, [], SCENARIOS.map((s) => s.id));
+
   const t0 = performance.now();
   // The commit the scenarios ran on (with "+" when the tree has changes), so a merged table says what each row measured.
   const commit = gitCommit();
@@ -75,6 +89,9 @@ async function main(): Promise<void> {
       log(`scenario ${scenario.id}: ${scenario.title}`);
       const result = await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, retryIntervalMs, log });
       results.push({ ...result, measuredAt: new Date().toISOString(), ...(commit ? { commit } : {}) });
+      // Each scenario's outcome as soon as it is known: a run stopped later still tells what it measured.
+      log(`  ${scenario.id}: ${Object.entries(result.outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; redrives ${result.redrives.executions} (${result.redrives.total}); wall ${Math.round(result.wallMs / 1000)} s`);
+      for (const f of result.failures.slice(0, 10)) log(`    failed ${f.caseKey}: ${f.status} ${f.error ?? ''} ${f.detail ? JSON.stringify(f.detail).slice(0, 300) : ''}`);
     }
   } finally {
     instrument.dispose();
@@ -88,17 +105,6 @@ async function main(): Promise<void> {
     bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: [...PATH_TO_CONTAINMENT, 'releaseContainment'] } : {}) });
   }
 
-  // A partial full-mode run merges into the last full report (bench/report.ts mergeScenarios), so the generated
-  // docs keep one table, each row dated; a smoke run never touches them.
-  const settings: BenchReport['settings'] = {
-    latencyMs,
-    throttleRate,
-    seed,
-    retryIntervals: retryIntervalMs === 'as-defined' ? 'as defined (backoff, full jitter, real time)' : `${retryIntervalMs} ms`,
-    ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
-  };
-  const latestPath = join(ROOT, 'bench', 'results', 'latest.json');
-  const previous = mode === 'full' && only ? (JSON.parse(await readFile(latestPath, 'utf8')) as BenchReport) : undefined;
   const merged = previous ? mergeScenarios(previous, { settings }, results, SCENARIOS.map((s) => s.id)) : results;
   if (previous && bundles.length === 0) bundles = previous.bundles;
   const fit = callsVsVolumes(merged);
