@@ -3,11 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     setupFiles: ['test/setup/polyfills.ts'],
-    // moto_server found or installed once before the files run in parallel, or a stop with the command to run.
-    globalSetup: ['test/setup/emulator.ts'],
     testTimeout: 60_000,
     hookTimeout: 240_000,
-    // e2e suites each start their own moto_server; two cores, so keep file parallelism modest.
+    // Two cores: two files at a time. The e2e files share one moto_server per worker slot (test/setup/emulator.ts).
     maxWorkers: 2,
     projects: [
       {
@@ -26,6 +24,9 @@ export default defineConfig({
           name: 'unit, e2e, docs',
           include: ['test/**/*.test.ts'],
           exclude: ['test/infra/**'],
+          // moto_server found or installed once before the files run in parallel (or a stop with the command to
+          // run), then started once per worker slot for the e2e files (test/support/e2e-emulator.ts).
+          globalSetup: ['test/setup/emulator.ts'],
         },
       },
     ],
