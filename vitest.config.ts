@@ -21,12 +21,21 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'unit, e2e, docs',
+          name: 'unit, docs',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/infra/**'],
+          exclude: ['test/infra/**', 'test/e2e/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
           // moto_server found or installed once before the files run in parallel (or a stop with the command to
           // run), then started once per worker slot for the e2e files (test/support/e2e-emulator.ts).
           globalSetup: ['test/setup/emulator.ts'],
+          // After the root's setup files: the SDK's retry pauses shortened (the same retries), see the file.
+          setupFiles: ['test/setup/e2e-sdk-retry-pauses.ts'],
         },
       },
     ],
