@@ -24,6 +24,10 @@ export default defineConfig({
           name: 'unit, docs',
           include: ['test/**/*.test.ts'],
           exclude: ['test/infra/**', 'test/e2e/**'],
+          // Most of a unit file's time is starting its worker and importing: a worker thread starts faster than a
+          // forked process (measured: the project in 74 s instead of 90 s). Each file still gets its own module
+          // context and its own copy of process.env; the e2e and infra files stay in forks.
+          pool: 'threads',
         },
       },
       {
