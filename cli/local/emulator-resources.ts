@@ -187,6 +187,8 @@ async function ensureReplicas(ctx: EmulatorContext, keyArn: string, regions: rea
 export type EmulatorOutputs = Readonly<Record<string, string>>;
 
 export interface ProvisionOptions {
+  /** The forensic VPC's CIDR block, from the synthesized template (emulator-workstation.ts `forensicVpcCidr`). */
+  forensicVpcCidr: string;
   /** The workstation launch template's instance type (`forensics:workstationInstanceType`). */
   workstationInstanceType?: string;
   /**
@@ -197,7 +199,7 @@ export interface ProvisionOptions {
 }
 
 /** Creates (or finds) the IR resources and returns their names and ARNs, keyed by the IR stack's output keys. */
-export async function provisionIrResources(ctx: EmulatorContext, options: ProvisionOptions = {}): Promise<EmulatorOutputs> {
+export async function provisionIrResources(ctx: EmulatorContext, options: ProvisionOptions): Promise<EmulatorOutputs> {
   const config = emulatorClientConfig(ctx);
   const kms = new KMSClient(config);
   const s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -213,7 +215,7 @@ export async function provisionIrResources(ctx: EmulatorContext, options: Provis
     const quarantineProfileArn = await ensureQuarantineProfile(iam);
     const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC_NAME })); // idempotent by name
     // The forensic VPC, workstation group and launch template (the workstation step's extra environment).
-    const workstation = await provisionWorkstationResources(config, keyArn, options.workstationInstanceType);
+    const workstation = await provisionWorkstationResources(config, keyArn, options.forensicVpcCidr, options.workstationInstanceType);
     const states = (name: string) => `arn:aws:states:${ctx.region}:${ctx.accountId}:stateMachine:${name}`;
     return {
       [IR_STACK_OUTPUTS.caseTableName]: TABLE_NAME,

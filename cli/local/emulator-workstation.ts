@@ -13,7 +13,7 @@ import {
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
-import { FORENSIC_VPC_CIDR } from '../../infra/constructs/forensic-workstation';
+import type { CfnTemplate } from './lambda-environment';
 
 /**
  * The forensic VPC's equivalent in the emulator (what infra/constructs/forensic-workstation.ts deploys): one VPC with
@@ -24,10 +24,22 @@ import { FORENSIC_VPC_CIDR } from '../../infra/constructs/forensic-workstation';
 const TAG = 'forensics:role';
 export const EMULATOR_LAUNCH_TEMPLATE_NAME = 'forensics-workstation';
 
+/**
+ * The forensic VPC's CIDR block as the synthesized template deploys it (its one `AWS::EC2::VPC`). Read from the
+ * template rather than imported from the construct: importing infra/ would load aws-cdk-lib into every process that
+ * only provisions the emulator from an already synthesized (cached) template.
+ */
+export function forensicVpcCidr(template: CfnTemplate): string {
+  const vpcs = Object.values(template.Resources ?? {}).filter((r) => r.Type === 'AWS::EC2::VPC');
+  const cidr = vpcs.length === 1 ? (vpcs[0]?.Properties as { CidrBlock?: unknown } | undefined)?.CidrBlock : undefined;
+  if (typeof cidr !== 'string') throw new Error(`the IR template should hold one AWS::EC2::VPC with a literal CidrBlock (found ${vpcs.length} VPCs)`);
+  return cidr;
+}
+
 /** The i-th /24 of the forensic VPC's /22 (10.255.0.0/24, 10.255.1.0/24, …). */
-function isolatedSubnetCidr(index: number): string {
-  const [base = '', prefix] = FORENSIC_VPC_CIDR.split('/');
-  if (prefix !== '22') throw new Error(`FORENSIC_VPC_CIDR ${FORENSIC_VPC_CIDR}: expected a /22`);
+function isolatedSubnetCidr(vpcCidr: string, index: number): string {
+  const [base = '', prefix] = vpcCidr.split('/');
+  if (prefix !== '22') throw new Error(`forensic VPC ${vpcCidr}: expected a /22`);
   const octets = base.split('.').map(Number);
   return `${octets[0]}.${octets[1]}.${(octets[2] ?? 0) + index}.0/24`;
 }
@@ -35,6 +47,7 @@ function isolatedSubnetCidr(index: number): string {
 export async function provisionWorkstationResources(
   config: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } },
   evidenceKeyArn: string,
+  vpcCidr: string,
   instanceType = 'm7i.large',
 ): Promise<WorkstationEnvironment> {
   const ec2 = new EC2Client(config);
@@ -44,7 +57,7 @@ export async function provisionWorkstationResources(
     if (!vpcId) {
       const vpc = await ec2.send(
         new CreateVpcCommand({
-          CidrBlock: FORENSIC_VPC_CIDR,
+          CidrBlock: vpcCidr,
           TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: TAG, Value: 'forensic-vpc' }, { Key: 'Name', Value: 'forensic-vpc' }] }],
         }),
       );
@@ -60,7 +73,7 @@ export async function provisionWorkstationResources(
         const subnet = await ec2.send(
           new CreateSubnetCommand({
             VpcId: vpcId,
-            CidrBlock: isolatedSubnetCidr(i),
+            CidrBlock: isolatedSubnetCidr(vpcCidr, i),
             AvailabilityZone: availabilityZone,
             TagSpecifications: [{ ResourceType: 'subnet', Tags: [{ Key: TAG, Value: 'forensic-isolated' }] }],
           }),

@@ -9,7 +9,7 @@ import type { HandlerEnvironment } from '../../handlers/config/env';
 import { environment, resetEnvironment } from '../../handlers/config/env';
 import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
 import type { SynthesizedIrStack } from '../../infra/synthesize';
-import { withSynthesisCache } from './synthesis-cache';
+import { cachedSynthesis, withSynthesisCache } from './synthesis-cache';
 import { ACQUISITION_STEPS, ACQUISITION_STEP_NAMES, CONTROL_STATES } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, RELEASE_STEP_NAMES } from '../../workflows/release-steps';
 import { renderDefinition } from '../../workflows/render-definition';
@@ -22,6 +22,7 @@ import {
   LOCAL_RELEASE_MACHINE,
   provisionIrResources,
 } from './emulator-resources';
+import { forensicVpcCidr } from './emulator-workstation';
 import { type CfnTemplate, functionEnvironment, missingOutputs, processEnvironment } from './lambda-environment';
 import { registerLocalStack } from './local-stack';
 import { assertLoopbackEndpoint, startMoto, type MotoServer } from './moto-server';
@@ -152,11 +153,12 @@ export async function prepareLocalEnvironment(options: PrepareOptions = {}): Pro
     const workloadRegions = [
       ...new Set([...(synthesized.config.workloadRegions ?? []), ...(options.overrides?.WORKLOAD_REGIONS?.split(',').filter(Boolean) ?? [])]),
     ];
+    const template = synthesized.template as CfnTemplate;
     const provisioned = await provisionIrResources(ctx, {
+      forensicVpcCidr: forensicVpcCidr(template),
       workstationInstanceType: synthesized.config.workstationInstanceType,
       workloadRegions,
     });
-    const template = synthesized.template as CfnTemplate;
     const missing = missingOutputs(template, provisioned);
     if (missing.length > 0) throw new Error(`the emulator provisions no counterpart for stack output(s) ${missing.join(', ')}`);
     // The deployment's outputs are the template's, with the emulator's values.
@@ -309,8 +311,15 @@ export async function loadIrStack(context: Readonly<Record<string, string>> = {}
   const key = contextKey(context);
   let cached = stackCache.get(key);
   if (!cached) {
-    cached = import('../../infra/synthesize')
-      .then(({ synthesizeIrStack }) => withSynthesisCache(key, () => synthesizeIrStack({ ...context }), { root: REPO_ROOT }))
+    // From disk when stored, without loading the synthesizer (aws-cdk-lib) at all; else synthesized and stored.
+    const stored = cachedSynthesis<SynthesizedIrStack>(key, { root: REPO_ROOT });
+    cached = (
+      stored
+        ? Promise.resolve(stored)
+        : import('../../infra/synthesize').then(({ synthesizeIrStack }) =>
+            withSynthesisCache(key, () => synthesizeIrStack({ ...context }), { root: REPO_ROOT }),
+          )
+    )
       .catch((err: unknown) => {
         stackCache.delete(key);
         throw err;

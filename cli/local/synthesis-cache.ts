@@ -40,18 +40,33 @@ export function synthesisKey(root: string, contextKey: string, env: NodeJS.Proce
   return hash.digest('hex');
 }
 
+/**
+ * The stored synthesis for `contextKey` and the sources as they are now, or undefined (none stored, or the cache off):
+ * lets a caller skip even loading the synthesizer (aws-cdk-lib, seconds of CPU) when the result is on disk.
+ */
+export function cachedSynthesis<T>(contextKey: string, options: SynthesisCacheOptions): T | undefined {
+  const env = options.env ?? process.env;
+  if (env.FORENSICS_SYNTH_CACHE === 'off') return undefined;
+  try {
+    return JSON.parse(readFileSync(cacheFile(contextKey, options, env), 'utf8')) as T;
+  } catch {
+    // Absent or unreadable: synthesize.
+    return undefined;
+  }
+}
+
+function cacheFile(contextKey: string, options: SynthesisCacheOptions, env: NodeJS.ProcessEnv): string {
+  return join(options.root, SYNTH_CACHE_DIR, `${synthesisKey(options.root, contextKey, env)}.json`);
+}
+
 /** `produce()`'s result, from the cache when the key matches, else produced and stored. */
 export function withSynthesisCache<T>(contextKey: string, produce: () => T, options: SynthesisCacheOptions): T {
   const env = options.env ?? process.env;
   if (env.FORENSICS_SYNTH_CACHE === 'off') return produce();
-  const key = synthesisKey(options.root, contextKey, env);
+  const cached = cachedSynthesis<T>(contextKey, options);
+  if (cached !== undefined) return cached;
+  const file = cacheFile(contextKey, options, env);
   const dir = join(options.root, SYNTH_CACHE_DIR);
-  const file = join(dir, `${key}.json`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
-  } catch {
-    // Absent or unreadable: synthesize.
-  }
   const value = produce();
   try {
     mkdirSync(dir, { recursive: true });

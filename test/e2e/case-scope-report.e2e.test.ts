@@ -13,7 +13,8 @@ import type { Io } from '../../cli/commands/common';
 import { renderCaseReport } from '../../cli/output/case-report-html';
 import { CONTAINMENT_MARK } from '../../cli/output/timeline-text';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
+import type { LocalEnvironment } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { S3EvidenceStore } from '../../handlers/adapters/evidence-store';
 import { canonicalBody } from '../../handlers/domain/hashing';
@@ -111,7 +112,7 @@ async function sealCaseWithScope(): Promise<ManifestV1> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   s3 = new S3Client({ ...emulatorClientConfig(env), forcePathStyle: true });
   ddb = new DynamoDBClient(emulatorClientConfig(env));
   workDir = await mkdtemp(join(tmpdir(), 'forensics-scope-'));

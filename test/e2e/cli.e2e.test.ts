@@ -14,7 +14,8 @@ import { runCaseVerify, type VerifyReport } from '../../cli/commands/case-verify
 import { runCases } from '../../cli/commands/cases';
 import type { Io } from '../../cli/commands/common';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim } from '../../cli/local/seed-victim';
 
 /**
@@ -60,7 +61,7 @@ async function verify(label: string): Promise<{ code: number; report: VerifyRepo
 const failing = (report: VerifyReport) => report.checks.filter((c) => c.status === 'FAIL').map((c) => `${c.check} ${c.subject}`);
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   s3 = new S3Client({ ...emulatorClientConfig(env), forcePathStyle: true });
   const victim = await seedVictim(env);
   result = await executeLocal(env, findingEventFor(victim, env, { id: 'cli0001finding' }));

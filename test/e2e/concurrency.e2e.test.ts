@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { addClientMiddleware, clearClientMiddleware } from '../support/aws-call-hooks';
 import { EvidenceReader } from '../support/fault-kit';
@@ -14,7 +15,7 @@ let reader: EvidenceReader;
 const createSnapshotsCalls: string[] = [];
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   reader = new EvidenceReader(env);
   addClientMiddleware(async (call, next) => {
     await new Promise((r) => setTimeout(r, 5));

@@ -10,7 +10,8 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetResponderCredentials } from '../../handlers/adapters/responder-credentials';
 import { emulatorClientConfig, type EmulatorContext } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 
 /**
@@ -36,7 +37,7 @@ let victim: Victim;
 let result: RunLocalResult;
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({
+  env = await prepareE2eEnvironment({
     handlerLogs: 'silent',
     overrides: {
       WORKLOAD_ACCOUNTS: `123456789012,${WORKLOAD}`,

@@ -21,7 +21,8 @@ import { runDrillCleanCommand, runDrillCommand } from '../../cli/commands/drill'
 import type { DoctorCheck } from '../../cli/doctor/check';
 import type { DrillReport } from '../../cli/drill/drill-report';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
+import type { LocalEnvironment } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { localForwarderName } from '../../cli/local/local-controls';
 import { accountContext, provisionWorkloadAccount } from './support/local-deployment';
 
@@ -135,7 +136,7 @@ async function inventory(): Promise<Inventory> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent', context: { 'forensics:workloadRegions': REGIONS.join(',') } });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent', context: { 'forensics:workloadRegions': REGIONS.join(',') } });
   await provisionWorkloadAccount(env, { accountId: WORKLOAD, regions: REGIONS, roleName: 'ForensicsResponder', externalId: 'forensic-acquisition' });
   // A subscriber on the topic (an SQS queue: the test reads the notifications from it).
   const sqs = new SQSClient(emulatorClientConfig(env));

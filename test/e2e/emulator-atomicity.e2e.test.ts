@@ -1,17 +1,17 @@
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MotoServer, startMoto } from '../../cli/local/moto-server';
+import { type E2eEmulator, e2eEmulator } from '../support/e2e-emulator';
 
 /**
  * The emulator keeps AWS's per-item write atomicity (cli/local/moto-server.ts): concurrent appends to one DynamoDB
  * item, as eight findings for one instance make in the case table, all land. A moto_server serving each request on
  * its own thread loses some of them (moto checks and writes without a lock); AWS never does.
  */
-let moto: MotoServer;
+let moto: E2eEmulator;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await e2eEmulator();
   client = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   await client.send(
     new CreateTableCommand({

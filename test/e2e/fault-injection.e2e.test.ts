@@ -1,7 +1,8 @@
 import { ModifyInstanceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { type AwsCallMiddleware, addClientMiddleware, awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
@@ -18,7 +19,7 @@ let env: LocalEnvironment;
 let reader: EvidenceReader;
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   reader = new EvidenceReader(env);
 });
 

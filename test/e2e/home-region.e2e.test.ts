@@ -13,6 +13,7 @@ import { resetResponderCredentials } from '../../handlers/adapters/responder-cre
 import type { ManifestV1 } from '../../handlers/domain/manifest';
 import { type EmulatorContext, emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { executeLocal, type LocalEnvironment, prepareLocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 
 /**
@@ -75,7 +76,7 @@ async function isolated(ec2: EC2Client, victim: Victim, groupId: string | null):
 }
 
 beforeAll(async () => {
-  const first = await prepareLocalEnvironment({ handlerLogs: 'silent', overrides: { WORKLOAD_REGIONS: `${HOME},${SOURCE}` } as never });
+  const first = await prepareE2eEnvironment({ handlerLogs: 'silent', overrides: { WORKLOAD_REGIONS: `${HOME},${SOURCE}` } as never });
   endpoint = first.endpoint;
   stopMoto = first.stop;
 }, 120_000);

@@ -30,7 +30,7 @@ import { registerRunLocalCommand } from '../../cli/commands/run-local';
 import type { Io } from '../../cli/commands/common';
 import { EMULATOR_ACCOUNT, EMULATOR_REGION, emulatorClientConfig, type EmulatorContext } from '../../cli/local/emulator-resources';
 import { loadIrStack, prepareLocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
-import { startMoto, type MotoServer } from '../../cli/local/moto-server';
+import { type E2eEmulator, e2eEmulator } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 
@@ -51,7 +51,7 @@ const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 /** A test that synthesizes the stack (the first one in a worker takes a while on a loaded two-core machine). */
 const SYNTH_TIMEOUT_MS = 180_000;
 
-let moto: MotoServer;
+let moto: E2eEmulator;
 let ctx: EmulatorContext;
 let ec2: EC2Client;
 let plain: Victim;
@@ -110,7 +110,7 @@ const workstationsOf = async (caseId: string) =>
   ).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
 
 beforeAll(async () => {
-  moto = await startMoto();
+  moto = await e2eEmulator();
   ctx = { endpoint: moto.endpoint, region: EMULATOR_REGION, accountId: EMULATOR_ACCOUNT };
   ec2 = new EC2Client(emulatorClientConfig(ctx));
   dir = await mkdtemp(join(tmpdir(), 'forensics-local-deployment-'));

@@ -14,7 +14,8 @@ import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-s
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { resetEnvironment } from '../../handlers/config/env';
 import { MEMORY_AGENT_ACTIONS, MEMORY_RESULT_PREFIX } from '../../handlers/domain/memory-capture';
@@ -74,7 +75,7 @@ const hooks: AwsCallMiddleware = async (call, next) => {
 };
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({
+  env = await prepareE2eEnvironment({
     handlerLogs: 'silent',
     // Synthesized with memory capture configured (the snapshot id is replaced below by the one made in moto).
     context: {

@@ -11,7 +11,8 @@ import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LivePlan, runPlanLive } from '../../cli/commands/plan-live';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
+import type { LocalEnvironment } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { addClientMiddleware } from '../support/aws-call-hooks';
 
@@ -50,7 +51,7 @@ async function state(): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   ec2 = new EC2Client(emulatorClientConfig(env));
   victim = await seedVictim(env);
 });

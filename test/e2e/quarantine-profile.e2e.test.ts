@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRelease } from '../../cli/commands/release';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, executeLocalRelease, type LocalEnvironment, prepareLocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, executeLocalRelease, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 
@@ -36,7 +37,7 @@ const manual = (victim: Victim, reason: string) => ({
 
 beforeAll(async () => {
   // The deployment setting that creates the profile (`cdk deploy -c forensics:quarantineProfile=true`).
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent', context: { 'forensics:quarantineProfile': 'true' } });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent', context: { 'forensics:quarantineProfile': 'true' } });
   ec2 = new EC2Client(emulatorClientConfig(env));
   withProfile = await seedVictim(env);
   withoutProfile = await seedVictim(env, { lean: true });

@@ -1,7 +1,8 @@
 import { DescribeInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLocalRedrive } from '../../cli/local/local-redrive';
-import { executeLocal, type LocalEnvironment, prepareLocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalOptions } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { awsError, clearClientMiddleware } from '../support/aws-call-hooks';
 import { MAX_AUTOMATIC_REDRIVES } from '../../handlers/domain/redrive';
@@ -19,7 +20,7 @@ let env: LocalEnvironment;
 let reader: EvidenceReader;
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   reader = new EvidenceReader(env);
 });
 

@@ -8,9 +8,9 @@ import {
   executeLocal,
   executeLocalRelease,
   type LocalEnvironment,
-  prepareLocalEnvironment,
   type RunLocalResult,
 } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { DynamoCaseTable } from '../../handlers/adapters/case-table';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -49,7 +49,7 @@ async function evidenceState(): Promise<{ snapshots: string[]; manifest: unknown
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   iam = new IAMClient(config);

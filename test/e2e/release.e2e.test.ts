@@ -5,7 +5,8 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRelease } from '../../cli/commands/release';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { decodePolicyDocument } from '../../handlers/adapters/iam-role-adapter';
 
@@ -35,7 +36,7 @@ async function groupsByEni(): Promise<Record<string, string[]>> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   iam = new IAMClient(config);

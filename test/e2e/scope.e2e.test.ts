@@ -13,7 +13,8 @@ import { CreateFlowLogsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, GetResourcePolicyCommand, PutResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { type AwsCallMiddleware, addClientMiddleware } from '../support/aws-call-hooks';
 
@@ -158,7 +159,7 @@ async function seedFlowLogBucket(): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({
+  env = await prepareE2eEnvironment({
     handlerLogs: 'silent',
     context: { 'forensics:cloudTrailBucket': TRAIL_BUCKET, 'forensics:flowLogBuckets': FLOW_BUCKET },
     // The organization trail's layout; set in the handlers only (organisation mode itself is not under test here).

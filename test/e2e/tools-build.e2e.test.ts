@@ -9,7 +9,8 @@ import { evaluateToolsShare, evaluateToolsSnapshot, gatherToolsSnapshot } from '
 import { parseConfig } from '../../infra/config';
 import { doctorContext } from '../support/doctor-test-kit';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { type LocalEnvironment, prepareLocalEnvironment } from '../../cli/local/local-runner';
+import type { LocalEnvironment } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 
 /**
  * End to end on moto: `forensics tools build` against a local deployment (the forensic workstation's template,
@@ -26,7 +27,7 @@ const err: string[] = [];
 let code: number;
 
 beforeAll(async () => {
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });

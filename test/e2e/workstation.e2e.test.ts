@@ -2,7 +2,8 @@ import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aw
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, prepareLocalEnvironment, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { runWorkstationLaunch, runWorkstationTerminate } from '../../cli/commands/workstation';
 import { verifyCase } from '../../cli/commands/case-verify';
@@ -20,7 +21,7 @@ let result: RunLocalResult;
 
 beforeAll(async () => {
   // cdk.json's forensics:workstation is true: the default configuration launches the workstation.
-  env = await prepareLocalEnvironment({ handlerLogs: 'silent' });
+  env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
   const config = emulatorClientConfig(env);
   ec2 = new EC2Client(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });
