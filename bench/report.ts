@@ -27,7 +27,7 @@ export interface BenchReport {
  * intervals differ from the report's: the table would compare unlike measurements.
  */
 export function mergeScenarios(
-  previous: Pick<BenchReport, 'settings' | 'scenarios' | 'generatedAt'>,
+  previous: Pick<BenchReport, 'settings' | 'scenarios' | 'generatedAt' | 'partial'>,
   run: Pick<BenchReport, 'settings'>,
   ran: ScenarioResult[],
   order: readonly string[],
@@ -40,7 +40,15 @@ export function mergeScenarios(
       throw new Error(`--only merges into bench/results/latest.json, whose ${key} is ${before[key]}, not ${now[key]}: run the full benchmark`);
     }
   }
-  const byId = new Map<string, ScenarioResult>(previous.scenarios.map((s) => [s.id, { ...s, measuredAt: s.measuredAt ?? previous.generatedAt }]));
+  // Rows of a previous partial run under a background load carry it from its settings (reports from before rows did).
+  const loadOf = (s: ScenarioResult) =>
+    s.backgroundLoad ?? (previous.partial?.ran.includes(s.id) ? previous.settings.backgroundLoad : undefined);
+  const byId = new Map<string, ScenarioResult>(
+    previous.scenarios.map((s) => {
+      const load = loadOf(s);
+      return [s.id, { ...s, measuredAt: s.measuredAt ?? previous.generatedAt, ...(load ? { backgroundLoad: load } : {}) }];
+    }),
+  );
   for (const s of ran) byId.set(s.id, s);
   return [...byId.values()].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
 }
@@ -227,7 +235,7 @@ export function markdown(report: BenchReport): string {
       .join(', ');
     const perVolume = a.awsCallsPerVolume === null ? '' : ` (${a.awsCallsPerVolume.toFixed(1)})`;
     lines.push(
-      `| ${s.title} | ${(s.measuredAt ?? report.generatedAt).slice(0, 16).replace('T', ' ')}${s.commit ? ` (${s.commit})` : ''} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.redrives?.total ?? 0} | ${s.failures.length} |`,
+      `| ${s.title} | ${(s.measuredAt ?? report.generatedAt).slice(0, 16).replace('T', ' ')}${s.commit ? ` (${s.commit})` : ''}${s.backgroundLoad ? `; beside it: ${s.backgroundLoad}` : ''} | ${s.executions} | ${outcomes} | ${fmt(a.containmentMs.p50)} / ${fmt(a.containmentMs.p95)} | ${fmt(a.roundTripsToContainment.p50)} (max ${fmt(a.roundTripsToContainment.max)}) | ${fmt(a.transitionsToContainment.max)} | ${fmt(a.awsCallsPerCase.p50)}${perVolume} | ${fmt(a.transitionsPerCase.p50)} (max ${fmt(a.transitionsPerCase.max)}) | ${fmt(a.endToEndMs.p50)} / ${fmt(a.endToEndMs.p95)} | ${(s.wallMs / 1000).toFixed(1)} | ${s.throttledAttempts} | ${s.redrives?.total ?? 0} | ${s.failures.length} |`,
     );
   }
   const dup = report.scenarios.filter((s) => s.duplicates.count > 0);

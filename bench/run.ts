@@ -88,7 +88,12 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       log(`scenario ${scenario.id}: ${scenario.title}`);
       const result = await runScenario(scenario, { env, instrument, victims, latencyMs, defaultThrottleRate: throttleRate, retryIntervalMs, log });
-      results.push({ ...result, measuredAt: new Date().toISOString(), ...(commit ? { commit } : {}) });
+      results.push({
+        ...result,
+        measuredAt: new Date().toISOString(),
+        ...(commit ? { commit } : {}),
+        ...(values['background-load'] ? { backgroundLoad: values['background-load'] } : {}),
+      });
       // Each scenario's outcome as soon as it is known: a run stopped later still tells what it measured.
       log(`  ${scenario.id}: ${Object.entries(result.outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; redrives ${result.redrives.executions} (${result.redrives.total}); wall ${Math.round(result.wallMs / 1000)} s`);
       for (const f of result.failures.slice(0, 10)) log(`    failed ${f.caseKey}: ${f.status} ${f.error ?? ''} ${f.detail ? JSON.stringify(f.detail).slice(0, 300) : ''}`);

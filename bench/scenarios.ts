@@ -98,6 +98,8 @@ export interface ScenarioResult {
   title: string;
   /** When, and on which commit, this scenario ran (a partial run, `--only`, keeps the other scenarios' own). */
   measuredAt?: string;
+  /** What ran beside this scenario (`--background-load`), kept with the row when later partial runs merge. */
+  backgroundLoad?: string;
   commit?: string;
   config: { volumes: number; instances: number; findingsPerInstance: number; repetitions: number; latencyMs: number; throttleRate: number; snapshotMinutes: number };
   wallMs: number;

@@ -52,6 +52,23 @@ describe('a partial benchmark run merged into the last full report', () => {
     expect(merged[2]!.measuredAt).toBe('2026-11-28T10:52:01.769Z');
   });
 
+  it('keeps with each row the background load it was measured under, also from a partial run recorded before rows carried it', () => {
+    // Prepare: the last report was a partial run of "b" under load (the load only in its settings); "c" ran under load and says so.
+    const load = 'two busy loops';
+    const previous = {
+      settings: { ...SETTINGS, backgroundLoad: load },
+      generatedAt: '2026-11-30T03:50:00.000Z',
+      partial: { ran: ['b'], bundlesMeasured: false },
+      scenarios: [scenario('a'), scenario('b'), scenario('c', { backgroundLoad: 'npm test' })],
+    };
+
+    // Act: an idle partial run of "a".
+    const merged = mergeScenarios(previous, { settings: SETTINGS }, [scenario('a', { measuredAt: '2026-11-30T04:00:00.000Z' })], ORDER);
+
+    // Assess
+    expect(merged.map((s) => s.backgroundLoad)).toEqual([undefined, load, 'npm test']);
+  });
+
   it('is refused when the injected latency, throttling or retry intervals differ (unlike measurements in one table)', () => {
     // Prepare
     const previous = { settings: SETTINGS, generatedAt: '2026-11-28T10:52:01.769Z', scenarios: [scenario('a')] };
