@@ -38,22 +38,22 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, la
  *     every ENI moves from the isolation group into the channel. A skip plan returns at once. Any failure is caught
  *     into `$.memoryFailure` (the first poll then puts the ENIs back and the deny is made total) and the acquisition
  *     goes on. The rest of the capture is advanced by "Check snapshot progress" (below).
- *  5. Record containment — the custody records the path to containment left in the state (case opened, finding,
+ *  6. Record containment — the custody records the path to containment left in the state (case opened, finding,
  *     describe, preservation and snapshot, containment, in that order), the raw finding and the pre-incident state,
  *     each written once; the case details release reads. A failure goes to "Record failure", which writes the same.
  *     The memory capture's own records follow them, appended by the first "Check snapshot progress".
- *  5. Scope the incident — off the containment path, while EC2 completes the snapshots: the principal's CloudTrail
+ *  7. Scope the incident — off the containment path, while EC2 completes the snapshots: the principal's CloudTrail
  *     timeline, the incident window's logs copied under legal hold, the list of what the role could read (to
  *     rotate), each sealed (handlers/use-cases/scope-incident.ts). Bounded by its own time cap; any failure is
  *     caught into `$.scopeFailure` and the acquisition goes on (the seal records the scope as failed).
- *  6. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
+ *  8. Check snapshot progress / Wait for snapshots — a bounded poll loop (interval from size and progress, backing off
  *     while progress stands still; a time cap in the handler; and a hard count in the Choice rule, derived from the
  *     execution's history budget, see below); a snapshot in `error` does not stop the others. Each poll also moves the
  *     memory capture one stage (attach the capture volume → Run Command with a hard executionTimeout → the result
  *     line and the host SHA-256 into the custody log at once → ENIs back to the isolation group and the full deny →
  *     detach → snapshot, which joins the disks' and follows them into the evidence chain); the loop does not settle
  *     before the memory is done, and its last allowed poll ends a capture still running (no new loop, no new state).
- *  7. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
+ *  9. Copy snapshots with evidence key / Check evidence copies — re-encrypt every completed snapshot with the
  *     evidence CMK, bounded in the same way. Multi-account, per volume: copy in the workload account
  *     with the evidence CMK → wait → share with the IR account → IR-owned copy under the evidence key → wait
  *     (State and StateMessage) → EBS Snapshot Lock (skipped and recorded where the API is unavailable). The two
@@ -63,13 +63,13 @@ import { IDEMPOTENT_TIMEOUT_RETRY, PRE_CONTAINMENT_RETRIES, THROTTLING_RETRY, la
  *     that (COPY_CONCURRENCY, limit errors retried with jitter, then deferred to the next poll); a Map with an
  *     inner Wait/poll loop per volume would multiply state transitions (cost, and the benchmark) by the number
  *     of volumes, where this keeps them flat: no state was added, the transition count is unchanged.
- *  8. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
- *  9. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
+ * 10. Seal evidence — raw findings, pre-incident state and manifest, SHA-256 checked, under Object Lock legal hold.
+ * 11. Workstation requested? / Launch forensic workstation — only when the case's `options.workstation` is true:
  *     volumes from the evidence snapshots attached to a hardened instance in the isolated forensic VPC. The
  *     evidence is sealed by then, so its failure is caught into "Notify responders" (at `$.workstationFailure`),
  *     recorded and reported, and never fails the acquisition.
- * 10. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
- * 11. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
+ * 12. Notify responders — SNS; a notification failure is recorded and does not fail the acquisition.
+ * 13. Close case — the case becomes CONTAINED and keeps its lock until a responder releases it.
  *
  * Every Task retries throttling, transient server and Lambda service errors with exponential backoff and full jitter.
  * From "Preserve and snapshot" on, every Task catches everything into "Record failure", which writes what was
@@ -182,7 +182,7 @@ export class AcquisitionStateMachine extends Construct {
     const preserve = catchInto(step('preserveAndSnapshot', '$.acquisition'));
     const isolate = catchInto(step('isolateNetwork', '$.containment'));
 
-    // ── 5. Bounded wait for the snapshots. ──
+    // ── 8. Bounded wait for the snapshots. ──
     // The poll steps receive the state and the loop's bound (handlers/domain/poll-payload.ts).
     const pollPayload = sfn.TaskInput.fromObject({ 'state.$': '$', maxPolls });
     const checkSnapshots = catchInto(step('checkSnapshots', '$.snapshotProgress', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
@@ -190,7 +190,7 @@ export class AcquisitionStateMachine extends Construct {
       time: sfn.WaitTime.secondsPath('$.snapshotProgress.nextCheckSeconds'),
     });
 
-    // ── 5. Scope the incident: after containment, while the snapshots complete in EC2 — off the
+    // ── 7. Scope the incident: after containment, while the snapshots complete in EC2 — off the
     // containment path. Bounded by its own time cap; a failure is recorded at `$.scopeFailure` and the acquisition
     // goes on (the seal records the scope as failed), so it never costs the evidence.
     const scopeIncident = step('scopeIncident', '$.scope');
@@ -201,20 +201,20 @@ export class AcquisitionStateMachine extends Construct {
     // the capture volume when the plan (made in "Preserve and snapshot") says capture; the rest is advanced by
     // "Check snapshot progress". A failure is recorded at `$.memoryFailure` and never fails the acquisition.
     const startMemory = step('startMemoryCapture', '$.memory');
-    // ── 5. Record containment: what the path to containment left in the state, written to the evidence store. ──
+    // ── 6. Record containment: what the path to containment left in the state, written to the evidence store. ──
     const recordContainment = catchInto(step('recordContainment', '$.containmentRecord'));
     startMemory.addCatch(recordContainment, { errors: ['States.ALL'], resultPath: '$.memoryFailure' });
     startMemory.next(recordContainment);
     recordContainment.next(scopeIncident);
 
-    // ── 6. Re-encrypted evidence copies, bounded wait. ──
+    // ── 9. Re-encrypted evidence copies, bounded wait. ──
     const copyEvidence = catchInto(step('copyEvidence', '$.evidence', undefined, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const checkCopies = catchInto(step('checkEvidenceCopies', '$.evidence', pollPayload, [THROTTLING_RETRY, IDEMPOTENT_TIMEOUT_RETRY]));
     const waitCopies = new sfn.Wait(this, CONTROL_STATES.waitCopies, {
       time: sfn.WaitTime.secondsPath('$.evidence.nextCheckSeconds'),
     });
 
-    // ── 7–9. Seal, notify, close. ──
+    // ── 10–13. Seal, notify, close. ──
     const seal = catchInto(step('sealEvidence', '$.seal'));
     const notify = step('notify', '$.notification');
     const closeCase = catchInto(step('closeCase', '$.closure'));

@@ -129,20 +129,20 @@ describe('containInstance (the "Isolate network" use case)', () => {
     expect(out.actions.at(-1)).toMatchObject({ action: 'quarantine-instance-profile', status: 'failed', request: { instanceId: s.case.target.instanceId } });
   });
 
-  it('writes nothing to the evidence store or the case: the containment travels in the state to "Record containment"', async () => {
+  it('returns every action in the order it happened, and "Record containment" writes exactly those after the path\'s earlier records', async () => {
     // Prepare
     const s = state({ workstation: false, revoke: 'none' });
     cases.seed(s.case);
-    const before = structuredClone(cases.cases.get(s.case.caseId));
 
-    // Act
+    // Act: the containment, then the next state with it in the execution state.
     const out = await containInstance(deps(), s);
+    const recorded = await recordNext(s, out);
 
-    // Assess: isolated, every action in the result, and no object nor case change made by this step.
+    // Assess: the result is the only record until the next state, so the chain's tail is the result's actions.
     expect(out.networkInterfaces).toHaveLength(1);
     expect(out.actions.map((a) => a.action)).toContain('isolate-network-interface');
-    expect(bucket.objects.size).toBe(0);
-    expect(cases.cases.get(s.case.caseId)).toEqual(before);
+    expect(recorded.slice(-out.actions.length).map((r) => [r.step, r.action, r.status])).toEqual(out.actions.map((a) => [a.step, a.action, a.status]));
+    expect(recorded.slice(0, 2).map((r) => r.action)).toEqual(['open-case', 'receive-finding']);
   });
 
   it('reads the preservation back only after the last interface is isolated, and records a mismatch as a failed preservation', async () => {
