@@ -3,15 +3,14 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { ACQUISITION_STEPS, ACQUISITION_SUPPORT_FUNCTIONS } from '../workflows/acquisition-steps';
 import { RELEASE_STEPS } from '../workflows/release-steps';
+import { LAMBDA_BUNDLE_FILE, bundleLambda } from '../infra/bundling/lambda-bundle';
 import { median } from './metrics';
 
 /**
- * Each Lambda's bundle, built with esbuild's JS API and the settings of infra/constructs/forensic-function.ts
- * (NodejsFunction bundling: ESM, node22, platform node, mainFields module/main, minified, external source map
- * without sources content, AWS SDK bundled, the createRequire banner, the project's tsconfig), into a temp dir.
+ * Each Lambda's bundle, built by the deployed bundling itself (infra/bundling/lambda-bundle.ts, which the house
+ * construct runs at synthesis), into a temp dir.
  * Reported: the bundle's bytes (the .mjs; the source map is deployed beside it but not loaded unless
  * --enable-source-maps reads it on an error) and its cold import time — `import()` of the bundle in a fresh
  * `node` process, measured inside that process (process start-up excluded), median of a few runs.
@@ -27,10 +26,19 @@ export interface BundleMeasurement {
   /** Bytes and cold import relative to the reference (EC2-only) bundle of the same run. */
   bytesRatio?: number;
   coldImportRatio?: number;
+  /** Cold import relative to the same reference bundled with the SDK's schemas as published (no rewrite), same run. */
+  coldImportRatioToPublished?: number;
 }
 
 /** The minimal EC2-only handler every function is compared with (bench/reference-handler.ts). */
 export const REFERENCE = { step: 'reference', entry: 'bench/reference-handler.ts' } as const;
+
+/**
+ * The same handler with the AWS SDK's schema modules bundled as published (infra/bundling/sdk-schema-keys.ts not
+ * applied): the EC2-only reference as a plain esbuild bundle of this SDK makes it (~830 KiB), the one the cold-path
+ * target was first set against. Reported beside the functions, not deployed.
+ */
+export const PUBLISHED_SDK_REFERENCE = { step: 'reference, SDK schemas as published', entry: REFERENCE.entry, sdkSchemaRewrite: false } as const;
 
 /** Every deployed function's entry, by step key: the acquisition steps, the redrive function, the release steps. */
 export const DEPLOYED_FUNCTIONS: Record<string, string> = Object.fromEntries(
@@ -38,9 +46,6 @@ export const DEPLOYED_FUNCTIONS: Record<string, string> = Object.fromEntries(
 );
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BANNER =
-  "import { createRequire as __forensicsCreateRequire } from 'node:module'; const require = __forensicsCreateRequire(import.meta.url);";
-
 function importTime(file: string): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
   return new Promise((resolvePromise, reject) => {
@@ -70,8 +75,9 @@ export async function measureBundles(options: { runs?: number; steps?: string[] 
   const runs = options.runs ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'forensics-bundles-'));
   try {
-    const entries: { step: string; entry: string }[] = [
+    const entries: { step: string; entry: string; sdkSchemaRewrite?: boolean }[] = [
       REFERENCE,
+      PUBLISHED_SDK_REFERENCE,
       ...(options.steps ?? Object.keys(DEPLOYED_FUNCTIONS)).map((step) => {
         const entry = DEPLOYED_FUNCTIONS[step];
         if (!entry) throw new Error(`no deployed function ${step}`);
@@ -79,24 +85,10 @@ export async function measureBundles(options: { runs?: number; steps?: string[] 
       }),
     ];
     const built: { step: string; entry: string; outfile: string }[] = [];
-    for (const { step, entry } of entries) {
-      const outfile = join(dir, step, 'index.mjs');
-      await build({
-        entryPoints: [join(ROOT, entry)],
-        outfile,
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        external: [],
-        banner: { js: BANNER },
-        tsconfig: join(ROOT, 'tsconfig.json'),
-        logLevel: 'silent',
-      });
+    for (const [i, { step, entry, sdkSchemaRewrite }] of entries.entries()) {
+      const outdir = join(dir, String(i));
+      await bundleLambda(ROOT, entry, outdir, sdkSchemaRewrite === false ? { sdkSchemaRewrite } : {});
+      const outfile = join(outdir, LAMBDA_BUNDLE_FILE);
       built.push({ step, entry, outfile });
     }
     const times = new Map<string, number[]>(built.map((b) => [b.step, []]));
@@ -113,13 +105,19 @@ export async function measureBundles(options: { runs?: number; steps?: string[] 
         coldImportRunsMs: runsMs.map((t) => Math.round(t * 10) / 10),
       });
     }
-    const reference = results[0];
-    if (!reference) return results;
+    const [reference, published] = results;
+    if (!reference || !published) return results;
     const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
     return results.map((r) => {
       const bytesRatio = ratio(r.bytes, reference.bytes);
       const coldImportRatio = ratio(r.coldImportMs, reference.coldImportMs);
-      return { ...r, ...(bytesRatio !== undefined ? { bytesRatio } : {}), ...(coldImportRatio !== undefined ? { coldImportRatio } : {}) };
+      const coldImportRatioToPublished = ratio(r.coldImportMs, published.coldImportMs);
+      return {
+        ...r,
+        ...(bytesRatio !== undefined ? { bytesRatio } : {}),
+        ...(coldImportRatio !== undefined ? { coldImportRatio } : {}),
+        ...(coldImportRatioToPublished !== undefined ? { coldImportRatioToPublished } : {}),
+      };
     });
   } finally {
     await rm(dir, { recursive: true, force: true });

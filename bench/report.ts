@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { BundleMeasurement } from './bundles';
+import { type BundleMeasurement, REFERENCE } from './bundles';
 import { linearFit } from './metrics';
 import type { ScenarioResult } from './scenarios';
 
@@ -192,12 +192,21 @@ export function targetsOf(scenarios: ScenarioResult[], fit: BenchReport['callsVs
       met: (same.outcomes.SUCCEEDED ?? 0) === 1 && (same.outcomes.DUPLICATE ?? 0) === 9,
     });
   }
-  const measured = bundles.filter((b) => b.step !== 'reference' && b.coldImportRatio !== undefined);
+  const measured = bundles.filter((b) => !isReference(b) && b.coldImportRatio !== undefined);
   if (measured.length) {
     const worst = measured.reduce((m, b) => ((b.coldImportRatio ?? 0) > (m.coldImportRatio ?? 0) ? b : m));
     const over = measured.filter((b) => (b.coldImportRatio ?? 0) > TARGETS.coldImportRatio).map((b) => `${b.step} ×${b.coldImportRatio}`);
+    const published = measured.filter((b) => b.coldImportRatioToPublished !== undefined);
+    if (published.length) {
+      const worstToPublished = published.reduce((m, b) => ((b.coldImportRatioToPublished ?? 0) > (m.coldImportRatioToPublished ?? 0) ? b : m));
+      targets.push({
+        target: `every measured function's cold import ≤ ${TARGETS.coldImportRatio}× the EC2-only reference's as a plain bundle of the published SDK makes it (same run)`,
+        measured: `max ×${worstToPublished.coldImportRatioToPublished} (${worstToPublished.step}) over ${published.length} functions`,
+        met: published.every((b) => (b.coldImportRatioToPublished ?? 0) <= TARGETS.coldImportRatio),
+      });
+    }
     targets.push({
-      target: `every measured function's cold import ≤ ${TARGETS.coldImportRatio}× the EC2-only reference's (same run)`,
+      target: `every measured function's cold import ≤ ${TARGETS.coldImportRatio}× the EC2-only reference's bundled the same way, schema rewrite included (same run)`,
       measured: `max ×${worst.coldImportRatio} (${worst.step}; bytes ×${worst.bytesRatio})${over.length ? `; over: ${over.join(', ')}` : ''} over ${measured.length} functions`,
       met: over.length === 0,
     });
@@ -269,17 +278,23 @@ export function markdown(report: BenchReport): string {
       '',
       '### Lambda bundles',
       '',
-      'Every deployed function, and the reference: a minimal handler using only the EC2 client, bundled the same way in the same run.',
+      'Every deployed function, and the reference: a minimal handler using only the EC2 client, bundled the same way in the same run; ' +
+        'beside it, the same handler with the SDK\'s schema modules as published (no rewrite), the reference the cold-path target was first set against.',
       '',
-      '| Function | Entry | Bundle (KiB) | × reference | Source map (KiB) | Cold import (ms, median) | × reference |',
-      '|---|---|---|---|---|---|---|',
+      '| Function | Entry | Bundle (KiB) | × reference | Source map (KiB) | Cold import (ms, median) | × reference | × published-SDK reference |',
+      '|---|---|---|---|---|---|---|---|',
       ...report.bundles.map(
         (b) =>
-          `| ${b.step} | \`${b.entry}\` | ${(b.bytes / 1024).toFixed(0)} | ${b.bytesRatio ?? '–'} | ${(b.sourceMapBytes / 1024).toFixed(0)} | ${b.coldImportMs} | ${b.coldImportRatio ?? '–'} |`,
+          `| ${b.step} | \`${b.entry}\` | ${(b.bytes / 1024).toFixed(0)} | ${b.bytesRatio ?? '–'} | ${(b.sourceMapBytes / 1024).toFixed(0)} | ${b.coldImportMs} | ${b.coldImportRatio ?? '–'} | ${b.coldImportRatioToPublished ?? '–'} |`,
       ),
     );
   }
   return lines.join('\n');
+}
+
+/** The two reference bundles (bench/bundles.ts), which are not deployed functions. */
+function isReference(b: BundleMeasurement): boolean {
+  return b.entry === REFERENCE.entry;
 }
 
 /** The modeled cold time to containment, as one sentence. */
@@ -331,10 +346,12 @@ export function summary(report: BenchReport): string {
   for (const t of report.targets) lines.push(`  [${t.met === null ? ' ' : t.met ? 'x' : '!'}] ${t.target}: ${t.measured}`);
   if (report.modeledColdContainment) lines.push(`  ${modeledLine(report.modeledColdContainment)}`);
   if (report.bundles.length) {
-    const ref = report.bundles.find((b) => b.step === 'reference');
-    const max = report.bundles.reduce((m, b) => (b.bytes > m.bytes ? b : m));
+    const ref = report.bundles.find((b) => b.step === REFERENCE.step);
+    const functions = report.bundles.filter((b) => !isReference(b));
+    const max = functions.length ? functions.reduce((m, b) => (b.bytes > m.bytes ? b : m)) : undefined;
     lines.push(
-      `  bundles: reference ${ref ? `${(ref.bytes / 1024).toFixed(0)} KiB, ${ref.coldImportMs} ms` : '–'}; largest ${max.step} ${(max.bytes / 1024).toFixed(0)} KiB (×${max.bytesRatio ?? '?'}), cold import ${max.coldImportMs} ms (×${max.coldImportRatio ?? '?'})`,
+      `  bundles: reference ${ref ? `${(ref.bytes / 1024).toFixed(0)} KiB, ${ref.coldImportMs} ms` : '–'}` +
+        (max ? `; largest ${max.step} ${(max.bytes / 1024).toFixed(0)} KiB (×${max.bytesRatio ?? '?'}), cold import ${max.coldImportMs} ms (×${max.coldImportRatio ?? '?'})` : ''),
     );
   }
   return lines.join('\n');

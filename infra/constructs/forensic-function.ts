@@ -1,15 +1,18 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerEnvironment } from '../../handlers/config/env';
 import { ACQUISITION_STEPS, ACQUISITION_SUPPORT_FUNCTIONS, type AcquisitionStep, type AcquisitionSupportFunction } from '../../workflows/acquisition-steps';
 import { RELEASE_STEPS, type ReleaseStep } from '../../workflows/release-steps';
+import { LAMBDA_BUNDLE_FILE } from '../bundling/lambda-bundle';
 
 /** A step of any of this product's state machines (acquisition or release), or a function serving one. */
 export type WorkflowStep = AcquisitionStep | ReleaseStep | AcquisitionSupportFunction;
@@ -74,12 +77,12 @@ export interface ForensicFunctionProps<S extends WorkflowStep = AcquisitionStep>
  * - **Explicit, KMS-encrypted, retained log group** with JSON logs: the executions of an incident response are
  *   themselves evidence of what was done, so they outlive a stack deletion and are queryable by field.
  * - **ARM64** (cheaper, no x86-only dependency) and **X-Ray active** tracing, so a slow containment step is visible.
- * - **Bundled locally with esbuild** (no Docker): ESM output, as the handlers are ESM TypeScript; a small banner
- *   gives CommonJS dependencies the `require` they expect inside an ES module. The AWS SDK is bundled rather than
- *   taken from the runtime, so the SDK version that runs is the one locked and tested in this repository.
+ * - **Bundled locally with esbuild** (no Docker), as infra/bundling/lambda-bundle.ts says: ESM, the AWS SDK bundled
+ *   (the version locked and tested here) with its schemas tree-shaken. Not `NodejsFunction`: its esbuild command line
+ *   takes no plugin, and the schema rewrite that halves every bundle is one (infra/bundling/sdk-schema-keys.ts).
  */
 export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   readonly step: S;
@@ -104,11 +107,9 @@ export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends 
     // Only this function's own log group (CreateLogStream, PutLogEvents), not the account's.
     this.logGroup.grantWrite(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+    this.function = new lambda.Function(this, 'Function', {
+      code: bundledCode(entry),
+      handler: 'index.handler',
       description: props.description ?? `Forensic ${workflow}: ${state}`,
       runtime: FORENSIC_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -128,21 +129,6 @@ export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends 
       tracing: lambda.Tracing.ACTIVE,
       // A step that is throttled is retried by the state machine with jitter; a recursive loop is a bug.
       recursiveLoop: lambda.RecursiveLoop.TERMINATE,
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        // ESM builds of dependencies first, so tree shaking works on the AWS SDK.
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        externalModules: [],
-        banner: "import { createRequire as __forensicsCreateRequire } from 'node:module'; const require = __forensicsCreateRequire(import.meta.url);",
-        tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
-      },
     });
   }
 
@@ -150,4 +136,30 @@ export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends 
   addToRolePolicy(statement: iam.PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);
   }
+}
+
+const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
+const BUNDLE_COMMAND = path.join(PROJECT_ROOT, 'infra', 'bundling', 'bundle-command.ts');
+
+/**
+ * The function's code: its entry bundled by infra/bundling/lambda-bundle.ts at synthesis, in a child process (CDK's
+ * local bundling hook is synchronous; esbuild's plugins need its asynchronous API). The asset hash is the bundle's
+ * own, so an unchanged bundle is not uploaded again. Bundling skipped (`aws:cdk:bundling-stacks: []`): nothing runs.
+ */
+function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always succeeds or throws (there is no Docker fallback to drift from it).
+      image: DockerImage.fromRegistry('forensics/local-bundling-only'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const run = spawnSync(process.execPath, [TSX_CLI, BUNDLE_COMMAND, PROJECT_ROOT, entry, outputDir], { stdio: 'inherit' });
+          if (run.status !== 0) throw new Error(`bundling ${entry} failed (exit ${run.status ?? run.signal})`);
+          if (!existsSync(path.join(outputDir, LAMBDA_BUNDLE_FILE))) throw new Error(`bundling ${entry} wrote no ${LAMBDA_BUNDLE_FILE}`);
+          return true;
+        },
+      },
+    },
+  });
 }

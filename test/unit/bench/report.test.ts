@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type BenchReport, markdown, mergeScenarios } from '../../../bench/report';
+import { type BundleMeasurement, PUBLISHED_SDK_REFERENCE, REFERENCE } from '../../../bench/bundles';
+import { type BenchReport, markdown, mergeScenarios, targetsOf } from '../../../bench/report';
 import type { ScenarioResult } from '../../../bench/scenarios';
 
 const stats = { p50: 1, p95: 1, max: 1, min: 1, mean: 1 };
@@ -104,5 +105,36 @@ describe('a partial benchmark run merged into the last full report', () => {
     expect(text).toContain('A partial run (b)');
     expect(text).toContain('| a | 2026-11-28 10:52 |');
     expect(text).toContain('| b | 2026-11-30 01:00 (abc1234) |');
+  });
+});
+
+describe('the bundle targets', () => {
+  const bundle = (step: string, coldImportRatio: number, coldImportRatioToPublished: number): BundleMeasurement => ({
+    step,
+    entry: `handlers/${step}.ts`,
+    bytes: 1,
+    sourceMapBytes: 1,
+    coldImportMs: 1,
+    coldImportRunsMs: [1],
+    bytesRatio: 1,
+    coldImportRatio,
+    coldImportRatioToPublished,
+  });
+
+  it('judge every function against both references, never counting the references themselves', () => {
+    // Prepare: one function over 1.3× the rewritten reference, every one under the published-SDK reference.
+    const references: BundleMeasurement[] = [
+      { ...bundle('x', 1, 0.3), step: REFERENCE.step, entry: REFERENCE.entry },
+      { ...bundle('x', 3.4, 1), step: PUBLISHED_SDK_REFERENCE.step, entry: PUBLISHED_SDK_REFERENCE.entry },
+    ];
+    // Act
+    const targets = targetsOf([], null, [...references, bundle('notify', 1.1, 0.35), bundle('recordFailure', 1.8, 0.6)]);
+    // Assess
+    const [published, rewritten] = targets;
+    expect(targets).toHaveLength(2);
+    expect(published).toMatchObject({ met: true, measured: 'max ×0.6 (recordFailure) over 2 functions' });
+    expect(published?.target).toContain('published SDK');
+    expect(rewritten).toMatchObject({ met: false });
+    expect(rewritten?.measured).toContain('over: recordFailure ×1.8 over 2 functions');
   });
 });
