@@ -152,6 +152,10 @@ function bundledCode(entry: string): lambda.Code {
     bundling: {
       // Never pulled: local bundling always succeeds or throws (there is no Docker fallback to drift from it).
       image: DockerImage.fromRegistry('forensics/local-bundling-only'),
+      // Also what makes each function its own asset: CDK caches staged assets by source path and these options (the
+      // hook below is a function, which its cache key ignores), so without the entry here every function would get
+      // the first one's bundle.
+      command: ['bundle-command.ts', entry],
       local: {
         tryBundle(outputDir: string): boolean {
           const run = spawnSync(process.execPath, [TSX_CLI, BUNDLE_COMMAND, PROJECT_ROOT, entry, outputDir], { stdio: 'inherit' });

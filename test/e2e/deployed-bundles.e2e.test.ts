@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorClientConfig } from '../../cli/local/emulator-resources';
+import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
+import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
+import { prepareE2eEnvironment } from '../support/e2e-emulator';
+
+/**
+ * The artifacts that deploy, run: one acquisition on the emulator where every Task runs the bundle `cdk synth` staged
+ * for its function (the cloud assembly's assets), not the TypeScript source the other e2e files run. It catches what
+ * only the bundles can get wrong: the SDK schema rewrite on the wire, ESM/CommonJS interop, an asset given to the
+ * wrong function. Needs a synthesized assembly: `.ci/run` synthesizes, then runs this file with FORENSICS_ASSEMBLY
+ * set (`npm run test:assembly` does both); `npm test` alone skips it, saying so.
+ */
+const ASSEMBLY = process.env.FORENSICS_ASSEMBLY ? resolve(process.env.FORENSICS_ASSEMBLY) : undefined;
+
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** Console state name → the bundle staged for its function, from the template's asset metadata. */
+function stagedBundles(assembly: string): Map<string, string> {
+  const template = JSON.parse(readFileSync(join(assembly, 'IrStack.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties?: { Description?: string }; Metadata?: Record<string, string> }>;
+  };
+  const bundles = new Map<string, string>();
+  for (const resource of Object.values(template.Resources)) {
+    const state = /^Forensic acquisition: (.+)$/.exec(resource.Properties?.Description ?? '')?.[1];
+    const asset = resource.Metadata?.['aws:asset:path'];
+    if (resource.Type === 'AWS::Lambda::Function' && state && asset) bundles.set(state, join(assembly, asset, 'index.mjs'));
+  }
+  return bundles;
+}
+
+describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped: set FORENSICS_ASSEMBLY to a synthesized cloud assembly, e.g. cdk.out)`, () => {
+  let env: LocalEnvironment;
+  let victim: Victim;
+  let result: RunLocalResult;
+  const ran = new Map<string, number>();
+
+  beforeAll(async () => {
+    const assembly = ASSEMBLY as string;
+    env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
+    const bundles = stagedBundles(assembly);
+    // The bundles log through their own copy of the logger: silenced like the source handlers' here.
+    const level = process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    const handlers = new Map<string, LambdaHandler>();
+    for (const { state } of Object.values(ACQUISITION_STEPS)) {
+      const file = bundles.get(state);
+      if (!file || !existsSync(file)) throw new Error(`${assembly}: no staged bundle for "${state}" (synthesize with bundling)`);
+      handlers.set(state, ((await import(pathToFileURL(file).href)) as { handler: LambdaHandler }).handler);
+    }
+    if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = level;
+    victim = await seedVictim(env, { autoScalingGroup: true });
+    result = await executeLocal(env, findingEventFor(victim, env, { id: 'bundles0001finding' }), {
+      wrapHandler: (state) => {
+        const handler = handlers.get(state);
+        if (!handler) throw new Error(`no bundle for Task "${state}"`);
+        return (input) => {
+          ran.set(state, (ran.get(state) ?? 0) + 1);
+          return handler(input, { functionName: `bundle-${state}`, awsRequestId: `${state}-${ran.get(state)}`, getRemainingTimeInMillis: () => 900_000 });
+        };
+      },
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('succeeds, every Task having run its function\'s own bundle', () => {
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('SUCCEEDED');
+    const bundles = stagedBundles(ASSEMBLY as string);
+    expect(new Set([...bundles.values()]).size).toBe(bundles.size);
+    for (const state of ['Triage, open case and describe instance', 'Preserve and snapshot', 'Isolate network', 'Record containment', 'Seal evidence']) {
+      expect(ran.get(state), state).toBeGreaterThan(0);
+    }
+  });
+
+  it('left what the emulator reads back: a snapshot of every volume, every ENI isolated, the manifest under retention and legal hold', async () => {
+    const config = emulatorClientConfig(env);
+    const ec2 = new EC2Client(config);
+    const snapshots = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'volume-id', Values: victim.volumeIds }] }));
+    expect(new Set(snapshots.Snapshots?.map((s) => s.VolumeId))).toEqual(new Set(victim.volumeIds));
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: victim.networkInterfaceIds }));
+    const isolation = result.isolation.securityGroupId;
+    expect(isolation).toBeTruthy();
+    for (const eni of enis.NetworkInterfaces ?? []) expect(eni.Groups?.map((g) => g.GroupId)).toEqual([isolation]);
+    const head = await new S3Client({ ...config, forcePathStyle: true }).send(new HeadObjectCommand({ Bucket: result.manifest?.bucket, Key: result.manifest?.key }));
+    expect(head.ObjectLockLegalHoldStatus).toBe('ON');
+    expect(head.ObjectLockMode).toBe('COMPLIANCE');
+  });
+});
