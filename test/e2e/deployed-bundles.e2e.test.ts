@@ -5,14 +5,15 @@ import { DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client }
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
-import { executeLocal, type LocalEnvironment, type RunLocalResult } from '../../cli/local/local-runner';
+import { executeLocal, executeLocalRelease, type LocalEnvironment, type RunLocalReleaseResult, type RunLocalResult } from '../../cli/local/local-runner';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
 import { ACQUISITION_STEPS } from '../../workflows/acquisition-steps';
+import { RELEASE_STEPS } from '../../workflows/release-steps';
 import { prepareE2eEnvironment } from '../support/e2e-emulator';
 
 /**
- * The artifacts that deploy, run: one acquisition on the emulator where every Task runs the bundle `cdk synth` staged
- * for its function (the cloud assembly's assets), not the TypeScript source the other e2e files run. It catches what
+ * The artifacts that deploy, run: one acquisition and its release on the emulator where every Task runs the bundle
+ * `cdk synth` staged for its function (the cloud assembly's assets), not the TypeScript source the other e2e files run. It catches what
  * only the bundles can get wrong: the SDK schema rewrite on the wire, ESM/CommonJS interop, an asset given to the
  * wrong function. Needs a synthesized assembly: `.ci/run` synthesizes, then runs this file with FORENSICS_ASSEMBLY
  * set (`npm run test:assembly` does both); `npm test` alone skips it, saying so.
@@ -21,14 +22,14 @@ const ASSEMBLY = process.env.FORENSICS_ASSEMBLY ? resolve(process.env.FORENSICS_
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** Console state name → the bundle staged for its function, from the template's asset metadata. */
-function stagedBundles(assembly: string): Map<string, string> {
+/** Console state name → the bundle staged for its function, from the template's asset metadata (one workflow). */
+function stagedBundles(assembly: string, workflow: 'acquisition' | 'release' = 'acquisition'): Map<string, string> {
   const template = JSON.parse(readFileSync(join(assembly, 'IrStack.template.json'), 'utf8')) as {
     Resources: Record<string, { Type: string; Properties?: { Description?: string }; Metadata?: Record<string, string> }>;
   };
   const bundles = new Map<string, string>();
   for (const resource of Object.values(template.Resources)) {
-    const state = /^Forensic acquisition: (.+)$/.exec(resource.Properties?.Description ?? '')?.[1];
+    const state = new RegExp(`^Forensic ${workflow}: (.+)$`).exec(resource.Properties?.Description ?? '')?.[1];
     const asset = resource.Metadata?.['aws:asset:path'];
     if (resource.Type === 'AWS::Lambda::Function' && state && asset) bundles.set(state, join(assembly, asset, 'index.mjs'));
   }
@@ -39,35 +40,56 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
   let env: LocalEnvironment;
   let victim: Victim;
   let result: RunLocalResult;
+  let released: RunLocalReleaseResult;
+  let groupsAfterAcquisition: Map<string, string[]>;
   const ran = new Map<string, number>();
 
   beforeAll(async () => {
     const assembly = ASSEMBLY as string;
     env = await prepareE2eEnvironment({ handlerLogs: 'silent' });
-    const bundles = stagedBundles(assembly);
     // The bundles log through their own copy of the logger: silenced like the source handlers' here.
     const level = process.env.POWERTOOLS_LOG_LEVEL;
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-    const handlers = new Map<string, LambdaHandler>();
-    for (const { state } of Object.values(ACQUISITION_STEPS)) {
-      const file = bundles.get(state);
-      if (!file || !existsSync(file)) throw new Error(`${assembly}: no staged bundle for "${state}" (synthesize with bundling)`);
-      handlers.set(state, ((await import(pathToFileURL(file).href)) as { handler: LambdaHandler }).handler);
-    }
+    const acquisition = await importBundles(stagedBundles(assembly), Object.values(ACQUISITION_STEPS));
+    const release = await importBundles(stagedBundles(assembly, 'release'), Object.values(RELEASE_STEPS));
     if (level === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
     else process.env.POWERTOOLS_LOG_LEVEL = level;
     victim = await seedVictim(env, { autoScalingGroup: true });
-    result = await executeLocal(env, findingEventFor(victim, env, { id: 'bundles0001finding' }), {
-      wrapHandler: (state) => {
-        const handler = handlers.get(state);
-        if (!handler) throw new Error(`no bundle for Task "${state}"`);
-        return (input) => {
-          ran.set(state, (ran.get(state) ?? 0) + 1);
-          return handler(input, { functionName: `bundle-${state}`, awsRequestId: `${state}-${ran.get(state)}`, getRemainingTimeInMillis: () => 900_000 });
-        };
-      },
-    });
+    result = await executeLocal(env, findingEventFor(victim, env, { id: 'bundles0001finding' }), { wrapHandler: runBundle(acquisition) });
+    // Read back before the release undoes it.
+    groupsAfterAcquisition = await groupsOf(victim.networkInterfaceIds);
+    released = await executeLocalRelease(
+      env,
+      { caseId: result.caseId ?? '', reason: 'deployed bundles test', requestedBy: 'e2e' },
+      { wrapHandler: runBundle(release) },
+    );
   }, 600_000);
+
+  async function importBundles(bundles: Map<string, string>, steps: { state: string }[]): Promise<Map<string, LambdaHandler>> {
+    const handlers = new Map<string, LambdaHandler>();
+    for (const { state } of steps) {
+      const file = bundles.get(state);
+      if (!file || !existsSync(file)) throw new Error(`${ASSEMBLY}: no staged bundle for "${state}" (synthesize with bundling)`);
+      handlers.set(state, ((await import(pathToFileURL(file).href)) as { handler: LambdaHandler }).handler);
+    }
+    return handlers;
+  }
+
+  /** Each ENI's security groups, read through the SDK. */
+  async function groupsOf(ids: string[]): Promise<Map<string, string[]>> {
+    const enis = await new EC2Client(emulatorClientConfig(env)).send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ids }));
+    return new Map((enis.NetworkInterfaces ?? []).map((eni) => [eni.NetworkInterfaceId ?? '', (eni.Groups ?? []).map((g) => g.GroupId ?? '')]));
+  }
+
+  /** The runner's hook: each Task runs its bundle (a Task without one fails the run). */
+  const runBundle = (handlers: Map<string, LambdaHandler>) => (state: string) => {
+    const handler = handlers.get(state);
+    if (!handler) throw new Error(`no bundle for Task "${state}"`);
+    return (input: unknown) => {
+      ran.set(state, (ran.get(state) ?? 0) + 1);
+      return handler(input, { functionName: `bundle-${state}`, awsRequestId: `${state}-${ran.get(state)}`, getRemainingTimeInMillis: () => 900_000 });
+    };
+  };
 
   afterAll(async () => {
     await env?.stop();
@@ -83,17 +105,26 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
     }
   });
 
-  it('left what the emulator reads back: a snapshot of every volume, every ENI isolated, the manifest under retention and legal hold', async () => {
+  it('left what the emulator reads back: a snapshot of every volume, every ENI isolated (before the release), the manifest under retention and legal hold', async () => {
     const config = emulatorClientConfig(env);
     const ec2 = new EC2Client(config);
     const snapshots = await ec2.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'volume-id', Values: victim.volumeIds }] }));
     expect(new Set(snapshots.Snapshots?.map((s) => s.VolumeId))).toEqual(new Set(victim.volumeIds));
-    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: victim.networkInterfaceIds }));
     const isolation = result.isolation.securityGroupId;
     expect(isolation).toBeTruthy();
-    for (const eni of enis.NetworkInterfaces ?? []) expect(eni.Groups?.map((g) => g.GroupId)).toEqual([isolation]);
+    expect([...groupsAfterAcquisition.keys()].sort()).toEqual([...victim.networkInterfaceIds].sort());
+    for (const [eni, groups] of groupsAfterAcquisition) expect(groups, eni).toEqual([isolation]);
     const head = await new S3Client({ ...config, forcePathStyle: true }).send(new HeadObjectCommand({ Bucket: result.manifest?.bucket, Key: result.manifest?.key }));
     expect(head.ObjectLockLegalHoldStatus).toBe('ON');
     expect(head.ObjectLockMode).toBe('COMPLIANCE');
+  });
+
+  it('release, on the release functions\' bundles, gives every ENI its original groups back', async () => {
+    expect(released.error).toBeUndefined();
+    expect(released.status).toBe('SUCCEEDED');
+    expect(ran.get('Release containment')).toBeGreaterThan(0);
+    const groups = await groupsOf(victim.networkInterfaceIds);
+    expect(groups.size).toBe(victim.networkInterfaceIds.length);
+    for (const [eni, ids] of groups) expect(new Set(ids), eni).toEqual(new Set(victim.originalGroups[eni]));
   });
 });
