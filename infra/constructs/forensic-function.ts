@@ -68,7 +68,7 @@ export interface ForensicFunctionProps<S extends WorkflowStep = AcquisitionStep>
 
 /**
  * The house Lambda function of the acquisition workflow: every step runs on the same runtime, architecture,
- * logging and tracing settings, so a security review of one function covers all eleven.
+ * logging and tracing settings, so a security review of one function covers them all.
  *
  * - **Its own role, no managed policy.** The role starts with nothing but writing to its own log group and
  *   X-Ray; the stack adds the step's permissions statement by statement (`role`), so each role is exactly the
