@@ -6,7 +6,8 @@ import { vi } from 'vitest';
  * vitest.config.ts), and how to put it back: test/setup/file-isolation.ts calls `restoreWorkerBaseline()` before each
  * file is imported.
  *
- * - `process.env` exactly as the worker started with it (variables a file set are removed, changed ones restored);
+ * - `process.env` exactly as the worker started with it (variables a file set are removed, changed ones restored),
+ *   vitest's own `VITEST*` variables aside;
  * - the console methods vitest installed (the local runner redirects them for the handlers' logs);
  * - `process.exitCode` unset (the CLI commands set it);
  * - no aws-sdk-client-mock stub left on a client class: its stubs live in sinon's default sandbox, which is restored
@@ -30,6 +31,9 @@ const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as co
 const fromClientMock = createRequire(createRequire(import.meta.url).resolve('aws-sdk-client-mock'));
 const clientMockSinon = fromClientMock('sinon') as { restore(): void };
 
+/** vitest's own variables (VITEST_WORKER_ID changes with each file): vitest sets them, they stay as it set them. */
+const isVitestOwn = (key: string) => key === 'VITEST' || key.startsWith('VITEST_');
+
 export function restoreWorkerBaseline(): void {
   const store = globalThis as typeof globalThis & { [BASELINE]?: Baseline };
   store[BASELINE] ??= {
@@ -38,10 +42,10 @@ export function restoreWorkerBaseline(): void {
   };
   const baseline = store[BASELINE];
   for (const key of Object.keys(process.env)) {
-    if (!(key in baseline.env)) delete process.env[key];
+    if (!(key in baseline.env) && !isVitestOwn(key)) delete process.env[key];
   }
   for (const [key, value] of Object.entries(baseline.env)) {
-    if (value !== undefined && process.env[key] !== value) process.env[key] = value;
+    if (value !== undefined && process.env[key] !== value && !isVitestOwn(key)) process.env[key] = value;
   }
   Object.assign(console, baseline.console);
   process.exitCode = undefined;
