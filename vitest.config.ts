@@ -24,10 +24,13 @@ export default defineConfig({
           name: 'unit, docs',
           include: ['test/**/*.test.ts'],
           exclude: ['test/infra/**', 'test/e2e/**'],
-          // Most of a unit file's time is starting its worker and importing: a worker thread starts faster than a
-          // forked process (measured: the project in 74 s instead of 90 s). Each file still gets its own module
-          // context and its own copy of process.env; the e2e and infra files stay in forks.
+          // Most of a unit file's time was starting its worker and importing the SDK: a worker thread starts faster
+          // than a forked process, and one thread per slot runs its files one after another, with the packages
+          // loaded once. Each file still gets the project's modules evaluated anew, process.env, the console and
+          // sinon as the worker started (test/setup/file-isolation.ts).
           pool: 'threads',
+          isolate: false,
+          setupFiles: ['test/setup/file-isolation.ts'],
         },
       },
       {
@@ -38,8 +41,12 @@ export default defineConfig({
           // moto_server found or installed once before the files run in parallel (or a stop with the command to
           // run), then started once per worker slot for the e2e files (test/support/e2e-emulator.ts).
           globalSetup: ['test/setup/emulator.ts'],
+          // One worker per slot runs its files one after another (the SDK and the local runner's packages loaded
+          // once); each file gets fresh project modules, process.env and console (test/setup/file-isolation.ts)
+          // and a reset emulator (test/support/e2e-emulator.ts).
+          isolate: false,
           // After the root's setup files: the SDK's retry pauses shortened (the same retries), see the file.
-          setupFiles: ['test/setup/e2e-sdk-retry-pauses.ts'],
+          setupFiles: ['test/setup/file-isolation.ts', 'test/setup/e2e-sdk-retry-pauses.ts'],
         },
       },
     ],

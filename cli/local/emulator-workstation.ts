@@ -4,7 +4,6 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
-  DescribeImagesCommand,
   DescribeLaunchTemplatesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -13,6 +12,7 @@ import {
   RevokeSecurityGroupEgressCommand,
 } from '@aws-sdk/client-ec2';
 import type { WorkstationEnvironment } from '../../handlers/config/workstation-env';
+import { emulatorImageId } from './emulator-image';
 import type { CfnTemplate } from './lambda-environment';
 
 /**
@@ -111,12 +111,12 @@ export async function provisionWorkstationResources(
       // absent: created below
     }
     if (!templateId) {
-      const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+      const imageId = await emulatorImageId(ec2, ['amazon']);
       const template = await ec2.send(
         new CreateLaunchTemplateCommand({
           LaunchTemplateName: EMULATOR_LAUNCH_TEMPLATE_NAME,
           LaunchTemplateData: {
-            ImageId: images.Images?.[0]?.ImageId,
+            ImageId: imageId,
             InstanceType: instanceType as never,
             MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', InstanceMetadataTags: 'enabled' },
             NetworkInterfaces: [{ DeviceIndex: 0, AssociatePublicIpAddress: false, Groups: [groupId] }],

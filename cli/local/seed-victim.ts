@@ -9,7 +9,6 @@ import {
   CreateLaunchTemplateCommand,
   CreateVolumeCommand,
   CreateVpcCommand,
-  DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -24,6 +23,7 @@ import {
   CreateRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import { emulatorImageId } from './emulator-image';
 import { emulatorClientConfig, type EmulatorContext } from './emulator-resources';
 
 /**
@@ -106,8 +106,7 @@ export async function seedVictim(ctx: EmulatorContext, options: VictimOptions = 
     instanceProfileArn = profile.InstanceProfile?.Arn;
   }
 
-  const images = await ec2.send(new DescribeImagesCommand({}));
-  const imageId = images.Images?.[0]?.ImageId;
+  const imageId = await emulatorImageId(ec2);
   if (!imageId) throw new Error('the emulator has no AMI to launch the victim from');
   const run = await ec2.send(
     new RunInstancesCommand({
