@@ -5,12 +5,12 @@ import {
   CreateVolumeCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
-  DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { SSM_ENDPOINT_SERVICES } from '../handlers/domain/memory-capture';
 import { emulatorClientConfig, type EmulatorContext } from '../cli/local/emulator-resources';
+import { emulatorImageId } from '../cli/local/emulator-image';
 
 /**
  * Benchmark victims: instances with exactly N EBS volumes (root + N-1 data volumes, all from the launch's block
@@ -79,8 +79,7 @@ export class VictimFactory {
     const vpcId = vpc.Vpc?.VpcId ?? '';
     const subnet = await this.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: subnetCidr, AvailabilityZone: `${this.region}a` }));
     const group = await this.ec2.send(new CreateSecurityGroupCommand({ GroupName: groupName, Description: 'web tier', VpcId: vpcId }));
-    const images = await this.ec2.send(new DescribeImagesCommand({}));
-    const imageId = images.Images?.[0]?.ImageId;
+    const imageId = await emulatorImageId(this.ec2);
     if (!imageId) throw new Error('the emulator has no AMI to launch victims from');
     return { vpcId, subnetId: subnet.Subnet?.SubnetId ?? '', groupId: group.GroupId ?? '', imageId };
   }
@@ -95,8 +94,7 @@ export class VictimFactory {
       const group = await this.ec2.send(
         new CreateSecurityGroupCommand({ GroupName: 'bench-web', Description: 'web tier', VpcId: vpcId }),
       );
-      const images = await this.ec2.send(new DescribeImagesCommand({}));
-      const imageId = images.Images?.[0]?.ImageId;
+      const imageId = await emulatorImageId(this.ec2);
       if (!imageId) throw new Error('the emulator has no AMI to launch victims from');
       return { subnetId: subnet.Subnet?.SubnetId ?? '', groupId: group.GroupId ?? '', imageId };
     })();
