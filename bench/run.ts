@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   if (!values['no-bundles']) {
     log('bundles: esbuild + cold import of every handler');
     // Smoke: the functions on the path to containment (the modeled cold time needs them) and the release's largest.
-    bundles = await measureBundles({ runs: values.smoke ? 1 : 3, ...(values.smoke ? { steps: [...PATH_TO_CONTAINMENT, 'releaseContainment'] } : {}) });
+    bundles = await measureBundles({ runs: values.smoke ? 1 : 7, ...(values.smoke ? { steps: [...PATH_TO_CONTAINMENT, 'releaseContainment'] } : {}) });
   }
 
   const merged = previous ? mergeScenarios(previous, { settings }, results, SCENARIOS.map((s) => s.id)) : results;
