@@ -2,6 +2,11 @@ import { join } from 'node:path';
 import { type BuildOptions, type Metafile, build } from 'esbuild';
 import { sdkSchemaKeysPlugin } from './sdk-schema-keys';
 
+/** The bundle's file name in its output directory; the Lambda handler is `index.handler`. */
+export const LAMBDA_BUNDLE_FILE = 'index.mjs';
+
+const BANNER = "import { createRequire as __forensicsCreateRequire } from 'node:module'; const require = __forensicsCreateRequire(import.meta.url);";
+
 /**
  * How every deployed function is bundled: by the house construct's local bundling (infra/constructs/forensic-function.ts),
  * and exactly so by the benchmark (bench/bundles.ts) and the bundle tests, from this one definition.
@@ -10,15 +15,10 @@ import { sdkSchemaKeysPlugin } from './sdk-schema-keys';
  *   tree shaking works on the AWS SDK, and the SDK's schema modules rewritten so that it can (./sdk-schema-keys.ts).
  * - The AWS SDK is bundled rather than taken from the runtime: the SDK version that runs is the one locked and tested
  *   here. Nothing is external.
- * - An external source map without sources content: stack traces point at the TypeScript source
- *   (`--enable-source-maps`), and the bundle carries no source text.
+ * - A linked source map (`index.mjs.map`, named by the bundle's last line) without sources content: with
+ *   `--enable-source-maps` stack traces point at the TypeScript source, and the bundle carries no source text.
  * - A small banner gives CommonJS dependencies the `require` they expect inside an ES module.
- */
-export const LAMBDA_BUNDLE_FILE = 'index.mjs';
-
-const BANNER = "import { createRequire as __forensicsCreateRequire } from 'node:module'; const require = __forensicsCreateRequire(import.meta.url);";
-
-/**
+ *
  * `sdkSchemaRewrite: false` bundles the SDK as published (the benchmark's second reference only: what the same
  * handler costs without the rewrite). Deployed functions always have it.
  */
@@ -33,7 +33,7 @@ export function lambdaBundleOptions(projectRoot: string, entry: string, outdir: 
     target: 'node22',
     mainFields: ['module', 'main'],
     minify: true,
-    sourcemap: 'external',
+    sourcemap: 'linked',
     sourcesContent: false,
     external: [],
     banner: { js: BANNER },

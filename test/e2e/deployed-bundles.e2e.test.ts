@@ -105,6 +105,19 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
     }
   });
 
+  it('each staged bundle links its source map, which names the TypeScript entry (stack traces under --enable-source-maps)', () => {
+    for (const [workflow, steps] of [['acquisition', ACQUISITION_STEPS], ['release', RELEASE_STEPS]] as const) {
+      const bundles = stagedBundles(ASSEMBLY as string, workflow);
+      for (const { state, entry } of Object.values(steps)) {
+        const file = bundles.get(state) as string;
+        expect(readFileSync(file, 'utf8').trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), file).toBe(true);
+        const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+        expect(map.sources.some((source) => source.endsWith(entry)), `${state}: ${entry}`).toBe(true);
+        expect(map.sourcesContent).toBeUndefined();
+      }
+    }
+  });
+
   it('left what the emulator reads back: a snapshot of every volume, every ENI isolated (before the release), the manifest under retention and legal hold', async () => {
     const config = emulatorClientConfig(env);
     const ec2 = new EC2Client(config);
