@@ -29,6 +29,11 @@ export function stepDefinition(step: WorkflowStep): { entry: string; state: stri
   return { ...ACQUISITION_STEPS[step as AcquisitionStep], workflow: 'acquisition' };
 }
 
+/** A function's description in the console (and what the assembly test finds a state's function by). */
+export function functionDescription(workflow: 'acquisition' | 'release', state: string): string {
+  return `Forensic ${workflow}: ${state}`;
+}
+
 /**
  * The Lambda environment, one string per key of `HandlerEnvironment` (handlers/config/env.ts). Mapped from that
  * type so that a setting added to the handlers' schema fails compilation here until the stack provides it, and
@@ -110,7 +115,7 @@ export class ForensicFunction<S extends WorkflowStep = AcquisitionStep> extends 
     this.function = new lambda.Function(this, 'Function', {
       code: bundledCode(entry),
       handler: 'index.handler',
-      description: props.description ?? `Forensic ${workflow}: ${state}`,
+      description: props.description ?? functionDescription(workflow, state),
       runtime: FORENSIC_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,

@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { DescribeNetworkInterfacesCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_BUNDLE_FILE } from '../../infra/bundling/lambda-bundle';
+import { functionDescription } from '../../infra/constructs/forensic-function';
 import { emulatorClientConfig } from '../../cli/local/emulator-resources';
 import { executeLocal, executeLocalRelease, type LocalEnvironment, type RunLocalReleaseResult, type RunLocalResult } from '../../cli/local/local-runner';
 import { findingEventFor, seedVictim, type Victim } from '../../cli/local/seed-victim';
@@ -13,8 +15,8 @@ import { prepareE2eEnvironment } from '../support/e2e-emulator';
 
 /**
  * The artifacts that deploy, run: one acquisition and its release on the emulator where every Task runs the bundle
- * `cdk synth` staged for its function (the cloud assembly's assets), not the TypeScript source the other e2e files run. It catches what
- * only the bundles can get wrong: the SDK schema rewrite on the wire, ESM/CommonJS interop, an asset given to the
+ * `cdk synth` staged for its function (the cloud assembly's assets), not the TypeScript source the other e2e files
+ * run. It catches what only the bundles can get wrong: the SDK schema rewrite on the wire, ESM/CommonJS interop, an asset given to the
  * wrong function. Needs a synthesized assembly: `.ci/run` synthesizes, then runs this file with FORENSICS_ASSEMBLY
  * set (`npm run test:assembly` does both); `npm test` alone skips it, saying so.
  */
@@ -22,16 +24,16 @@ const ASSEMBLY = process.env.FORENSICS_ASSEMBLY ? resolve(process.env.FORENSICS_
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** Console state name → the bundle staged for its function, from the template's asset metadata (one workflow). */
+/** Console state name → the bundle staged for its function, found by the function's description and asset metadata. */
 function stagedBundles(assembly: string, workflow: 'acquisition' | 'release' = 'acquisition'): Map<string, string> {
   const template = JSON.parse(readFileSync(join(assembly, 'IrStack.template.json'), 'utf8')) as {
     Resources: Record<string, { Type: string; Properties?: { Description?: string }; Metadata?: Record<string, string> }>;
   };
+  const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
   const bundles = new Map<string, string>();
-  for (const resource of Object.values(template.Resources)) {
-    const state = new RegExp(`^Forensic ${workflow}: (.+)$`).exec(resource.Properties?.Description ?? '')?.[1];
-    const asset = resource.Metadata?.['aws:asset:path'];
-    if (resource.Type === 'AWS::Lambda::Function' && state && asset) bundles.set(state, join(assembly, asset, 'index.mjs'));
+  for (const { state } of Object.values(workflow === 'acquisition' ? ACQUISITION_STEPS : RELEASE_STEPS)) {
+    const asset = functions.find((f) => f.Properties?.Description === functionDescription(workflow, state))?.Metadata?.['aws:asset:path'];
+    if (asset) bundles.set(state, join(assembly, asset, LAMBDA_BUNDLE_FILE));
   }
   return bundles;
 }
@@ -100,7 +102,8 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
     expect(result.status).toBe('SUCCEEDED');
     const bundles = stagedBundles(ASSEMBLY as string);
     expect(new Set([...bundles.values()]).size).toBe(bundles.size);
-    for (const state of ['Triage, open case and describe instance', 'Preserve and snapshot', 'Isolate network', 'Record containment', 'Seal evidence']) {
+    const { triage, preserveAndSnapshot, isolateNetwork, recordContainment, sealEvidence } = ACQUISITION_STEPS;
+    for (const { state } of [triage, preserveAndSnapshot, isolateNetwork, recordContainment, sealEvidence]) {
       expect(ran.get(state), state).toBeGreaterThan(0);
     }
   });
@@ -110,7 +113,7 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
       const bundles = stagedBundles(ASSEMBLY as string, workflow);
       for (const { state, entry } of Object.values(steps)) {
         const file = bundles.get(state) as string;
-        expect(readFileSync(file, 'utf8').trimEnd().endsWith('//# sourceMappingURL=index.mjs.map'), file).toBe(true);
+        expect(readFileSync(file, 'utf8').trimEnd().endsWith(`//# sourceMappingURL=${LAMBDA_BUNDLE_FILE}.map`), file).toBe(true);
         const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
         expect(map.sources.some((source) => source.endsWith(entry)), `${state}: ${entry}`).toBe(true);
         expect(map.sourcesContent).toBeUndefined();
@@ -135,7 +138,7 @@ describe.skipIf(!ASSEMBLY)(`the synthesized bundles acquire an instance (skipped
   it('release, on the release functions\' bundles, gives every ENI its original groups back', async () => {
     expect(released.error).toBeUndefined();
     expect(released.status).toBe('SUCCEEDED');
-    expect(ran.get('Release containment')).toBeGreaterThan(0);
+    expect(ran.get(RELEASE_STEPS.releaseContainment.state)).toBeGreaterThan(0);
     const groups = await groupsOf(victim.networkInterfaceIds);
     expect(groups.size).toBe(victim.networkInterfaceIds.length);
     for (const [eni, ids] of groups) expect(new Set(ids), eni).toEqual(new Set(victim.originalGroups[eni]));

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaBundleOptions } from '../../infra/bundling/lambda-bundle';
+import { BundleBytes } from '../support/bundle-bytes';
 import { SDK_SCHEMA_MODULE, SchemaKeyRewriteError, literalSchemaKeys, sdkSchemaKeysPlugin } from '../../infra/bundling/sdk-schema-keys';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -118,12 +118,8 @@ describe('the rewritten SDK schema modules', () => {
 
   it('let esbuild drop the shapes a function does not use: the EC2 client in the reference handler and in "Isolate network"', async () => {
     // Prepare: bundled as the functions are; EC2's published schema module alone is ~540 KB minified.
-    const ec2Bytes = async (entry: string) => {
-      const { metafile } = await build({ ...lambdaBundleOptions(ROOT, entry, join(dir, entry)), write: false });
-      return Object.entries(metafile?.outputs ? (Object.values(metafile.outputs).find((o) => o.entryPoint)?.inputs ?? {}) : {})
-        .filter(([path]) => path.includes('node_modules/@aws-sdk/client-ec2/'))
-        .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
-    };
+    const bundles = new BundleBytes(ROOT);
+    const ec2Bytes = (entry: string) => bundles.of(entry, '@aws-sdk/client-ec2');
     // Act
     const [reference, isolate] = await Promise.all([ec2Bytes('bench/reference-handler.ts'), ec2Bytes('handlers/isolate-network.ts')]);
     // Assess

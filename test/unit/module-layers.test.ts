@@ -1,9 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { lambdaBundleOptions } from '../../infra/bundling/lambda-bundle';
+import { BundleBytes } from '../support/bundle-bytes';
 
 /**
  * The layering the handlers rely on, checked on the import graph of the source (type-only imports included: a type
@@ -94,19 +93,9 @@ describe('module layers', () => {
   });
 
   it('the scope entry\'s bundle holds no byte of @aws-sdk/client-ec2 and triage\'s none of client-ssm; the preserve entry\'s holds both (esbuild metafile)', async () => {
-    // Prepare: bundled as the functions are (infra/bundling/lambda-bundle.ts), not written.
-    // Each entry bundled once (seconds of CPU each), however many clients are looked for in it.
-    const bundles = new Map<string, Promise<Metafile | undefined>>();
-    const clientBytes = async (entry: string, client = 'client-ec2') => {
-      if (!bundles.has(entry)) {
-        bundles.set(entry, build({ ...lambdaBundleOptions(ROOT, entry, join(ROOT, 'cdk.out', 'module-layers', entry)), write: false }).then((r) => r.metafile));
-      }
-      const metafile = await bundles.get(entry);
-      const [output] = Object.values(metafile?.outputs ?? {}).filter((o) => o.entryPoint);
-      return Object.entries(output?.inputs ?? {})
-        .filter(([path]) => path.includes(`node_modules/@aws-sdk/${client}/`))
-        .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
-    };
+    // Prepare: bundled as the functions are (infra/bundling/lambda-bundle.ts), not written; each entry once.
+    const bundles = new BundleBytes(ROOT);
+    const clientBytes = (entry: string, client = 'client-ec2') => bundles.of(entry, `@aws-sdk/${client}`);
     // Act
     const [scope, preserve] = await Promise.all([clientBytes('handlers/scope-incident.ts'), clientBytes('handlers/preserve-and-snapshot.ts')]);
     // Assess: the preserve entry shows the check sees the client where it is.
